@@ -1,0 +1,78 @@
+# rankstream — see README.md.
+GO      ?= go
+BIN     := bin/rankstream
+PKGS    := ./...
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all build run test lint bench bench-board bench-pipeline bench-push bench-snapshot services test-services fmt vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rankstream
+
+services:
+	./scripts/services.sh --postgres
+
+test-services:
+	./scripts/services.sh --postgres --chromium
+
+# The whole pipeline with an embedded NATS server, sample contests and
+# synthetic traffic; prints where to look. Ctrl-C stops it.
+run: build services
+	./scripts/run.sh
+
+# Everything CI checks: formatting, vet, and every test with the race detector.
+# The tests need Postgres and, for the live page's browser test, Chromium.
+test: test-services lint
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Benchmarks (long; not part of make test). Figures go to BENCHMARKS.md.
+bench: services bench-board bench-pipeline bench-snapshot bench-push bench-recovery
+
+# Board structure vs Redis sorted set at 1M and 10M entries (about 8 minutes).
+bench-board:
+	RANKSTREAM_BENCH_10M=1 $(GO) test ./board -run '^$$' -bench . -benchtime 2s -count 3 -timeout 90m
+
+# Pipeline events/s through each door vs raw JetStream publish, and API
+# staleness (env RANKSTREAM_BENCH_EVENTS, RANKSTREAM_BENCH_RATE, RANKSTREAM_BENCH_PROBES).
+bench-pipeline:
+	$(GO) test ./bench -run '^$$' -bench . -benchtime 1x -timeout 60m
+
+# Snapshots (1M-entry write vs plain COPY, board copy out of the ranker) and
+# replay (vs a plain ordered-consumer read).
+bench-snapshot:
+	$(GO) test ./snapshotter -run '^$$' -bench Snapshot1M -benchtime 1x -timeout 30m
+	$(GO) test ./aggregator -run '^$$' -bench BoardCopy1M -benchtime 1x -timeout 30m
+	$(GO) test ./replay -run '^$$' -bench ReplayVsRead -benchtime 1x -timeout 30m
+
+# Live push: event acked -> WebSocket push latency with 10k subscribers under
+# 10k events/s of loadgen traffic (env RANKSTREAM_BENCH_WS, _RATE, _SECONDS).
+bench-push:
+	$(GO) test ./notifier -run '^$$' -bench PushLatency -benchtime 1x -timeout 60m
+
+clean:
+	rm -rf bin data artifacts
+
+# Kill test with a longer load and more SIGKILLs (make test runs a short one).
+.PHONY: soak-kill
+soak-kill: services
+	RANKSTREAM_SOAK_KILL=60 $(GO) test -race -count=1 -timeout 30m -run 'TestScorerSurvivesSIGKILL' -v ./aggregator/
+
+# Three clustered nats-servers in-process, R3 streams, one node stopped mid-load.
+.PHONY: test-cluster
+test-cluster:
+	RANKSTREAM_CLUSTER_TEST=1 $(GO) test -race -count=1 -run 'TestClusterR3NodeLoss' -v ./aggregator/
+
+# Crash-recovery figures for BENCHMARKS.md ("Crash recovery").
+.PHONY: bench-recovery
+bench-recovery:
+	$(GO) test ./aggregator -run '^$$' -bench CrashRecovery -benchtime 1x -timeout 60m

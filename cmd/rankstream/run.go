@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rankstream/rankstream/config"
+	"github.com/rankstream/rankstream/internal/app"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// cmdRun runs the pipeline until SIGINT/SIGTERM.
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "config file (YAML); RANKSTREAM_* environment overrides it")
+	only := fs.String("only", "", "comma-separated stages to run (default all): "+strings.Join(app.AllStages, ","))
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.Log.Level)
+	opts := appOptions(cfg)
+	if *only != "" {
+		opts.Only = strings.Split(*only, ",")
+	}
+	a, err := app.New(ctx, opts, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "rankstream:", err)
+		return 1
+	}
+	a.Start(ctx)
+	fmt.Fprintf(stdout, "rankstream listening on http://%s (nats %s)\n", a.Addr(), a.Streams.URL())
+	code := 0
+	select {
+	case <-ctx.Done():
+	case err := <-a.Err():
+		fmt.Fprintln(stderr, "rankstream:", err)
+		code = 1
+	}
+	a.Stop()
+	return code
+}
+
+func appOptions(cfg *config.Config) app.Options {
+	return app.Options{
+		HTTPAddr: cfg.HTTP.Addr,
+		Streams: streams.Options{
+			URL:          cfg.NATS.URL,
+			Port:         cfg.NATS.Port,
+			StoreDir:     cfg.NATS.StoreDir,
+			Partitions:   cfg.NATS.Partitions,
+			DedupWindow:  cfg.DedupWindow,
+			SyncInterval: cfg.NATS.SyncInterval,
+		},
+		RedisURL:      cfg.Redis.URL,
+		RedisPrefix:   cfg.Redis.Prefix,
+		ContestsDir:   cfg.ContestsDir,
+		Providers:     cfg.Providers,
+		MaxFutureSkew: cfg.MaxFutureSkew,
+		PostgresURL:   cfg.Postgres.URL,
+		AdminToken:    cfg.AdminToken,
+		Live: app.LiveOptions{JWTSecret: cfg.JWT.Secret, JWTIssuer: cfg.JWT.Issuer, JWTTTL: cfg.JWT.TTL,
+			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
+	}
+}

@@ -1,0 +1,114 @@
+// Package config loads rankstream's configuration (CONTRACT.md §8): a YAML file
+// read strictly (unknown keys are errors, every problem reported at once with
+// its line), then environment overrides (RANKSTREAM_ + the key's path in upper
+// case joined by "_"), then validation.
+package config
+
+import "time"
+
+// Config is the whole configuration of one rankstream process. The yaml tags are
+// the keys of the file; the same paths name the environment overrides.
+type Config struct {
+	HTTP       HTTP       `yaml:"http"`
+	NATS       NATS       `yaml:"nats"`
+	Postgres   Postgres   `yaml:"postgres"`
+	Redis      Redis      `yaml:"redis"`
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+	// ContestsDir holds the contest files (YAML or JSON).
+	ContestsDir string `yaml:"contests_dir"`
+	// MissionsDir holds the mission files.
+	MissionsDir string `yaml:"missions_dir"`
+	// Providers maps a provider id to its HMAC secret. From the environment:
+	// RANKSTREAM_PROVIDERS="id=secret,id2=secret2" (replaces the whole map).
+	Providers map[string]string `yaml:"providers"`
+	JWT       JWT               `yaml:"jwt"`
+	// AdminToken authorises the admin endpoints.
+	AdminToken string `yaml:"admin_token"`
+	// DedupWindow is the JetStream duplicate window of the EVENTS stream.
+	DedupWindow time.Duration `yaml:"dedup_window"`
+	// MaxFutureSkew is how far ahead of its arrival an event's ts may be.
+	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
+	Log           Log           `yaml:"log"`
+}
+
+// HTTP is the HTTP server.
+type HTTP struct {
+	Addr string `yaml:"addr"`
+}
+
+// NATS is the NATS connection or the embedded server.
+type NATS struct {
+	// URL of an external NATS server; empty starts an embedded one on Port.
+	URL string `yaml:"url"`
+	// Port of the embedded server (-1 picks a free one).
+	Port int `yaml:"port"`
+	// StoreDir is the embedded server's JetStream storage directory.
+	StoreDir string `yaml:"store_dir"`
+	// Partitions of the EVENTS stream; fixed for the stream's life.
+	Partitions int `yaml:"partitions"`
+	// SyncInterval of the embedded server's file store (0 = server default).
+	SyncInterval time.Duration `yaml:"sync_interval"`
+	// Auth of the embedded server: "" lets every connection in with full
+	// rights; "players" authenticates connections (players with their JWT may
+	// subscribe to lb.*.top and their own lb.*.user.<id> only; operators use
+	// admin_token; anonymous connections may only publish events). See
+	// docs/live-push.md.
+	Auth string `yaml:"auth"`
+}
+
+// Postgres is the database of record.
+type Postgres struct {
+	URL string `yaml:"url"`
+}
+
+// Redis is the read model.
+type Redis struct {
+	URL    string `yaml:"url"`
+	Prefix string `yaml:"prefix"`
+}
+
+// ClickHouse is the analytics store.
+type ClickHouse struct {
+	URL string `yaml:"url"`
+}
+
+// JWT configures player tokens.
+type JWT struct {
+	// Secret signs the tokens rankstream issues (HS256).
+	Secret string        `yaml:"secret"`
+	Issuer string        `yaml:"issuer"`
+	TTL    time.Duration `yaml:"ttl"`
+	// PublicKeyFile is the key of an external issuer whose tokens are accepted.
+	PublicKeyFile string `yaml:"public_key_file"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+}
+
+// NATSAuthPlayers is the nats.auth value that turns on player permissions.
+const NATSAuthPlayers = "players"
+
+// EnvPrefix starts the name of every environment override.
+const EnvPrefix = "RANKSTREAM_"
+
+// Default returns the configuration used where neither file nor environment
+// say otherwise (CONTRACT.md §8).
+func Default() *Config {
+	return &Config{
+		HTTP:          HTTP{Addr: "127.0.0.1:8080"},
+		NATS:          NATS{URL: "", Port: 4250, StoreDir: "./data/nats", Partitions: 64},
+		Postgres:      Postgres{URL: "postgres://127.0.0.1:5432/rankstream?sslmode=disable"},
+		Redis:         Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "rs:"},
+		ClickHouse:    ClickHouse{URL: "clickhouse://127.0.0.1:9000/rankstream"},
+		ContestsDir:   "./contests",
+		MissionsDir:   "./missions",
+		Providers:     map[string]string{},
+		JWT:           JWT{Issuer: "rankstream", TTL: 24 * time.Hour},
+		DedupWindow:   2 * time.Minute,
+		MaxFutureSkew: 30 * time.Second,
+		Log:           Log{Level: "info"},
+	}
+}

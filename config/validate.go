@@ -1,0 +1,165 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits of the validated values.
+const (
+	MinPartitions = 1
+	MaxPartitions = 1024
+)
+
+var providerID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// invalid records a problem of key, pointing at where its value came from.
+func (l *loader) invalid(key, format string, args ...any) {
+	e := Error{Key: key, Msg: fmt.Sprintf(format, args...)}
+	if ev, ok := l.envs[key]; ok {
+		e.Env = ev
+	} else if line, ok := l.lines[key]; ok {
+		e.File, e.Line = l.file, line
+	} else if l.file != "" {
+		e.File = l.file
+	}
+	l.errs = append(l.errs, e)
+}
+
+func (l *loader) validate(c *Config) {
+	l.validateAddr("http.addr", c.HTTP.Addr)
+
+	if c.NATS.URL != "" {
+		for u := range strings.SplitSeq(c.NATS.URL, ",") {
+			u = strings.TrimSpace(u)
+			if !strings.Contains(u, "://") {
+				u = "nats://" + u // the client accepts a bare host:port
+			}
+			l.validateURL("nats.url", u, "nats", "tls", "ws", "wss")
+		}
+	} else {
+		if c.NATS.StoreDir == "" {
+			l.invalid("nats.store_dir", "required for the embedded server (nats.url is empty)")
+		}
+	}
+	if c.NATS.Port < -1 || c.NATS.Port > 65535 {
+		l.invalid("nats.port", "must be -1 (any free port) or 0..65535, got %d", c.NATS.Port)
+	}
+	if c.NATS.Partitions < MinPartitions || c.NATS.Partitions > MaxPartitions {
+		l.invalid("nats.partitions", "must be between %d and %d, got %d", MinPartitions, MaxPartitions, c.NATS.Partitions)
+	}
+	l.nonNegative("nats.sync_interval", c.NATS.SyncInterval)
+	if c.NATS.Auth != "" && c.NATS.Auth != NATSAuthPlayers {
+		l.invalid("nats.auth", "must be empty or %q, got %q", NATSAuthPlayers, c.NATS.Auth)
+	}
+
+	// A key=value DSN ("host=… dbname=…") is left to the driver.
+	if c.Postgres.URL != "" && strings.Contains(c.Postgres.URL, "://") {
+		l.validateURL("postgres.url", c.Postgres.URL, "postgres", "postgresql")
+	}
+	if c.Redis.URL == "" {
+		l.invalid("redis.url", "required")
+	} else {
+		l.validateURL("redis.url", c.Redis.URL, "redis", "rediss", "unix")
+	}
+	if strings.ContainsAny(c.Redis.Prefix, " \t\r\n") {
+		l.invalid("redis.prefix", "must not contain whitespace, got %q", c.Redis.Prefix)
+	}
+	if c.ClickHouse.URL != "" {
+		l.validateURL("clickhouse.url", c.ClickHouse.URL, "clickhouse", "tcp", "http", "https")
+	}
+	if c.ContestsDir == "" {
+		l.invalid("contests_dir", "required")
+	}
+
+	ids := make([]string, 0, len(c.Providers))
+	for id := range c.Providers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		key := "providers." + id
+		if _, ok := l.envs["providers"]; ok {
+			key = "providers"
+		}
+		if !providerID.MatchString(id) {
+			l.invalid(key, "provider id %q: want 1..64 characters of [A-Za-z0-9_-]", id)
+		}
+		if c.Providers[id] == "" {
+			l.invalid(key, "provider %q: empty secret", id)
+		}
+	}
+
+	if c.JWT.Issuer == "" {
+		l.invalid("jwt.issuer", "required")
+	}
+	l.positive("jwt.ttl", c.JWT.TTL)
+	l.positive("dedup_window", c.DedupWindow)
+	l.positive("max_future_skew", c.MaxFutureSkew)
+
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		l.invalid("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+}
+
+func (l *loader) positive(key string, d time.Duration) {
+	if d <= 0 {
+		l.invalid(key, "must be positive, got %s", d)
+	}
+}
+
+func (l *loader) nonNegative(key string, d time.Duration) {
+	if d < 0 {
+		l.invalid(key, "must not be negative, got %s", d)
+	}
+}
+
+func (l *loader) validateAddr(key, addr string) {
+	if addr == "" {
+		l.invalid(key, "required (host:port)")
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		l.invalid(key, "want host:port, got %q", addr)
+		return
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		l.invalid(key, "invalid port in %q", addr)
+	}
+}
+
+func (l *loader) validateURL(key, raw string, schemes ...string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		l.invalid(key, "invalid URL: %v", redactURLError(err))
+		return
+	}
+	ok := false
+	for _, s := range schemes {
+		ok = ok || u.Scheme == s
+	}
+	if !ok {
+		l.invalid(key, "scheme must be one of %s, got %q", strings.Join(schemes, ", "), u.Scheme)
+		return
+	}
+	if u.Host == "" && u.Scheme != "unix" {
+		l.invalid(key, "missing host in %s", u.Redacted())
+	}
+}
+
+// redactURLError drops the URL (which may hold a password) from a parse error.
+func redactURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
