@@ -1,0 +1,146 @@
+package contest
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// ErrBadState is returned by UnmarshalUserWindow for data it cannot decode.
+var ErrBadState = errors.New("contest: bad user window state")
+
+// AppendBinary appends u's state to b: the candidate events in event-time
+// order plus the last accrual per board. Only inputs are stored; the decoder
+// rebuilds everything else by re-adding the candidates in event-time order,
+// which takes the same path a live run in event-time order takes, so the
+// rebuilt state is exact by construction.
+func (u *UserWindow) AppendBinary(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(u.events)))
+	for i := range u.events {
+		e := &u.events[i]
+		b = binary.AppendVarint(b, e.TS)
+		b = appendString(b, e.EventID)
+		b = binary.AppendVarint(b, e.Base)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.Multiplier))
+		b = appendString(b, e.Division)
+		b = binary.AppendVarint(b, e.Day)
+	}
+	divs := make([]string, 0, len(u.boards))
+	for d := range u.boards {
+		divs = append(divs, d)
+	}
+	sort.Strings(divs)
+	b = binary.AppendUvarint(b, uint64(len(divs)))
+	for _, d := range divs {
+		b = appendString(b, d)
+		b = binary.AppendVarint(b, u.boards[d].st.LastPoints)
+	}
+	return b
+}
+
+// UnmarshalUserWindow rebuilds a UserWindow of c from data written by
+// AppendBinary and returns it with the bytes that follow it.
+func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
+	r := reader{b: data}
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(data)) {
+		return nil, nil, fmt.Errorf("%w: candidate count", ErrBadState)
+	}
+	u := NewUserWindow(c)
+	u.events = make([]Candidate, 0, n)
+	for i := uint64(0); i < n; i++ {
+		var cd Candidate
+		cd.TS = r.varint()
+		cd.EventID = r.str()
+		cd.Base = r.varint()
+		cd.Multiplier = math.Float64frombits(r.u64())
+		cd.Division = r.str()
+		cd.Day = r.varint()
+		if r.err != nil {
+			return nil, nil, fmt.Errorf("%w: candidate %d: %w", ErrBadState, i, r.err)
+		}
+		if k := len(u.events); k > 0 && !candLess(&u.events[k-1], &cd) {
+			return nil, nil, fmt.Errorf("%w: candidates out of order at %d", ErrBadState, i)
+		}
+		u.Add(cd)
+	}
+	nb := r.uvarint()
+	for i := uint64(0); i < nb && r.err == nil; i++ {
+		d, lp := r.str(), r.varint()
+		if b := u.boards[d]; b != nil && r.err == nil {
+			b.st.LastPoints = lp
+		}
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("%w: boards: %w", ErrBadState, r.err)
+	}
+	return u, r.b, nil
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// reader decodes the varint format; the first error sticks.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("truncated")
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShort
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) u64() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 8 {
+		r.err = errShort
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return v
+}
+
+func (r *reader) str() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShort
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}

@@ -1,0 +1,191 @@
+package streams
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// Live push subjects (CONTRACT.md §5). Contest and user ids are
+// [A-Za-z0-9_-], so they are always single subject tokens.
+const (
+	// LiveTopAll matches every contest's top subject.
+	LiveTopAll = "lb.*.top"
+	// LiveUserAll matches every user subject of every contest.
+	LiveUserAll = "lb.*.user.*"
+)
+
+// LiveTopSubject is lb.<contest>.top: the contest's top 10.
+func LiveTopSubject(contestID string) string { return "lb." + contestID + ".top" }
+
+// LiveUserSubject is lb.<contest>.user.<user_id>: one player's rank.
+func LiveUserSubject(contestID, user string) string {
+	return "lb." + contestID + ".user." + user
+}
+
+// ParseLiveSubject splits a live subject; user is "" for a top subject.
+func ParseLiveSubject(subj string) (contestID, user string, ok bool) {
+	parts := strings.Split(subj, ".")
+	switch {
+	case len(parts) == 3 && parts[0] == "lb" && parts[2] == "top":
+		return parts[1], "", true
+	case len(parts) == 4 && parts[0] == "lb" && parts[2] == "user" && parts[3] != "":
+		return parts[1], parts[3], true
+	}
+	return "", "", false
+}
+
+// Usernames the authenticator gives connections (visible in /connz and logs).
+const (
+	AppUser        = "rankstream-app"
+	AdminUser      = "rankstream-admin"
+	AnonymousUser  = "anonymous"
+	PlayerUserPref = "player:"
+)
+
+// AppInboxPrefix is the inbox prefix of the app's own connection when Auth is
+// on, so that anonymous connections allowed to subscribe to _INBOX.> (for
+// their publish acks) never see the app's JetStream replies and deliveries.
+const AppInboxPrefix = "_RS_APP_INBOX"
+
+// ErrPlayerToken is what a Player verifier wraps for a refused token.
+var ErrPlayerToken = errors.New("streams: player token refused")
+
+// Auth turns on authentication of the embedded server (Options.Auth). Nil keeps
+// the server open to every connection with full rights, as before.
+//
+// A connection presents a token (nats.Token):
+//   - AppToken: rankstream's own connection, full rights;
+//   - AdminToken (when set): operators (replay, the nats CLI), full rights;
+//   - a token Player accepts: a player, who may subscribe to lb.*.top and
+//     lb.*.user.<own id> only and publish nothing; the connection is closed
+//     when the token expires;
+//   - no credentials at all: Anonymous permissions, or refused when nil.
+type Auth struct {
+	// AppToken authenticates the app's own connection. Empty: Open generates
+	// a random one.
+	AppToken string
+	// AdminToken authenticates operator connections; empty: none.
+	AdminToken string
+	// Player verifies a player token and returns the player's user id and the
+	// token's expiry (zero: none). Nil: no player connections.
+	Player func(token string) (userID string, expires time.Time, err error)
+	// Anonymous are the permissions of a connection without credentials; nil
+	// refuses it. ProviderPermissions suits provider integrations.
+	Anonymous *server.Permissions
+	// Logger for refusals (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// PlayerPermissions are a player's rights: subscribe to every top subject and
+// to the player's own rank subject; publish nothing (so no request/reply).
+func PlayerPermissions(user string) *server.Permissions {
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Deny: []string{">"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{LiveTopAll, "lb.*.user." + user}},
+	}
+}
+
+// ProviderPermissions are the rights of a provider integration: publish
+// events (CONTRACT.md §2) and receive the JetStream acks on its inbox.
+func ProviderPermissions() *server.Permissions {
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: []string{EventsIn}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+	}
+}
+
+// fill copies a and generates the app token when empty.
+func (a *Auth) fill() (*Auth, error) {
+	cp := *a
+	if cp.AppToken == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return nil, fmt.Errorf("streams: app token: %w", err)
+		}
+		cp.AppToken = hex.EncodeToString(b)
+	}
+	if cp.Logger == nil {
+		cp.Logger = slog.Default()
+	}
+	cp.Logger = cp.Logger.With("component", "streams-auth")
+	return &cp, nil
+}
+
+// authenticator implements server.Authentication for the embedded server.
+type authenticator struct{ a *Auth }
+
+func tokenEq(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// Check decides one client connection (server.Authentication).
+func (x *authenticator) Check(c server.ClientAuthentication) bool {
+	if c.Kind() != server.CLIENT {
+		return false
+	}
+	o := c.GetOpts()
+	tok := o.Token
+	switch {
+	case tokenEq(tok, x.a.AppToken):
+		c.RegisterUser(&server.User{Username: AppUser})
+		return true
+	case tokenEq(tok, x.a.AdminToken):
+		c.RegisterUser(&server.User{Username: AdminUser})
+		return true
+	case tok != "":
+		if x.a.Player == nil {
+			return false
+		}
+		user, exp, err := x.a.Player(tok)
+		if err != nil || user == "" {
+			x.a.Logger.Debug("player connection refused", "remote", c.RemoteAddress(), "err", err)
+			return false
+		}
+		c.RegisterUser(&server.User{Username: PlayerUserPref + user, Permissions: PlayerPermissions(user),
+			ConnectionDeadline: exp})
+		return true
+	case o.Username == "" && o.Password == "" && o.Nkey == "" && o.JWT == "" && x.a.Anonymous != nil:
+		c.RegisterUser(&server.User{Username: AnonymousUser, Permissions: x.a.Anonymous})
+		return true
+	}
+	return false
+}
+
+// Interest is a player's live subscription found on the embedded server.
+type Interest struct {
+	Contest string // "*" when the player subscribed to every contest
+	User    string
+}
+
+// PlayerInterest lists the rank subscriptions of player connections on the
+// embedded server (nil without one), so the notifier can treat those players
+// as watched.
+func (s *Streams) PlayerInterest() ([]Interest, error) {
+	if s.Server == nil {
+		return nil, nil
+	}
+	cz, err := s.Server.Connz(&server.ConnzOptions{Username: true, Subscriptions: true, Limit: 1 << 30})
+	if err != nil {
+		return nil, fmt.Errorf("streams: connz: %w", err)
+	}
+	var out []Interest
+	for _, ci := range cz.Conns {
+		if !strings.HasPrefix(ci.AuthorizedUser, PlayerUserPref) {
+			continue
+		}
+		for _, sub := range ci.Subs {
+			if c, u, ok := ParseLiveSubject(sub); ok && u != "" {
+				out = append(out, Interest{Contest: c, User: u})
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,43 @@
+package streams
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// LeaseBucket is the KV bucket in which rankstream processes hold leases on
+// EVENTS partitions and announce themselves. A key lives TTL after its last
+// write, so a dead process's leases expire by themselves.
+const LeaseBucket = "RANKSTREAM_LEASES"
+
+// PartitionLeaseKey is the lease key of partition p; its value is the holder.
+func PartitionLeaseKey(p int) string { return "partition." + strconv.Itoa(p) }
+
+// MemberKey is the key a live process refreshes to be counted.
+func MemberKey(instance string) string { return "member." + instance }
+
+// MembersFilter matches every member key.
+const MembersFilter = "member.*"
+
+// EnsureLeases creates (or updates) the lease bucket with the given TTL.
+func EnsureLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
+	if replicas <= 0 {
+		replicas = 1
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      LeaseBucket,
+		Description: "partition leases and live members of the rankstream processes",
+		TTL:         ttl,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("streams: ensure %s: %w", LeaseBucket, err)
+	}
+	return kv, nil
+}

@@ -1,0 +1,102 @@
+// Package streams owns rankstream's JetStream topology: the embedded
+// nats-server (or a connection to an external one), the EVENTS stream
+// partitioned by user, the compacted SCORES stream, and the dead-letter streams.
+package streams
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Stream names.
+const (
+	Events     = "EVENTS"
+	Scores     = "SCORES"
+	DLQInvalid = "DLQ_INVALID"
+	DLQLate    = "DLQ_LATE"
+)
+
+// Subjects and headers.
+const (
+	// EventsIn is what providers publish to: events.<provider>.<user_id>.
+	EventsIn = "events.*.*"
+	// ScoresAll matches every score subject.
+	ScoresAll = "scores.>"
+
+	HeaderMsgID   = "Nats-Msg-Id"
+	HeaderReason  = "Rankstream-Reason"
+	HeaderError   = "Rankstream-Error"
+	HeaderSubject = "Rankstream-Subject"
+	HeaderSeq     = "Rankstream-Seq"
+	HeaderContest = "Rankstream-Contest"
+	HeaderWindow  = "Rankstream-Window"
+)
+
+// NoDivision is the subject token of the division of a board without
+// divisions (or of an event that lacks the division field).
+const NoDivision = "~"
+
+// PartitionFilter is the subject filter of one partition of the EVENTS stream.
+func PartitionFilter(p int) string { return "events." + strconv.Itoa(p) + ".>" }
+
+// EventsTransformDest maps events.<provider>.<user> to
+// events.<partition>.<provider>.<user>, the partition hashed from the user.
+func EventsTransformDest(partitions int) string {
+	return "events.{{partition(" + strconv.Itoa(partitions) + ",2)}}.{{wildcard(1)}}.{{wildcard(2)}}"
+}
+
+// ParseEventSubject splits a stored event subject
+// events.<partition>.<provider>.<user>.
+func ParseEventSubject(subj string) (partition int, provider, user string, ok bool) {
+	parts := strings.Split(subj, ".")
+	if len(parts) != 4 || parts[0] != "events" {
+		return 0, "", "", false
+	}
+	p, err := strconv.Atoi(parts[1])
+	if err != nil {
+		return 0, "", "", false
+	}
+	return p, parts[2], parts[3], true
+}
+
+// ScoreSubject is the compacted subject of one user's standing on one board:
+// scores.<contest>.<window start unix>.<division>.<user>.
+func ScoreSubject(contestID string, window int64, division, user string) string {
+	if division == "" {
+		division = NoDivision
+	}
+	var b strings.Builder
+	b.Grow(16 + len(contestID) + len(division) + len(user))
+	b.WriteString("scores.")
+	b.WriteString(contestID)
+	b.WriteByte('.')
+	b.WriteString(strconv.FormatInt(window, 10))
+	b.WriteByte('.')
+	b.WriteString(division)
+	b.WriteByte('.')
+	b.WriteString(user)
+	return b.String()
+}
+
+// ParseScoreSubject is the inverse of ScoreSubject.
+func ParseScoreSubject(subj string) (contestID string, window int64, division, user string, ok bool) {
+	parts := strings.Split(subj, ".")
+	if len(parts) != 5 || parts[0] != "scores" {
+		return "", 0, "", "", false
+	}
+	w, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return "", 0, "", "", false
+	}
+	div := parts[3]
+	if div == NoDivision {
+		div = ""
+	}
+	return parts[1], w, div, parts[4], true
+}
+
+// DLQInvalidSubject is where partition p's invalid events go.
+func DLQInvalidSubject(p int) string { return "dlq.invalid." + strconv.Itoa(p) }
+
+// DLQLateSubject is where partition p's late events go.
+func DLQLateSubject(p int) string { return "dlq.late." + strconv.Itoa(p) }
