@@ -1,0 +1,67 @@
+package aggregator
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/readmodel"
+)
+
+// BoardCopy returns a board's standings in board order, like Board, with the
+// SCORES sequence the ranker had applied before the copy (a lower bound:
+// re-applying SCORES after it is harmless, standings being absolute). Only a
+// walk of the board's standings map happens under the ranker's lock; the
+// ordering (the tree's order: key words, then user id bytes) is done outside
+// it, so a snapshot of a 1M board holds up the ranker for tens of
+// milliseconds, not for a tree walk. Nil when the board is unknown.
+func (r *Ranker) BoardCopy(id readmodel.BoardID) ([]Row, uint64) {
+	seq := r.processed.Load()
+	r.mu.Lock()
+	b := r.boards[id]
+	if b == nil {
+		r.mu.Unlock()
+		return nil, seq
+	}
+	lb := b.lb
+	rows := make([]Row, 0, len(b.st))
+	for u, st := range b.st {
+		rows = append(rows, Row{User: u, Standing: st})
+	}
+	r.mu.Unlock()
+	orderRows(&lb, rows)
+	return rows, seq
+}
+
+// orderRows sorts rows in board order and numbers their positions.
+func orderRows(lb *contest.Leaderboard, rows []Row) {
+	w := lb.KeyWords()
+	keys := make([]int64, len(rows)*w)
+	var k []int64
+	for i := range rows {
+		k = lb.SortKey(rows[i].Standing, k)
+		copy(keys[i*w:], k)
+	}
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		ka, kb := keys[int(a)*w:int(a)*w+w], keys[int(b)*w:int(b)*w+w]
+		for j := range ka {
+			if ka[j] != kb[j] {
+				if ka[j] < kb[j] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return strings.Compare(rows[a].User, rows[b].User) // byte order, as the tree
+	})
+	out := make([]Row, len(rows))
+	for pos, i := range idx {
+		out[pos] = rows[i]
+		out[pos].Pos = pos + 1
+	}
+	copy(rows, out)
+}

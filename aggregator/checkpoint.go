@@ -1,0 +1,171 @@
+package aggregator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/rankstream/rankstream/contest"
+)
+
+// A checkpoint is one partition's scoring state with the EVENTS sequence it
+// covers: every event of the partition with a sequence ≤ Covered has been
+// applied, and nothing after it. Layout (varints unless noted):
+//
+//	magic "RSCK1" | fingerprint [32]byte | partition | covered |
+//	invalidMark | lateMark | #seen {id} | #windows {contest window user state}
+//
+// The fingerprint hashes the contest versions in force: a checkpoint taken
+// under other rules is not used (the partition is replayed from the start).
+
+var checkpointMagic = []byte("RSCK1")
+
+// ErrBadCheckpoint is returned for a checkpoint that cannot be decoded.
+var ErrBadCheckpoint = errors.New("aggregator: bad checkpoint")
+
+// ErrCheckpointRules is returned for a checkpoint taken under other contest rules.
+var ErrCheckpointRules = errors.New("aggregator: checkpoint taken under other contest rules")
+
+// RulesFingerprint hashes the contest versions in force (id, version, source).
+func RulesFingerprint(r *Rules) [32]byte {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, c := range r.All() {
+		for _, s := range [][]byte{[]byte(c.ID), binary.AppendVarint(n[:0], int64(c.Version)), c.Source} {
+			h.Write(binary.AppendUvarint(nil, uint64(len(s))))
+			h.Write(s)
+		}
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// MarshalPartition appends partition p's state, declared to cover EVENTS
+// sequences up to covered, to b.
+func (e *Engine) MarshalPartition(b []byte, p int, covered uint64) []byte {
+	ps := e.part(p)
+	fp := RulesFingerprint(e.rules)
+	b = append(b, checkpointMagic...)
+	b = append(b, fp[:]...)
+	b = binary.AppendUvarint(b, uint64(p))
+	b = binary.AppendUvarint(b, covered)
+	b = binary.AppendUvarint(b, ps.invalidMark)
+	b = binary.AppendUvarint(b, ps.lateMark)
+	b = binary.AppendUvarint(b, uint64(len(ps.seen)))
+	for id := range ps.seen {
+		b = appendStr(b, id)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ps.users)))
+	for k, uw := range ps.users {
+		b = appendStr(b, k.contest)
+		b = binary.AppendVarint(b, k.window)
+		b = appendStr(b, k.user)
+		b = uw.AppendBinary(b)
+	}
+	return b
+}
+
+// RestorePartition replaces partition p's state with the checkpoint in data
+// and returns the sequence it covers.
+func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
+	if !bytes.HasPrefix(data, checkpointMagic) || len(data) < len(checkpointMagic)+32 {
+		return 0, fmt.Errorf("%w: no header", ErrBadCheckpoint)
+	}
+	data = data[len(checkpointMagic):]
+	if fp := RulesFingerprint(e.rules); !bytes.Equal(fp[:], data[:32]) {
+		return 0, ErrCheckpointRules
+	}
+	r := ckReader{b: data[32:]}
+	if got := r.uvarint(); r.err == nil && got != uint64(p) {
+		return 0, fmt.Errorf("%w: partition %d in checkpoint of %d", ErrBadCheckpoint, got, p)
+	}
+	ps := &partState{seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+	covered := r.uvarint()
+	ps.invalidMark, ps.lateMark = r.uvarint(), r.uvarint()
+	ps.last = covered
+	nSeen := r.uvarint()
+	for i := uint64(0); i < nSeen && r.err == nil; i++ {
+		ps.seen[r.str()] = struct{}{}
+	}
+	nUsers := r.uvarint()
+	for i := uint64(0); i < nUsers && r.err == nil; i++ {
+		var k uwKey
+		k.contest, k.window, k.user = r.str(), r.varint(), r.str()
+		if r.err != nil {
+			break
+		}
+		c := e.rules.Get(k.contest)
+		if c == nil {
+			return 0, fmt.Errorf("%w: unknown contest %q", ErrCheckpointRules, k.contest)
+		}
+		uw, rest, err := contest.UnmarshalUserWindow(c, r.b)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
+		}
+		r.b = rest
+		ps.users[k] = uw
+	}
+	if r.err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, r.err)
+	}
+	if len(r.b) != 0 {
+		return 0, fmt.Errorf("%w: %d trailing bytes", ErrBadCheckpoint, len(r.b))
+	}
+	e.parts[p] = ps
+	return covered, nil
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+type ckReader struct {
+	b   []byte
+	err error
+}
+
+var errTruncated = errors.New("truncated")
+
+func (r *ckReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errTruncated
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *ckReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errTruncated
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *ckReader) str() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errTruncated
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}

@@ -1,0 +1,198 @@
+package aggregator
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// StoredEvent is one message of the EVENTS stream as stored.
+type StoredEvent struct {
+	Subject string // events.<partition>.<provider>.<user>
+	Data    []byte
+	Seq     uint64    // stream sequence
+	Time    time.Time // JetStream timestamp: the arrival time
+}
+
+// LateHit is a (contest, window) for which an event arrived after end+lateness.
+type LateHit struct {
+	Contest *contest.Contest
+	Window  contest.Window
+}
+
+// ScoreChange is a new absolute standing of a user on a board.
+type ScoreChange struct {
+	Board    readmodel.BoardID
+	User     string
+	Standing contest.Standing
+	Removed  bool
+}
+
+// Decision is what the engine made of one stored event.
+type Decision struct {
+	Partition int
+	Invalid   error // non-nil: the event goes to the invalid dead-letter stream
+	Reason    string
+	Duplicate bool
+	Late      []LateHit
+	Changes   []ScoreChange
+	// Accruals counts the per-contest decisions (contest id → result).
+	Accruals map[string]string
+}
+
+// Engine is the pure scoring core: it turns stored events, in stream order,
+// into standings. The live scorer and replay both use it, so they decide
+// alike. Not safe for concurrent use; a partition must always be fed by the
+// same Engine.
+type Engine struct {
+	rules *Rules
+	skew  time.Duration
+	parts map[int]*partState
+}
+
+// partState is the scoring state of one user partition.
+type partState struct {
+	seen        map[string]struct{} // event ids whose first arrival was valid
+	users       map[uwKey]*contest.UserWindow
+	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
+	lateMark    uint64 // … in DLQ_LATE
+	last        uint64 // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
+}
+
+type uwKey struct {
+	contest string
+	window  int64
+	user    string
+}
+
+// NewEngine returns an engine applying rules; skew 0 means the default.
+func NewEngine(rules *Rules, skew time.Duration) *Engine {
+	if skew == 0 {
+		skew = event.DefaultMaxFutureSkew
+	}
+	return &Engine{rules: rules, skew: skew, parts: map[int]*partState{}}
+}
+
+func (e *Engine) part(p int) *partState {
+	ps := e.parts[p]
+	if ps == nil {
+		ps = &partState{seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+		e.parts[p] = ps
+	}
+	return ps
+}
+
+// Apply decides one stored event. Events of a partition must be applied in
+// stream order.
+func (e *Engine) Apply(se StoredEvent) Decision {
+	p, prov, user, ok := streams.ParseEventSubject(se.Subject)
+	d := Decision{Partition: p}
+	if !ok {
+		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch, Msg: "subject is not events.<provider>.<user_id>"})
+	}
+	ev, err := event.Parse(se.Data)
+	if err != nil {
+		return invalid(d, err)
+	}
+	if ev.UserID != user || ev.GameProvider != prov {
+		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch,
+			Msg: fmt.Sprintf("subject provider/user %s/%s differ from event %s/%s", prov, user, ev.GameProvider, ev.UserID)})
+	}
+	if err := event.CheckFuture(&ev, se.Time, e.skew); err != nil {
+		return invalid(d, err)
+	}
+	ps := e.part(p)
+	if _, dup := ps.seen[ev.EventID]; dup {
+		d.Duplicate = true
+		return d
+	}
+	ps.seen[ev.EventID] = struct{}{}
+	for _, c := range e.rules.All() {
+		e.score(&d, se, ps, c, &ev)
+	}
+	return d
+}
+
+func invalid(d Decision, err error) Decision {
+	d.Invalid = err
+	d.Reason = event.ReasonBadJSON
+	var inv *event.Invalid
+	if errors.As(err, &inv) {
+		d.Reason = inv.Reason
+	}
+	return d
+}
+
+func (d *Decision) accrual(contestID, result string) {
+	if d.Accruals == nil {
+		d.Accruals = make(map[string]string, 4)
+	}
+	d.Accruals[contestID] = result
+}
+
+func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Contest, ev *event.Event) {
+	wins := c.WindowsAt(ev.TS)
+	switch {
+	case len(wins) == 0:
+		d.accrual(c.ID, contest.ReasonNoWindow)
+		return
+	case !c.InScope(ev):
+		d.accrual(c.ID, contest.ReasonOutOfScope)
+		return
+	}
+	if r := c.Eligible(ev); r != "" {
+		d.accrual(c.ID, r)
+		return
+	}
+	var cand *contest.Candidate
+	for _, win := range wins {
+		if e.rules.FrozenAt(c.ID, win.Key(), se.Time) {
+			d.accrual(c.ID, contest.ReasonFrozen)
+			continue
+		}
+		if se.Time.After(win.End.Add(c.Lateness)) {
+			d.Late = append(d.Late, LateHit{Contest: c, Window: win})
+			d.accrual(c.ID, contest.ReasonLate)
+			continue
+		}
+		if cand == nil {
+			cand = &contest.Candidate{
+				TS:         ev.TS.UnixNano(),
+				EventID:    ev.EventID,
+				Base:       c.Points(ev),
+				Multiplier: ev.Multiplier,
+				Division:   c.Division(ev),
+				Day:        c.Day(ev.TS),
+			}
+		}
+		k := uwKey{contest: c.ID, window: win.Key(), user: ev.UserID}
+		uw := ps.users[k]
+		if uw == nil {
+			uw = contest.NewUserWindow(c)
+			ps.users[k] = uw
+		}
+		d.accrual(c.ID, contest.ReasonCounted)
+		for _, ch := range uw.Add(*cand) {
+			d.Changes = append(d.Changes, ScoreChange{
+				Board: readmodel.BoardID{Contest: c.ID, Window: k.window, Division: ch.Division},
+				User:  k.user, Standing: ch.Standing, Removed: ch.Removed,
+			})
+		}
+	}
+}
+
+// Standings calls fn for every standing the engine holds.
+func (e *Engine) Standings(fn func(id readmodel.BoardID, user string, st contest.Standing)) {
+	for _, ps := range e.parts {
+		for k, uw := range ps.users {
+			uw.Standings(func(div string, st contest.Standing) {
+				fn(readmodel.BoardID{Contest: k.contest, Window: k.window, Division: div}, k.user, st)
+			})
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package aggregator_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/ingest"
+	"github.com/rankstream/rankstream/internal/oracle"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// pipeline is the real pipeline in-process: embedded nats-server, HTTP ingest,
+// scorers, ranker, and the Redis read model (DB 13, own prefix).
+type pipeline struct {
+	t        *testing.T
+	st       *streams.Streams
+	rules    *aggregator.Rules
+	scorer   *aggregator.Scorer
+	ranker   *aggregator.Ranker
+	rdb      *redis.Client
+	reader   *readmodel.Reader
+	prefix   string
+	httpSrv  *httptest.Server
+	secrets  map[string]string
+	cancel   context.CancelFunc
+	done     chan struct{}
+	contests []*contest.Contest
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("RANKSTREAM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func mustParse(t *testing.T, name, yml string) *contest.Contest {
+	t.Helper()
+	c, err := contest.Parse(name, []byte(yml))
+	if err != nil {
+		t.Fatalf("contest %s: %v", name, err)
+	}
+	return c
+}
+
+func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options) *pipeline {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if sopts.Port == 0 {
+		sopts.Port = -1
+	}
+	if sopts.StoreDir == "" {
+		sopts.StoreDir = t.TempDir()
+	}
+	log := testLogger()
+	st, err := streams.Open(ctx, sopts, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{t: t, st: st, cancel: cancel, done: make(chan struct{}), contests: cs,
+		secrets: map[string]string{"acme": "acme-secret", "beta": "beta-secret"}}
+	p.rules = aggregator.NewRules(cs)
+	p.rdb = redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 13})
+	if err := p.rdb.Ping(ctx).Err(); err != nil {
+		t.Fatalf("redis: %v", err)
+	}
+	p.prefix = fmt.Sprintf("rstest:%d:%d:", os.Getpid(), time.Now().UnixNano())
+	p.reader = readmodel.NewReader(p.rdb, p.prefix)
+	reg := prometheus.NewRegistry()
+	m := aggregator.NewMetrics(reg)
+	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: st.Opts.Partitions, Metrics: m}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := readmodel.NewWriter(p.rdb, p.prefix, log, reg)
+	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Writer: w, Tick: 50 * time.Millisecond, Metrics: m}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ingest.NewHTTP(ingest.HTTPOptions{JS: st.JS, Providers: p.secrets}, log, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.httpSrv = httptest.NewServer(h)
+	errc := make(chan error, 2)
+	go func() { errc <- p.scorer.Run(ctx) }()
+	go func() { errc <- p.ranker.Run(ctx) }()
+	go func() {
+		defer close(p.done)
+		for i := 0; i < 2; i++ {
+			if err := <-errc; err != nil && ctx.Err() == nil {
+				t.Errorf("stage: %v", err)
+			}
+		}
+	}()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *pipeline) stop() {
+	p.cancel()
+	<-p.done
+	p.httpSrv.Close()
+	if keys, err := p.rdb.Keys(context.Background(), p.prefix+"*").Result(); err == nil && len(keys) > 0 {
+		p.rdb.Del(context.Background(), keys...)
+	}
+	p.rdb.Close()
+	p.st.Close()
+}
+
+// publishNATS publishes through the NATS door as a provider would.
+func (p *pipeline) publishNATS(ctx context.Context, provider, user, eventID string, body []byte) {
+	p.t.Helper()
+	m := nats.NewMsg("events." + provider + "." + user)
+	m.Data = body
+	if eventID != "" {
+		m.Header.Set("Nats-Msg-Id", eventID)
+	}
+	if _, err := p.st.JS.PublishMsg(ctx, m); err != nil {
+		p.t.Fatalf("publish: %v", err)
+	}
+}
+
+// postHTTP sends a signed batch through the HTTP door.
+func (p *pipeline) postHTTP(provider string, body []byte) (int, map[string]any) {
+	p.t.Helper()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(p.secrets[provider]))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	req, _ := http.NewRequest("POST", p.httpSrv.URL+"/v1/events", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Provider-Id", provider)
+	req.Header.Set("X-Timestamp", ts)
+	req.Header.Set("X-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("post: %v", err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// waitSettled waits until the scorer has processed every event in the stream
+// and the ranker every standing, and the read model has been written.
+func (p *pipeline) waitSettled(ctx context.Context) {
+	p.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		ev, err1 := p.st.JS.Stream(ctx, streams.Events)
+		sc, err2 := p.st.JS.Stream(ctx, streams.Scores)
+		if err1 == nil && err2 == nil {
+			ei, _ := ev.Info(ctx)
+			si, _ := sc.Info(ctx)
+			if ei != nil && si != nil && p.scorer.CaughtUp() && p.ranker.Ready() &&
+				p.scorer.Processed() >= ei.State.LastSeq && p.ranker.Processed() >= si.State.LastSeq {
+				// Scorers may still be flushing: confirm SCORES did not move.
+				time.Sleep(150 * time.Millisecond)
+				si2, _ := sc.Info(ctx)
+				if si2 != nil && si2.State.LastSeq == si.State.LastSeq && p.ranker.Processed() >= si2.State.LastSeq {
+					return
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.t.Fatal("pipeline did not settle within 60s")
+}
+
+// arrivals reads the EVENTS stream back with JetStream timestamps: the input
+// of the batch oracle is exactly what the stream holds.
+func (p *pipeline) arrivals(ctx context.Context) []oracle.Arrival {
+	p.t.Helper()
+	s, err := p.st.JS.Stream(ctx, streams.Events)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	info, _ := s.Info(ctx)
+	last := info.State.LastSeq
+	cons, err := p.st.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var out []oracle.Arrival
+	for uint64(len(out)) < info.State.Msgs {
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			meta, _ := m.Metadata()
+			_, prov, user, ok := streams.ParseEventSubject(m.Subject())
+			subj := m.Subject()
+			if ok {
+				subj = "events." + prov + "." + user
+			}
+			out = append(out, oracle.Arrival{Raw: append([]byte(nil), m.Data()...), Subject: subj, Arrived: meta.Timestamp, Seq: meta.Sequence.Stream})
+			if meta.Sequence.Stream >= last {
+				return out
+			}
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return out
+}

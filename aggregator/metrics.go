@@ -1,0 +1,73 @@
+package aggregator
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics of the aggregator stage.
+type Metrics struct {
+	EventsIn       prometheus.Counter
+	Duplicates     prometheus.Counter
+	Rejected       *prometheus.CounterVec // reason
+	Late           *prometheus.CounterVec // contest
+	Accruals       *prometheus.CounterVec // contest, result
+	ScoresOut      prometheus.Counter
+	PublishErrors  *prometheus.CounterVec // stream
+	Lag            *prometheus.GaugeVec   // stage: scorer|ranker
+	BoardEntries   *prometheus.GaugeVec   // contest, window, division
+	Boards         prometheus.Gauge
+	TickSeconds    prometheus.Histogram
+	RedisErrors    prometheus.Counter
+	CatchupSeconds *prometheus.GaugeVec // stage
+
+	Checkpoints        *prometheus.CounterVec // result: written|failed|skipped
+	CheckpointSeconds  prometheus.Histogram
+	CheckpointBytes    prometheus.Counter
+	RestoredPartitions prometheus.Gauge
+}
+
+// NewMetrics registers the aggregator metrics on reg (nil: not registered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		EventsIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_events_in_total",
+			Help: "Messages read from the EVENTS stream by the scorers."}),
+		Duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_events_duplicate_total",
+			Help: "Events whose event_id was already seen (first arrival wins)."}),
+		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_events_rejected_total",
+			Help: "Events moved to the invalid dead-letter stream, by reason."}, []string{"reason"}),
+		Late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_events_late_total",
+			Help: "Events that arrived after end+lateness of a contest window (late dead-letter stream)."}, []string{"contest"}),
+		Accruals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_accruals_total",
+			Help: "Decisions per event and contest: counted, out_of_scope, ineligible, bonus_excluded, no_window, frozen."}, []string{"contest", "result"}),
+		ScoresOut: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_scores_published_total",
+			Help: "Absolute standings published to the SCORES stream."}),
+		PublishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_publish_errors_total",
+			Help: "Failed publishes by target stream."}, []string{"stream"}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_consumer_lag",
+			Help: "Stream messages not yet processed, by stage."}, []string{"stage"}),
+		BoardEntries: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_board_entries",
+			Help: "Users on each board."}, []string{"contest", "window", "division"}),
+		Boards: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_boards",
+			Help: "Boards held by the ranker."}),
+		TickSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rankstream_ranker_tick_seconds",
+			Help: "Time to write one ranker tick to the read model.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_redis_errors_total",
+			Help: "Failed read-model writes (retried on the next tick)."}),
+		CatchupSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_catchup_seconds",
+			Help: "Time the stage took to catch up with its stream at start."}, []string{"stage"}),
+		Checkpoints: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_scorer_checkpoints_total",
+			Help: "Partition checkpoints by result: written, failed (write or a SCORES ack failed), skipped (previous still in flight)."}, []string{"result"}),
+		CheckpointSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rankstream_scorer_checkpoint_seconds",
+			Help: "Time from taking a checkpoint round to having it durable (SCORES acks + object store).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		CheckpointBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_scorer_checkpoint_bytes_total",
+			Help: "Bytes of checkpoints written."}),
+		RestoredPartitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_scorer_restored_partitions",
+			Help: "Partitions whose state was restored from a checkpoint at the last start."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
+			m.PublishErrors, m.Lag, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
+			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions)
+	}
+	return m
+}

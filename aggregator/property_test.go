@@ -1,0 +1,374 @@
+package aggregator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/oracle"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// propertyContests covers all three board types, divisions, equal scores,
+// bonus funds, both caps, the rate limit, recurring windows and lateness.
+func propertyContests(t *testing.T, t0 time.Time) []*contest.Contest {
+	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
+	long := fmt.Sprintf("window: {start: %s, end: %s}\n", f(t0.Add(-96*time.Hour)), f(t0.Add(time.Hour)))
+	return []*contest.Contest{
+		mustParse(t, "sum.yml", `id: p_sum
+title: Sum with caps
+`+long+`lateness: 60s
+scope: {providers: [acme, beta]}
+eligibility: {min_bet_minor: 10}
+scoring:
+  formula: "min(multiplier, 5) * 10"
+  bonus_coefficient: 0.5
+  cap_per_event: 40
+  cap_per_user_per_day: 100
+leaderboard:
+  type: sum
+  tiebreakers: [highest_single_multiplier, fewest_rounds, earliest_finish]
+anti_abuse: {max_events_per_user_per_sec: 2}
+`),
+		mustParse(t, "best.yml", `id: p_best
+title: Best 3
+`+long+`lateness: 60s
+eligibility: {event_types: [round_end, spin], min_round_duration_ms: 500, exclude_asn: [hosting]}
+scoring:
+  model: wager
+  cap_per_event: 30
+leaderboard:
+  type: best_n
+  n: 3
+  tiebreakers: [earliest_finish, most_rounds]
+`),
+		mustParse(t, "max.yml", `id: p_max
+title: Max per market
+`+long+`lateness: 60s
+scope: {markets: [DE, SE], games: ["g_*"]}
+scoring:
+  model: multiplier_log
+  bonus_coefficient: 0
+leaderboard:
+  type: max
+  order: asc
+  divisions: market
+  tiebreakers: [earliest_finish]
+`),
+		mustParse(t, "daily.yml", `id: p_daily
+title: Six-hourly Kyiv
+schedule: {cron: "0 */6 * * *", duration: 6h, tz: Europe/Kyiv}
+lateness: 120h
+scoring:
+  formula: "floor(win / 10) + 1"
+  cap_per_user_per_day: 50
+leaderboard: {type: sum}
+`),
+		mustParse(t, "late.yml", `id: p_late
+title: Closing soon
+window: {start: `+f(t0.Add(-96*time.Hour))+`, end: `+f(t0.Add(2*time.Second))+`}
+lateness: 1s
+scoring: {model: wager}
+leaderboard: {type: sum, tiebreakers: [fewest_rounds]}
+`),
+	}
+}
+
+type genEvent struct {
+	provider, user, id string
+	body               []byte
+}
+
+type gen struct {
+	r     *rand.Rand
+	t0    time.Time
+	n     int
+	users []string
+}
+
+func (g *gen) event() genEvent {
+	g.n++
+	prov := []string{"acme", "beta", "gamma"}[g.r.Intn(3)]
+	if g.r.Intn(5) > 0 {
+		prov = []string{"acme", "beta"}[g.r.Intn(2)]
+	}
+	user := g.users[g.r.Intn(len(g.users))]
+	id := fmt.Sprintf("ev-%d", g.n)
+	// ts in the last 96h, sometimes several in the same second (rate limit),
+	// sometimes a few seconds in the future (within the skew).
+	var ts time.Time
+	switch g.r.Intn(10) {
+	case 0:
+		ts = g.t0.Add(-time.Duration(g.r.Intn(3)) * time.Second).Truncate(time.Second).Add(time.Duration(g.r.Intn(1000)) * time.Millisecond)
+	case 1:
+		ts = g.t0.Add(time.Duration(g.r.Intn(5)) * time.Second)
+	default:
+		ts = g.t0.Add(-time.Duration(g.r.Int63n(int64(95 * time.Hour))))
+	}
+	bet := []int{0, 5, 10, 20, 50, 100}[g.r.Intn(6)]
+	win := 0
+	if g.r.Intn(2) == 0 {
+		win = bet * g.r.Intn(8)
+	}
+	ev := map[string]any{
+		"event_id": id, "ts": ts.UTC().Format(time.RFC3339Nano),
+		"type":    []string{"round_end", "round_end", "spin", "bet", "win"}[g.r.Intn(5)],
+		"user_id": user,
+		"game":    map[string]any{"id": []string{"g_1", "g_2", "x_9"}[g.r.Intn(3)], "provider": prov, "type": "slot"},
+		"bet":     map[string]any{"amount_minor": bet, "currency": "EUR"},
+		"win":     map[string]any{"amount_minor": win},
+		"round":   map[string]any{"id": "r" + id, "duration_ms": []int{100, 600, 2000}[g.r.Intn(3)]},
+		"extra":   "kept and ignored",
+	}
+	if m := g.r.Intn(4); m < 3 {
+		ev["market"] = []string{"DE", "SE", "FI"}[m]
+	}
+	if g.r.Intn(4) == 0 {
+		ev["funds"] = "bonus"
+	}
+	if g.r.Intn(6) == 0 {
+		ev["win"].(map[string]any)["multiplier"] = float64(g.r.Intn(40)) / 4
+	}
+	if g.r.Intn(8) == 0 {
+		ev["device"] = map[string]any{"asn": "hosting"}
+	}
+	if g.r.Intn(5) == 0 {
+		delete(ev["round"].(map[string]any), "duration_ms")
+	}
+	b, _ := json.Marshal(ev)
+	return genEvent{provider: prov, user: user, id: id, body: b}
+}
+
+func (g *gen) invalid() genEvent {
+	g.n++
+	user := g.users[g.r.Intn(len(g.users))]
+	id := fmt.Sprintf("bad-%d", g.n)
+	bodies := []string{
+		`not json`,
+		`{"event_id":"` + id + `","user_id":"` + user + `"}`,
+		`{"event_id":"` + id + `","ts":"yesterday","type":"bet","user_id":"` + user + `","game":{"id":"g_1","provider":"acme"},"bet":{"amount_minor":5,"currency":"EUR"}}`,
+		`{"event_id":"` + id + `","ts":"` + g.t0.Format(time.RFC3339) + `","type":"bet","user_id":"` + user + `","game":{"id":"g_1","provider":"acme"},"bet":{"amount_minor":-5,"currency":"EUR"}}`,
+		`{"event_id":"` + id + `","ts":"` + g.t0.Add(time.Hour).Format(time.RFC3339) + `","type":"bet","user_id":"` + user + `","game":{"id":"g_1","provider":"acme"},"bet":{"amount_minor":5,"currency":"EUR"}}`,
+		`{"event_id":"` + id + `","ts":"` + g.t0.Format(time.RFC3339) + `","type":"bet","user_id":"someone_else","game":{"id":"g_1","provider":"acme"},"bet":{"amount_minor":5,"currency":"EUR"}}`,
+	}
+	return genEvent{provider: "acme", user: user, id: id, body: []byte(bodies[g.r.Intn(len(bodies))])}
+}
+
+func TestPipelineMatchesBatchRecomputation(t *testing.T) {
+	seeds := []int64{1, 2, 3}
+	if testing.Short() {
+		seeds = seeds[:1]
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runProperty(t, seed) })
+	}
+}
+
+func runProperty(t *testing.T, seed int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	t0 := time.Now().UTC()
+	cs := propertyContests(t, t0)
+	dedup := 400 * time.Millisecond
+	p := startPipeline(t, cs, streams.Options{Partitions: 8, DedupWindow: dedup})
+
+	g := &gen{r: rand.New(rand.NewSource(seed)), t0: t0}
+	for i := 0; i < 40; i++ {
+		g.users = append(g.users, fmt.Sprintf("u_%d", i))
+	}
+	var sent []genEvent
+	send := func(evs []genEvent, viaHTTP bool) {
+		if !viaHTTP {
+			for _, e := range evs {
+				p.publishNATS(ctx, e.provider, e.user, e.id, e.body)
+			}
+			return
+		}
+		byProv := map[string][]json.RawMessage{}
+		for _, e := range evs {
+			if e.provider == "gamma" { // no HTTP secret: goes through NATS
+				p.publishNATS(ctx, e.provider, e.user, e.id, e.body)
+				continue
+			}
+			byProv[e.provider] = append(byProv[e.provider], json.RawMessage(e.body))
+		}
+		for prov, list := range byProv {
+			body, _ := json.Marshal(list)
+			code, out := p.postHTTP(prov, body)
+			if code != 202 && code != 400 {
+				t.Fatalf("http door: %d %v", code, out)
+			}
+		}
+	}
+	// Phase 1: fresh events through both doors, with some invalid ones.
+	var batch []genEvent
+	for i := 0; i < 1500; i++ {
+		var e genEvent
+		if g.r.Intn(30) == 0 {
+			e = g.invalid()
+		} else {
+			e = g.event()
+		}
+		batch = append(batch, e)
+		sent = append(sent, e)
+		if len(batch) == 50 {
+			send(batch, g.r.Intn(2) == 0)
+			batch = nil
+		}
+	}
+	send(batch, false)
+	// Garbage on NATS does not stop the pipeline.
+	p.publishNATS(ctx, "acme", "u_1", "", []byte{0xff, 0x00, 0x01})
+	p.publishNATS(ctx, "acme", "u_1", "", nil)
+
+	// Phase 2: after the JetStream duplicate window, re-send earlier events
+	// through the other door, shuffled, mixed with new ones.
+	time.Sleep(dedup + 200*time.Millisecond)
+	var dup []genEvent
+	for i := 0; i < 300; i++ {
+		dup = append(dup, sent[g.r.Intn(len(sent))])
+	}
+	for i := 0; i < 300; i++ {
+		dup = append(dup, g.event())
+	}
+	g.r.Shuffle(len(dup), func(i, j int) { dup[i], dup[j] = dup[j], dup[i] })
+	for i := 0; i < len(dup); i += 60 {
+		end := min(i+60, len(dup))
+		send(dup[i:end], i%120 == 0)
+	}
+
+	// Phase 3: once p_late's window plus lateness is over, more events for it:
+	// they must land in the late dead-letter stream and not count.
+	lateEnd := cs[4].Window.End.Add(cs[4].Lateness)
+	for time.Now().Before(lateEnd.Add(100 * time.Millisecond)) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	var late []genEvent
+	for i := 0; i < 100; i++ {
+		late = append(late, g.event())
+	}
+	send(late, false)
+
+	p.waitSettled(ctx)
+	arr := p.arrivals(ctx)
+	want := oracle.Compute(cs, arr, 30*time.Second)
+	if want.Late == 0 {
+		t.Fatalf("traffic produced no late events; the test would not test lateness")
+	}
+	if want.Invalid == 0 {
+		t.Fatalf("traffic produced no invalid events")
+	}
+	compareBoards(t, p, want)
+	compareReadModel(ctx, t, p, want)
+	checkDeadLetters(ctx, t, p, want)
+}
+
+func boardKey(id oracle.BoardID) string {
+	return fmt.Sprintf("%s/%d/%s", id.Contest, id.Window, id.Division)
+}
+
+func compareBoards(t *testing.T, p *pipeline, want oracle.Result) {
+	t.Helper()
+	got := map[string]bool{}
+	for _, id := range p.ranker.BoardIDs() {
+		got[boardKey(oracle.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})] = true
+	}
+	var ids []oracle.BoardID
+	for id := range want.Boards {
+		ids = append(ids, id)
+		if !got[boardKey(id)] {
+			t.Errorf("board %s missing from the pipeline", boardKey(id))
+		}
+		delete(got, boardKey(id))
+	}
+	for k := range got {
+		t.Errorf("pipeline has board %s the oracle has not", k)
+	}
+	sort.Slice(ids, func(i, j int) bool { return boardKey(ids[i]) < boardKey(ids[j]) })
+	checked := 0
+	for _, id := range ids {
+		exp := want.Boards[id]
+		rows := p.ranker.Board(readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
+		if len(rows) != len(exp) {
+			t.Errorf("board %s: %d users, want %d", boardKey(id), len(rows), len(exp))
+			continue
+		}
+		for i := range exp {
+			g, w := rows[i], exp[i]
+			if g.Pos != w.Pos || g.User != w.User || g.Standing.Score != w.Score || g.Standing.Rounds != w.Rounds ||
+				g.Standing.MaxMult != w.MaxMultiplier || g.Standing.Finish != w.Finish {
+				t.Errorf("board %s pos %d: got %s score=%d rounds=%d mult=%v fin=%d, want %s score=%d rounds=%d mult=%v fin=%d",
+					boardKey(id), w.Pos, g.User, g.Standing.Score, g.Standing.Rounds, g.Standing.MaxMult, g.Standing.Finish,
+					w.User, w.Score, w.Rounds, w.MaxMultiplier, w.Finish)
+				break
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d positions compared; traffic too thin", checked)
+	}
+	t.Logf("%d boards, %d positions equal to the batch recomputation (late=%d invalid=%d)", len(ids), checked, want.Late, want.Invalid)
+}
+
+// compareReadModel checks what the query API would serve: the Redis boards.
+func compareReadModel(ctx context.Context, t *testing.T, p *pipeline, want oracle.Result) {
+	t.Helper()
+	for id, exp := range want.Boards {
+		rid := readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			rows, total, _, err := p.reader.Top(ctx, rid, 0, 1000)
+			if err != nil {
+				t.Fatalf("read model %s: %v", boardKey(id), err)
+			}
+			ok := int(total) == len(exp) && len(rows) == len(exp)
+			for i := 0; ok && i < len(exp); i++ {
+				ok = rows[i].User == exp[i].User && rows[i].Score == exp[i].Score && rows[i].Pos == exp[i].Pos
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("read model board %s differs from the oracle (total %d, want %d)", boardKey(id), total, len(exp))
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func checkDeadLetters(ctx context.Context, t *testing.T, p *pipeline, want oracle.Result) {
+	t.Helper()
+	for _, x := range []struct {
+		stream string
+		want   int
+	}{{streams.DLQInvalid, want.Invalid}, {streams.DLQLate, want.Late}} {
+		s, err := p.st.JS.Stream(ctx, x.stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := s.Info(ctx)
+		// The oracle does not see the two garbage messages' subjects differently;
+		// every invalid arrival is one dead letter.
+		if int(info.State.Msgs) != x.want {
+			t.Errorf("%s holds %d messages, oracle counts %d", x.stream, info.State.Msgs, x.want)
+		}
+		if x.stream == streams.DLQInvalid && info.State.Msgs > 0 {
+			m, err := s.GetMsg(ctx, info.State.FirstSeq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Header.Get(streams.HeaderReason) == "" || !strings.Contains(m.Header.Get(streams.HeaderError), ":") {
+				t.Errorf("dead letter without reason: %v", m.Header)
+			}
+		}
+	}
+}

@@ -1,0 +1,481 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/board"
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// RankerOptions configure the ranker.
+type RankerOptions struct {
+	JS      jetstream.JetStream
+	Rules   *Rules
+	Writer  *readmodel.Writer // nil: no read model (tests, replay)
+	Tick    time.Duration     // default 100ms
+	Metrics *Metrics
+	// OnTick, when set, is called after each tick with the boards that changed
+	// (for the notifier). It runs on the ranker goroutine: keep it short.
+	OnTick func(changes []BoardDelta)
+	// Watched, when set, lists the users whose rank must be reported in
+	// BoardDelta.Ranks every tick their board changes (players with a live
+	// subscription), so they learn when others overtake them.
+	Watched func(id readmodel.BoardID) []string
+	// TopK is the size of BoardDelta.Top (default 10).
+	TopK int
+}
+
+// BoardDelta is what changed on one board during a tick.
+type BoardDelta struct {
+	ID      readmodel.BoardID
+	Changed []UserDelta
+	// Top is the board's top K after the tick.
+	Top []Rank
+	// Ranks holds the position after the tick of every changed user and of
+	// every watched user of the board.
+	Ranks map[string]Rank
+	// Total is the number of users on the board.
+	Total int
+}
+
+// Rank is a user's position on a board.
+type Rank struct {
+	Pos   int    `json:"pos"`
+	User  string `json:"user"`
+	Score int64  `json:"score"`
+	// GapToNext is the score difference to the position above; nil at 1.
+	GapToNext *int64 `json:"gap_to_next"`
+	// LastPoints is the user's last accrual.
+	LastPoints int64 `json:"points"`
+}
+
+// UserDelta is one user's new standing on a board.
+type UserDelta struct {
+	User     string
+	Standing contest.Standing
+	Removed  bool
+}
+
+// Ranker owns boards: it reads SCORES, keeps each board in an order-statistic
+// tree and writes the changes of each tick to the Redis read model.
+type Ranker struct {
+	opts RankerOptions
+	log  *slog.Logger
+	m    *Metrics
+
+	mu     sync.Mutex
+	boards map[readmodel.BoardID]*rboard
+
+	ready     atomic.Bool
+	processed atomic.Uint64
+}
+
+type rboard struct {
+	id    readmodel.BoardID
+	lb    contest.Leaderboard
+	tree  *board.Tree
+	st    map[string]contest.Standing
+	dirty map[string]*dirtyEntry
+	key   []int64
+}
+
+type dirtyEntry struct {
+	old     []int64 // key before this tick (nil: was absent)
+	removed bool
+}
+
+// NewRanker validates opts.
+func NewRanker(opts RankerOptions, logger *slog.Logger) (*Ranker, error) {
+	if opts.JS == nil || opts.Rules == nil {
+		return nil, errors.New("aggregator: ranker needs JS and Rules")
+	}
+	if opts.Tick == 0 {
+		opts.Tick = 100 * time.Millisecond
+	}
+	if opts.TopK == 0 {
+		opts.TopK = 10
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Ranker{opts: opts, log: logger.With("component", "ranker"), m: opts.Metrics,
+		boards: map[readmodel.BoardID]*rboard{}}, nil
+}
+
+// Ready reports whether the boards are loaded and written to the read model.
+func (r *Ranker) Ready() bool { return r.ready.Load() }
+
+// Processed is the highest SCORES sequence applied.
+func (r *Ranker) Processed() uint64 { return r.processed.Load() }
+
+// Run blocks until ctx ends.
+func (r *Ranker) Run(ctx context.Context) error {
+	start := time.Now()
+	stream, err := r.opts.JS.Stream(ctx, streams.Scores)
+	if err != nil {
+		return fmt.Errorf("aggregator: ranker: scores stream: %w", err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("aggregator: ranker: stream info: %w", err)
+	}
+	startLast := info.State.LastSeq
+	cons, err := r.opts.JS.OrderedConsumer(ctx, streams.Scores, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return fmt.Errorf("aggregator: ranker: consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return fmt.Errorf("aggregator: ranker: messages: %w", err)
+	}
+	defer it.Stop()
+
+	msgs := make(chan jetstream.Msg, 8192)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(msgs)
+		for {
+			msg, err := it.Next()
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					errc <- err
+				}
+				return
+			}
+			select {
+			case msgs <- msg:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { <-ctx.Done(); it.Stop() }()
+
+	caught := startLast == 0
+	if caught {
+		r.goLive(ctx, start)
+	}
+	tick := time.NewTicker(r.opts.Tick)
+	defer tick.Stop()
+	lagT := time.NewTicker(time.Second)
+	defer lagT.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-errc:
+			return fmt.Errorf("aggregator: ranker: next: %w", err)
+		case msg, ok := <-msgs:
+			if !ok {
+				return nil
+			}
+			r.mu.Lock()
+			seq := r.apply(msg)
+			// Apply what is already buffered under the same lock.
+		drain:
+			for n := 0; n < 1024; n++ {
+				select {
+				case m2, ok := <-msgs:
+					if !ok {
+						break drain
+					}
+					seq = r.apply(m2)
+				default:
+					break drain
+				}
+			}
+			r.mu.Unlock()
+			if seq > 0 {
+				r.processed.Store(seq)
+			}
+			if !caught && seq >= startLast {
+				caught = true
+				r.goLive(ctx, start)
+			}
+		case <-tick.C:
+			if caught {
+				r.flush(ctx)
+			}
+		case <-lagT.C:
+			if info, err := stream.Info(ctx); err == nil {
+				p := r.processed.Load()
+				lag := 0.0
+				if info.State.LastSeq > p {
+					lag = float64(info.State.LastSeq - p)
+				}
+				r.m.Lag.WithLabelValues("ranker").Set(lag)
+			}
+		}
+	}
+}
+
+// apply applies one SCORES message; it returns the message's stream sequence.
+func (r *Ranker) apply(msg jetstream.Msg) uint64 {
+	meta, err := msg.Metadata()
+	if err != nil {
+		return 0
+	}
+	cid, win, div, user, ok := streams.ParseScoreSubject(msg.Subject())
+	if !ok {
+		return meta.Sequence.Stream
+	}
+	sm, err := decodeScoreMsg(msg.Data())
+	if err != nil {
+		r.log.Warn("bad standing message", "subject", msg.Subject(), "err", err)
+		return meta.Sequence.Stream
+	}
+	c := r.opts.Rules.Get(cid)
+	if c == nil {
+		return meta.Sequence.Stream
+	}
+	id := readmodel.BoardID{Contest: cid, Window: win, Division: div}
+	b := r.boards[id]
+	if b == nil {
+		if sm.Removed {
+			return meta.Sequence.Stream
+		}
+		b = &rboard{id: id, lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()),
+			st: map[string]contest.Standing{}, dirty: map[string]*dirtyEntry{}}
+		r.boards[id] = b
+	}
+	b.set(user, sm)
+	return meta.Sequence.Stream
+}
+
+func (b *rboard) set(user string, sm ScoreMsg) {
+	var old []int64
+	var changed bool
+	if sm.Removed {
+		old, changed = b.tree.Delete(user)
+		delete(b.st, user)
+	} else {
+		b.key = b.lb.SortKey(sm.Standing, b.key)
+		old, changed = b.tree.Upsert(user, b.key)
+		if prev, ok := b.st[user]; ok && prev.LastPoints != sm.Standing.LastPoints {
+			changed = true
+		}
+		b.st[user] = sm.Standing
+	}
+	if !changed {
+		return
+	}
+	if d, ok := b.dirty[user]; ok {
+		d.removed = sm.Removed
+		return
+	}
+	b.dirty[user] = &dirtyEntry{old: old, removed: sm.Removed}
+}
+
+func (r *Ranker) meta(b *rboard) readmodel.BoardMeta {
+	return readmodel.BoardMeta{NWords: b.tree.NWords(), Order: b.lb.Order, UpdatedAt: time.Now().UTC()}
+}
+
+// goLive writes every board to the read model in full, then marks ready.
+func (r *Ranker) goLive(ctx context.Context, start time.Time) {
+	r.mu.Lock()
+	ids := make([]readmodel.BoardID, 0, len(r.boards))
+	for id := range r.boards {
+		ids = append(ids, id)
+	}
+	r.mu.Unlock()
+	sort.Slice(ids, func(i, j int) bool {
+		return ids[i].Contest+strconv.FormatInt(ids[i].Window, 10)+ids[i].Division < ids[j].Contest+strconv.FormatInt(ids[j].Window, 10)+ids[j].Division
+	})
+	if r.opts.Writer != nil {
+		for _, id := range ids {
+			for {
+				r.mu.Lock()
+				b := r.boards[id]
+				err := r.opts.Writer.Replace(ctx, id, r.meta(b), func(yield func(string, []int64) bool) {
+					b.tree.Each(func(_ int, user string, key []int64) bool { return yield(user, key) })
+				})
+				if err == nil {
+					for u := range b.dirty {
+						delete(b.dirty, u)
+					}
+				}
+				r.mu.Unlock()
+				if err == nil || ctx.Err() != nil {
+					break
+				}
+				r.m.RedisErrors.Inc()
+				r.log.Error("read model rebuild failed, retrying", "board", id, "err", err)
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
+	} else {
+		r.mu.Lock()
+		for _, b := range r.boards {
+			for u := range b.dirty {
+				delete(b.dirty, u)
+			}
+		}
+		r.mu.Unlock()
+	}
+	r.ready.Store(true)
+	r.m.CatchupSeconds.WithLabelValues("ranker").Set(time.Since(start).Seconds())
+	r.log.Info("ranker caught up", "boards", len(ids), "took", time.Since(start))
+}
+
+// flush writes the tick's changes to the read model and tells OnTick. The
+// dirty set of each board is taken out under the lock; if the write fails it is
+// merged back so the next tick retries with the keys Redis still holds.
+func (r *Ranker) flush(ctx context.Context) {
+	t0 := time.Now()
+	r.mu.Lock()
+	var changes []readmodel.BoardChange
+	var deltas []BoardDelta
+	taken := map[readmodel.BoardID]map[string]*dirtyEntry{}
+	now := time.Now().UTC()
+	for _, b := range r.boards {
+		if len(b.dirty) == 0 {
+			continue
+		}
+		dirty := b.dirty
+		b.dirty = make(map[string]*dirtyEntry, len(dirty))
+		taken[b.id] = dirty
+		bc := readmodel.BoardChange{ID: b.id, Meta: r.meta(b)}
+		bc.Meta.UpdatedAt = now
+		bd := BoardDelta{ID: b.id}
+		for u, d := range dirty {
+			if d.removed {
+				if d.old != nil {
+					bc.Deletes = append(bc.Deletes, readmodel.DeleteEntry{User: u, OldKey: d.old})
+					bd.Changed = append(bd.Changed, UserDelta{User: u, Removed: true})
+				}
+				continue
+			}
+			key, _ := b.tree.Get(u)
+			bc.Upserts = append(bc.Upserts, readmodel.Upsert{User: u, Key: key, OldKey: d.old})
+			bd.Changed = append(bd.Changed, UserDelta{User: u, Standing: b.st[u]})
+		}
+		if r.opts.OnTick != nil {
+			r.fillRanks(b, &bd)
+		}
+		changes = append(changes, bc)
+		deltas = append(deltas, bd)
+		r.m.BoardEntries.WithLabelValues(b.id.Contest, strconv.FormatInt(b.id.Window, 10), b.id.Division).Set(float64(b.tree.Len()))
+	}
+	r.m.Boards.Set(float64(len(r.boards)))
+	r.mu.Unlock()
+	if len(changes) == 0 {
+		return
+	}
+	if r.opts.Writer != nil {
+		if err := r.opts.Writer.Apply(ctx, changes); err != nil {
+			r.m.RedisErrors.Inc()
+			r.log.Error("read model write failed, retrying next tick", "err", err)
+			r.mu.Lock()
+			for id, dirty := range taken {
+				b := r.boards[id]
+				for u, d := range dirty {
+					if nd, ok := b.dirty[u]; ok {
+						nd.old = d.old // Redis still holds the key from before
+					} else {
+						b.dirty[u] = d
+					}
+				}
+			}
+			r.mu.Unlock()
+			return
+		}
+	}
+	r.m.TickSeconds.Observe(time.Since(t0).Seconds())
+	if r.opts.OnTick != nil {
+		r.opts.OnTick(deltas)
+	}
+}
+
+// rankOf returns user's position on b; ok false when absent. Caller holds mu.
+func (b *rboard) rankOf(user string) (Rank, bool) {
+	pos, ok := b.tree.Rank(user)
+	if !ok {
+		return Rank{}, false
+	}
+	st := b.st[user]
+	rk := Rank{Pos: pos, User: user, Score: st.Score, LastPoints: st.LastPoints}
+	if pos > 1 {
+		if _, key, ok := b.tree.At(pos - 1); ok {
+			gap := b.lb.ScoreFromKey(key[0]) - st.Score
+			if gap < 0 {
+				gap = -gap
+			}
+			rk.GapToNext = &gap
+		}
+	}
+	return rk, true
+}
+
+// fillRanks computes the top K and the ranks of changed and watched users.
+func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
+	bd.Total = b.tree.Len()
+	b.tree.Range(1, r.opts.TopK, func(pos int, user string, key []int64) bool {
+		bd.Top = append(bd.Top, Rank{Pos: pos, User: user, Score: b.lb.ScoreFromKey(key[0]), LastPoints: b.st[user].LastPoints})
+		return true
+	})
+	bd.Ranks = make(map[string]Rank, len(bd.Changed))
+	for _, u := range bd.Changed {
+		if rk, ok := b.rankOf(u.User); ok {
+			bd.Ranks[u.User] = rk
+		}
+	}
+	if r.opts.Watched != nil {
+		for _, u := range r.opts.Watched(b.id) {
+			if _, done := bd.Ranks[u]; done {
+				continue
+			}
+			if rk, ok := b.rankOf(u); ok {
+				bd.Ranks[u] = rk
+			}
+		}
+	}
+}
+
+// Row is one position of a board, for tests and replay.
+type Row struct {
+	Pos      int
+	User     string
+	Standing contest.Standing
+}
+
+// Board returns the standings of a board in order (nil when unknown).
+func (r *Ranker) Board(id readmodel.BoardID) []Row {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.boards[id]
+	if b == nil {
+		return nil
+	}
+	rows := make([]Row, 0, b.tree.Len())
+	b.tree.Each(func(pos int, user string, _ []int64) bool {
+		rows = append(rows, Row{Pos: pos, User: user, Standing: b.st[user]})
+		return true
+	})
+	return rows
+}
+
+// BoardIDs lists the boards held.
+func (r *Ranker) BoardIDs() []readmodel.BoardID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ids := make([]readmodel.BoardID, 0, len(r.boards))
+	for id := range r.boards {
+		ids = append(ids, id)
+	}
+	return ids
+}

@@ -1,0 +1,59 @@
+package aggregator
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/rankstream/rankstream/contest"
+)
+
+// scoreMsgLen is the size of an encoded standing on the SCORES stream.
+const scoreMsgLen = 1 + 8*6
+
+const flagRemoved = 1
+
+// ScoreMsg is the payload of a SCORES message: the absolute standing of one
+// user on one board (the board and user are in the subject).
+type ScoreMsg struct {
+	Standing contest.Standing
+	Removed  bool
+	// SrcSeq is the EVENTS stream sequence of the event that produced it.
+	SrcSeq uint64
+}
+
+// errBadScoreMsg is returned for a payload that is not an encoded standing.
+var errBadScoreMsg = errors.New("aggregator: malformed score message")
+
+func (m *ScoreMsg) encode(dst []byte) []byte {
+	var flags byte
+	if m.Removed {
+		flags |= flagRemoved
+	}
+	dst = append(dst, flags)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Standing.Score))
+	dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(m.Standing.MaxMult))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Standing.Rounds))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Standing.Finish))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Standing.LastPoints))
+	dst = binary.BigEndian.AppendUint64(dst, m.SrcSeq)
+	return dst
+}
+
+func decodeScoreMsg(b []byte) (ScoreMsg, error) {
+	if len(b) != scoreMsgLen {
+		return ScoreMsg{}, errBadScoreMsg
+	}
+	u := func(i int) uint64 { return binary.BigEndian.Uint64(b[1+8*i:]) }
+	return ScoreMsg{
+		Removed: b[0]&flagRemoved != 0,
+		Standing: contest.Standing{
+			Score:      int64(u(0)),
+			MaxMult:    math.Float64frombits(u(1)),
+			Rounds:     int64(u(2)),
+			Finish:     int64(u(3)),
+			LastPoints: int64(u(4)),
+		},
+		SrcSeq: u(5),
+	}, nil
+}

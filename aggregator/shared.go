@@ -1,0 +1,314 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/streams"
+)
+
+// Shared mode (ScorerOptions.Instance set): the EVENTS partitions are shared
+// among the processes by leases in a JetStream KV bucket whose keys expire
+// LeaseTTL after their last write. Each round (every LeaseTTL/5) a process
+// refreshes its member key and its leases (Update with the last revision:
+// compare-and-set, so a lease is never held twice), counts the members, and
+// moves towards its fair share ceil(partitions/members): it takes free
+// partitions (Create fails when someone holds one) or releases its excess.
+// A lease it could not refresh for LeaseTTL/2 is dropped before it can
+// expire, so two processes never score a partition at once while the lease
+// machinery works; a dead process's leases expire after LeaseTTL and are
+// taken within one more round. Every owned partition has its own worker
+// (engine, standings, checkpoints) and its own ordered consumer filtered on
+// that partition; it starts from the partition's checkpoint.
+
+type sharedState struct {
+	mu     sync.Mutex
+	runs   map[int]*partRun
+	rounds atomic.Int64 // lease rounds done
+}
+
+type partRun struct {
+	w         *worker
+	rev       uint64 // lease revision
+	renewed   time.Time
+	cancel    context.CancelFunc
+	done      chan struct{}
+	sinceTake time.Time
+}
+
+// Owned returns the partitions this process scores (all of them when not shared).
+func (s *Scorer) Owned() []int {
+	if s.shared == nil {
+		out := make([]int, s.opts.Partitions)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	s.shared.mu.Lock()
+	defer s.shared.mu.Unlock()
+	out := make([]int, 0, len(s.shared.runs))
+	for p := range s.shared.runs {
+		out = append(out, p)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func (s *Scorer) sharedCaughtUp() bool {
+	if s.shared == nil {
+		return false
+	}
+	if s.shared.rounds.Load() == 0 {
+		return false
+	}
+	s.shared.mu.Lock()
+	defer s.shared.mu.Unlock()
+	for _, r := range s.shared.runs {
+		if !r.w.liveA.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Scorer) runShared(ctx context.Context) error {
+	obs, err := streams.EnsureCheckpoints(ctx, s.opts.JS, s.opts.Replicas)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	s.ckpts = obs
+	kv, err := streams.EnsureLeases(ctx, s.opts.JS, s.opts.LeaseTTL, s.opts.Replicas)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer s.release(kv)
+	s.log.Info("scorer sharing partitions", "instance", s.opts.Instance, "lease_ttl", s.opts.LeaseTTL)
+	t := time.NewTicker(s.opts.LeaseTTL / 5)
+	defer t.Stop()
+	for {
+		s.leaseRound(ctx, kv)
+		s.shared.rounds.Add(1)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// leaseRound refreshes, counts, and takes or releases partitions.
+func (s *Scorer) leaseRound(ctx context.Context, kv jetstream.KeyValue) {
+	me := []byte(s.opts.Instance)
+	if _, err := kv.Put(ctx, streams.MemberKey(s.opts.Instance), me); err != nil && ctx.Err() == nil {
+		s.log.Warn("member refresh failed", "err", err)
+	}
+	now := time.Now()
+	for p, r := range s.snapshotRuns() {
+		rev, err := kv.Update(ctx, streams.PartitionLeaseKey(p), me, r.rev)
+		switch {
+		case err == nil:
+			r.rev, r.renewed = rev, now
+		case errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists):
+			s.log.Warn("partition lease lost", "partition", p, "err", err)
+			s.stopPart(p)
+		case now.Sub(r.renewed) > s.opts.LeaseTTL/2:
+			s.log.Warn("partition lease not refreshed in time; stopping it", "partition", p, "err", err)
+			s.stopPart(p)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	members := 1
+	if kl, err := kv.ListKeysFiltered(ctx, streams.MembersFilter); err == nil {
+		n := 0
+		for range kl.Keys() {
+			n++
+		}
+		members = max(n, 1)
+	}
+	target := (s.opts.Partitions + members - 1) / members
+	runs := s.snapshotRuns()
+	if len(runs) > target {
+		// Release the excess, most recently taken first.
+		owned := make([]int, 0, len(runs))
+		for p := range runs {
+			owned = append(owned, p)
+		}
+		sort.Slice(owned, func(i, j int) bool { return runs[owned[i]].sinceTake.After(runs[owned[j]].sinceTake) })
+		for _, p := range owned[:len(runs)-target] {
+			rev := runs[p].rev
+			s.stopPart(p)
+			if err := kv.Delete(ctx, streams.PartitionLeaseKey(p), jetstream.LastRevision(rev)); err != nil {
+				s.log.Warn("lease release failed (it will expire)", "partition", p, "err", err)
+			}
+			s.log.Info("partition released", "partition", p, "members", members)
+		}
+		return
+	}
+	// Take free partitions, starting at an instance-specific offset so that
+	// processes starting together do not race for the same ones.
+	h := fnv.New32a()
+	h.Write(me)
+	off := int(h.Sum32() % uint32(s.opts.Partitions))
+	for i := 0; i < s.opts.Partitions && len(runs) < target; i++ {
+		p := (off + i) % s.opts.Partitions
+		if _, ok := runs[p]; ok {
+			continue
+		}
+		rev, err := kv.Create(ctx, streams.PartitionLeaseKey(p), me)
+		if err != nil {
+			continue // held by another process (or NATS trouble: next round)
+		}
+		s.startPart(ctx, p, rev)
+		runs[p] = nil
+		s.log.Info("partition taken", "partition", p, "members", members)
+	}
+}
+
+func (s *Scorer) snapshotRuns() map[int]*partRun {
+	s.shared.mu.Lock()
+	defer s.shared.mu.Unlock()
+	out := make(map[int]*partRun, len(s.shared.runs))
+	for p, r := range s.shared.runs {
+		out[p] = r
+	}
+	return out
+}
+
+func (s *Scorer) startPart(ctx context.Context, p int, rev uint64) {
+	ctx, cancel := context.WithCancel(ctx)
+	w := newWorker(s, p)
+	w.owned = []int{p}
+	r := &partRun{w: w, rev: rev, renewed: time.Now(), cancel: cancel, done: make(chan struct{}), sinceTake: time.Now()}
+	s.shared.mu.Lock()
+	s.shared.runs[p] = r
+	s.shared.mu.Unlock()
+	go func() {
+		defer close(r.done)
+		if err := s.runPart(ctx, w, p); err != nil && ctx.Err() == nil {
+			s.log.Error("partition stopped", "partition", p, "err", err)
+			// The lease stays until it expires or the next round notices.
+		}
+	}()
+}
+
+// stopPart stops partition p's run and waits for it; its pending standings
+// are dropped (the next owner republishes after its catch-up).
+func (s *Scorer) stopPart(p int) {
+	s.shared.mu.Lock()
+	r := s.shared.runs[p]
+	delete(s.shared.runs, p)
+	s.shared.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		<-r.done
+	}
+}
+
+// release stops every partition and gives its lease back, so that on a
+// graceful stop another process takes over at once (after a crash the
+// leases expire instead).
+func (s *Scorer) release(kv jetstream.KeyValue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for p, r := range s.snapshotRuns() {
+		s.stopPart(p)
+		_ = kv.Delete(ctx, streams.PartitionLeaseKey(p), jetstream.LastRevision(r.rev))
+	}
+	_ = kv.Delete(ctx, streams.MemberKey(s.opts.Instance))
+}
+
+// runPart scores partition p from its checkpoint with its own ordered
+// consumer until ctx ends.
+func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
+	started := time.Now()
+	covered, err := s.restorePart(ctx, w, p)
+	if err != nil {
+		return err
+	}
+	w.ckptSeq[p] = covered
+	if err := s.loadPartDLQMarks(ctx, w.part(p), p); err != nil {
+		return err
+	}
+	stream, err := s.opts.JS.Stream(ctx, streams.Events)
+	if err != nil {
+		return fmt.Errorf("aggregator: partition %d: events stream: %w", p, err)
+	}
+	var lastSeq uint64 // the partition's last message at start
+	if m, err := stream.GetLastMsgForSubject(ctx, streams.PartitionFilter(p)); err == nil {
+		lastSeq = m.Sequence
+	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("aggregator: partition %d: last message: %w", p, err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); w.run(ctx) }()
+	go func() { defer wg.Done(); w.writeCheckpoints(ctx) }()
+	defer func() {
+		close(w.in)
+		wg.Wait()
+	}()
+	live := false
+	goLive := func() {
+		live = true
+		w.in <- inMsg{caughtUp: true}
+		s.log.Info("partition caught up", "partition", p, "from_seq", covered+1, "took", time.Since(started))
+	}
+	if lastSeq <= covered {
+		goLive()
+	}
+	cons, err := s.opts.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{streams.PartitionFilter(p)},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    covered + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("aggregator: partition %d: consumer: %w", p, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return fmt.Errorf("aggregator: partition %d: messages: %w", p, err)
+	}
+	defer it.Stop()
+	go func() { <-ctx.Done(); it.Stop() }()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			return fmt.Errorf("aggregator: partition %d: next: %w", p, err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			continue
+		}
+		s.m.EventsIn.Inc()
+		im := inMsg{msg: msg, seq: meta.Sequence.Stream, ts: meta.Timestamp, partition: p}
+		_, im.provider, im.user, im.subjectOK = streams.ParseEventSubject(msg.Subject())
+		select {
+		case w.in <- im:
+		case <-ctx.Done():
+			return nil
+		}
+		if !live && im.seq >= lastSeq {
+			goLive()
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/auth"
+	"github.com/rankstream/rankstream/gateway"
+	"github.com/rankstream/rankstream/notifier"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+	"github.com/rankstream/rankstream/web"
+)
+
+// StageNotifier publishes live ranks (lb.<contest>.top, lb.<contest>.user.<id>)
+// from the ranker of the same process.
+const StageNotifier = "notifier"
+
+// LiveOptions configure accounts, player tokens and the live push
+// (CONTRACT.md §5, §6).
+type LiveOptions struct {
+	// JWTSecret signs player tokens (HS256). Empty: a random secret per
+	// process (tokens die with it).
+	JWTSecret string
+	// JWTIssuer is the iss of issued tokens (default "rankstream").
+	JWTIssuer string
+	// JWTTTL is the lifetime of issued tokens (default 24h).
+	JWTTTL time.Duration
+	// JWTPublicKeyFile is an external issuer's public key (PEM); its tokens
+	// are accepted too.
+	JWTPublicKeyFile string
+	// PushInterval is the least time between two messages of one live
+	// subject (default 275ms: at most 4 a second).
+	PushInterval time.Duration
+	// NATSPlayerAuth makes the embedded nats-server authenticate connections
+	// (config nats.auth: players): players with their JWT (subscribe
+	// lb.*.top and their own subject only, publish nothing), operators with
+	// the admin token, the app with a random token of its own, anonymous
+	// connections as providers (publish events only). See docs/live-push.md.
+	NATSPlayerAuth bool
+}
+
+// Live holds the live-push parts of a process; nil parts do not run here.
+type Live struct {
+	Tokens   *auth.Tokens
+	Notifier *notifier.Notifier
+	Gateway  *gateway.Gateway
+	authDB   *pgxpool.Pool
+}
+
+// prepareLive builds the token verifier and, when asked for, the embedded
+// server's player authentication (before the server starts).
+func (a *App) prepareLive(opts *Options) error {
+	lo := opts.Live
+	a.Live = &Live{}
+	secret := []byte(lo.JWTSecret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return fmt.Errorf("app: jwt secret: %w", err)
+		}
+		a.log.Warn("no jwt.secret configured: tokens are signed with a random per-process secret")
+	}
+	to := auth.TokenOptions{Secret: secret, Issuer: lo.JWTIssuer, TTL: lo.JWTTTL}
+	if lo.JWTPublicKeyFile != "" {
+		k, err := auth.LoadPublicKey(lo.JWTPublicKeyFile)
+		if err != nil {
+			return fmt.Errorf("app: jwt.public_key_file: %w", err)
+		}
+		to.PublicKey = k
+	}
+	tk, err := auth.NewTokens(to)
+	if err != nil {
+		return fmt.Errorf("app: tokens: %w", err)
+	}
+	a.Live.Tokens = tk
+	if lo.NATSPlayerAuth && opts.Streams.URL != "" {
+		a.log.Warn("nats.auth applies to the embedded server only; configure the external server's accounts")
+	}
+	if lo.NATSPlayerAuth && opts.Streams.URL == "" && opts.Streams.Auth == nil {
+		opts.Streams.Auth = &streams.Auth{AdminToken: opts.AdminToken, Player: tk.Player,
+			Anonymous: streams.ProviderPermissions(), Logger: a.log}
+	}
+	return nil
+}
+
+// newNotifier prepares the notifier stage; it feeds on this process's ranker.
+func (a *App) newNotifier() error {
+	if !a.stages[StageNotifier] {
+		return nil
+	}
+	if !a.stages[StageAggregator] {
+		a.log.Warn("the notifier needs the aggregator stage in the same process; not started")
+		return nil
+	}
+	n, err := notifier.New(notifier.Options{Publisher: a.Streams.NC, Interval: a.opts.Live.PushInterval,
+		Interest: a.Streams.PlayerInterest}, a.log, a.opts.Registry)
+	if err != nil {
+		return fmt.Errorf("app: notifier: %w", err)
+	}
+	a.Live.Notifier = n
+	return nil
+}
+
+// rankerHooks are the notifier's ranker hooks (nil without a notifier).
+func (a *App) rankerHooks() (func([]aggregator.BoardDelta), func(readmodel.BoardID) []string) {
+	if a.Live == nil || a.Live.Notifier == nil {
+		return nil, nil
+	}
+	return a.Live.Notifier.OnTick, a.Live.Notifier.Watched
+}
+
+// mountLive adds the api stage's accounts, WebSocket and live page to mux.
+func (a *App) mountLive(ctx context.Context, mux *http.ServeMux) error {
+	if a.opts.PostgresURL == "" {
+		a.log.Warn("no postgres url: no accounts (/v1/auth/register, /v1/auth/login)")
+	} else {
+		// Its own pool as the URL's user, who owns the schema: auth creates
+		// its table itself (auth.Schema), independent of the migrations.
+		pool, err := pgxpool.New(ctx, a.opts.PostgresURL)
+		if err != nil {
+			return fmt.Errorf("app: accounts database: %w", err)
+		}
+		a.Live.authDB = pool
+		h, err := auth.New(auth.Options{DB: pool, Tokens: a.Live.Tokens}, a.log, a.opts.Registry)
+		if err != nil {
+			return fmt.Errorf("app: accounts: %w", err)
+		}
+		h.Mount(mux)
+	}
+	var watcher gateway.Watcher
+	if a.Live.Notifier != nil {
+		watcher = a.Live.Notifier
+	}
+	g, err := gateway.New(gateway.Options{Tokens: a.Live.Tokens, Reader: readmodel.NewReader(a.Redis, a.opts.RedisPrefix),
+		Contests: a.Rules.All, NC: a.Streams.NC, Watcher: watcher}, a.log, a.opts.Registry)
+	if err != nil {
+		return fmt.Errorf("app: gateway: %w", err)
+	}
+	a.Live.Gateway = g
+	g.Mount(mux)
+	web.Mount(mux)
+	return nil
+}
+
+// startLive runs the notifier and the gateway.
+func (a *App) startLive(ctx context.Context) {
+	if a.Live == nil {
+		return
+	}
+	if n := a.Live.Notifier; n != nil {
+		a.goRun(func() error { return n.Run(ctx) })
+	}
+	if g := a.Live.Gateway; g != nil {
+		a.goRun(func() error { return g.Run(ctx) })
+	}
+}
+
+// closeLive releases what the live parts hold (after the stages stopped).
+func (a *App) closeLive() {
+	if a.Live == nil {
+		return
+	}
+	if a.Live.Gateway != nil {
+		a.Live.Gateway.Stop()
+	}
+	if a.Live.authDB != nil {
+		a.Live.authDB.Close()
+	}
+}
