@@ -1,0 +1,154 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// conn is one player's WebSocket.
+type conn struct {
+	g    *Gateway
+	ws   *websocket.Conn
+	user string
+	q    *queue
+	// contests is guarded by the hub's lock.
+	contests map[string]bool
+	// writing is when the current batch of writes began (unix ns), 0 when idle.
+	writing atomic.Int64
+}
+
+func newConn(g *Gateway, ws *websocket.Conn, user string) *conn {
+	return &conn{g: g, ws: ws, user: user, q: newQueue(g.opts.QueueSize), contests: map[string]bool{}}
+}
+
+// request is a client message.
+type request struct {
+	Op      string `json:"op"`
+	Contest string `json:"contest"`
+}
+
+// errorMsg is sent for a request the gateway cannot serve.
+type errorMsg struct {
+	Type    string `json:"type"` // "error"
+	Error   string `json:"error"`
+	Contest string `json:"contest,omitempty"`
+}
+
+// serve runs the connection until the client goes, a write fails, or ctx
+// ends (Stop, or the token's expiry): the reader runs here, the writer in its
+// own goroutine.
+func (c *conn) serve(ctx context.Context) {
+	c.ws.SetReadLimit(4096)
+	wctx, stopWriter := context.WithCancel(context.Background())
+	wdone := make(chan struct{})
+	go func() {
+		defer close(wdone)
+		c.write(wctx)
+		_ = c.ws.CloseNow() // ends the reader after a failed write
+	}()
+	stopClose := context.AfterFunc(ctx, func() {
+		code, reason := websocket.StatusGoingAway, "server stopping"
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			code, reason = websocket.StatusPolicyViolation, "token expired"
+		}
+		_ = c.ws.Close(code, reason)
+	})
+	c.read(wctx)
+	stopClose()
+	stopWriter()
+	<-wdone
+	for _, id := range c.g.hub.subscribed(c) {
+		c.unsubscribe(id)
+	}
+	_ = c.ws.CloseNow()
+}
+
+// read handles client requests until the connection ends.
+func (c *conn) read(ctx context.Context) {
+	for {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		var req request
+		if typ != websocket.MessageText || json.Unmarshal(data, &req) != nil {
+			c.sendError("", "messages are JSON: {\"op\":\"subscribe\",\"contest\":\"…\"}")
+			continue
+		}
+		switch req.Op {
+		case "subscribe":
+			c.subscribe(ctx, req.Contest)
+		case "unsubscribe":
+			c.unsubscribe(req.Contest)
+		default:
+			c.sendError(req.Contest, "unknown op "+req.Op)
+		}
+	}
+}
+
+// write sends what the queue holds, pings now and then, and returns on the
+// first failure.
+func (c *conn) write(ctx context.Context) {
+	ping := time.NewTicker(c.g.opts.PingInterval)
+	defer ping.Stop()
+	var buf [][]byte
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, c.g.opts.WriteTimeout)
+			err := c.ws.Ping(pctx)
+			cancel()
+			if err != nil {
+				return
+			}
+		case <-c.q.ready:
+			buf = c.q.take(buf[:0])
+			// No context deadline per write (each would cost a timer): the
+			// gateway's watchdog closes a connection whose write has been
+			// blocked for WriteTimeout.
+			c.writing.Store(time.Now().UnixNano())
+			for _, data := range buf {
+				if err := c.ws.Write(context.Background(), websocket.MessageText, data); err != nil {
+					c.writing.Store(0)
+					return
+				}
+				c.g.sent[msgType(data)].Inc()
+			}
+			c.writing.Store(0)
+		}
+	}
+}
+
+// msgType is the "type" of a message for the metrics. Every message the
+// gateway sends starts with it (notifier's and the gateway's own encoding).
+func msgType(data []byte) string {
+	for _, t := range []string{"top", "rank", "error"} {
+		if bytes.HasPrefix(data, []byte(`{"type":"`+t+`"`)) {
+			return t
+		}
+	}
+	return "other"
+}
+
+func (c *conn) sendError(contestID, msg string) {
+	data, _ := json.Marshal(errorMsg{Type: "error", Error: msg, Contest: contestID})
+	c.g.put(c, "error", data, true)
+}
+
+func (c *conn) unsubscribe(contestID string) {
+	if !c.g.hub.unsubscribe(c, contestID) {
+		return
+	}
+	c.q.forget(topKey(contestID), rankKey(contestID, c.user))
+	if c.g.opts.Watcher != nil {
+		c.g.opts.Watcher.Unwatch(contestID, c.user)
+	}
+}

@@ -1,0 +1,77 @@
+package gateway_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rankstream/rankstream/auth"
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/gateway"
+	"github.com/rankstream/rankstream/internal/livetest"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// A client that stops reading while the server has data for it is closed
+// after WriteTimeout, and nobody else waits for it.
+func TestClientThatStopsReadingIsClosed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: t.TempDir(), Partitions: 2}, livetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: livetest.RedisDB})
+	defer rdb.Close()
+	tk, _ := auth.NewTokens(auth.TokenOptions{Secret: []byte("s")})
+	c := livetest.Contest(t, time.Now())
+	reg := prometheus.NewRegistry()
+	g, err := gateway.New(gateway.Options{Tokens: tk, Reader: readmodel.NewReader(rdb, "rsstuck:"),
+		Contests: func() []*contest.Contest { return []*contest.Contest{c} }, NC: st.NC,
+		WriteTimeout: time.Second}, livetest.Logger(), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go g.Run(ctx)
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	defer g.Stop()
+	tok, _, _ := tk.Issue("sleepy")
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/?token="+tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	livetest.Subscribe(t, ws, c.ID)
+	time.Sleep(200 * time.Millisecond)
+	big := `{"type":"top","pad":"` + strings.Repeat("x", 64<<10) + `"}`
+	deadline := time.Now().Add(20 * time.Second)
+	for value(g.Metrics().WriteErrors) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the client that does not read is still open")
+		}
+		st.NC.Publish(streams.LiveTopSubject(c.ID), []byte(big))
+		time.Sleep(5 * time.Millisecond)
+	}
+	livetest.Poll(t, 5*time.Second, "connection gone", func() bool {
+		return value(g.Metrics().Connections) == 0
+	})
+}
+
+func value(c prometheus.Metric) float64 {
+	var m dto.Metric
+	_ = c.Write(&m)
+	if m.Counter != nil {
+		return m.Counter.GetValue()
+	}
+	return m.Gauge.GetValue()
+}

@@ -1,0 +1,111 @@
+package notifier
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics of the notifier (rankstream_notifier_…).
+type Metrics struct {
+	// Published counts live messages published, by type (top, rank).
+	Published *prometheus.CounterVec
+	// Coalesced counts updates replaced by a newer one before they were sent.
+	Coalesced prometheus.Counter
+	// Overtaken counts rank messages of watched users whose own score did not
+	// change (others overtook them or fell behind).
+	Overtaken prometheus.Counter
+	// PublishErrors counts failed publishes.
+	PublishErrors prometheus.Counter
+	// Pending is the number of subjects holding an update waiting for its slot.
+	Pending prometheus.Gauge
+	// Watched is the number of watched (contest, user) pairs.
+	Watched prometheus.Gauge
+	// Boards is the number of boards whose pushed state is kept.
+	Boards prometheus.Gauge
+	// TickSeconds is how long one ranker tick's deltas took to process.
+	TickSeconds prometheus.Histogram
+}
+
+// NewMetrics creates the metrics and registers them on reg (nil: not
+// registered). Collectors registered before on reg are shared.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		Published: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rankstream_notifier_published_total",
+			Help: "Live messages published, by type (top, rank).",
+		}, []string{"type"}),
+		Coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rankstream_notifier_coalesced_total",
+			Help: "Updates replaced by a newer one before their subject's slot came.",
+		}),
+		Overtaken: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rankstream_notifier_overtaken_total",
+			Help: "Rank messages of watched users caused by other users' changes.",
+		}),
+		PublishErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rankstream_notifier_publish_errors_total",
+			Help: "Live messages that could not be published.",
+		}),
+		Pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rankstream_notifier_pending_subjects",
+			Help: "Subjects holding an update that waits for the subject's rate limit.",
+		}),
+		Watched: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rankstream_notifier_watched",
+			Help: "Watched (contest, user) pairs: WebSocket and NATS subscribers.",
+		}),
+		Boards: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rankstream_notifier_boards",
+			Help: "Boards whose last pushed state the notifier keeps.",
+		}),
+		TickSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "rankstream_notifier_tick_seconds",
+			Help:    "Time to process one ranker tick's board deltas.",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	var err error
+	if m.Published, err = register(reg, m.Published); err != nil {
+		return nil, err
+	}
+	if m.Coalesced, err = register(reg, m.Coalesced); err != nil {
+		return nil, err
+	}
+	if m.Overtaken, err = register(reg, m.Overtaken); err != nil {
+		return nil, err
+	}
+	if m.PublishErrors, err = register(reg, m.PublishErrors); err != nil {
+		return nil, err
+	}
+	if m.Pending, err = register(reg, m.Pending); err != nil {
+		return nil, err
+	}
+	if m.Watched, err = register(reg, m.Watched); err != nil {
+		return nil, err
+	}
+	if m.Boards, err = register(reg, m.Boards); err != nil {
+		return nil, err
+	}
+	if m.TickSeconds, err = register(reg, m.TickSeconds); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, fmt.Errorf("notifier: register metrics: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,253 @@
+// Package notifier pushes live ranks (CONTRACT.md §5). It consumes the
+// ranker's per-tick board deltas and publishes on core NATS:
+//
+//   - lb.<contest>.top: the board's top 10 whenever it differs from the
+//     last one published;
+//   - lb.<contest>.user.<user_id>: a user's rank whenever its position or
+//     score differs from the last one published on that subject, for every
+//     user whose standing changed and for every watched user (a player with a
+//     WebSocket or NATS subscription), so a watched player learns when others
+//     overtake them.
+//
+// Every subject gets at most one message per Interval (default 275 ms: at
+// most 4 a second, with 100 ms to spare for delivery jitter, so no one-second
+// window at a subscriber sees a fifth): a change on a quiet subject goes out
+// at once; later changes
+// within the interval are coalesced, keeping only the latest state, and sent
+// when the interval has passed. A message that only others caused (a watched
+// player overtaken) waits OvertakenInterval (default 1 s) after the previous
+// one instead, so a player in a busy crowd gets about one "you moved" a
+// second while their own points still go out within 275 ms. "moved" is
+// computed against the previous message of the subject, so places gained or
+// lost while coalescing add up.
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// Publisher publishes one message; *nats.Conn is one.
+type Publisher interface {
+	Publish(subject string, data []byte) error
+}
+
+// ErrOptions is returned by New for unusable options.
+var ErrOptions = errors.New("notifier: invalid options")
+
+// Defaults of Options.
+const (
+	DefaultInterval      = 275 * time.Millisecond
+	DefaultOvertaken     = time.Second
+	DefaultTopN          = 10
+	DefaultInterestEvery = 2 * time.Second
+	DefaultIdleBoard     = time.Hour
+)
+
+// Options of the notifier.
+type Options struct {
+	// Publisher sends the live messages (required).
+	Publisher Publisher
+	// Interval is the least time between two messages of one subject
+	// (default 275ms: at most 4 a second even with delivery jitter).
+	Interval time.Duration
+	// OvertakenInterval is the least time before a rank message that only
+	// other users' changes caused (default 1s; never less than Interval).
+	OvertakenInterval time.Duration
+	// TopN is the length of the top message (default 10).
+	TopN int
+	// Interest, when set, lists the NATS players' subscriptions
+	// (streams.Streams.PlayerInterest); polled every InterestEvery.
+	Interest      func() ([]streams.Interest, error)
+	InterestEvery time.Duration
+	// IdleBoard: the pushed state of a board unchanged this long is
+	// forgotten (default 1h).
+	IdleBoard time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Notifier turns board deltas into live messages. OnTick and Watched are the
+// ranker's hooks (aggregator.RankerOptions); Watch and Unwatch are the
+// WebSocket gateway's. All are safe for concurrent use.
+type Notifier struct {
+	opts  Options
+	log   *slog.Logger
+	m     *Metrics
+	watch *watchSet
+
+	inMu  sync.Mutex
+	inbox [][]aggregator.BoardDelta
+	wake  chan struct{}
+
+	// Owned by the Run goroutine.
+	boards map[readmodel.BoardID]*boardState
+	co     *coalescer
+
+	stopOnce sync.Once
+	stop     chan struct{}
+}
+
+// boardState is what was last published for a board.
+type boardState struct {
+	top   []TopRow // nil: never published
+	users map[string]pushed
+	seen  time.Time
+}
+
+// pushed is the state a user's subject last carried for a board.
+type pushed struct {
+	pos   int
+	score int64
+}
+
+// New checks opts, fills defaults and registers the metrics on reg (nil: not
+// registered).
+func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifier, error) {
+	if opts.Publisher == nil {
+		return nil, fmt.Errorf("%w: Publisher is required", ErrOptions)
+	}
+	if opts.Interval < 0 || opts.OvertakenInterval < 0 || opts.TopN < 0 || opts.InterestEvery < 0 || opts.IdleBoard < 0 {
+		return nil, fmt.Errorf("%w: negative duration or size", ErrOptions)
+	}
+	if opts.Interval == 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.OvertakenInterval == 0 {
+		opts.OvertakenInterval = DefaultOvertaken
+	}
+	if opts.TopN == 0 {
+		opts.TopN = DefaultTopN
+	}
+	if opts.InterestEvery == 0 {
+		opts.InterestEvery = DefaultInterestEvery
+	}
+	if opts.IdleBoard == 0 {
+		opts.IdleBoard = DefaultIdleBoard
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	m, err := NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Notifier{opts: opts, log: logger.With("component", "notifier"), m: m, watch: newWatchSet(),
+		wake: make(chan struct{}, 1), boards: map[readmodel.BoardID]*boardState{},
+		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{})}, nil
+}
+
+// OnTick is aggregator.RankerOptions.OnTick: it queues the deltas for the
+// notifier goroutine and returns at once.
+func (n *Notifier) OnTick(deltas []aggregator.BoardDelta) {
+	if len(deltas) == 0 {
+		return
+	}
+	select {
+	case <-n.stop: // stopped: nobody would take them
+		return
+	default:
+	}
+	n.inMu.Lock()
+	n.inbox = append(n.inbox, deltas)
+	n.inMu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Watched is aggregator.RankerOptions.Watched: the users watching the
+// board's contest. It takes no lock and allocates nothing.
+func (n *Notifier) Watched(id readmodel.BoardID) []string { return n.watch.users(id) }
+
+// Watch marks user as watching contestID (a WebSocket subscription); calls
+// are counted, each needs its Unwatch.
+func (n *Notifier) Watch(contestID, user string) { n.watch.add(contestID, user) }
+
+// Unwatch ends one Watch.
+func (n *Notifier) Unwatch(contestID, user string) { n.watch.remove(contestID, user) }
+
+// Stop ends Run. Safe to call twice.
+func (n *Notifier) Stop() { n.stopOnce.Do(func() { close(n.stop) }) }
+
+// Run publishes until ctx ends or Stop is called.
+func (n *Notifier) Run(ctx context.Context) error {
+	defer n.Stop() // later OnTick calls are dropped
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	rebuild := time.NewTicker(50 * time.Millisecond)
+	defer rebuild.Stop()
+	sweep := time.NewTicker(10 * time.Second)
+	defer sweep.Stop()
+	var interest <-chan time.Time
+	if n.opts.Interest != nil {
+		t := time.NewTicker(n.opts.InterestEvery)
+		defer t.Stop()
+		interest = t.C
+		n.pollInterest()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-n.stop:
+			return nil
+		case <-n.wake:
+			n.process()
+		case <-timer.C:
+		case <-rebuild.C:
+			if k := n.watch.rebuild(); k >= 0 {
+				n.m.Watched.Set(float64(k))
+			}
+		case <-interest:
+			n.pollInterest()
+		case <-sweep.C:
+			n.sweep()
+		}
+		n.flush()
+		n.resetTimer(timer)
+	}
+}
+
+func (n *Notifier) resetTimer(t *time.Timer) {
+	d := time.Hour
+	if due, ok := n.co.nextDue(); ok {
+		d = max(due.Sub(n.opts.Now()), 0)
+	}
+	t.Reset(d)
+}
+
+func (n *Notifier) pollInterest() {
+	in, err := n.opts.Interest()
+	if err != nil {
+		n.log.Warn("player interest poll failed", "err", err)
+		return
+	}
+	n.watch.setNATS(in)
+}
+
+// sweep forgets idle boards and slots.
+func (n *Notifier) sweep() {
+	now := n.opts.Now()
+	for id, b := range n.boards {
+		if now.Sub(b.seen) > n.opts.IdleBoard {
+			delete(n.boards, id)
+		}
+	}
+	n.co.sweep(now)
+	n.m.Boards.Set(float64(len(n.boards)))
+}

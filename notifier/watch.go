@@ -1,0 +1,169 @@
+package notifier
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// anyContest is the contest key of a player subscribed to lb.*.user.<id>.
+const anyContest = "*"
+
+// watchSet is the watched users: WebSocket subscriptions (reference counted,
+// Watch/Unwatch) and NATS player subscriptions (replaced at each poll). The
+// ranker reads an immutable snapshot, rebuilt by the notifier goroutine when
+// the set changed, so Watched never takes a lock the gateway holds.
+type watchSet struct {
+	mu    sync.Mutex
+	ws    map[string]map[string]int // contest -> user -> subscriptions
+	nats  map[string]map[string]bool
+	dirty bool
+
+	snap atomic.Pointer[watchSnap]
+}
+
+// watchSnap maps a contest to its watched users, those watching every
+// contest included; other contests get any.
+type watchSnap struct {
+	byContest map[string][]string
+	any       []string
+	n         int
+}
+
+func newWatchSet() *watchSet {
+	w := &watchSet{ws: map[string]map[string]int{}, nats: map[string]map[string]bool{}}
+	w.snap.Store(&watchSnap{byContest: map[string][]string{}})
+	return w
+}
+
+func (w *watchSet) add(contestID, user string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := w.ws[contestID]
+	if m == nil {
+		m = map[string]int{}
+		w.ws[contestID] = m
+	}
+	m[user]++
+	w.dirty = true
+}
+
+func (w *watchSet) remove(contestID, user string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := w.ws[contestID]
+	if m[user] <= 1 {
+		delete(m, user)
+		if len(m) == 0 {
+			delete(w.ws, contestID)
+		}
+	} else {
+		m[user]--
+	}
+	w.dirty = true
+}
+
+// setNATS replaces the NATS players' interest.
+func (w *watchSet) setNATS(in []streams.Interest) {
+	next := map[string]map[string]bool{}
+	for _, i := range in {
+		m := next[i.Contest]
+		if m == nil {
+			m = map[string]bool{}
+			next[i.Contest] = m
+		}
+		m[i.User] = true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if equalSets(w.nats, next) {
+		return
+	}
+	w.nats = next
+	w.dirty = true
+}
+
+func equalSets(a, b map[string]map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for c, ua := range a {
+		ub := b[c]
+		if len(ua) != len(ub) {
+			return false
+		}
+		for u := range ua {
+			if !ub[u] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rebuild publishes a new snapshot when the set changed; it returns the
+// number of watched pairs, or -1 when nothing changed.
+func (w *watchSet) rebuild() int {
+	w.mu.Lock()
+	if !w.dirty {
+		w.mu.Unlock()
+		return -1
+	}
+	w.dirty = false
+	sets := map[string]map[string]bool{}
+	addAll := func(c, u string) {
+		m := sets[c]
+		if m == nil {
+			m = map[string]bool{}
+			sets[c] = m
+		}
+		m[u] = true
+	}
+	for c, m := range w.ws {
+		for u := range m {
+			addAll(c, u)
+		}
+	}
+	for c, m := range w.nats {
+		for u := range m {
+			addAll(c, u)
+		}
+	}
+	w.mu.Unlock()
+
+	s := &watchSnap{byContest: make(map[string][]string, len(sets))}
+	s.any = sortedKeys(sets[anyContest])
+	for c, m := range sets {
+		s.n += len(m)
+		if c == anyContest {
+			continue
+		}
+		for _, u := range s.any {
+			m[u] = true
+		}
+		s.byContest[c] = sortedKeys(m)
+	}
+	w.snap.Store(s)
+	return s.n
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for u := range m {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// users is the ranker's Watched: no lock, no allocation.
+func (w *watchSet) users(id readmodel.BoardID) []string {
+	s := w.snap.Load()
+	if u, ok := s.byContest[id.Contest]; ok {
+		return u
+	}
+	return s.any
+}
