@@ -1,0 +1,128 @@
+package replay_test
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/app/apptest"
+	"github.com/rankstream/rankstream/replay"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// plainRead reads EVENTS with an ordered consumer (same pull settings as
+// replay) and does nothing with the messages: the floor replay is measured
+// against.
+func plainRead(ctx context.Context, js jetstream.JetStream, last uint64) (int, error) {
+	cons, err := js.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	n := 0
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return n, err
+		}
+		n++
+		meta, err := msg.Metadata()
+		if err == nil && meta.Sequence.Stream >= last {
+			return n, nil
+		}
+	}
+}
+
+// BenchmarkReplayVsRead replays 300k events (64 partitions, 20k users, two
+// contests, one with divisions) and, in the same run, reads them with a
+// plain ordered consumer. replay_vs_read = read time / replay time (target
+// ≥ 0.5: replay at least half as fast as merely reading the stream).
+func BenchmarkReplayVsRead(b *testing.B) {
+	const n = 300_000
+	ctx := context.Background()
+	// As rankstream replay does for its whole process (see cmd/rankstream).
+	defer debug.SetGCPercent(debug.SetGCPercent(replay.GCPercent))
+	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir(), Partitions: 64, DedupWindow: time.Second}, apptest.Logger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	win := fmt.Sprintf("window: {start: %s, end: %s}\n", now.Add(-2*time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	var cs []*contest.Contest
+	for _, y := range []string{
+		"id: b_sum\ntitle: s\n" + win + "scoring: {model: wager, cap_per_user_per_day: 100000}\nleaderboard: {type: sum, tiebreakers: [earliest_finish]}\n",
+		"id: b_best\ntitle: b\n" + win + "scoring: {formula: \"min(multiplier, 50) * 100\"}\nleaderboard: {type: best_n, n: 5, divisions: market}\n",
+	} {
+		c, err := contest.Parse("b.yml", []byte(y))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	for i := 0; i < n; i++ {
+		user := fmt.Sprintf("u_%d", i%20000)
+		id := fmt.Sprintf("e%d", i)
+		m := nats.NewMsg("events.acme." + user)
+		m.Data = apptest.Event(id, user, "acme", now.Add(-time.Hour).Add(time.Duration(i)*time.Millisecond*10), int64(10+i%90), int64(i%17*7), []string{"DE", "SE", "FI"}[i%3])
+		m.Header.Set("Nats-Msg-Id", id)
+		if _, err := st.JS.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+		if i%10000 == 9999 {
+			<-st.JS.PublishAsyncComplete()
+		}
+	}
+	<-st.JS.PublishAsyncComplete()
+	s, _ := st.JS.Stream(ctx, streams.Events)
+	info, _ := s.Info(ctx)
+	last := info.State.LastSeq
+
+	var readT, replayT []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for rep := 0; rep < 3; rep++ {
+			t0 := time.Now()
+			if got, err := plainRead(ctx, st.JS, last); err != nil || got != n {
+				b.Fatalf("plain read: %d %v", got, err)
+			}
+			readT = append(readT, time.Since(t0))
+			t0 = time.Now()
+			res, err := replay.Run(ctx, replay.Options{JS: st.JS, Rules: aggregator.NewRules(cs)})
+			if err != nil || res.Events != n || len(res.Boards) != 4 {
+				b.Fatalf("replay: %v %v", res, err)
+			}
+			replayT = append(replayT, time.Since(t0))
+		}
+	}
+	b.StopTimer()
+	rt, pt := median(readT), median(replayT)
+	b.ReportMetric(float64(n)/rt.Seconds(), "read_events/s")
+	b.ReportMetric(float64(n)/pt.Seconds(), "replay_events/s")
+	b.ReportMetric(rt.Seconds()/pt.Seconds(), "replay_vs_read")
+	fmt.Printf("%d events: plain ordered read %v (%.0f/s), replay %v (%.0f/s), ratio %.2f\n",
+		n, rt, float64(n)/rt.Seconds(), pt, float64(n)/pt.Seconds(), rt.Seconds()/pt.Seconds())
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[len(s)/2]
+}

@@ -1,0 +1,248 @@
+// Package replay recomputes standings from the EVENTS stream with the same
+// Engine the live scorer uses: it reads the stream with an ordered consumer
+// (every partition, in stream order), applies each message, and orders each
+// board exactly as the ranker does (board tree over contest sort keys). It
+// publishes nothing and writes nothing.
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/board"
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// Options of one replay.
+type Options struct {
+	JS    jetstream.JetStream
+	Rules *aggregator.Rules // the contests (and freezes) to apply
+	// Contest, when set, keeps only that contest's boards; Window (a window
+	// start in Unix seconds) with HasWindow keeps one window.
+	Contest   string
+	Window    int64
+	HasWindow bool
+	// UpTo is the last EVENTS sequence applied (0: the stream's last at start).
+	UpTo uint64
+	// Keep, when set, drops the events it returns false for before they reach
+	// the engine (simulate's ts range). Called from one goroutine.
+	Keep func(se *aggregator.StoredEvent) bool
+	// Workers applying events; a partition always maps to one (default GOMAXPROCS).
+	Workers       int
+	MaxFutureSkew time.Duration
+	// Progress, when set, is called now and then with the last sequence read
+	// and the range [first, last] being replayed.
+	Progress func(seq, first, last uint64)
+}
+
+// Result is what a replay computed.
+type Result struct {
+	Boards    map[readmodel.BoardID][]aggregator.Row
+	FirstSeq  uint64 // first sequence in the stream
+	LastSeq   uint64 // last sequence applied (0: the stream was empty)
+	Events    uint64 // messages read
+	Elapsed   time.Duration
+	Truncated bool // the stream no longer starts at sequence 1: early events are gone
+}
+
+const batchSize = 256
+
+// GCPercent is the GOGC that the replay and simulate commands run with: a
+// replay allocates much short-lived garbage (decoded events) and holds
+// little, so a lazier collector buys throughput for some memory.
+const GCPercent = 400
+
+// Run replays the stream up to opts.UpTo.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	if opts.JS == nil || opts.Rules == nil {
+		return nil, errors.New("replay: needs JS and Rules")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	t0 := time.Now()
+	st, err := opts.JS.Stream(ctx, streams.Events)
+	if err != nil {
+		return nil, fmt.Errorf("replay: events stream: %w", err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("replay: stream info: %w", err)
+	}
+	last := info.State.LastSeq
+	if opts.UpTo > 0 && opts.UpTo < last {
+		last = opts.UpTo
+	}
+	res := &Result{FirstSeq: info.State.FirstSeq, Truncated: info.State.FirstSeq > 1}
+	engines := make([]*aggregator.Engine, opts.Workers)
+	for i := range engines {
+		engines[i] = aggregator.NewEngine(opts.Rules, opts.MaxFutureSkew)
+	}
+	if last > 0 && info.State.Msgs > 0 && last >= info.State.FirstSeq {
+		if err := read(ctx, opts, engines, info.State.FirstSeq, last, res); err != nil {
+			return nil, err
+		}
+	}
+	res.Boards = collect(opts, engines)
+	res.Elapsed = time.Since(t0)
+	return res, nil
+}
+
+// read feeds the stream [first, last] to the workers, batched per worker.
+func read(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cons, err := opts.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return fmt.Errorf("replay: consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return fmt.Errorf("replay: messages: %w", err)
+	}
+	defer it.Stop()
+	go func() { <-ctx.Done(); it.Stop() }()
+
+	chans := make([]chan []aggregator.StoredEvent, len(engines))
+	var wg sync.WaitGroup
+	for i := range engines {
+		chans[i] = make(chan []aggregator.StoredEvent, 64)
+		wg.Add(1)
+		go func(e *aggregator.Engine, in <-chan []aggregator.StoredEvent) {
+			defer wg.Done()
+			for batch := range in {
+				for j := range batch {
+					e.Apply(batch[j])
+				}
+			}
+		}(engines[i], chans[i])
+	}
+	pending := make([][]aggregator.StoredEvent, len(engines))
+	flush := func(i int) bool {
+		if len(pending[i]) == 0 {
+			return true
+		}
+		select {
+		case chans[i] <- pending[i]:
+			pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var rerr error
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				rerr = fmt.Errorf("replay: %w", ctx.Err())
+			} else {
+				rerr = fmt.Errorf("replay: next: %w", err)
+			}
+			break
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			continue
+		}
+		seq := meta.Sequence.Stream
+		if seq > last {
+			break
+		}
+		res.Events++
+		res.LastSeq = seq
+		se := aggregator.StoredEvent{Subject: msg.Subject(), Data: msg.Data(), Seq: seq, Time: meta.Timestamp}
+		if opts.Keep == nil || opts.Keep(&se) {
+			w := partitionOf(se.Subject) % len(engines)
+			pending[w] = append(pending[w], se)
+			if len(pending[w]) >= batchSize && !flush(w) {
+				rerr = fmt.Errorf("replay: %w", ctx.Err())
+				break
+			}
+		}
+		if opts.Progress != nil && (seq%4096 == 0 || seq == last) {
+			opts.Progress(seq, first, last)
+		}
+		if seq >= last {
+			break
+		}
+	}
+	for i := range pending {
+		if rerr == nil && !flush(i) {
+			rerr = fmt.Errorf("replay: %w", ctx.Err())
+		}
+		close(chans[i])
+	}
+	wg.Wait()
+	return rerr
+}
+
+// collect orders every kept board as the ranker does.
+func collect(opts Options, engines []*aggregator.Engine) map[readmodel.BoardID][]aggregator.Row {
+	type bstate struct {
+		lb   contest.Leaderboard
+		tree *board.Tree
+		st   map[string]contest.Standing
+	}
+	boards := map[readmodel.BoardID]*bstate{}
+	var key []int64
+	for _, e := range engines {
+		e.Standings(func(id readmodel.BoardID, user string, st contest.Standing) {
+			if opts.Contest != "" && id.Contest != opts.Contest {
+				return
+			}
+			if opts.HasWindow && id.Window != opts.Window {
+				return
+			}
+			b := boards[id]
+			if b == nil {
+				c := opts.Rules.Get(id.Contest)
+				if c == nil {
+					return
+				}
+				b = &bstate{lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()), st: map[string]contest.Standing{}}
+				boards[id] = b
+			}
+			key = b.lb.SortKey(st, key)
+			b.tree.Upsert(user, key)
+			b.st[user] = st
+		})
+	}
+	out := make(map[readmodel.BoardID][]aggregator.Row, len(boards))
+	for id, b := range boards {
+		rows := make([]aggregator.Row, 0, b.tree.Len())
+		b.tree.Each(func(pos int, user string, _ []int64) bool {
+			rows = append(rows, aggregator.Row{Pos: pos, User: user, Standing: b.st[user]})
+			return true
+		})
+		out[id] = rows
+	}
+	return out
+}
+
+// partitionOf reads <p> of events.<p>.… without splitting the subject (0
+// when malformed: the engine dead-letters such a subject anyway).
+func partitionOf(subj string) int {
+	const prefix = "events."
+	if len(subj) <= len(prefix) || subj[:len(prefix)] != prefix {
+		return 0
+	}
+	p := 0
+	for i := len(prefix); i < len(subj) && subj[i] != '.'; i++ {
+		c := subj[i]
+		if c < '0' || c > '9' || p > 1<<20 {
+			return 0
+		}
+		p = p*10 + int(c-'0')
+	}
+	return p
+}

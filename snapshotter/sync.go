@@ -1,0 +1,89 @@
+package snapshotter
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rankstream/rankstream/streams"
+)
+
+// Cut is the point of the streams a snapshot covers.
+type Cut struct {
+	EventsSeq uint64 // every event up to it is reflected in the boards
+	ScoresSeq uint64 // the ranker has applied SCORES up to it
+	Quiet     bool   // no standing was published while settling: the cut is exact
+}
+
+// sync waits until the scorer has processed the EVENTS stream as it is now
+// and the ranker has applied what the scorer published for it. It then waits
+// for SCORES to stay still for settle (the scorer's workers flush on their
+// own clocks); under steady traffic it gives up on quiet after a few tries,
+// and the cut still covers EventsSeq.
+func (s *Snapshotter) sync(ctx context.Context) (Cut, error) {
+	t0 := time.Now()
+	defer func() { s.m.SyncSeconds.Observe(time.Since(t0).Seconds()) }()
+	ctx, cancel := context.WithTimeout(ctx, s.opts.SyncTimeout)
+	defer cancel()
+	ev, err := s.lastSeq(ctx, streams.Events)
+	if err != nil {
+		return Cut{}, err
+	}
+	if err := s.waitFor(ctx, func() bool {
+		return s.opts.Scorer.CaughtUp() && s.opts.Scorer.Processed() >= ev
+	}); err != nil {
+		return Cut{}, fmt.Errorf("snapshotter: scorer to reach events seq %d: %w", ev, err)
+	}
+	var cut Cut
+	for try := 0; try < 5; try++ {
+		sc, err := s.lastSeq(ctx, streams.Scores)
+		if err != nil {
+			return Cut{}, err
+		}
+		if err := s.waitFor(ctx, func() bool {
+			return s.opts.Ranker.Ready() && s.opts.Ranker.Processed() >= sc
+		}); err != nil {
+			return Cut{}, fmt.Errorf("snapshotter: ranker to reach scores seq %d: %w", sc, err)
+		}
+		cut = Cut{EventsSeq: ev, ScoresSeq: sc}
+		select {
+		case <-ctx.Done():
+			return Cut{}, fmt.Errorf("snapshotter: settle: %w", ctx.Err())
+		case <-time.After(s.opts.Settle):
+		}
+		sc2, err := s.lastSeq(ctx, streams.Scores)
+		if err != nil {
+			return Cut{}, err
+		}
+		if sc2 == sc {
+			cut.Quiet = true
+			return cut, nil
+		}
+	}
+	return cut, nil
+}
+
+func (s *Snapshotter) lastSeq(ctx context.Context, name string) (uint64, error) {
+	st, err := s.opts.JS.Stream(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("snapshotter: stream %s: %w", name, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("snapshotter: stream %s info: %w", name, err)
+	}
+	return info.State.LastSeq, nil
+}
+
+func (s *Snapshotter) waitFor(ctx context.Context, cond func() bool) error {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
