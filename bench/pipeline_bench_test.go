@@ -1,0 +1,249 @@
+// Package bench measures the whole pipeline against plain JetStream in the
+// same run. Run with `make bench-pipeline`; figures go to BENCHMARKS.md.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/app"
+	"github.com/rankstream/rankstream/loadgen"
+	"github.com/rankstream/rankstream/streams"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+type msg struct {
+	subj, id string
+	body     []byte
+}
+
+func genMsgs(n int) []msg {
+	g := loadgen.NewGenerator(loadgen.Options{Users: 20000, Providers: []string{"acme"}, Seed: 7, DuplicateRate: -1})
+	out := make([]msg, 0, n)
+	for len(out) < n {
+		s, id, b, _ := g.Next()
+		out = append(out, msg{s, id, append([]byte(nil), b...)})
+	}
+	return out
+}
+
+func benchContests(b *testing.B) []*contest.Contest {
+	now := time.Now().UTC()
+	yml := fmt.Sprintf(`id: bench_sum
+title: Bench
+window: {start: %s, end: %s}
+lateness: 90s
+scoring: {formula: "min(multiplier, 50) * 100", cap_per_event: 5000}
+leaderboard: {type: sum, tiebreakers: [highest_single_multiplier, earliest_finish]}
+`, now.Add(-24*time.Hour).Format(time.RFC3339), now.Add(24*time.Hour).Format(time.RFC3339))
+	c, err := contest.Parse("bench.yml", []byte(yml))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []*contest.Contest{c}
+}
+
+func publishAll(ctx context.Context, b *testing.B, js jetstream.JetStream, msgs []msg) time.Duration {
+	start := time.Now()
+	for _, m := range msgs {
+		nm := nats.NewMsg(m.subj)
+		nm.Data = m.body
+		nm.Header.Set("Nats-Msg-Id", m.id)
+		for {
+			_, err := js.PublishMsgAsync(nm)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+				b.Fatal(err)
+			}
+			<-js.PublishAsyncComplete()
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		b.Fatal("acks timed out")
+	}
+	return time.Since(start)
+}
+
+// rawRate publishes msgs to a bare EVENTS stream (same config, nothing
+// consuming it): the baseline.
+func rawRate(ctx context.Context, b *testing.B, msgs []msg) float64 {
+	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	js, _ := jetstream.New(st.NC, jetstream.WithPublishAsyncMaxPending(4000))
+	d := publishAll(ctx, b, js, msgs)
+	return float64(len(msgs)) / d.Seconds()
+}
+
+func startApp(ctx context.Context, b *testing.B) (*app.App, *redis.Client, string) {
+	prefix := fmt.Sprintf("rsbench:%d:", time.Now().UnixNano())
+	a, err := app.New(ctx, app.Options{
+		HTTPAddr: "127.0.0.1:0", Streams: streams.Options{Port: -1, StoreDir: b.TempDir()},
+		RedisURL: "redis://127.0.0.1:6379/11", RedisPrefix: prefix, Contests: benchContests(b),
+		Providers: map[string]string{"acme": "bench"},
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.Start(ctx)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 11})
+	for !func() bool { ok, _ := a.Ready(); return ok }() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return a, rdb, prefix
+}
+
+func cleanup(a *app.App, rdb *redis.Client, prefix string) {
+	a.Stop()
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
+	rdb.Close()
+}
+
+// waitRanked waits until every event in EVENTS is scored and every standing ranked.
+func waitRanked(ctx context.Context, b *testing.B, a *app.App) {
+	evs, _ := a.Streams.JS.Stream(ctx, streams.Events)
+	scs, _ := a.Streams.JS.Stream(ctx, streams.Scores)
+	for ctx.Err() == nil {
+		ei, _ := evs.Info(ctx)
+		si, _ := scs.Info(ctx)
+		if ei != nil && si != nil && a.Scorer.Processed() >= ei.State.LastSeq && a.Ranker.Processed() >= si.State.LastSeq {
+			time.Sleep(30 * time.Millisecond)
+			si2, _ := scs.Info(ctx)
+			if si2 != nil && si2.State.LastSeq == si.State.LastSeq {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.Fatal("pipeline did not finish")
+}
+
+// BenchmarkPipeline reports events/s ingested, scored and ranked through each
+// door as a ratio to plain JetStream async publishing of the same messages.
+func BenchmarkPipeline(b *testing.B) {
+	n := envInt("RANKSTREAM_BENCH_EVENTS", 200000)
+	msgs := genMsgs(n)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	for i := 0; i < b.N; i++ {
+		raw := rawRate(ctx, b, msgs)
+
+		a, rdb, prefix := startApp(ctx, b)
+		js, _ := jetstream.New(a.Streams.NC, jetstream.WithPublishAsyncMaxPending(4000))
+		start := time.Now()
+		publishAll(ctx, b, js, msgs)
+		waitRanked(ctx, b, a)
+		natsRate := float64(n) / time.Since(start).Seconds()
+		cleanup(a, rdb, prefix)
+
+		a, rdb, prefix = startApp(ctx, b)
+		start = time.Now()
+		st, err := loadgen.Run(ctx, loadgen.Options{HTTPURL: "http://" + a.Addr(), Secrets: map[string]string{"acme": "bench"},
+			Count: n, Users: 20000, Providers: []string{"acme"}, Seed: 7, DuplicateRate: -1, BatchSize: 500}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil || st.Acked < int64(n)*99/100 {
+			b.Fatalf("http load: %v %+v", err, st)
+		}
+		waitRanked(ctx, b, a)
+		httpRate := float64(n) / time.Since(start).Seconds()
+		cleanup(a, rdb, prefix)
+
+		b.ReportMetric(raw, "raw_publish_ev/s")
+		b.ReportMetric(natsRate, "nats_door_ev/s")
+		b.ReportMetric(httpRate, "http_door_ev/s")
+		b.ReportMetric(natsRate/raw, "nats_ratio")
+		b.ReportMetric(httpRate/raw, "http_ratio")
+	}
+}
+
+// BenchmarkStaleness: at a steady rate of background traffic, a probe event is
+// published and the API is polled until the probe user is visible.
+func BenchmarkStaleness(b *testing.B) {
+	rate := envInt("RANKSTREAM_BENCH_RATE", 10000)
+	probes := envInt("RANKSTREAM_BENCH_PROBES", 200)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	for i := 0; i < b.N; i++ {
+		a, rdb, prefix := startApp(ctx, b)
+		lctx, lcancel := context.WithCancel(ctx)
+		go loadgen.Run(lctx, loadgen.Options{JS: a.Streams.JS, Rate: float64(rate), Users: 20000, Providers: []string{"acme"}, Seed: 9}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		time.Sleep(2 * time.Second)
+		var lat []time.Duration
+		client := &http.Client{Timeout: 5 * time.Second}
+		for p := 0; p < probes; p++ {
+			user := fmt.Sprintf("probe_%d_%d", i, p)
+			body := fmt.Sprintf(`{"event_id":"probe-%d-%d","ts":"%s","type":"round_end","user_id":"%s","game":{"id":"g_1","provider":"acme"},"bet":{"amount_minor":100,"currency":"EUR"},"win":{"amount_minor":500}}`,
+				i, p, time.Now().UTC().Format(time.RFC3339Nano), user)
+			m := nats.NewMsg("events.acme." + user)
+			m.Data = []byte(body)
+			if _, err := a.Streams.JS.PublishMsg(ctx, m); err != nil {
+				b.Fatal(err)
+			}
+			acked := time.Now()
+			url := "http://" + a.Addr() + "/v1/leaderboards/bench_sum?top=1&me=" + user
+			for {
+				resp, err := client.Get(url)
+				if err == nil {
+					var buf [64]byte
+					nr, _ := io.ReadFull(resp.Body, buf[:])
+					rest, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					full := append(buf[:nr], rest...)
+					if resp.StatusCode == 200 && !contains(full, []byte(`"me":null`)) {
+						break
+					}
+				}
+				if time.Since(acked) > 10*time.Second {
+					b.Fatalf("probe %s never visible", user)
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			lat = append(lat, time.Since(acked))
+			time.Sleep(20 * time.Millisecond)
+		}
+		lcancel()
+		cleanup(a, rdb, prefix)
+		sort.Slice(lat, func(x, y int) bool { return lat[x] < lat[y] })
+		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99_ms")
+		b.ReportMetric(float64(rate), "bg_ev/s")
+	}
+}
+
+func contains(h, n []byte) bool {
+	for i := 0; i+len(n) <= len(h); i++ {
+		if string(h[i:i+len(n)]) == string(n) {
+			return true
+		}
+	}
+	return false
+}
