@@ -24,6 +24,8 @@ type Metrics struct {
 	CheckpointSeconds  prometheus.Histogram
 	CheckpointBytes    prometheus.Counter
 	RestoredPartitions prometheus.Gauge
+	OwnedPartitions    prometheus.Gauge
+	Leader             *prometheus.GaugeVec // lease: 1 while this process holds it
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -63,11 +65,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Bytes of checkpoints written."}),
 		RestoredPartitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_scorer_restored_partitions",
 			Help: "Partitions whose state was restored from a checkpoint at the last start."}),
+		OwnedPartitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_scorer_owned_partitions",
+			Help: "EVENTS partitions this process scores (all of them unless shared)."}),
+		Leader: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_leader",
+			Help: "1 while this process holds the named lease (ranker: writes the read model, pushes, snapshots)."}, []string{"lease"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
-			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions)
+			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.Leader)
 	}
 	return m
 }

@@ -35,6 +35,9 @@ type RankerOptions struct {
 	Watched func(id readmodel.BoardID) []string
 	// TopK is the size of BoardDelta.Top (default 10).
 	TopK int
+	// Leader, when set, gates the read-model writes and OnTick: every
+	// process ranks every board, only the lease holder writes and pushes.
+	Leader *Leader
 }
 
 // BoardDelta is what changed on one board during a tick.
@@ -78,8 +81,9 @@ type Ranker struct {
 	mu     sync.Mutex
 	boards map[readmodel.BoardID]*rboard
 
-	ready     atomic.Bool
-	processed atomic.Uint64
+	ready      atomic.Bool
+	processed  atomic.Uint64
+	wroteEpoch uint64 // Leader epoch of the last full write (ranker goroutine)
 }
 
 type rboard struct {
@@ -116,6 +120,10 @@ func NewRanker(opts RankerOptions, logger *slog.Logger) (*Ranker, error) {
 	return &Ranker{opts: opts, log: logger.With("component", "ranker"), m: opts.Metrics,
 		boards: map[readmodel.BoardID]*rboard{}}, nil
 }
+
+// Writes reports whether this process writes the read model (and pushes and
+// snapshots) now: always without a Leader, else while holding its lease.
+func (r *Ranker) Writes() bool { return r.writes() }
 
 // Ready reports whether the boards are loaded and written to the read model.
 func (r *Ranker) Ready() bool { return r.ready.Load() }
@@ -209,7 +217,7 @@ func (r *Ranker) Run(ctx context.Context) error {
 			}
 		case <-tick.C:
 			if caught {
-				r.flush(ctx)
+				r.tick(ctx)
 			}
 		case <-lagT.C:
 			if info, err := stream.Info(ctx); err == nil {
@@ -285,51 +293,95 @@ func (r *Ranker) meta(b *rboard) readmodel.BoardMeta {
 	return readmodel.BoardMeta{NWords: b.tree.NWords(), Order: b.lb.Order, UpdatedAt: time.Now().UTC()}
 }
 
-// goLive writes every board to the read model in full, then marks ready.
+// goLive writes every board to the read model in full (when this process
+// writes it), then marks ready.
 func (r *Ranker) goLive(ctx context.Context, start time.Time) {
-	r.mu.Lock()
-	ids := make([]readmodel.BoardID, 0, len(r.boards))
-	for id := range r.boards {
-		ids = append(ids, id)
+	if l := r.opts.Leader; l != nil {
+		// The first lease round decides whether this process writes.
+		for !l.Decided() && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
-	r.mu.Unlock()
-	sort.Slice(ids, func(i, j int) bool {
-		return ids[i].Contest+strconv.FormatInt(ids[i].Window, 10)+ids[i].Division < ids[j].Contest+strconv.FormatInt(ids[j].Window, 10)+ids[j].Division
-	})
-	if r.opts.Writer != nil {
-		for _, id := range ids {
-			for {
-				r.mu.Lock()
-				b := r.boards[id]
-				err := r.opts.Writer.Replace(ctx, id, r.meta(b), func(yield func(string, []int64) bool) {
-					b.tree.Each(func(_ int, user string, key []int64) bool { return yield(user, key) })
-				})
-				if err == nil {
-					for u := range b.dirty {
-						delete(b.dirty, u)
-					}
-				}
-				r.mu.Unlock()
-				if err == nil || ctx.Err() != nil {
-					break
-				}
-				r.m.RedisErrors.Inc()
-				r.log.Error("read model rebuild failed, retrying", "board", id, "err", err)
-				time.Sleep(500 * time.Millisecond)
-			}
+	for ctx.Err() == nil {
+		err := r.writeAll(ctx)
+		if err == nil {
+			break
 		}
-	} else {
-		r.mu.Lock()
-		for _, b := range r.boards {
-			for u := range b.dirty {
-				delete(b.dirty, u)
-			}
-		}
-		r.mu.Unlock()
+		r.m.RedisErrors.Inc()
+		r.log.Error("read model rebuild failed, retrying", "err", err)
+		time.Sleep(500 * time.Millisecond)
 	}
 	r.ready.Store(true)
 	r.m.CatchupSeconds.WithLabelValues("ranker").Set(time.Since(start).Seconds())
-	r.log.Info("ranker caught up", "boards", len(ids), "took", time.Since(start))
+	r.log.Info("ranker caught up", "boards", len(r.BoardIDs()), "took", time.Since(start))
+}
+
+// writeAll replaces every board of the read model by the ranker's (when
+// this process writes the read model) and clears the dirty sets.
+func (r *Ranker) writeAll(ctx context.Context) error {
+	if r.opts.Writer == nil || !r.writes() {
+		r.discardDirty()
+		return nil
+	}
+	epoch := uint64(0)
+	if r.opts.Leader != nil {
+		epoch = r.opts.Leader.Epoch()
+	}
+	ids := r.BoardIDs()
+	sort.Slice(ids, func(i, j int) bool {
+		return ids[i].Contest+strconv.FormatInt(ids[i].Window, 10)+ids[i].Division < ids[j].Contest+strconv.FormatInt(ids[j].Window, 10)+ids[j].Division
+	})
+	for _, id := range ids {
+		r.mu.Lock()
+		b := r.boards[id]
+		err := r.opts.Writer.Replace(ctx, id, r.meta(b), func(yield func(string, []int64) bool) {
+			b.tree.Each(func(_ int, user string, key []int64) bool { return yield(user, key) })
+		})
+		if err == nil {
+			clear(b.dirty)
+		}
+		r.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("aggregator: ranker: rebuild board %s/%d/%s: %w", id.Contest, id.Window, id.Division, err)
+		}
+	}
+	r.wroteEpoch = epoch
+	return nil
+}
+
+// writes reports whether this process writes the read model and pushes.
+func (r *Ranker) writes() bool { return r.opts.Leader == nil || r.opts.Leader.Held() }
+
+// discardDirty forgets the pending changes: another process writes them.
+func (r *Ranker) discardDirty() {
+	r.mu.Lock()
+	for _, b := range r.boards {
+		clear(b.dirty)
+	}
+	r.mu.Unlock()
+}
+
+// tick writes this tick's changes: nothing but forgetting them when another
+// process holds the ranker lease; every board in full right after this
+// process gained it (the read model holds what the previous holder wrote);
+// the changes otherwise.
+func (r *Ranker) tick(ctx context.Context) {
+	if l := r.opts.Leader; l != nil {
+		if !l.Held() {
+			r.discardDirty()
+			return
+		}
+		if l.Epoch() != r.wroteEpoch {
+			if err := r.writeAll(ctx); err != nil {
+				r.m.RedisErrors.Inc()
+				r.log.Error("read model rebuild after gaining the lease failed, retrying next tick", "err", err)
+			} else {
+				r.log.Info("ranker lease gained: read model rebuilt", "boards", len(r.BoardIDs()))
+			}
+			return
+		}
+	}
+	r.flush(ctx)
 }
 
 // flush writes the tick's changes to the read model and tells OnTick. The

@@ -332,9 +332,10 @@ type worker struct {
 	lastSeq   uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
 	ckptSeq   map[int]uint64           // partition → covered seq of the last round taken
 	ckptJobs  chan ckptJob
-	ckptRedo  atomic.Bool // a round failed: republish every standing, checkpoint every partition
-	owned     []int       // partitions fed to this worker
-	liveA     atomic.Bool // live, readable from other goroutines
+	ckptRedo  atomic.Bool   // a round failed: republish every standing, checkpoint every partition
+	owned     []int         // partitions fed to this worker
+	liveA     atomic.Bool   // live, readable from other goroutines
+	doneA     atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
 }
 
 func newWorker(s *Scorer, id int) *worker {
@@ -445,6 +446,9 @@ func (w *worker) flush(ctx context.Context) {
 
 func (w *worker) handle(ctx context.Context, im *inMsg) {
 	defer w.s.advance(im.seq)
+	if w.s.shared != nil {
+		defer w.doneA.Store(im.seq)
+	}
 	ps := w.part(im.partition) // partition 0 for a subject that does not parse
 	if im.seq <= ps.last {
 		return // covered by the partition's checkpoint

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +32,7 @@ import (
 // that partition; it starts from the partition's checkpoint.
 
 type sharedState struct {
+	kv     atomic.Pointer[jetstream.KeyValue]
 	mu     sync.Mutex
 	runs   map[int]*partRun
 	rounds atomic.Int64 // lease rounds done
@@ -96,6 +99,7 @@ func (s *Scorer) runShared(ctx context.Context) error {
 		}
 		return err
 	}
+	s.shared.kv.Store(&kv)
 	defer s.release(kv)
 	s.log.Info("scorer sharing partitions", "instance", s.opts.Instance, "lease_ttl", s.opts.LeaseTTL)
 	t := time.NewTicker(s.opts.LeaseTTL / 5)
@@ -118,8 +122,10 @@ func (s *Scorer) leaseRound(ctx context.Context, kv jetstream.KeyValue) {
 		s.log.Warn("member refresh failed", "err", err)
 	}
 	now := time.Now()
+	defer func() { s.m.OwnedPartitions.Set(float64(len(s.snapshotRuns()))) }()
 	for p, r := range s.snapshotRuns() {
-		rev, err := kv.Update(ctx, streams.PartitionLeaseKey(p), me, r.rev)
+		// The lease value also tells the others how far the partition is applied.
+		rev, err := kv.Update(ctx, streams.PartitionLeaseKey(p), leaseValue(s.opts.Instance, r.w.doneA.Load()), r.rev)
 		switch {
 		case err == nil:
 			r.rev, r.renewed = rev, now
@@ -243,6 +249,7 @@ func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
 		return err
 	}
 	w.ckptSeq[p] = covered
+	w.doneA.Store(covered)
 	if err := s.loadPartDLQMarks(ctx, w.part(p), p); err != nil {
 		return err
 	}
@@ -311,4 +318,54 @@ func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
 			goLive()
 		}
 	}
+}
+
+// leaseValue is a partition lease's value: the holder and the EVENTS
+// sequence up to which it has applied the partition.
+func leaseValue(instance string, done uint64) []byte {
+	return []byte(instance + " " + strconv.FormatUint(done, 10))
+}
+
+// Shared reports whether the scorer shares the partitions with other processes.
+func (s *Scorer) Shared() bool { return s.shared != nil }
+
+// Partitions is the number of EVENTS partitions.
+func (s *Scorer) Partitions() int { return s.opts.Partitions }
+
+// Progress reads, for every partition currently leased by any process, the
+// EVENTS sequence up to which its holder has applied it (as of the holder's
+// last lease round, at most LeaseTTL/5 old). Shared mode only.
+func (s *Scorer) Progress(ctx context.Context) (map[int]uint64, error) {
+	if s.shared == nil {
+		return nil, errors.New("aggregator: progress: scorer not shared")
+	}
+	kvp := s.shared.kv.Load()
+	if kvp == nil {
+		return nil, errors.New("aggregator: progress: lease bucket not open yet")
+	}
+	kv := *kvp
+	out := make(map[int]uint64, s.opts.Partitions)
+	kl, err := kv.ListKeysFiltered(ctx, streams.PartitionLeasesFilter)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return out, nil
+		}
+		return nil, fmt.Errorf("aggregator: progress: %w", err)
+	}
+	for k := range kl.Keys() {
+		p, err := strconv.Atoi(strings.TrimPrefix(k, "partition."))
+		if err != nil {
+			continue
+		}
+		e, err := kv.Get(ctx, k)
+		if err != nil {
+			continue // released or expired meanwhile
+		}
+		if _, seq, ok := strings.Cut(string(e.Value()), " "); ok {
+			if n, err := strconv.ParseUint(seq, 10, 64); err == nil {
+				out[p] = n
+			}
+		}
+	}
+	return out, nil
 }

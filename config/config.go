@@ -28,7 +28,22 @@ type Config struct {
 	DedupWindow time.Duration `yaml:"dedup_window"`
 	// MaxFutureSkew is how far ahead of its arrival an event's ts may be.
 	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
+	Aggregator    Aggregator    `yaml:"aggregator"`
 	Log           Log           `yaml:"log"`
+}
+
+// Aggregator configures how the aggregator stage shares work with other
+// processes (docs/exactly-once.md, "More than one process").
+type Aggregator struct {
+	// Instance names this process among those running the aggregator on the
+	// same NATS. Empty: this process scores every partition alone. Set (unique
+	// per process, or "auto" for host-pid-random): the EVENTS partitions are
+	// shared through leases and one process at a time writes the read model,
+	// pushes and snapshots (the "ranker" lease).
+	Instance string `yaml:"instance"`
+	// LeaseTTL is how long a dead process's leases live; its work runs
+	// elsewhere within about LeaseTTL + LeaseTTL/5.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // HTTP is the HTTP server.
@@ -109,6 +124,7 @@ func Default() *Config {
 		JWT:           JWT{Issuer: "rankstream", TTL: 24 * time.Hour},
 		DedupWindow:   2 * time.Minute,
 		MaxFutureSkew: 30 * time.Second,
+		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
 		Log:           Log{Level: "info"},
 	}
 }

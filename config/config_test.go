@@ -38,6 +38,7 @@ func TestDefaults(t *testing.T) {
 		JWT:           JWT{Issuer: "rankstream", TTL: 24 * time.Hour},
 		DedupWindow:   2 * time.Minute,
 		MaxFutureSkew: 30 * time.Second,
+		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
 		Log:           Log{Level: "info"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -61,6 +62,7 @@ func TestGoodFiles(t *testing.T) {
 		AdminToken:    "admin-secret",
 		DedupWindow:   5 * time.Minute,
 		MaxFutureSkew: 10 * time.Second,
+		Aggregator:    Aggregator{Instance: "agg-1", LeaseTTL: 3 * time.Second},
 		Log:           Log{Level: "debug"},
 	}
 	flow := Default()
@@ -158,27 +160,29 @@ func TestMissingFile(t *testing.T) {
 
 func TestEnvOverrides(t *testing.T) {
 	env := map[string]string{
-		"RANKSTREAM_HTTP_ADDR":           "127.0.0.1:9999",
-		"RANKSTREAM_NATS_URL":            "nats://n1:4222",
-		"RANKSTREAM_NATS_PORT":           "5000",
-		"RANKSTREAM_NATS_STORE_DIR":      "/tmp/nats",
-		"RANKSTREAM_NATS_PARTITIONS":     "16",
-		"RANKSTREAM_NATS_SYNC_INTERVAL":  "250ms",
-		"RANKSTREAM_POSTGRES_URL":        "postgres://pg:5432/x",
-		"RANKSTREAM_REDIS_URL":           "redis://r:6379/1",
-		"RANKSTREAM_REDIS_PREFIX":        "env:",
-		"RANKSTREAM_CLICKHOUSE_URL":      "clickhouse://c:9000/x",
-		"RANKSTREAM_CONTESTS_DIR":        "/c",
-		"RANKSTREAM_MISSIONS_DIR":        "/m",
-		"RANKSTREAM_PROVIDERS":           " acme=s1 , Hacksaw=s=2,",
-		"RANKSTREAM_JWT_SECRET":          "js",
-		"RANKSTREAM_JWT_ISSUER":          "iss",
-		"RANKSTREAM_JWT_TTL":             "1h",
-		"RANKSTREAM_JWT_PUBLIC_KEY_FILE": "/k.pem",
-		"RANKSTREAM_ADMIN_TOKEN":         "adm",
-		"RANKSTREAM_DEDUP_WINDOW":        "10m",
-		"RANKSTREAM_MAX_FUTURE_SKEW":     "1m",
-		"RANKSTREAM_LOG_LEVEL":           "warn",
+		"RANKSTREAM_HTTP_ADDR":            "127.0.0.1:9999",
+		"RANKSTREAM_NATS_URL":             "nats://n1:4222",
+		"RANKSTREAM_NATS_PORT":            "5000",
+		"RANKSTREAM_NATS_STORE_DIR":       "/tmp/nats",
+		"RANKSTREAM_NATS_PARTITIONS":      "16",
+		"RANKSTREAM_NATS_SYNC_INTERVAL":   "250ms",
+		"RANKSTREAM_POSTGRES_URL":         "postgres://pg:5432/x",
+		"RANKSTREAM_REDIS_URL":            "redis://r:6379/1",
+		"RANKSTREAM_REDIS_PREFIX":         "env:",
+		"RANKSTREAM_CLICKHOUSE_URL":       "clickhouse://c:9000/x",
+		"RANKSTREAM_CONTESTS_DIR":         "/c",
+		"RANKSTREAM_MISSIONS_DIR":         "/m",
+		"RANKSTREAM_PROVIDERS":            " acme=s1 , Hacksaw=s=2,",
+		"RANKSTREAM_JWT_SECRET":           "js",
+		"RANKSTREAM_JWT_ISSUER":           "iss",
+		"RANKSTREAM_JWT_TTL":              "1h",
+		"RANKSTREAM_JWT_PUBLIC_KEY_FILE":  "/k.pem",
+		"RANKSTREAM_ADMIN_TOKEN":          "adm",
+		"RANKSTREAM_DEDUP_WINDOW":         "10m",
+		"RANKSTREAM_MAX_FUTURE_SKEW":      "1m",
+		"RANKSTREAM_LOG_LEVEL":            "warn",
+		"RANKSTREAM_AGGREGATOR_INSTANCE":  "auto",
+		"RANKSTREAM_AGGREGATOR_LEASE_TTL": "8s",
 	}
 	want := &Config{
 		HTTP:          HTTP{Addr: "127.0.0.1:9999"},
@@ -193,6 +197,7 @@ func TestEnvOverrides(t *testing.T) {
 		AdminToken:    "adm",
 		DedupWindow:   10 * time.Minute,
 		MaxFutureSkew: time.Minute,
+		Aggregator:    Aggregator{Instance: "auto", LeaseTTL: 8 * time.Second},
 		Log:           Log{Level: "warn"},
 	}
 	// The environment wins over the file, for every key.

@@ -17,7 +17,10 @@ const (
 	MaxPartitions = 1024
 )
 
-var providerID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var (
+	providerID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	instanceID = regexp.MustCompile(`^[A-Za-z0-9_-]{0,64}$`)
+)
 
 // invalid records a problem of key, pointing at where its value came from.
 func (l *loader) invalid(key, format string, args ...any) {
@@ -102,6 +105,13 @@ func (l *loader) validate(c *Config) {
 	l.positive("jwt.ttl", c.JWT.TTL)
 	l.positive("dedup_window", c.DedupWindow)
 	l.positive("max_future_skew", c.MaxFutureSkew)
+
+	if c.Aggregator.LeaseTTL < time.Second {
+		l.invalid("aggregator.lease_ttl", "must be at least 1s, got %s", c.Aggregator.LeaseTTL)
+	}
+	if !instanceID.MatchString(c.Aggregator.Instance) {
+		l.invalid("aggregator.instance", "want up to 64 characters of [A-Za-z0-9_-] (or empty, or auto), got %q", c.Aggregator.Instance)
+	}
 
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":

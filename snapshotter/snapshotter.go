@@ -123,7 +123,7 @@ func (s *Snapshotter) isFinal(id readmodel.BoardID, now time.Time) (bool, bool) 
 // Finals writes the final snapshot of every board whose window has turned
 // final and has none yet. Nothing happens while the scorer catches up.
 func (s *Snapshotter) Finals(ctx context.Context) error {
-	if !s.opts.Scorer.CaughtUp() || !s.opts.Ranker.Ready() {
+	if !s.opts.Scorer.CaughtUp() || !s.opts.Ranker.Ready() || !s.opts.Ranker.Writes() {
 		return nil
 	}
 	s.mu.Lock()
@@ -157,6 +157,9 @@ func (s *Snapshotter) Finals(ctx context.Context) error {
 // Hourly writes a snapshot of every board whose window still takes events,
 // unless its standings and rule version are those of its latest snapshot.
 func (s *Snapshotter) Hourly(ctx context.Context) error {
+	if !s.opts.Ranker.Writes() {
+		return nil // another process holds the ranker lease and snapshots
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()

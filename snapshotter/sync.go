@@ -2,8 +2,11 @@ package snapshotter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/streams"
 )
@@ -29,7 +32,11 @@ func (s *Snapshotter) sync(ctx context.Context) (Cut, error) {
 	if err != nil {
 		return Cut{}, err
 	}
-	if err := s.waitFor(ctx, func() bool {
+	if s.opts.Scorer.Shared() {
+		if err := s.waitShared(ctx); err != nil {
+			return Cut{}, fmt.Errorf("snapshotter: scorers to reach events seq %d: %w", ev, err)
+		}
+	} else if err := s.waitFor(ctx, func() bool {
 		return s.opts.Scorer.CaughtUp() && s.opts.Scorer.Processed() >= ev
 	}); err != nil {
 		return Cut{}, fmt.Errorf("snapshotter: scorer to reach events seq %d: %w", ev, err)
@@ -61,6 +68,49 @@ func (s *Snapshotter) sync(ctx context.Context) (Cut, error) {
 		}
 	}
 	return cut, nil
+}
+
+// waitShared waits until every partition, whichever process scores it, has
+// applied the partition's last event as of now (which is at or after the
+// cut's EventsSeq). The holders report their progress in the partition
+// leases (aggregator.Scorer.Progress).
+func (s *Snapshotter) waitShared(ctx context.Context) error {
+	st, err := s.opts.JS.Stream(ctx, streams.Events)
+	if err != nil {
+		return fmt.Errorf("events stream: %w", err)
+	}
+	targets := map[int]uint64{}
+	for p := range s.opts.Scorer.Partitions() {
+		m, err := st.GetLastMsgForSubject(ctx, streams.PartitionFilter(p))
+		switch {
+		case err == nil:
+			targets[p] = m.Sequence
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+		default:
+			return fmt.Errorf("partition %d last message: %w", p, err)
+		}
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		prog, err := s.opts.Scorer.Progress(ctx)
+		if err == nil {
+			behind := 0
+			for p, want := range targets {
+				if prog[p] < want {
+					behind++
+				}
+			}
+			if behind == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 func (s *Snapshotter) lastSeq(ctx context.Context, name string) (uint64, error) {

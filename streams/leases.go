@@ -17,6 +17,13 @@ const LeaseBucket = "RANKSTREAM_LEASES"
 // PartitionLeaseKey is the lease key of partition p; its value is the holder.
 func PartitionLeaseKey(p int) string { return "partition." + strconv.Itoa(p) }
 
+// PartitionLeasesFilter matches every partition lease key.
+const PartitionLeasesFilter = "partition.*"
+
+// RoleLeaseKey is the key of a single-holder lease (e.g. "ranker": the
+// process that writes the read model, pushes and snapshots).
+func RoleLeaseKey(name string) string { return "role." + name }
+
 // MemberKey is the key a live process refreshes to be counted.
 func MemberKey(instance string) string { return "member." + instance }
 

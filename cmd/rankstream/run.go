@@ -67,6 +67,8 @@ func appOptions(cfg *config.Config) app.Options {
 		MaxFutureSkew: cfg.MaxFutureSkew,
 		PostgresURL:   cfg.Postgres.URL,
 		AdminToken:    cfg.AdminToken,
+		Instance:      cfg.Aggregator.Instance,
+		LeaseTTL:      cfg.Aggregator.LeaseTTL,
 		Live: app.LiveOptions{JWTSecret: cfg.JWT.Secret, JWTIssuer: cfg.JWT.Issuer, JWTTTL: cfg.JWT.TTL,
 			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
 	}

@@ -5,11 +5,13 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -66,6 +68,13 @@ type Options struct {
 	SnapshotInterval time.Duration
 	// Live configures accounts, tokens and the live push (live.go).
 	Live LiveOptions
+	// Instance, when set, makes the aggregator share its work with the other
+	// processes on the same NATS (config aggregator.instance; "auto" makes
+	// one up): partitions by lease, the read model, pushes and snapshots by
+	// the "ranker" lease.
+	Instance string
+	// LeaseTTL of those leases (default 5s).
+	LeaseTTL time.Duration
 }
 
 // App is a running process.
@@ -76,7 +85,9 @@ type App struct {
 	Rules   *aggregator.Rules
 	Scorer  *aggregator.Scorer
 	Ranker  *aggregator.Ranker
-	Redis   *redis.Client
+	// Leader is the ranker lease (nil unless Options.Instance is set).
+	Leader *aggregator.Leader
+	Redis  *redis.Client
 	// DB is the application's Postgres pool (role rankstream_app); nil
 	// without a Postgres URL.
 	DB          *pgxpool.Pool
@@ -177,16 +188,29 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 	}
 	if a.stages[StageAggregator] {
 		m := aggregator.NewMetrics(opts.Registry)
+		instance := opts.Instance
+		if instance == "auto" {
+			instance = autoInstance()
+		}
 		a.Scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: a.Rules,
-			Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas}, logger)
+			Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas,
+			Instance: instance, LeaseTTL: opts.LeaseTTL}, logger)
 		if err != nil {
 			a.Stop()
 			return nil, err
 		}
+		if instance != "" {
+			a.Leader, err = aggregator.NewLeader(aggregator.LeaderOptions{JS: st.JS, Name: "ranker", Instance: instance,
+				TTL: opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: m}, logger)
+			if err != nil {
+				a.Stop()
+				return nil, err
+			}
+		}
 		w := readmodel.NewWriter(a.Redis, opts.RedisPrefix, logger, opts.Registry)
 		onTick, watched := a.rankerHooks()
 		a.Ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: a.Rules, Writer: w,
-			Tick: opts.RankerTick, Metrics: m, OnTick: onTick, Watched: watched, TopK: notifier.DefaultTopN}, logger)
+			Tick: opts.RankerTick, Metrics: m, OnTick: onTick, Watched: watched, TopK: notifier.DefaultTopN, Leader: a.Leader}, logger)
 		if err != nil {
 			a.Stop()
 			return nil, err
@@ -238,6 +262,9 @@ func (a *App) Start(ctx context.Context) {
 	if a.Scorer != nil {
 		a.goRun(func() error { return a.Scorer.Run(ctx) })
 		a.goRun(func() error { return a.Ranker.Run(ctx) })
+		if a.Leader != nil {
+			a.goRun(func() error { return a.Leader.Run(ctx) })
+		}
 	}
 	if a.Snapshotter != nil {
 		a.goRun(func() error { return a.Snapshotter.Run(ctx) })
@@ -327,6 +354,24 @@ func (a *App) Stop() {
 			a.Streams.Close()
 		}
 	})
+}
+
+// autoInstance names this process: host, pid and a random suffix (a
+// restarted process is a new member; its old leases expire).
+func autoInstance() string {
+	host, _ := os.Hostname()
+	host = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, host)
+	if len(host) > 32 {
+		host = host[:32]
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }
 
 func contains(list []string, s string) bool {
