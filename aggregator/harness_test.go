@@ -205,14 +205,16 @@ func (p *pipeline) arrivals(ctx context.Context) []oracle.Arrival {
 		p.t.Fatal(err)
 	}
 	var out []oracle.Arrival
-	for uint64(len(out)) < info.State.Msgs {
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+	// An empty fetch is not the end: on a cluster that just lost a node the
+	// ordered consumer may be recreating itself. Read up to the last sequence.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
-			p.t.Fatal(err)
+			time.Sleep(100 * time.Millisecond)
+			continue
 		}
-		n := 0
 		for m := range batch.Messages() {
-			n++
 			meta, _ := m.Metadata()
 			_, prov, user, ok := streams.ParseEventSubject(m.Subject())
 			subj := m.Subject()
@@ -224,9 +226,10 @@ func (p *pipeline) arrivals(ctx context.Context) []oracle.Arrival {
 				return out
 			}
 		}
-		if n == 0 {
-			break
+		if uint64(len(out)) >= info.State.Msgs {
+			return out
 		}
 	}
+	p.t.Fatalf("EVENTS read %d of %d messages (last seq %d) within 60s", len(out), info.State.Msgs, last)
 	return out
 }

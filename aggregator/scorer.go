@@ -413,6 +413,13 @@ func (w *worker) enqueueAll() {
 	})
 }
 
+// noRetry turns off the client's own retry of an async publish answered "no
+// responders" (as during a stream leader election on a cluster): a retried
+// standing could land after a newer one of the same subject and, with one
+// message kept per subject, win. A failed publish fails its checkpoint
+// round instead, and the worker republishes its current standings.
+var noRetry = jetstream.WithRetryAttempts(0)
+
 func (w *worker) flush(ctx context.Context) {
 	if len(w.pending) == 0 || !w.live {
 		return // nothing is published before catch-up
@@ -421,7 +428,7 @@ func (w *worker) flush(ctx context.Context) {
 		w.buf = sm.encode(w.buf[:0])
 		data := make([]byte, len(w.buf))
 		copy(data, w.buf)
-		f, err := w.s.opts.JS.PublishAsync(subj, data)
+		f, err := w.s.opts.JS.PublishAsync(subj, data, noRetry)
 		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
 			// Back-pressure: let the acks catch up, then retry once.
 			select {
@@ -429,7 +436,7 @@ func (w *worker) flush(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
-			f, err = w.s.opts.JS.PublishAsync(subj, data)
+			f, err = w.s.opts.JS.PublishAsync(subj, data, noRetry)
 		}
 		if err != nil {
 			w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()

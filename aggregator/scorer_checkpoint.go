@@ -115,9 +115,12 @@ func (w *worker) checkpoint(ctx context.Context) {
 		}
 		job.parts = append(job.parts, ckptPart{p: p, covered: covered, data: w.eng.MarshalPartition(nil, p, covered)})
 	}
-	if len(job.parts) == 0 {
+	if len(job.parts) == 0 && len(job.acks) == 0 {
 		return
 	}
+	// A round with no partition to write still checks its acks: a standing
+	// whose ack was lost with a server (the future never resolves) is found
+	// and republished even when no event follows it.
 	w.ckptJobs <- job // never blocks: checked above, and only this goroutine sends
 	w.inflight = nil
 	for _, cp := range job.parts {
@@ -158,7 +161,13 @@ func (w *worker) writeJob(ctx context.Context, job ckptJob) bool {
 		if hook != nil {
 			hook(cp.p, cp.covered, "write")
 		}
-		if _, err := w.s.ckpts.PutBytes(ctx, streams.CheckpointObject(cp.p), cp.data); err != nil {
+		// Bounded too: a put whose chunk acks died with a server would
+		// otherwise hold this writer, and with it the detection of lost
+		// standing acks, for good.
+		pctx, cancel := context.WithTimeout(ctx, ackTimeout)
+		_, err := w.s.ckpts.PutBytes(pctx, streams.CheckpointObject(cp.p), cp.data)
+		cancel()
+		if err != nil {
 			if ctx.Err() == nil {
 				w.s.log.Warn("checkpoint write failed", "partition", cp.p, "err", err)
 			}
