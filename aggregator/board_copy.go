@@ -65,3 +65,40 @@ func orderRows(lb *contest.Leaderboard, rows []Row) {
 	}
 	copy(rows, out)
 }
+
+// CopiedBoard is a board's rows copied out of the ranker, not yet ordered.
+type CopiedBoard struct {
+	rows []Row
+	lb   contest.Leaderboard
+}
+
+// Sorted orders the rows in board order, numbers their positions and
+// returns them (done outside the ranker's lock).
+func (c CopiedBoard) Sorted() []Row {
+	if c.rows == nil {
+		return nil
+	}
+	orderRows(&c.lb, c.rows)
+	return c.rows
+}
+
+// BoardCopies copies several boards under one hold of the ranker's lock, so
+// they all reflect the same SCORES prefix (with the scorer held at a
+// Barrier: the same EVENTS prefix). Unknown boards are absent.
+func (r *Ranker) BoardCopies(ids []readmodel.BoardID) map[readmodel.BoardID]CopiedBoard {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[readmodel.BoardID]CopiedBoard, len(ids))
+	for _, id := range ids {
+		b := r.boards[id]
+		if b == nil {
+			continue
+		}
+		rows := make([]Row, 0, len(b.st))
+		for u, st := range b.st {
+			rows = append(rows, Row{User: u, Standing: st})
+		}
+		out[id] = CopiedBoard{rows: rows, lb: b.lb}
+	}
+	return out
+}

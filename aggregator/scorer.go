@@ -70,6 +70,8 @@ type Scorer struct {
 	caughtUp  atomic.Bool
 	liveCount atomic.Int32
 	processed atomic.Uint64 // highest EVENTS sequence handed to a worker and done
+	gate      sync.RWMutex  // dispatch holds it shared; Barrier exclusively
+	running   atomic.Bool   // single mode: the workers take messages
 	startedAt time.Time
 	stopOnce  sync.Once
 	stop      context.CancelFunc
@@ -128,6 +130,55 @@ func (s *Scorer) CaughtUp() bool {
 	return s.caughtUp.Load()
 }
 
+// ErrNoBarrier: the scorer cannot be held (shared mode, or not running).
+var ErrNoBarrier = errors.New("aggregator: scorer barrier unavailable")
+
+// Barrier holds the scorer at a point of the EVENTS stream for an exact
+// snapshot: no message is handed to a worker any more, every worker applies
+// what it has and publishes its pending standings, and the publishes are
+// acknowledged. It returns the EVENTS sequence up to which everything is
+// applied and published (nothing after it), whether that holds for certain
+// (false if a publish was refused), and the release, which must be called.
+// Only for the single-process scorer, once it has caught up.
+func (s *Scorer) Barrier(ctx context.Context) (seq uint64, exact bool, release func(), err error) {
+	if s.shared != nil || !s.caughtUp.Load() {
+		return 0, false, nil, ErrNoBarrier
+	}
+	s.gate.Lock()
+	var once sync.Once
+	release = func() { once.Do(s.gate.Unlock) }
+	if !s.running.Load() {
+		release()
+		return 0, false, nil, ErrNoBarrier
+	}
+	exact = true
+	replies := make(chan bool, len(s.workers))
+	for _, w := range s.workers {
+		select {
+		case w.in <- inMsg{barrier: replies}:
+		case <-ctx.Done():
+			release()
+			return 0, false, nil, fmt.Errorf("aggregator: barrier: %w", ctx.Err())
+		}
+	}
+	for range s.workers {
+		select {
+		case ok := <-replies:
+			exact = exact && ok
+		case <-ctx.Done():
+			release()
+			return 0, false, nil, fmt.Errorf("aggregator: barrier: %w", ctx.Err())
+		}
+	}
+	select {
+	case <-s.opts.JS.PublishAsyncComplete():
+	case <-ctx.Done():
+		release()
+		return 0, false, nil, fmt.Errorf("aggregator: barrier: acks: %w", ctx.Err())
+	}
+	return s.processed.Load(), exact, release, nil
+}
+
 // Processed is the highest EVENTS sequence fully processed.
 func (s *Scorer) Processed() uint64 { return s.processed.Load() }
 
@@ -139,7 +190,8 @@ type inMsg struct {
 	provider  string
 	user      string
 	subjectOK bool
-	caughtUp  bool // marker: no message, the stream has been read up to start
+	caughtUp  bool        // marker: no message, the stream has been read up to start
+	barrier   chan<- bool // marker: flush, then report whether nothing is left pending
 }
 
 // Run blocks until ctx ends or the stream cannot be read.
@@ -189,10 +241,14 @@ func (s *Scorer) Run(ctx context.Context) error {
 			w.writeCheckpoints(ctx)
 		}()
 	}
+	s.running.Store(true)
 	defer func() {
+		s.gate.Lock() // no Barrier is sending to the workers
+		s.running.Store(false)
 		for _, w := range s.workers {
 			close(w.in)
 		}
+		s.gate.Unlock()
 		wg.Wait()
 	}()
 
@@ -238,11 +294,14 @@ func (s *Scorer) Run(ctx context.Context) error {
 		if im.subjectOK {
 			wi = im.partition % len(s.workers)
 		}
+		s.gate.RLock() // held off while a Barrier holds the scorer
 		select {
 		case s.workers[wi].in <- im:
 		case <-ctx.Done():
+			s.gate.RUnlock()
 			return nil
 		}
+		s.gate.RUnlock()
 		if !s.caughtUp.Load() && im.seq >= startLast {
 			s.markCaughtUp()
 		}
@@ -366,6 +425,11 @@ func (w *worker) run(ctx context.Context) {
 			}
 			if im.caughtUp {
 				w.goLive(ctx)
+				continue
+			}
+			if im.barrier != nil {
+				w.flush(ctx)
+				im.barrier <- len(w.pending) == 0
 				continue
 			}
 			w.handle(ctx, &im)

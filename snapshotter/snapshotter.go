@@ -199,14 +199,14 @@ func (s *Snapshotter) FinalizeWindow(ctx context.Context, contestID string, wind
 	return s.write(ctx, ids, KindFinal)
 }
 
-// write takes one cut of the streams, then copies each board under the
-// ranker's lock and writes it outside of it.
+// write takes one cut of the streams with a copy of every board at it, then
+// writes each board outside of the ranker's lock.
 func (s *Snapshotter) write(ctx context.Context, ids []readmodel.BoardID, kind string) ([]Header, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	sort.Slice(ids, func(i, j int) bool { return boardLess(ids[i], ids[j]) })
-	cut, err := s.sync(ctx)
+	cut, copies, err := s.sync(ctx, ids)
 	if err != nil {
 		s.m.Errors.WithLabelValues(kind).Add(float64(len(ids)))
 		return nil, err
@@ -214,7 +214,8 @@ func (s *Snapshotter) write(ctx context.Context, ids []readmodel.BoardID, kind s
 	var out []Header
 	var errs []error
 	for _, id := range ids {
-		h, err := s.writeOne(ctx, id, kind, cut)
+		h, err := s.writeOne(ctx, id, kind, cut, copies[id])
+		delete(copies, id) // let the rows go once written
 		switch {
 		case errors.Is(err, errUnchanged):
 		case errors.Is(err, ErrFinalExists):
@@ -237,7 +238,7 @@ func (s *Snapshotter) write(ctx context.Context, ids []readmodel.BoardID, kind s
 
 var errUnchanged = errors.New("snapshotter: unchanged since the last snapshot")
 
-func (s *Snapshotter) writeOne(ctx context.Context, id readmodel.BoardID, kind string, cut Cut) (Header, error) {
+func (s *Snapshotter) writeOne(ctx context.Context, id readmodel.BoardID, kind string, cut Cut, copied aggregator.CopiedBoard) (Header, error) {
 	c := s.opts.Rules.Get(id.Contest)
 	if c == nil {
 		return Header{}, fmt.Errorf("snapshotter: contest %s not in force", id.Contest)
@@ -247,8 +248,7 @@ func (s *Snapshotter) writeOne(ctx context.Context, id readmodel.BoardID, kind s
 		return Header{}, fmt.Errorf("snapshotter: contest %s has no window at %d", id.Contest, id.Window)
 	}
 	t0 := time.Now()
-	rows, scoresSeq := s.opts.Ranker.BoardCopy(id)
-	s.m.CopySeconds.Observe(time.Since(t0).Seconds())
+	rows := copied.Sorted()
 	if len(rows) == 0 {
 		return Header{}, errUnchanged // nothing on the board (gone meanwhile)
 	}
@@ -259,7 +259,7 @@ func (s *Snapshotter) writeOne(ctx context.Context, id readmodel.BoardID, kind s
 		}
 	}
 	snap := &Snapshot{Header: Header{Board: id, WindowEnd: win.End, Kind: kind, RuleVersion: c.Version,
-		EventsSeq: cut.EventsSeq, ScoresSeq: max(cut.ScoresSeq, scoresSeq)}, Rows: rows}
+		EventsSeq: cut.EventsSeq, ScoresSeq: cut.ScoresSeq}, Rows: rows}
 	t1 := time.Now()
 	h, err := s.opts.Store.Write(ctx, snap)
 	if err != nil {

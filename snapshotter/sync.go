@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -23,15 +25,61 @@ type Cut struct {
 // for SCORES to stay still for settle (the scorer's workers flush on their
 // own clocks); under steady traffic it gives up on quiet after a few tries,
 // and the cut still covers EventsSeq.
-func (s *Snapshotter) sync(ctx context.Context) (Cut, error) {
+//
+// The single-process scorer is instead held at a Barrier (every event up to
+// a sequence applied and published, none after), the ranker applies SCORES
+// up to its end and the boards are copied before the scorer is released:
+// an exact cut under any traffic, for a pause of the pipeline of the order
+// of a tick plus the copy.
+func (s *Snapshotter) sync(ctx context.Context, ids []readmodel.BoardID) (Cut, map[readmodel.BoardID]aggregator.CopiedBoard, error) {
 	t0 := time.Now()
 	defer func() { s.m.SyncSeconds.Observe(time.Since(t0).Seconds()) }()
 	ctx, cancel := context.WithTimeout(ctx, s.opts.SyncTimeout)
 	defer cancel()
 	ev, err := s.lastSeq(ctx, streams.Events)
 	if err != nil {
-		return Cut{}, err
+		return Cut{}, nil, err
 	}
+	if !s.opts.Scorer.Shared() {
+		if err := s.waitFor(ctx, func() bool {
+			return s.opts.Scorer.CaughtUp() && s.opts.Scorer.Processed() >= ev
+		}); err != nil {
+			return Cut{}, nil, fmt.Errorf("snapshotter: scorer to reach events seq %d: %w", ev, err)
+		}
+		seq, exact, release, err := s.opts.Scorer.Barrier(ctx)
+		if err == nil {
+			defer release()
+			t1 := time.Now()
+			sc, err := s.lastSeq(ctx, streams.Scores)
+			if err != nil {
+				return Cut{}, nil, err
+			}
+			if err := s.waitFor(ctx, func() bool {
+				return s.opts.Ranker.Ready() && s.opts.Ranker.Processed() >= sc
+			}); err != nil {
+				return Cut{}, nil, fmt.Errorf("snapshotter: ranker to reach scores seq %d: %w", sc, err)
+			}
+			copies := s.opts.Ranker.BoardCopies(ids)
+			s.m.CopySeconds.Observe(time.Since(t1).Seconds())
+			return Cut{EventsSeq: seq, ScoresSeq: sc, Quiet: exact}, copies, nil
+		}
+		s.log.Warn("scorer barrier unavailable; cut by settling", "err", err)
+	}
+	cut, err := s.settle(ctx, ev)
+	if err != nil {
+		return Cut{}, nil, err
+	}
+	t1 := time.Now()
+	cut.ScoresSeq = max(cut.ScoresSeq, s.opts.Ranker.Processed())
+	copies := s.opts.Ranker.BoardCopies(ids)
+	s.m.CopySeconds.Observe(time.Since(t1).Seconds())
+	return cut, copies, nil
+}
+
+// settle is the cut without a barrier (shared mode): wait until every
+// partition has applied the stream as of ev and SCORES stays still for a
+// moment; under steady traffic the boards may reflect events after ev.
+func (s *Snapshotter) settle(ctx context.Context, ev uint64) (Cut, error) {
 	if s.opts.Scorer.Shared() {
 		if err := s.waitShared(ctx); err != nil {
 			return Cut{}, fmt.Errorf("snapshotter: scorers to reach events seq %d: %w", ev, err)
