@@ -25,6 +25,7 @@ type Metrics struct {
 	CheckpointBytes    prometheus.Counter
 	RestoredPartitions prometheus.Gauge
 	OwnedPartitions    prometheus.Gauge
+	ReaderRestarts     prometheus.Counter
 	Leader             *prometheus.GaugeVec // lease: 1 while this process holds it
 }
 
@@ -67,13 +68,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Partitions whose state was restored from a checkpoint at the last start."}),
 		OwnedPartitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_scorer_owned_partitions",
 			Help: "EVENTS partitions this process scores (all of them unless shared)."}),
+		ReaderRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_reader_restarts_total",
+			Help: "Times the ranker restarted its SCORES reader after an error or a stall."}),
 		Leader: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_leader",
 			Help: "1 while this process holds the named lease (ranker: writes the read model, pushes, snapshots)."}, []string{"lease"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
-			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.Leader)
+			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader)
 	}
 	return m
 }

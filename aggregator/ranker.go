@@ -71,6 +71,10 @@ type UserDelta struct {
 	Removed  bool
 }
 
+// readerStall is how long the ranker tolerates its SCORES reader making no
+// progress while the stream has more before it restarts the reader.
+const readerStall = 5 * time.Second
+
 // Ranker owns boards: it reads SCORES, keeps each board in an order-statistic
 // tree and writes the changes of each tick to the Redis read model.
 type Ranker struct {
@@ -81,6 +85,7 @@ type Ranker struct {
 	mu     sync.Mutex
 	boards map[readmodel.BoardID]*rboard
 
+	applied    uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
 	ready      atomic.Bool
 	processed  atomic.Uint64
 	wroteEpoch uint64 // Leader epoch of the last full write (ranker goroutine)
@@ -143,36 +148,69 @@ func (r *Ranker) Run(ctx context.Context) error {
 		return fmt.Errorf("aggregator: ranker: stream info: %w", err)
 	}
 	startLast := info.State.LastSeq
-	cons, err := r.opts.JS.OrderedConsumer(ctx, streams.Scores, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return fmt.Errorf("aggregator: ranker: consumer: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
-	if err != nil {
-		return fmt.Errorf("aggregator: ranker: messages: %w", err)
-	}
-	defer it.Stop()
-
 	msgs := make(chan jetstream.Msg, 8192)
 	errc := make(chan error, 1)
-	go func() {
-		defer close(msgs)
-		for {
-			msg, err := it.Next()
-			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					errc <- err
-				}
-				return
-			}
-			select {
-			case msgs <- msg:
-			case <-ctx.Done():
-				return
-			}
+	var cur jetstream.MessagesContext
+	// read (re)starts the ordered consumer at from. A restarted reader may
+	// deliver what an old one already did: apply skips sequences it has.
+	read := func(from uint64) error {
+		cfg := jetstream.OrderedConsumerConfig{}
+		if from > 1 {
+			cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+			cfg.OptStartSeq = from
 		}
-	}()
-	go func() { <-ctx.Done(); it.Stop() }()
+		cons, err := r.opts.JS.OrderedConsumer(ctx, streams.Scores, cfg)
+		if err != nil {
+			return fmt.Errorf("aggregator: ranker: consumer: %w", err)
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+		if err != nil {
+			return fmt.Errorf("aggregator: ranker: messages: %w", err)
+		}
+		cur = it
+		go func() {
+			for {
+				msg, err := it.Next()
+				if err != nil {
+					if ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+						select {
+						case errc <- err:
+						default:
+						}
+					}
+					return
+				}
+				select {
+				case msgs <- msg:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		return nil
+	}
+	if err := read(1); err != nil {
+		return err
+	}
+	defer func() { cur.Stop() }() // the current reader, whichever it is then
+	// restart replaces a reader that failed or stalled: seen on a cluster
+	// losing the node that served the ordered consumer, which then stopped
+	// delivering without an error.
+	restart := func(why string, err error) {
+		r.log.Warn("SCORES reader restarted", "why", why, "from_seq", r.applied+1, "err", err)
+		r.m.ReaderRestarts.Inc()
+		cur.Stop()
+		for ctx.Err() == nil {
+			if err := read(r.applied + 1); err == nil {
+				return
+			} else {
+				r.log.Warn("SCORES reader restart failed, retrying", "err", err)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	var lastP uint64
+	lastMove := time.Now()
 
 	caught := startLast == 0
 	if caught {
@@ -187,7 +225,7 @@ func (r *Ranker) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case err := <-errc:
-			return fmt.Errorf("aggregator: ranker: next: %w", err)
+			restart("read error", err)
 		case msg, ok := <-msgs:
 			if !ok {
 				return nil
@@ -220,13 +258,25 @@ func (r *Ranker) Run(ctx context.Context) error {
 				r.tick(ctx)
 			}
 		case <-lagT.C:
-			if info, err := stream.Info(ctx); err == nil {
+			// Bounded: a request that went to a node being lost waits for
+			// the context's deadline, and this loop is the ranker's only one.
+			ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			info, err := stream.Info(ictx)
+			cancel()
+			if err == nil {
 				p := r.processed.Load()
 				lag := 0.0
 				if info.State.LastSeq > p {
 					lag = float64(info.State.LastSeq - p)
 				}
 				r.m.Lag.WithLabelValues("ranker").Set(lag)
+				switch now := time.Now(); {
+				case lag == 0 || p != lastP:
+					lastP, lastMove = p, now
+				case now.Sub(lastMove) > readerStall:
+					restart("no progress", fmt.Errorf("%d messages behind for %s", int64(lag), now.Sub(lastMove).Round(time.Second)))
+					lastMove = now
+				}
 			}
 		}
 	}
@@ -238,6 +288,10 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 	if err != nil {
 		return 0
 	}
+	if meta.Sequence.Stream <= r.applied {
+		return r.applied // delivered again by a restarted reader
+	}
+	r.applied = meta.Sequence.Stream
 	cid, win, div, user, ok := streams.ParseScoreSubject(msg.Subject())
 	if !ok {
 		return meta.Sequence.Stream

@@ -227,11 +227,67 @@ func (s *Streams) Ensure(ctx context.Context) error {
 				}
 			}
 		}
-		if _, err := s.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, err)
+		if err := s.ensureOne(ctx, cfg); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// ensureReadyWithin bounds the wait for a stream on a cluster that is still
+// forming (no peers for placement yet) or electing the stream's leader.
+const ensureReadyWithin = 30 * time.Second
+
+// ensureOne creates or updates one stream, then waits until it answers
+// (on a cluster: until its leader is elected). Errors that a forming cluster
+// gives are retried for ensureReadyWithin; others are returned at once.
+func (s *Streams) ensureOne(ctx context.Context, cfg jetstream.StreamConfig) error {
+	deadline := time.Now().Add(ensureReadyWithin)
+	for {
+		st, err := s.JS.CreateOrUpdateStream(ctx, cfg)
+		if err == nil {
+			ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			info, ierr := st.Info(ictx)
+			cancel()
+			if ierr == nil && (info.Cluster == nil || info.Cluster.Leader != "" || cfg.Replicas <= 1) {
+				return nil
+			}
+			err = ierr
+			if err == nil {
+				err = errors.New("no stream leader yet")
+			}
+		} else if !transient(err) {
+			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("streams: ensure %s: not ready within %s: %w", cfg.Name, ensureReadyWithin, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// transient reports errors of a JetStream cluster that is forming or
+// electing leaders.
+func transient(err error) bool {
+	if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case 10005, // no suitable peers for placement
+			10008, // JetStream cluster not available
+			10023: // insufficient resources
+			return true
+		}
+		return apiErr.Code == 503
+	}
+	return false
 }
 
 func (s *Streams) shutdownServer() {
