@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/promreg"
 )
 
 // Doors and results, used as metric label values.
@@ -72,13 +72,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 
 // register registers c, or returns the equal collector already registered.
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing, nil
-			}
-		}
+	c, err := promreg.Register(reg, c)
+	if err != nil {
 		return c, fmt.Errorf("ingest: register metrics: %w", err)
 	}
 	return c, nil

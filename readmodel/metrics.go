@@ -1,9 +1,9 @@
 package readmodel
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rankstream/rankstream/internal/promreg"
 )
 
 // Write operations, the "op" label of the metrics.
@@ -58,13 +58,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // register registers c, or returns the equal collector registered before.
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
+	c, err := promreg.Register(reg, c)
+	if err != nil {
 		panic(err)
 	}
 	return c
