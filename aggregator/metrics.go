@@ -12,9 +12,11 @@ type Metrics struct {
 	Late           *prometheus.CounterVec // contest
 	Accruals       *prometheus.CounterVec // contest, result
 	ScoresOut      prometheus.Counter
-	PublishErrors  *prometheus.CounterVec // stream
-	Lag            *prometheus.GaugeVec   // stage: scorer|ranker
-	BoardEntries   *prometheus.GaugeVec   // contest, window, division
+	PublishErrors  *prometheus.CounterVec   // stream
+	Lag            *prometheus.GaugeVec     // stage: scorer|ranker
+	LagSeconds     *prometheus.GaugeVec     // stage: scorer|ranker
+	EventLatency   *prometheus.HistogramVec // stage: scored|ranked|visible
+	BoardEntries   *prometheus.GaugeVec     // contest, window, division
 	Boards         prometheus.Gauge
 	TickSeconds    prometheus.Histogram
 	RedisErrors    prometheus.Counter
@@ -48,6 +50,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Failed publishes by target stream."}, []string{"stream"}),
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_consumer_lag",
 			Help: "Stream messages not yet processed, by stage."}, []string{"stage"}),
+		LagSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_consumer_lag_seconds",
+			Help: "Age (stream time) of the last message processed while more wait, by stage; 0 when caught up."}, []string{"stage"}),
+		EventLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rankstream_event_latency_seconds",
+			Help:    "From an event's EVENTS stream timestamp to: its standing on SCORES (scored), in the ranker's board (ranked), in the read model the API answers from (visible; the oldest event of each board's tick).",
+			Buckets: latencyBuckets}, []string{"stage"}),
 		BoardEntries: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_board_entries",
 			Help: "Users on each board."}, []string{"contest", "window", "division"}),
 		Boards: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_boards",
@@ -75,7 +82,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
-			m.PublishErrors, m.Lag, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
+			m.PublishErrors, m.Lag, m.LagSeconds, m.EventLatency, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
 			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader)
 	}
 	return m

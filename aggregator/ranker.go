@@ -51,6 +51,9 @@ type BoardDelta struct {
 	Ranks map[string]Rank
 	// Total is the number of users on the board.
 	Total int
+	// EventTime is the stream time of the oldest event among the changes
+	// (zero: unknown), for the event → pushed latency.
+	EventTime time.Time
 }
 
 // Rank is a user's position on a board.
@@ -88,7 +91,8 @@ type Ranker struct {
 	applied    uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
 	ready      atomic.Bool
 	processed  atomic.Uint64
-	wroteEpoch uint64 // Leader epoch of the last full write (ranker goroutine)
+	lastMsg    atomic.Int64 // SCORES stream time (Unix ns) of the last message applied
+	wroteEpoch uint64       // Leader epoch of the last full write (ranker goroutine)
 }
 
 type rboard struct {
@@ -98,6 +102,9 @@ type rboard struct {
 	st    map[string]contest.Standing
 	dirty map[string]*dirtyEntry
 	key   []int64
+	// since is the stream time of the oldest event among the dirty changes
+	// (zero: none known); it is the tick's event → visible latency.
+	since time.Time
 }
 
 type dirtyEntry struct {
@@ -270,6 +277,7 @@ func (r *Ranker) Run(ctx context.Context) error {
 					lag = float64(info.State.LastSeq - p)
 				}
 				r.m.Lag.WithLabelValues("ranker").Set(lag)
+				r.m.LagSeconds.WithLabelValues("ranker").Set(lagSeconds(lag, time.Unix(0, r.lastMsg.Load())))
 				switch now := time.Now(); {
 				case lag == 0 || p != lastP:
 					lastP, lastMove = p, now
@@ -292,6 +300,7 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 		return r.applied // delivered again by a restarted reader
 	}
 	r.applied = meta.Sequence.Stream
+	r.lastMsg.Store(meta.Timestamp.UnixNano())
 	cid, win, div, user, ok := streams.ParseScoreSubject(msg.Subject())
 	if !ok {
 		return meta.Sequence.Stream
@@ -316,6 +325,12 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 		r.boards[id] = b
 	}
 	b.set(user, sm)
+	if et := eventTime(msg); !et.IsZero() && r.ready.Load() {
+		r.m.EventLatency.WithLabelValues(LatencyRanked).Observe(time.Since(et).Seconds())
+		if b.since.IsZero() || et.Before(b.since) {
+			b.since = et
+		}
+	}
 	return meta.Sequence.Stream
 }
 
@@ -457,7 +472,8 @@ func (r *Ranker) flush(ctx context.Context) {
 		taken[b.id] = dirty
 		bc := readmodel.BoardChange{ID: b.id, Meta: r.meta(b)}
 		bc.Meta.UpdatedAt = now
-		bd := BoardDelta{ID: b.id}
+		bd := BoardDelta{ID: b.id, EventTime: b.since}
+		b.since = time.Time{}
 		for u, d := range dirty {
 			if d.removed {
 				if d.old != nil {
@@ -502,6 +518,11 @@ func (r *Ranker) flush(ctx context.Context) {
 		}
 	}
 	r.m.TickSeconds.Observe(time.Since(t0).Seconds())
+	for _, d := range deltas {
+		if !d.EventTime.IsZero() {
+			r.m.EventLatency.WithLabelValues(LatencyVisible).Observe(time.Since(d.EventTime).Seconds())
+		}
+	}
 	if r.opts.OnTick != nil {
 		r.opts.OnTick(deltas)
 	}

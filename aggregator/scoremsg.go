@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"time"
 
 	"github.com/rankstream/rankstream/contest"
 )
@@ -20,6 +21,9 @@ type ScoreMsg struct {
 	Removed  bool
 	// SrcSeq is the EVENTS stream sequence of the event that produced it.
 	SrcSeq uint64
+	// EventTime is that event's stream timestamp (not encoded: it travels in
+	// the HeaderEventTime header); zero for a republished standing.
+	EventTime time.Time
 }
 
 // errBadScoreMsg is returned for a payload that is not an encoded standing.

@@ -70,6 +70,7 @@ type Scorer struct {
 	caughtUp  atomic.Bool
 	liveCount atomic.Int32
 	processed atomic.Uint64 // highest EVENTS sequence handed to a worker and done
+	lastEvent atomic.Int64  // stream time (Unix ns) of the last event handled
 	gate      sync.RWMutex  // dispatch holds it shared; Barrier exclusively
 	running   atomic.Bool   // single mode: the workers take messages
 	startedAt time.Time
@@ -333,6 +334,7 @@ func (s *Scorer) lagLoop(ctx context.Context, stream jetstream.Stream) {
 				lag = float64(info.State.LastSeq - p)
 			}
 			s.m.Lag.WithLabelValues("scorer").Set(lag)
+			s.m.LagSeconds.WithLabelValues("scorer").Set(lagSeconds(lag, time.Unix(0, s.lastEvent.Load())))
 		}
 	}
 }
@@ -492,7 +494,8 @@ func (w *worker) flush(ctx context.Context) {
 		w.buf = sm.encode(w.buf[:0])
 		data := make([]byte, len(w.buf))
 		copy(data, w.buf)
-		f, err := w.s.opts.JS.PublishAsync(subj, data, noRetry)
+		msg := scoreMsg(subj, data, sm.EventTime)
+		f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
 		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
 			// Back-pressure: let the acks catch up, then retry once.
 			select {
@@ -500,7 +503,7 @@ func (w *worker) flush(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			}
-			f, err = w.s.opts.JS.PublishAsync(subj, data, noRetry)
+			f, err = w.s.opts.JS.PublishMsgAsync(msg, noRetry)
 		}
 		if err != nil {
 			w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()
@@ -508,6 +511,9 @@ func (w *worker) flush(ctx context.Context) {
 			continue
 		}
 		w.s.m.ScoresOut.Inc()
+		if !sm.EventTime.IsZero() {
+			w.s.m.EventLatency.WithLabelValues(LatencyScored).Observe(time.Since(sm.EventTime).Seconds())
+		}
 		if w.s.ckpts != nil {
 			w.inflight = append(w.inflight, f)
 		}
@@ -526,6 +532,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	}
 	ps.last = im.seq
 	w.lastSeq = im.seq
+	w.s.lastEvent.Store(im.ts.UnixNano())
 	d := w.eng.Apply(StoredEvent{Subject: im.msg.Subject(), Data: im.msg.Data(), Seq: im.seq, Time: im.ts})
 	switch {
 	case d.Invalid != nil:
@@ -545,7 +552,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	// they are published once, when the worker goes live.
 	for _, ch := range d.Changes {
 		w.pending[streams.ScoreSubject(ch.Board.Contest, ch.Board.Window, ch.Board.Division, ch.User)] =
-			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.seq}
+			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.seq, EventTime: im.ts}
 	}
 }
 
@@ -571,6 +578,8 @@ func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reaso
 	m.Header.Set(streams.HeaderSubject, im.msg.Subject())
 	m.Header.Set(streams.HeaderSeq, strconv.FormatUint(im.seq, 10))
 	m.Header.Set(streams.HeaderMsgID, "invalid-"+strconv.FormatUint(im.seq, 10))
+	w.s.log.Info("event dead-lettered", "reason", reason, "subject", im.msg.Subject(), "seq", im.seq,
+		"trace_id", traceID(im.msg.Data()), "err", err)
 	w.publishDLQ(ctx, m, streams.DLQInvalid)
 }
 
@@ -590,6 +599,8 @@ func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, c *co
 	m.Header.Set(streams.HeaderContest, c.ID)
 	m.Header.Set(streams.HeaderWindow, win.Start.UTC().Format(time.RFC3339))
 	m.Header.Set(streams.HeaderMsgID, "late-"+c.ID+"-"+strconv.FormatInt(win.Key(), 10)+"-"+strconv.FormatUint(im.seq, 10))
+	w.s.log.Info("late event", "contest", c.ID, "subject", im.msg.Subject(), "seq", im.seq,
+		"trace_id", traceID(im.msg.Data()))
 	w.publishDLQ(ctx, m, streams.DLQLate)
 }
 

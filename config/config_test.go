@@ -333,3 +333,26 @@ func TestParsePairs(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysAreTheLoadersEnvOverrides(t *testing.T) {
+	names := EnvNames()
+	for _, want := range []string{"RANKSTREAM_HTTP_ADDR", "RANKSTREAM_NATS_STORE_DIR", "RANKSTREAM_PROVIDERS", "RANKSTREAM_AGGREGATOR_INSTANCE"} {
+		if _, ok := names[want]; !ok {
+			t.Errorf("EnvNames lacks %s", want)
+		}
+	}
+	if _, ok := names["RANKSTREAM_NATS"]; ok {
+		t.Error("EnvNames lists a struct (RANKSTREAM_NATS), not a leaf key")
+	}
+	// The loader reads exactly these variables, no more and no fewer.
+	l := &loader{lines: map[string]int{}, envs: map[string]string{}}
+	l.applyEnv(reflect.ValueOf(Default()).Elem(), nil, func(name string) (string, bool) { return "", true })
+	if len(l.envs) != len(names) {
+		t.Errorf("loader read %d variables, EnvNames lists %d", len(l.envs), len(names))
+	}
+	for key, ev := range l.envs {
+		if names[ev] != key {
+			t.Errorf("loader read %s for %s; EnvNames says %q", ev, key, names[ev])
+		}
+	}
+}

@@ -16,6 +16,9 @@ type update struct {
 	top   []TopRow // top subjects
 	// watchedOnly is true when the user's own standing did not change.
 	watchedOnly bool
+	// since is the stream time of the oldest event the update carries
+	// (zero: unknown), for rankstream_notifier_event_to_push_seconds.
+	since time.Time
 }
 
 // slot is one subject's rate limit: at most one message per interval (per
@@ -39,6 +42,9 @@ func (s *slot) offer(u update) bool {
 		if s.pending[i].board == u.board {
 			if u.watchedOnly && !s.pending[i].watchedOnly {
 				u.watchedOnly = false
+			}
+			if old := s.pending[i].since; !old.IsZero() && (u.since.IsZero() || old.Before(u.since)) {
+				u.since = old
 			}
 			s.pending[i] = u
 			return true

@@ -27,6 +27,9 @@ type Metrics struct {
 	Boards prometheus.Gauge
 	// TickSeconds is how long one ranker tick's deltas took to process.
 	TickSeconds prometheus.Histogram
+	// EventToPush is the time from an event's EVENTS stream timestamp to the
+	// live message that carries it (the oldest event of a coalesced update).
+	EventToPush prometheus.Histogram
 }
 
 // NewMetrics creates the metrics and registers them on reg (nil: not
@@ -66,6 +69,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time to process one ranker tick's board deltas.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
 		}),
+		EventToPush: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "rankstream_notifier_event_to_push_seconds",
+			Help:    "From an event's EVENTS stream timestamp to the live NATS message carrying it (push SLO: p95 <= 120ms).",
+			Buckets: []float64{.005, .01, .025, .05, .075, .1, .12, .15, .2, .25, .3, .4, .5, .75, 1, 1.5, 2, 3, 5, 10, 30},
+		}),
 	}
 	if reg == nil {
 		return m, nil
@@ -93,6 +101,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.TickSeconds, err = register(reg, m.TickSeconds); err != nil {
+		return nil, err
+	}
+	if m.EventToPush, err = register(reg, m.EventToPush); err != nil {
 		return nil, err
 	}
 	return m, nil

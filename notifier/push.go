@@ -51,14 +51,14 @@ func (n *Notifier) offerBoard(d *aggregator.BoardDelta, now time.Time) {
 	rows := topRows(d.Top, n.opts.TopN)
 	subj := streams.LiveTopSubject(d.ID.Contest)
 	if !equalTop(b.top, rows) || n.co.pending(subj, d.ID) {
-		n.add(subj, true, update{board: d.ID, top: rows, total: d.Total}, now)
+		n.add(subj, true, update{board: d.ID, top: rows, total: d.Total, since: d.EventTime}, now)
 	}
 	for user, r := range d.Ranks {
 		subj := streams.LiveUserSubject(d.ID.Contest, user)
 		if last, ok := b.users[user]; ok && last.pos == r.Pos && last.score == r.Score && !n.co.pending(subj, d.ID) {
 			continue
 		}
-		n.add(subj, false, update{board: d.ID, rank: r, total: d.Total, watchedOnly: !changed[user]}, now)
+		n.add(subj, false, update{board: d.ID, rank: r, total: d.Total, watchedOnly: !changed[user], since: d.EventTime}, now)
 	}
 }
 
@@ -99,6 +99,7 @@ func (n *Notifier) send(s *slot, u update) bool {
 		}
 		if n.publish(s.subject, TypeTop, topMsg(u.board, u.total, u.top)) {
 			b.top = u.top
+			n.observePush(u)
 		}
 		return true
 	}
@@ -117,11 +118,19 @@ func (n *Notifier) send(s *slot, u update) bool {
 		Moved: moved, Points: r.LastPoints, Total: u.total}
 	if n.publish(s.subject, TypeRank, msg) {
 		b.users[r.User] = pushed{pos: r.Pos, score: r.Score}
+		n.observePush(u)
 		if u.watchedOnly {
 			n.m.Overtaken.Inc()
 		}
 	}
 	return true
+}
+
+// observePush records the event → pushed latency of a published update.
+func (n *Notifier) observePush(u update) {
+	if !u.since.IsZero() {
+		n.m.EventToPush.Observe(time.Since(u.since).Seconds())
+	}
 }
 
 func (n *Notifier) publish(subject, typ string, msg any) bool {

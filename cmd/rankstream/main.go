@@ -20,6 +20,7 @@ usage:
   rankstream contest lint FILE…
   rankstream replay [--config FILE] --contest C [--window W] [--rules FILE] [--verify] [--top N]
   rankstream simulate [--config FILE] --rules FILE --from T --to T [--top N]
+  rankstream health [--url URL]        (exit 0 when a process answers 200)
 
 Every config key can be overridden by environment: RANKSTREAM_<PATH>, e.g.
 RANKSTREAM_HTTP_ADDR=127.0.0.1:9090.
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReplay(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return cmdSimulate(ctx, args[1:], stdout, stderr)
+	case "health":
+		return cmdHealth(ctx, args[1:], stdout, stderr)
 	case "contest":
 		if len(args) > 1 && args[1] == "lint" {
 			return cmdLint(args[2:], stdout, stderr)
