@@ -15,7 +15,7 @@ services:
 	./scripts/services.sh --postgres
 
 test-services:
-	./scripts/services.sh --postgres --chromium
+	./scripts/services.sh --postgres --chromium --promtool
 
 # The whole pipeline with an embedded NATS server, sample contests and
 # synthetic traffic; prints where to look. Ctrl-C stops it.

@@ -2,15 +2,18 @@
 # Starts on loopback whatever rankstream needs and is not running yet:
 # Redis (always), Postgres (with --postgres). Installs them from Debian's
 # packages when missing; with --chromium also installs Debian's Chromium for
-# the browser tests (web/browser_test.go). Idempotent; safe to run on every `make run`/`make test`.
+# the browser tests (web/browser_test.go); with --promtool installs promtool
+# (Debian's prometheus package) for the alert-rule tests (deploy/). Idempotent; safe to run on every `make run`/`make test`.
 set -euo pipefail
 
 want_pg=0
 want_chromium=0
+want_promtool=0
 for a in "$@"; do
   case "$a" in
     --postgres) want_pg=1 ;;
     --chromium) want_chromium=1 ;;
+    --promtool) want_promtool=1 ;;
   esac
 done
 
@@ -71,4 +74,11 @@ fi
 if [ $want_chromium -eq 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
   echo "services: installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+fi
+
+if [ $want_promtool -eq 1 ] && ! command -v promtool >/dev/null; then
+  apt_install prometheus
+  # The package also starts a Prometheus server; the tests need only promtool.
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  echo "services: installed $(promtool --version 2>&1 | head -1)"
 fi
