@@ -28,6 +28,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		SyncSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rankstream_snapshot_sync_seconds",
 			Help: "Time to wait for the scorer and ranker to cover the EVENTS stream before a snapshot.", Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)}),
 	}
+	for _, kind := range []string{KindHourly, KindFinal} {
+		// Exposed at 0 from the start, so that increase() sees the first one.
+		m.Written.WithLabelValues(kind)
+		m.Errors.WithLabelValues(kind)
+	}
 	if reg != nil {
 		reg.MustRegister(m.Written, m.Errors, m.Rows, m.WriteSeconds, m.CopySeconds, m.SyncSeconds)
 	}
