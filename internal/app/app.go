@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/admin"
+	"github.com/rankstream/rankstream/api"
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/ingest"
@@ -177,6 +178,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /openapi.yaml", api.Handler())
 
 	if a.stages[StageIngest] {
 		h, err := ingest.NewHTTP(ingest.HTTPOptions{JS: st.JS, Providers: opts.Providers, MaxFutureSkew: opts.MaxFutureSkew}, logger, opts.Registry)
