@@ -1,0 +1,161 @@
+package api_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rankstream/rankstream/api/apitest"
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/ingest"
+	"github.com/rankstream/rankstream/internal/app"
+	apptest "github.com/rankstream/rankstream/internal/app/apptest"
+)
+
+// TestResponsesMatchSpec drives every route of a running process through
+// its success and error answers and validates each response against
+// openapi.yaml; every operation of the spec that is not planned must have
+// been seen.
+func TestResponsesMatchSpec(t *testing.T) {
+	now := time.Now().UTC()
+	start, end := now.Add(-time.Hour).Truncate(time.Second), now.Add(time.Hour).Truncate(time.Second)
+	body := func(title string) string {
+		return fmt.Sprintf("id: spec\ntitle: %s\nwindow: {start: %s, end: %s}\nlateness: 1h\nscoring: {model: wager}\nleaderboard: {type: sum}\n",
+			title, start.Format(time.RFC3339), end.Format(time.RFC3339))
+	}
+	c, err := contest.Parse("spec.yml", []byte(body("Spec")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "spec-secret"
+	a := apptest.Start(t, apptest.NewEnv(t), []*contest.Contest{c}, func(o *app.Options) {
+		o.Providers = map[string]string{"acme": secret}
+	})
+	v, err := apitest.New("http://" + a.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := v.Client()
+	base := "http://" + a.Addr()
+	do := func(method, path, token, ctype, payload string, hdr map[string]string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(payload))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		for k, val := range hdr {
+			req.Header.Set(k, val)
+		}
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	want := func(code int, method, path, token, ctype, payload string, hdr map[string]string) string {
+		t.Helper()
+		got, b := do(method, path, token, ctype, payload, hdr)
+		if got != code {
+			t.Errorf("%s %s: %d, want %d: %.300s", method, path, got, code, b)
+		}
+		return b
+	}
+	signed := func(payload, sig string) map[string]string {
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		if sig == "" {
+			n, _ := strconv.ParseInt(ts, 10, 64)
+			sig = ingest.Sign(secret, n, []byte(payload))
+		}
+		return map[string]string{ingest.HeaderProviderID: "acme", ingest.HeaderTimestamp: ts, ingest.HeaderSignature: sig}
+	}
+	adm := apptest.AdminToken
+
+	want(200, "GET", "/healthz", "", "", "", nil)
+	want(200, "GET", "/metrics", "", "", "", nil)
+	want(200, "GET", "/openapi.yaml", "", "", "", nil)
+	want(200, "GET", "/", "", "", "", nil)
+	want(200, "GET", "/assets/app.js", "", "", "", nil)
+
+	ev := string(apptest.Event("e1", "u_1", "acme", now, 700, 0, "DE"))
+	want(202, "POST", "/v1/events", "", "application/json", ev, signed(ev, ""))
+	batch := "[" + string(apptest.Event("e2", "u_2", "acme", now, 300, 0, "DE")) + `,{"event_id":"bad"}]`
+	want(202, "POST", "/v1/events", "", "application/json", batch, signed(batch, ""))
+	want(400, "POST", "/v1/events", "", "application/json", `{"event_id":"x"}`, signed(`{"event_id":"x"}`, ""))
+	want(401, "POST", "/v1/events", "", "application/json", ev, signed(ev, "sha256=00"))
+	want(415, "POST", "/v1/events", "", "text/plain", ev, signed(ev, ""))
+	apptest.Settle(t, a)
+	deadline := time.Now().Add(20 * time.Second)
+	for ; ; time.Sleep(50 * time.Millisecond) {
+		if code, _ := do("GET", "/readyz", "", "", "", nil); code == 200 || time.Now().After(deadline) {
+			break
+		}
+	}
+
+	want(200, "GET", "/v1/contests", "", "", "", nil)
+	want(200, "GET", "/v1/contests?market=DE", "", "", "", nil)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, b := do("GET", "/v1/leaderboards/spec?top=10&me=u_2&around=1", "", "", "", nil)
+		if strings.Contains(b, `"u_2"`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	want(200, "GET", "/v1/leaderboards/spec?me=nobody", "", "", "", nil)
+	want(404, "GET", "/v1/leaderboards/none", "", "", "", nil)
+	want(400, "GET", "/v1/leaderboards/spec?top=x", "", "", "", nil)
+
+	want(401, "GET", "/v1/ws", "", "", "", nil)
+	want(400, "POST", "/v1/auth/register", "", "application/json", `{"login":"a"}`, nil)
+	want(201, "POST", "/v1/auth/register", "", "application/json", `{"login":"spec_user","password":"correct horse battery"}`, nil)
+	want(409, "POST", "/v1/auth/register", "", "application/json", `{"login":"spec_user","password":"correct horse battery"}`, nil)
+	want(401, "POST", "/v1/auth/login", "", "application/json", `{"login":"spec_user","password":"wrong password here"}`, nil)
+	lb := want(200, "POST", "/v1/auth/login", "", "application/json", `{"login":"spec_user","password":"correct horse battery"}`, nil)
+	tok := between(lb, `"token":"`, `"`)
+	want(200, "GET", "/v1/auth/me", tok, "", "", nil)
+	want(401, "GET", "/v1/auth/me", "", "", "", nil)
+
+	want(401, "PUT", "/v1/admin/contests/spec", "", "application/yaml", body("Spec 2"), nil)
+	want(400, "PUT", "/v1/admin/contests/spec", adm, "application/yaml", "id: spec\nscoring: {model: nope}\n", nil)
+	want(201, "PUT", "/v1/admin/contests/spec", adm, "application/yaml", body("Spec 2"), nil)
+	want(200, "PUT", "/v1/admin/contests/spec", adm, "application/yaml", body("Spec 2"), nil)
+	want(200, "GET", "/v1/admin/contests/spec/versions", adm, "", "", nil)
+	want(401, "GET", "/v1/admin/contests/spec/versions", "", "", "", nil)
+	want(200, "GET", "/v1/admin/contests/spec/versions/1", adm, "", "", nil)
+	want(404, "GET", "/v1/admin/contests/spec/versions/9", adm, "", "", nil)
+	want(400, "GET", "/v1/admin/contests/spec/versions/x", adm, "", "", nil)
+	want(200, "POST", "/v1/admin/contests/spec/freeze", adm, "", "", nil)
+	want(200, "POST", "/v1/admin/contests/spec/unfreeze", adm, "", "", nil)
+	want(404, "POST", "/v1/admin/contests/none/freeze", adm, "", "", nil)
+	want(200, "POST", "/v1/admin/contests/spec/finalize", adm, "", "", nil)
+
+	for _, e := range v.Errors() {
+		t.Error(e)
+	}
+	seen := map[string]bool{}
+	for _, s := range v.Seen() {
+		seen[s[:strings.LastIndexByte(s, ' ')]] = true
+	}
+	for r := range specRoutes(loadSpec(t)) {
+		if planned[r] == "" && !seen[r] && r != "GET /readyz" {
+			t.Errorf("no response of %s was validated", r)
+		}
+	}
+	t.Logf("validated: %s", strings.Join(v.Seen(), ", "))
+}
+
+func between(s, from, to string) string {
+	_, rest, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	out, _, _ := strings.Cut(rest, to)
+	return out
+}
