@@ -243,6 +243,7 @@ const ensureReadyWithin = 30 * time.Second
 // gives are retried for ensureReadyWithin; others are returned at once.
 func (s *Streams) ensureOne(ctx context.Context, cfg jetstream.StreamConfig) error {
 	deadline := time.Now().Add(ensureReadyWithin)
+	cfg.Replicas = keepReplicas(ctx, s.JS, cfg.Name, cfg.Replicas, s.log)
 	for {
 		st, err := s.JS.CreateOrUpdateStream(ctx, cfg)
 		if err == nil {
@@ -250,14 +251,14 @@ func (s *Streams) ensureOne(ctx context.Context, cfg jetstream.StreamConfig) err
 			info, ierr := st.Info(ictx)
 			cancel()
 			if ierr == nil && (info.Cluster == nil || info.Cluster.Leader != "" || cfg.Replicas <= 1) {
-				return nil
+				return checkReplicas(cfg.Name, cfg.Replicas, info)
 			}
 			err = ierr
 			if err == nil {
 				err = errors.New("no stream leader yet")
 			}
 		} else if !transient(err) {
-			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, err)
+			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, replicasErr(cfg.Name, cfg.Replicas, err))
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("streams: ensure %s: not ready within %s: %w", cfg.Name, ensureReadyWithin, err)

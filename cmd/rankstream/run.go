@@ -59,6 +59,7 @@ func appOptions(cfg *config.Config) app.Options {
 			Partitions:   cfg.NATS.Partitions,
 			DedupWindow:  cfg.DedupWindow,
 			SyncInterval: cfg.NATS.SyncInterval,
+			Replicas:     cfg.NATS.Replicas,
 		},
 		RedisURL:      cfg.Redis.URL,
 		RedisPrefix:   cfg.Redis.Prefix,
