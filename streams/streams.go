@@ -41,6 +41,9 @@ type Options struct {
 	// (players, providers, the app itself); see auth.go. Nil: no auth.
 	// Ignored with URL (an external server has its own configuration).
 	Auth *Auth
+	// Client are the credentials and TLS of the connection to an external
+	// server (clientauth.go).
+	Client ClientCredentials
 }
 
 func (o *Options) fill() error {
@@ -115,7 +118,13 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Streams, err
 	if logger == nil {
 		logger = slog.Default()
 	}
-	var copts []nats.Option
+	copts, err := opts.Client.Options()
+	if err != nil {
+		return nil, err
+	}
+	if opts.URL == "" {
+		copts = nil // the embedded server: the app's own token, below
+	}
 	if opts.Auth != nil && opts.URL == "" {
 		a, err := opts.Auth.fill()
 		if err != nil {

@@ -60,6 +60,7 @@ func appOptions(cfg *config.Config) app.Options {
 			DedupWindow:  cfg.DedupWindow,
 			SyncInterval: cfg.NATS.SyncInterval,
 			Replicas:     cfg.NATS.Replicas,
+			Client:       natsClient(cfg),
 		},
 		RedisURL:      cfg.Redis.URL,
 		RedisPrefix:   cfg.Redis.Prefix,
