@@ -1,6 +1,10 @@
 package app
 
 import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+
 	"github.com/rankstream/rankstream/auth"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -41,4 +45,37 @@ func (a *App) embeddedAuth(opts *Options, tk *auth.Tokens) {
 			"other rankstream processes and operator commands cannot connect to it")
 	}
 	opts.Streams.Auth = au
+}
+
+// setupTLS loads the HTTP certificate (config http.tls) so that a bad one
+// stops New instead of the running server.
+func (a *App) setupTLS() error {
+	if a.opts.TLSCert == "" && a.opts.TLSKey == "" {
+		return nil
+	}
+	if a.opts.TLSCert == "" || a.opts.TLSKey == "" {
+		return errors.New("app: http.tls: set both cert and key")
+	}
+	cert, err := tls.LoadX509KeyPair(a.opts.TLSCert, a.opts.TLSKey)
+	if err != nil {
+		return fmt.Errorf("app: http.tls: %w", err)
+	}
+	a.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	return nil
+}
+
+// serveHTTP serves HTTPS when a certificate is configured, else plain HTTP.
+func (a *App) serveHTTP() error {
+	if a.opts.TLSCert != "" {
+		return a.srv.ServeTLS(a.listener, "", "")
+	}
+	return a.srv.Serve(a.listener)
+}
+
+// BaseURL is the HTTP server's URL: https:// with TLS.
+func (a *App) BaseURL() string {
+	if a.opts.TLSCert != "" {
+		return "https://" + a.Addr()
+	}
+	return "http://" + a.Addr()
 }
