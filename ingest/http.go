@@ -487,4 +487,3 @@ func (h *HTTP) publish(ctx context.Context, msgs []*nats.Msg) (accepted, dups in
 	}
 	return accepted, dups, nil
 }
-
