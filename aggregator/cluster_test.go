@@ -4,79 +4,19 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/internal/natstest"
 	"github.com/rankstream/rankstream/internal/oracle"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startCluster starts n clustered nats-server nodes with JetStream on
-// loopback ports and waits until JetStream has a meta leader.
-func startCluster(t *testing.T, n int) []*server.Server {
-	t.Helper()
-	ports := make([]int, n)
-	var routes []string
-	for i := range ports {
-		ports[i] = freePort(t)
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
-	}
-	var nodes []*server.Server
-	for i := 0; i < n; i++ {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       -1,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoSigs:     true,
-			MaxPayload: 8 << 20,
-			Cluster:    server.ClusterOpts{Name: "rankstream-test", Host: "127.0.0.1", Port: ports[i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		ns, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go ns.Start()
-		nodes = append(nodes, ns)
-		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	}
-	for _, ns := range nodes {
-		if !ns.ReadyForConnections(20 * time.Second) {
-			t.Fatalf("%s not ready", ns.Name())
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, ns := range nodes {
-			if ns.JetStreamIsLeader() {
-				return nodes
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("no JetStream meta leader within 30s")
-	return nil
-}
 
 // TestClusterR3NodeLoss: three clustered nodes, R3 streams, the scorer and a
 // load running; one node stops mid-load. Every acknowledged event is in
@@ -87,7 +27,7 @@ func TestClusterR3NodeLoss(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	nodes := startCluster(t, 3)
+	nodes := natstest.StartCluster(t, 3)
 	var urls []string
 	for _, ns := range nodes {
 		urls = append(urls, ns.ClientURL())

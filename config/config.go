@@ -30,6 +30,11 @@ type Config struct {
 	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
 	Aggregator    Aggregator    `yaml:"aggregator"`
 	Log           Log           `yaml:"log"`
+	// Secret files, limits and privacy: see security.go.
+	AdminTokenFile string  `yaml:"admin_token_file"`
+	ProvidersFile  string  `yaml:"providers_file"`
+	Limits         Limits  `yaml:"limits"`
+	Privacy        Privacy `yaml:"privacy"`
 }
 
 // Aggregator configures how the aggregator stage shares work with other
@@ -49,6 +54,8 @@ type Aggregator struct {
 // HTTP is the HTTP server.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// TLS serves HTTPS with this certificate and key (both or neither).
+	TLS TLSFiles `yaml:"tls"`
 }
 
 // NATS is the NATS connection or the embedded server.
@@ -69,6 +76,15 @@ type NATS struct {
 	// admin_token; anonymous connections may only publish events). See
 	// docs/live-push.md.
 	Auth string `yaml:"auth"`
+	// Replicas of every stream, KV bucket and object store (3 on a 3-node
+	// cluster). An existing stream's replicas are never lowered.
+	Replicas int `yaml:"replicas"`
+	// Credentials of the app's own connection to an external server: a
+	// creds file, an nkey seed file, or "user:password" (see security.go).
+	Credentials string `yaml:"credentials"`
+	// TLS of the client connection: the CA that signed the server's
+	// certificate and, for mutual TLS, the client's cert and key.
+	TLS TLSFiles `yaml:"tls"`
 }
 
 // Postgres is the database of record.
@@ -95,6 +111,8 @@ type JWT struct {
 	TTL    time.Duration `yaml:"ttl"`
 	// PublicKeyFile is the key of an external issuer whose tokens are accepted.
 	PublicKeyFile string `yaml:"public_key_file"`
+	// SecretFile holds Secret (read at load; then Secret must be empty).
+	SecretFile string `yaml:"secret_file"`
 }
 
 // Log configures logging.
@@ -114,7 +132,7 @@ const EnvPrefix = "RANKSTREAM_"
 func Default() *Config {
 	return &Config{
 		HTTP:          HTTP{Addr: "127.0.0.1:8080"},
-		NATS:          NATS{URL: "", Port: 4250, StoreDir: "./data/nats", Partitions: 64},
+		NATS:          NATS{URL: "", Port: 4250, StoreDir: "./data/nats", Partitions: 64, Replicas: 1},
 		Postgres:      Postgres{URL: "postgres://127.0.0.1:5432/rankstream?sslmode=disable"},
 		Redis:         Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "rs:"},
 		ClickHouse:    ClickHouse{URL: "clickhouse://127.0.0.1:9000/rankstream"},
@@ -126,5 +144,6 @@ func Default() *Config {
 		MaxFutureSkew: 30 * time.Second,
 		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
 		Log:           Log{Level: "info"},
+		Limits:        DefaultLimits(),
 	}
 }

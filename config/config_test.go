@@ -28,7 +28,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{
 		HTTP:          HTTP{Addr: "127.0.0.1:8080"},
-		NATS:          NATS{URL: "", Port: 4250, StoreDir: "./data/nats", Partitions: 64},
+		NATS:          NATS{URL: "", Port: 4250, StoreDir: "./data/nats", Partitions: 64, Replicas: 1},
 		Postgres:      Postgres{URL: "postgres://127.0.0.1:5432/rankstream?sslmode=disable"},
 		Redis:         Redis{URL: "redis://127.0.0.1:6379/0", Prefix: "rs:"},
 		ClickHouse:    ClickHouse{URL: "clickhouse://127.0.0.1:9000/rankstream"},
@@ -40,9 +40,10 @@ func TestDefaults(t *testing.T) {
 		MaxFutureSkew: 30 * time.Second,
 		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
 		Log:           Log{Level: "info"},
+		Limits:        DefaultLimits(),
 	}
 	if !reflect.DeepEqual(cfg, want) {
-		t.Fatalf("defaults\n got %+v\nwant %+v", cfg, want)
+		t.Fatalf("defaults\n got %#v\nwant %#v", cfg, want)
 	}
 }
 
@@ -50,7 +51,8 @@ func TestGoodFiles(t *testing.T) {
 	full := &Config{
 		HTTP: HTTP{Addr: "0.0.0.0:9090"},
 		NATS: NATS{URL: "nats://10.0.0.1:4222,nats://10.0.0.2:4222", Port: 4251,
-			StoreDir: "/var/lib/rankstream/nats", Partitions: 128, SyncInterval: time.Second},
+			StoreDir: "/var/lib/rankstream/nats", Partitions: 128, SyncInterval: time.Second,
+			Replicas: 3, Credentials: "rankstream:app-password"},
 		Postgres:    Postgres{URL: "postgres://rs@db:5432/rankstream?sslmode=require"},
 		Redis:       Redis{URL: "redis://cache:6379/3", Prefix: "prod:"},
 		ClickHouse:  ClickHouse{URL: "clickhouse://ch:9000/rankstream"},
@@ -64,6 +66,7 @@ func TestGoodFiles(t *testing.T) {
 		MaxFutureSkew: 10 * time.Second,
 		Aggregator:    Aggregator{Instance: "agg-1", LeaseTTL: 3 * time.Second},
 		Log:           Log{Level: "debug"},
+		Limits:        Limits{LoginPerMinute: 5, QueryPerSecond: 50, WSPerMinute: 10, IngestPerSecond: 1000},
 	}
 	flow := Default()
 	flow.HTTP.Addr = "127.0.0.1:8081"
@@ -91,7 +94,7 @@ func TestGoodFiles(t *testing.T) {
 				t.Fatalf("no expectation for %s; add one", f)
 			}
 			if !reflect.DeepEqual(cfg, w) {
-				t.Errorf("\n got %+v\nwant %+v", cfg, w)
+				t.Errorf("\n got %#v\nwant %#v", cfg, w)
 			}
 		})
 	}
@@ -185,8 +188,9 @@ func TestEnvOverrides(t *testing.T) {
 		"RANKSTREAM_AGGREGATOR_LEASE_TTL": "8s",
 	}
 	want := &Config{
-		HTTP:          HTTP{Addr: "127.0.0.1:9999"},
-		NATS:          NATS{URL: "nats://n1:4222", Port: 5000, StoreDir: "/tmp/nats", Partitions: 16, SyncInterval: 250 * time.Millisecond},
+		HTTP: HTTP{Addr: "127.0.0.1:9999"},
+		NATS: NATS{URL: "nats://n1:4222", Port: 5000, StoreDir: "/tmp/nats", Partitions: 16, SyncInterval: 250 * time.Millisecond,
+			Replicas: 3, Credentials: "rankstream:app-password"},
 		Postgres:      Postgres{URL: "postgres://pg:5432/x"},
 		Redis:         Redis{URL: "redis://r:6379/1", Prefix: "env:"},
 		ClickHouse:    ClickHouse{URL: "clickhouse://c:9000/x"},
@@ -199,6 +203,7 @@ func TestEnvOverrides(t *testing.T) {
 		MaxFutureSkew: time.Minute,
 		Aggregator:    Aggregator{Instance: "auto", LeaseTTL: 8 * time.Second},
 		Log:           Log{Level: "warn"},
+		Limits:        Limits{LoginPerMinute: 5, QueryPerSecond: 50, WSPerMinute: 10, IngestPerSecond: 1000},
 	}
 	// The environment wins over the file, for every key.
 	cfg, err := LoadWithEnv("testdata/full.good.yml", mapEnv(env))
@@ -206,7 +211,7 @@ func TestEnvOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(cfg, want) {
-		t.Fatalf("\n got %+v\nwant %+v", cfg, want)
+		t.Fatalf("\n got %#v\nwant %#v", cfg, want)
 	}
 }
 

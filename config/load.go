@@ -34,7 +34,9 @@ func LoadWithEnv(path string, env func(string) (string, bool)) (*Config, error) 
 	if env != nil {
 		l.applyEnv(reflect.ValueOf(cfg).Elem(), nil, env)
 	}
+	l.readSecretFiles(cfg)
 	l.validate(cfg)
+	l.validateSecurity(cfg)
 	if len(l.errs) > 0 {
 		// File problems in line order, then those of the environment.
 		sort.SliceStable(l.errs, func(i, j int) bool {

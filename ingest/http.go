@@ -56,6 +56,10 @@ type HTTPOptions struct {
 	// PublishTimeout bounds the wait for the publish acks of one request
 	// (default 10s); past it the answer is 503.
 	PublishTimeout time.Duration
+	// Limit, when set, is asked for every authenticated request with its
+	// provider and event count; refused requests get 429 + Retry-After and
+	// nothing is published (limit.go).
+	Limit Limiter
 }
 
 // HTTP is the provider webhook, POST /v1/events (CONTRACT.md §2).
@@ -78,6 +82,7 @@ type HTTP struct {
 	now            func() time.Time
 	stream         string
 	publishTimeout time.Duration
+	limit          Limiter
 	gate           *streamGate
 	metrics        *Metrics
 	log            *slog.Logger
@@ -131,6 +136,7 @@ func NewHTTP(opts HTTPOptions, logger *slog.Logger, reg prometheus.Registerer) (
 		now:            opts.Now,
 		stream:         opts.StreamName,
 		publishTimeout: opts.PublishTimeout,
+		limit:          opts.Limit,
 		gate:           newStreamGate(opts.JS, opts.StreamName),
 		metrics:        m,
 		log:            logger.With("component", "ingest", "door", DoorHTTP),
@@ -203,6 +209,9 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 			h.metrics.Reject(DoorHTTP, event.ReasonBadJSON)
 		}
 		return h.writeError(w, r, provider, herr)
+	}
+	if code, refused := h.overLimit(w, provider, len(raws)); refused {
+		return code
 	}
 
 	res := Result{Rejected: make([]Rejection, 0)}
@@ -477,32 +486,4 @@ func (h *HTTP) publish(ctx context.Context, msgs []*nats.Msg) (accepted, dups in
 		}
 	}
 	return accepted, dups, nil
-}
-
-func (h *HTTP) writeError(w http.ResponseWriter, r *http.Request, provider string, herr *httpError) int {
-	switch herr.code {
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
-		h.log.Warn("events stream unavailable", "provider", provider, "error", herr.msg)
-	case http.StatusMethodNotAllowed:
-		w.Header().Set("Allow", http.MethodPost)
-	case http.StatusUnauthorized:
-		h.log.Warn("request refused", "provider", provider, "remote", r.RemoteAddr, "code", herr.code, "error", herr.msg)
-	default:
-		h.log.Info("request refused", "provider", provider, "remote", r.RemoteAddr, "code", herr.code, "error", herr.msg)
-	}
-	writeJSON(w, herr.code, ErrorBody{Error: herr.msg})
-	return herr.code
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		code = http.StatusInternalServerError
-		b = []byte(`{"error":"encoding the answer failed"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
-	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
 }

@@ -67,6 +67,7 @@ var ErrPlayerToken = errors.New("streams: player token refused")
 //   - a token Player accepts: a player, who may subscribe to lb.*.top and
 //     lb.*.user.<own id> only and publish nothing; the connection is closed
 //     when the token expires;
+//   - user/password of a provider in Providers: publish events.<provider>.>;
 //   - no credentials at all: Anonymous permissions, or refused when nil.
 type Auth struct {
 	// AppToken authenticates the app's own connection. Empty: Open generates
@@ -80,6 +81,10 @@ type Auth struct {
 	// Anonymous are the permissions of a connection without credentials; nil
 	// refuses it. ProviderPermissions suits provider integrations.
 	Anonymous *server.Permissions
+	// Providers maps a provider id to its secret: user <provider> with the
+	// secret as password may publish events.<provider>.> only (see
+	// ProviderUserPermissions). Nil: no provider users.
+	Providers map[string]string
 	// Logger for refusals (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -101,6 +106,28 @@ func ProviderPermissions() *server.Permissions {
 		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
 	}
 }
+
+// ProviderUserPermissions are the rights of provider user p: publish its
+// own events (CONTRACT.md §8) and receive the JetStream acks on its inbox.
+func ProviderUserPermissions(p string) *server.Permissions {
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: []string{"events." + p + ".>"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+	}
+}
+
+// ListenerPermissions are those of an anonymous connection once providers
+// have credentials: subscribe to the live subjects (CONTRACT.md §5),
+// publish nothing.
+func ListenerPermissions() *server.Permissions {
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Deny: []string{">"}},
+		Subscribe: &server.SubjectPermission{Allow: []string{"lb.>"}},
+	}
+}
+
+// ProviderUserPref starts the username of a provider connection in /connz.
+const ProviderUserPref = "provider:"
 
 // fill copies a and generates the app token when empty.
 func (a *Auth) fill() (*Auth, error) {
@@ -152,11 +179,24 @@ func (x *authenticator) Check(c server.ClientAuthentication) bool {
 		c.RegisterUser(&server.User{Username: PlayerUserPref + user, Permissions: PlayerPermissions(user),
 			ConnectionDeadline: exp})
 		return true
+	case o.Username != "":
+		return x.checkProvider(c, o.Username, o.Password)
 	case o.Username == "" && o.Password == "" && o.Nkey == "" && o.JWT == "" && x.a.Anonymous != nil:
 		c.RegisterUser(&server.User{Username: AnonymousUser, Permissions: x.a.Anonymous})
 		return true
 	}
 	return false
+}
+
+// checkProvider admits user p when the password is p's secret.
+func (x *authenticator) checkProvider(c server.ClientAuthentication, p, password string) bool {
+	secret, ok := x.a.Providers[p]
+	if !ok || !tokenEq(password, secret) {
+		x.a.Logger.Warn("provider connection refused", "provider", p, "remote", c.RemoteAddress(), "known", ok)
+		return false
+	}
+	c.RegisterUser(&server.User{Username: ProviderUserPref + p, Permissions: ProviderUserPermissions(p)})
+	return true
 }
 
 // Interest is a player's live subscription found on the embedded server.

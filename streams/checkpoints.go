@@ -21,9 +21,7 @@ func CheckpointObject(p int) string { return "partition-" + strconv.Itoa(p) }
 // context's async publishes, which on the scorer's context (streaming
 // standings) might never all be complete at once.
 func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.ObjectStore, error) {
-	if replicas <= 0 {
-		replicas = 1
-	}
+	replicas = keepReplicas(ctx, js, ObjectStreamName(CheckpointBucket), replicas, nil)
 	js, err := jetstream.New(js.Conn())
 	if err != nil {
 		return nil, fmt.Errorf("streams: jetstream for %s: %w", CheckpointBucket, err)
@@ -35,7 +33,7 @@ func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, replicas int
 		Replicas:    replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("streams: ensure %s: %w", CheckpointBucket, err)
+		return nil, fmt.Errorf("streams: ensure %s: %w", CheckpointBucket, replicasErr(CheckpointBucket, replicas, err))
 	}
 	return obs, nil
 }

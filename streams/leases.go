@@ -32,9 +32,7 @@ const MembersFilter = "member.*"
 
 // EnsureLeases creates (or updates) the lease bucket with the given TTL.
 func EnsureLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
-	if replicas <= 0 {
-		replicas = 1
-	}
+	replicas = keepReplicas(ctx, js, KVStreamName(LeaseBucket), replicas, nil)
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      LeaseBucket,
 		Description: "partition leases and live members of the rankstream processes",
@@ -44,7 +42,7 @@ func EnsureLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration
 		Replicas:    replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("streams: ensure %s: %w", LeaseBucket, err)
+		return nil, fmt.Errorf("streams: ensure %s: %w", LeaseBucket, replicasErr(LeaseBucket, replicas, err))
 	}
 	return kv, nil
 }

@@ -41,6 +41,9 @@ type Options struct {
 	// (players, providers, the app itself); see auth.go. Nil: no auth.
 	// Ignored with URL (an external server has its own configuration).
 	Auth *Auth
+	// Client are the credentials and TLS of the connection to an external
+	// server (clientauth.go).
+	Client ClientCredentials
 }
 
 func (o *Options) fill() error {
@@ -115,7 +118,13 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Streams, err
 	if logger == nil {
 		logger = slog.Default()
 	}
-	var copts []nats.Option
+	copts, err := opts.Client.Options()
+	if err != nil {
+		return nil, err
+	}
+	if opts.URL == "" {
+		copts = nil // the embedded server: the app's own token, below
+	}
 	if opts.Auth != nil && opts.URL == "" {
 		a, err := opts.Auth.fill()
 		if err != nil {
@@ -243,6 +252,7 @@ const ensureReadyWithin = 30 * time.Second
 // gives are retried for ensureReadyWithin; others are returned at once.
 func (s *Streams) ensureOne(ctx context.Context, cfg jetstream.StreamConfig) error {
 	deadline := time.Now().Add(ensureReadyWithin)
+	cfg.Replicas = keepReplicas(ctx, s.JS, cfg.Name, cfg.Replicas, s.log)
 	for {
 		st, err := s.JS.CreateOrUpdateStream(ctx, cfg)
 		if err == nil {
@@ -250,14 +260,14 @@ func (s *Streams) ensureOne(ctx context.Context, cfg jetstream.StreamConfig) err
 			info, ierr := st.Info(ictx)
 			cancel()
 			if ierr == nil && (info.Cluster == nil || info.Cluster.Leader != "" || cfg.Replicas <= 1) {
-				return nil
+				return checkReplicas(cfg.Name, cfg.Replicas, info)
 			}
 			err = ierr
 			if err == nil {
 				err = errors.New("no stream leader yet")
 			}
 		} else if !transient(err) {
-			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, err)
+			return fmt.Errorf("streams: ensure %s: %w", cfg.Name, replicasErr(cfg.Name, cfg.Replicas, err))
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("streams: ensure %s: not ready within %s: %w", cfg.Name, ensureReadyWithin, err)

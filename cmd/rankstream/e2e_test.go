@@ -124,7 +124,7 @@ providers: {acme: e2e-secret}
 		t.Fatalf("webhook answer %d %+v", resp.StatusCode, ack)
 	}
 	// Provider over NATS: bob overtakes alice; garbage does not stop anything.
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort), nats.UserInfo("acme", "e2e-secret"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,6 +112,7 @@ leaderboard: {type: sum, tiebreakers: [earliest_finish]}
 postgres: {url: ""}
 contests_dir: %s
 providers: {acme: mp-secret}
+admin_token: mp-admin-token
 aggregator: {instance: auto, lease_ttl: 2s}
 `, prefix, contests)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -185,8 +186,8 @@ aggregator: {instance: auto, lease_ttl: 2s}
 		return n == partitions && each[0] > 0 && each[1] > 0
 	})
 
-	// Load through the NATS door: users' bets, some events re-sent.
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
+	// Load through the NATS door as provider acme: users' bets, some events re-sent.
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort), nats.UserInfo("acme", "mp-secret"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,11 +55,13 @@ func connectNATS(cfg *config.Config, log *slog.Logger) (*opsConn, error) {
 	}
 	c := &opsConn{}
 	nopts := []nats.Option{nats.Name("rankstream-ops"), nats.Timeout(3 * time.Second)}
-	if cfg.AdminToken != "" {
-		// Operators' credential on an embedded server with player auth
-		// (docs/live-push.md); a server without auth ignores it.
-		nopts = append(nopts, nats.Token(cfg.AdminToken))
+	// Operators' credential: nats.credentials or the admin token
+	// (docs/security.md); a server without auth ignores it.
+	copts, err := natsClientOptions(cfg)
+	if err != nil {
+		return nil, err
 	}
+	nopts = append(nopts, copts...)
 	nc, err := nats.Connect(url, nopts...)
 	if err != nil && cfg.NATS.URL == "" && cfg.NATS.StoreDir != "" {
 		// No running server: open the store ourselves, read-only in intent.

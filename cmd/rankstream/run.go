@@ -37,7 +37,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	a.Start(ctx)
-	fmt.Fprintf(stdout, "rankstream listening on http://%s (nats %s)\n", a.Addr(), a.Streams.URL())
+	fmt.Fprintf(stdout, "rankstream listening on %s (nats %s)\n", a.BaseURL(), a.Streams.URL())
 	code := 0
 	select {
 	case <-ctx.Done():
@@ -59,6 +59,8 @@ func appOptions(cfg *config.Config) app.Options {
 			Partitions:   cfg.NATS.Partitions,
 			DedupWindow:  cfg.DedupWindow,
 			SyncInterval: cfg.NATS.SyncInterval,
+			Replicas:     cfg.NATS.Replicas,
+			Client:       natsClient(cfg),
 		},
 		RedisURL:      cfg.Redis.URL,
 		RedisPrefix:   cfg.Redis.Prefix,
@@ -69,6 +71,9 @@ func appOptions(cfg *config.Config) app.Options {
 		AdminToken:    cfg.AdminToken,
 		Instance:      cfg.Aggregator.Instance,
 		LeaseTTL:      cfg.Aggregator.LeaseTTL,
+		Limits: app.Limits{LoginPerMinute: cfg.Limits.LoginPerMinute, QueryPerSecond: cfg.Limits.QueryPerSecond,
+			WSPerMinute: cfg.Limits.WSPerMinute, IngestPerSecond: cfg.Limits.IngestPerSecond},
+		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key,
 		Live: app.LiveOptions{JWTSecret: cfg.JWT.Secret, JWTIssuer: cfg.JWT.Issuer, JWTTTL: cfg.JWT.TTL,
 			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
 	}

@@ -76,6 +76,10 @@ type Options struct {
 	Instance string
 	// LeaseTTL of those leases (default 5s).
 	LeaseTTL time.Duration
+	// Limits of the HTTP doors (limits.go); zero: none. Security: perimeter.go.
+	Limits Limits
+	// TLS of the HTTP server (cert and key files); empty: plain HTTP.
+	TLSCert, TLSKey string
 }
 
 // App is a running process.
@@ -179,9 +183,15 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /openapi.yaml", api.Handler())
+	lims, err := a.newLimiters()
+	if err != nil {
+		a.Stop()
+		return nil, err
+	}
 
 	if a.stages[StageIngest] {
-		h, err := ingest.NewHTTP(ingest.HTTPOptions{JS: st.JS, Providers: opts.Providers, MaxFutureSkew: opts.MaxFutureSkew}, logger, opts.Registry)
+		h, err := ingest.NewHTTP(ingest.HTTPOptions{JS: st.JS, Providers: opts.Providers, MaxFutureSkew: opts.MaxFutureSkew,
+			Limit: lims.ingestLimit()}, logger, opts.Registry)
 		if err != nil {
 			a.Stop()
 			return nil, fmt.Errorf("app: ingest: %w", err)
@@ -245,7 +255,11 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		a.Stop()
 		return nil, fmt.Errorf("app: listen %s: %w", opts.HTTPAddr, err)
 	}
-	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.srv = &http.Server{Handler: lims.handler(mux), ReadHeaderTimeout: 10 * time.Second}
+	if err := a.setupTLS(); err != nil {
+		a.Stop()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -256,7 +270,7 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.goRun(func() error {
-		if err := a.srv.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.serveHTTP(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("app: http: %w", err)
 		}
 		return nil

@@ -14,7 +14,6 @@ import (
 	"github.com/rankstream/rankstream/gateway"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/readmodel"
-	"github.com/rankstream/rankstream/streams"
 	"github.com/rankstream/rankstream/web"
 )
 
@@ -80,13 +79,7 @@ func (a *App) prepareLive(opts *Options) error {
 		return fmt.Errorf("app: tokens: %w", err)
 	}
 	a.Live.Tokens = tk
-	if lo.NATSPlayerAuth && opts.Streams.URL != "" {
-		a.log.Warn("nats.auth applies to the embedded server only; configure the external server's accounts")
-	}
-	if lo.NATSPlayerAuth && opts.Streams.URL == "" && opts.Streams.Auth == nil {
-		opts.Streams.Auth = &streams.Auth{AdminToken: opts.AdminToken, Player: tk.Player,
-			Anonymous: streams.ProviderPermissions(), Logger: a.log}
-	}
+	a.embeddedAuth(opts, tk)
 	return nil
 }
 

@@ -257,8 +257,8 @@
     $("login-form").addEventListener("submit", (e) => { e.preventDefault(); login(false); });
     $("btn-register").addEventListener("click", () => {
       if (!$("login-form").reportValidity()) return;
-      if ($("password").value.length < 8) {
-        $("auth-error").textContent = "choose a password of at least 8 characters";
+      if ($("password").value.length < 10) {
+        $("auth-error").textContent = "choose a password of at least 10 characters";
         return;
       }
       login(true);

@@ -1,0 +1,75 @@
+package streams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ErrReplicasUnavailable is returned when the configured nats.replicas
+// cannot be had: the server is a single node (replicas > 1 need a cluster)
+// or the cluster has fewer nodes than asked for.
+var ErrReplicasUnavailable = errors.New("streams: replicas unavailable")
+
+// jsReplicasNotSupported is the JetStream error code of "replicas > 1 not
+// supported in non-clustered mode".
+const jsReplicasNotSupported = 10074
+
+// MaxReplicas is JetStream's limit of replicas per stream.
+const MaxReplicas = 5
+
+// KVStreamName is the stream behind KV bucket b.
+func KVStreamName(bucket string) string { return "KV_" + bucket }
+
+// ObjectStreamName is the stream behind object store b.
+func ObjectStreamName(bucket string) string { return "OBJ_" + bucket }
+
+// keepReplicas returns the replicas to ask for on stream name: want, or the
+// stream's current count when that is higher. An existing stream's replicas
+// are never lowered (a scale-down drops copies an operator asked for); the
+// refusal to lower is logged as a warning.
+func keepReplicas(ctx context.Context, js jetstream.JetStream, name string, want int, log *slog.Logger) int {
+	if want <= 0 {
+		want = 1
+	}
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return want // absent (or unreachable: the create answers for it)
+	}
+	have := st.CachedInfo().Config.Replicas
+	if have > want {
+		if log == nil {
+			log = slog.Default().With("component", "streams")
+		}
+		log.Warn("nats.replicas is lower than the stream's replicas; keeping them (never lowered)",
+			"stream", name, "configured", want, "existing", have)
+		return have
+	}
+	return want
+}
+
+// replicasErr explains a refused raise: how to get the replicas or migrate.
+func replicasErr(name string, want int, err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jsReplicasNotSupported {
+		return fmt.Errorf("%w: %s: nats.replicas %d needs a JetStream cluster of at least %d nodes, "+
+			"this server is a single node (%v); run the cluster of deploy/nats-cluster and point nats.url at it, "+
+			"or set nats.replicas to 1 (to migrate an existing store, see docs/security.md, \"Replicas\")",
+			ErrReplicasUnavailable, name, want, want, err)
+	}
+	return err
+}
+
+// checkReplicas fails when a stream ended up with fewer replicas than
+// asked for (a server that placed fewer than configured).
+func checkReplicas(name string, want int, info *jetstream.StreamInfo) error {
+	if info == nil || info.Config.Replicas >= want {
+		return nil
+	}
+	return fmt.Errorf("%w: %s has %d replicas, nats.replicas asks for %d; "+
+		"the cluster needs at least %d nodes with JetStream (see docs/security.md, \"Replicas\")",
+		ErrReplicasUnavailable, name, info.Config.Replicas, want, want)
+}

@@ -1,0 +1,104 @@
+package streams
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/internal/natstest"
+)
+
+// A single server cannot hold 3 replicas: Open and the buckets refuse with
+// an error that says what to do, instead of running R1 silently.
+func TestReplicasRefusedOnSingleServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := Open(ctx, Options{Port: -1, StoreDir: t.TempDir(), Partitions: 4, Replicas: 3}, nil)
+	if !errors.Is(err, ErrReplicasUnavailable) || !strings.Contains(err.Error(), "cluster of at least 3 nodes") {
+		t.Fatalf("Open with 3 replicas on one node: %v, want ErrReplicasUnavailable naming the cluster", err)
+	}
+	s, err := Open(ctx, Options{Port: -1, StoreDir: t.TempDir(), Partitions: 4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := EnsureLeases(ctx, s.JS, 5*time.Second, 3); !errors.Is(err, ErrReplicasUnavailable) {
+		t.Fatalf("EnsureLeases R3 on one node: %v", err)
+	}
+	if _, err := EnsureCheckpoints(ctx, s.JS, 3); !errors.Is(err, ErrReplicasUnavailable) {
+		t.Fatalf("EnsureCheckpoints R3 on one node: %v", err)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// On a 3-node cluster: streams and buckets made with 1 replica are raised
+// to 3 when asked for, and a later process asking for 1 keeps the 3 (with
+// a warning) instead of scaling them down.
+func TestReplicasRaisedNeverLowered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	url := natstest.URLs(natstest.StartCluster(t, 3))
+	open := func(replicas int, log *slog.Logger) {
+		t.Helper()
+		s, err := Open(ctx, Options{URL: url, Partitions: 4, Replicas: replicas}, log)
+		if err != nil {
+			t.Fatalf("Open R%d: %v", replicas, err)
+		}
+		defer s.Close()
+		if _, err := EnsureLeases(ctx, s.JS, 5*time.Second, replicas); err != nil {
+			t.Fatalf("EnsureLeases R%d: %v", replicas, err)
+		}
+		if _, err := EnsureCheckpoints(ctx, s.JS, replicas); err != nil {
+			t.Fatalf("EnsureCheckpoints R%d: %v", replicas, err)
+		}
+	}
+	check := func(want int) {
+		t.Helper()
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{Events, Scores, DLQInvalid, DLQLate, KVStreamName(LeaseBucket), ObjectStreamName(CheckpointBucket)} {
+			st, err := js.Stream(ctx, name)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got := st.CachedInfo().Config.Replicas; got != want {
+				t.Errorf("%s has %d replicas, want %d", name, got, want)
+			}
+		}
+	}
+	open(1, nil)
+	check(1)
+	open(3, nil)
+	check(3)
+	var buf syncBuf
+	open(1, slog.New(slog.NewJSONHandler(&buf, nil)))
+	check(3)
+	if !strings.Contains(buf.String(), "never lowered") || !strings.Contains(buf.String(), `"existing":3`) {
+		t.Errorf("no warning about keeping the replicas:\n%s", buf.String())
+	}
+}
