@@ -2,6 +2,7 @@ package rewards
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,4 +136,29 @@ func (s *Store) UserRewards(ctx context.Context, user string) ([]Reward, error) 
 		return nil, fmt.Errorf("rewards: user rewards: %w", err)
 	}
 	return collectRewards(rows)
+}
+
+// LastWindow is the latest window of a contest division with computed
+// payouts, ErrNotFound when none.
+func (s *Store) LastWindow(ctx context.Context, contestID, division string) (time.Time, error) {
+	var w time.Time
+	err := s.pool.QueryRow(ctx, `SELECT window_start FROM reward_boards WHERE contest_id = $1 AND division = $2
+		ORDER BY window_start DESC LIMIT 1`, contestID, division).Scan(&w)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("rewards: last window: %w", err)
+	}
+	return w.UTC(), nil
+}
+
+// StandingsHash is the hex standings hash of a snapshot, the last part of
+// a tickets seed.
+func (s *Store) StandingsHash(ctx context.Context, snapshotID int64) (string, error) {
+	var h []byte
+	if err := s.pool.QueryRow(ctx, `SELECT standings_hash FROM snapshots WHERE id = $1`, snapshotID).Scan(&h); err != nil {
+		return "", fmt.Errorf("rewards: standings hash: %w", err)
+	}
+	return hex.EncodeToString(h), nil
 }
