@@ -116,7 +116,7 @@ func (s *Stage) consumeMissions(ctx context.Context) {
 
 func (s *Stage) missionLoop(ctx context.Context) error {
 	cons, err := s.opts.JS.CreateOrUpdateConsumer(ctx, s.opts.MissionsStream, jetstream.ConsumerConfig{
-		Durable: "rewards", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
+		Durable: "rewards", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 5 * time.Second,
 		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: 1000,
 	})
 	if err != nil {

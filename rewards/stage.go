@@ -82,11 +82,12 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Stage, 
 // Metrics returns the stage's metrics (shared with the API).
 func (s *Stage) Metrics() *Metrics { return s.m }
 
-// Run works until ctx ends: each round computes the due boards, grants
-// what auto_grant holds due, expires what was not claimed in time and
-// relays the outbox; the mission consumer runs alongside.
+// Run works until ctx ends: rounds that compute the due boards, grant what
+// auto_grant holds due and expire what was not claimed in time; alongside,
+// the outbox relay and the mission consumer.
 func (s *Stage) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	defer wg.Wait()
 	if s.opts.MissionsStream != "-" {
 		wg.Add(1)
 		go func() {
@@ -94,40 +95,55 @@ func (s *Stage) Run(ctx context.Context) error {
 			s.consumeMissions(ctx)
 		}()
 	}
-	defer wg.Wait()
-	t := time.NewTicker(s.opts.Poll)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		every(ctx, s.opts.Poll, func() { s.fail(ctx, "relay", s.relayAll(ctx)) })
+	}()
+	every(ctx, s.opts.Poll, func() { s.work(ctx) })
+	return nil
+}
+
+// every calls fn, then again each d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
-		s.Round(ctx)
+		fn()
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		}
 	}
 }
 
-// Round does one round of work; errors are logged, counted and retried
-// next round.
-func (s *Stage) Round(ctx context.Context) {
-	fail := func(what string, err error) {
-		if err != nil && ctx.Err() == nil {
-			s.m.GrantErrors.Inc()
-			s.log.Error(what, "err", err)
-		}
+func (s *Stage) fail(ctx context.Context, what string, err error) {
+	if err != nil && ctx.Err() == nil {
+		s.m.GrantErrors.Inc()
+		s.log.Error(what, "err", err)
 	}
-	fail("compute payouts", s.computeDue(ctx))
+}
+
+// Round does one round of all the work, the relay included; errors are
+// logged, counted and retried next round.
+func (s *Stage) Round(ctx context.Context) {
+	s.work(ctx)
+	s.fail(ctx, "relay", s.relayAll(ctx))
+}
+
+func (s *Stage) work(ctx context.Context) {
+	s.fail(ctx, "compute payouts", s.computeDue(ctx))
 	for {
 		n, err := s.Store.GrantDue(ctx, s.opts.Batch)
 		s.m.Granted.Add(float64(n))
-		fail("auto grant", err)
+		s.fail(ctx, "auto grant", err)
 		if err != nil || n < s.opts.Batch {
 			break
 		}
 	}
 	_, err := s.Store.ExpireDue(ctx)
-	fail("expire", err)
-	fail("relay", s.relayAll(ctx))
+	s.fail(ctx, "expire", err)
 }
 
 func (s *Stage) relayAll(ctx context.Context) error {

@@ -30,6 +30,7 @@ import (
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/query"
 	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/rewards"
 	"github.com/rankstream/rankstream/snapshotter"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -44,7 +45,7 @@ const (
 )
 
 // AllStages is every stage this build runs.
-var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier}
+var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier, StageRewards}
 
 // Options of one rankstream process.
 type Options struct {
@@ -75,6 +76,9 @@ type Options struct {
 	Instance string
 	// LeaseTTL of those leases (default 5s).
 	LeaseTTL time.Duration
+	// MissionsStream the rewards stage consumes mission steps from
+	// (default "MISSIONS"; "-": none).
+	MissionsStream string
 }
 
 // App is a running process.
@@ -93,6 +97,7 @@ type App struct {
 	DB          *pgxpool.Pool
 	Versions    *admin.Store
 	Snapshotter *snapshotter.Snapshotter
+	Rewards     *rewards.Stage
 	Live        *Live
 	listener    net.Listener
 	srv         *http.Server
@@ -238,6 +243,11 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		}
 	}
 
+	if err := a.newRewards(mux); err != nil {
+		a.Stop()
+		return nil, err
+	}
+
 	a.listener, err = net.Listen("tcp", opts.HTTPAddr)
 	if err != nil {
 		a.Stop()
@@ -270,6 +280,7 @@ func (a *App) Start(ctx context.Context) {
 		a.goRun(func() error { return a.Snapshotter.Run(ctx) })
 	}
 	a.startLive(ctx)
+	a.startRewards(ctx)
 	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.URL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
 }
 
