@@ -79,7 +79,22 @@ func TestClaimAPI(t *testing.T) {
 	ctx := context.Background()
 	a.putContest(t, "t_api", ladderRewards)
 	a.finalSnapshot(t, "t_api", "", []int64{90, 50, 40})
+	notices, err := a.st.NC.SubscribeSync("lb.t_api.user.*.notice")
+	if err != nil {
+		t.Fatal(err)
+	}
 	a.stage.Round(ctx)
+	for _, u := range []string{"u_1", "u_2", "u_3"} {
+		m, err := notices.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("reward_available notice: %v", err)
+		}
+		want := fmt.Sprintf(`{"contest":"t_api","window":"2025-10-25T18:00:00Z","kind":"reward_available","reward_id":"%s"}`,
+			ContestRewardID("t_api", testWindow, "", u))
+		if m.Subject != "lb.t_api.user."+u+".notice" || string(m.Data) != want {
+			t.Fatalf("notice %s %s, want %s", m.Subject, m.Data, want)
+		}
+	}
 	u1, u2 := a.token(t, "u_1"), a.token(t, "u_2")
 	forger, _ := auth.NewTokens(auth.TokenOptions{Secret: []byte("another-secret-9876543210")})
 	forged, _, _ := forger.Issue("u_1")
