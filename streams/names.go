@@ -14,7 +14,13 @@ const (
 	Scores     = "SCORES"
 	DLQInvalid = "DLQ_INVALID"
 	DLQLate    = "DLQ_LATE"
+	// Wallet captures the rewards stage's postings (wallet.postings.<user_id>)
+	// for the wallet to consume, deduplicated by Nats-Msg-Id = reward_id.
+	Wallet = "WALLET"
 )
+
+// WalletPostings matches every wallet posting subject.
+const WalletPostings = "wallet.postings.>"
 
 // Subjects and headers.
 const (

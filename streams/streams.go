@@ -219,6 +219,15 @@ func Configs(opts Options) []jetstream.StreamConfig {
 			Replicas:    opts.Replicas,
 			AllowDirect: true,
 		},
+		{
+			Name:        Wallet,
+			Description: "reward grants for the wallet, one per reward (Nats-Msg-Id = reward_id)",
+			Subjects:    []string{WalletPostings},
+			Storage:     jetstream.FileStorage,
+			Duplicates:  time.Hour, // a relay resending after a crash is deduplicated
+			Replicas:    opts.Replicas,
+			AllowDirect: true,
+		},
 	}
 }
 

@@ -7,9 +7,10 @@ import (
 	"os"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/rewards"
 )
 
-// cmdLint checks contest files; exit 1 with file:line errors.
+// cmdLint checks contest files (and their rewards blocks); exit 1 with file:line errors.
 func cmdLint(files []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "usage: rankstream contest lint FILE…")
@@ -23,7 +24,11 @@ func cmdLint(files []string, stdout, stderr io.Writer) int {
 			bad++
 			continue
 		}
-		if _, err := contest.Parse(f, data); err != nil {
+		c, err := contest.Parse(f, data)
+		if err == nil {
+			_, err = rewards.ParseRules(c)
+		}
+		if err != nil {
 			var le contest.LintErrors
 			if errors.As(err, &le) {
 				for _, e := range le {

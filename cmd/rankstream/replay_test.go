@@ -140,12 +140,18 @@ func TestReplayVerify(t *testing.T) {
 		t.Fatalf("replay --rules: %d\n%s", code, out)
 	}
 
-	// simulate: the draft over events with ts in the last 100 seconds.
-	code, out, _ = runCLI("simulate", "--config", cfg, "--rules", other, "--no-progress",
+	// simulate: the draft over events with ts in the last 100 seconds,
+	// with the payouts its rewards block would make.
+	draft := filepath.Join(t.TempDir(), "draft.yml")
+	os.WriteFile(draft, []byte("id: whatever\ntitle: B doubled\n"+win+"scoring: {formula: \"win * 2\"}\nleaderboard: {type: max}\n"+
+		"rewards: {pool: {currency: EUR, total_minor: 1000}, distribution: ladder, ladder: [{ranks: \"1\", share: 0.5}]}\n"), 0o644)
+	code, out, _ = runCLI("simulate", "--config", cfg, "--rules", draft, "--no-progress",
 		"--from", now.Add(-100*time.Second).Format(time.RFC3339Nano), "--to", now.Add(time.Second).Format(time.RFC3339Nano))
-	if code != 0 || !strings.Contains(out, "what-if whatever") || !strings.Contains(out, "payouts: not computed") {
+	if code != 0 || !strings.Contains(out, "what-if whatever") || !strings.Contains(out, "payout_minor") ||
+		!strings.Contains(out, "payouts (ladder, cash): 1 winners, 500 of pool 1000 EUR paid") {
 		t.Fatalf("simulate: %d\n%s", code, out)
 	}
+	t.Logf("simulate:\n%s", out)
 }
 
 // waitBoardsStill waits (≤ 10s) until no board's standings change for 1s:

@@ -14,14 +14,15 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/event"
 	"github.com/rankstream/rankstream/replay"
+	"github.com/rankstream/rankstream/rewards"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
 // cmdSimulate computes what-if standings of a draft rules file over the
 // recorded events whose event time (ts) lies in [from, to). Everything else
 // is decided as live: windows, lateness on arrival time, dedup, caps. The
-// stream is read in full; nothing is written. Payouts are not computed yet
-// (there is no rewards stage); the output says so.
+// stream is read in full; nothing is written. Each board is printed with
+// the payouts the draft's rewards block would make of it.
 func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -55,6 +56,11 @@ func simulate(ctx context.Context, cfgPath, rulesPath string, from, to time.Time
 		return exitError
 	}
 	c, err := loadContestFile(rulesPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "simulate:", err)
+		return exitError
+	}
+	payout, err := rewards.ParseRules(c)
 	if err != nil {
 		fmt.Fprintln(stderr, "simulate:", err)
 		return exitError
@@ -103,8 +109,17 @@ func simulate(ctx context.Context, cfgPath, rulesPath string, from, to time.Time
 		rows := res.Boards[id]
 		h := snapshotter.StandingsHash(rows)
 		fmt.Fprintf(stdout, "\n%s: %d entries, sha256 %s\n", boardName(id), len(rows), hex.EncodeToString(h[:]))
-		printStandings(stdout, rows, top)
+		if payout == nil {
+			printStandings(stdout, rows, top)
+			continue
+		}
+		if err := printPayouts(stdout, payout, id, h, rows, top); err != nil {
+			fmt.Fprintln(stderr, "simulate:", err)
+			return exitError
+		}
 	}
-	fmt.Fprintln(stdout, "\npayouts: not computed: rankstream has no rewards stage yet (standings only)")
+	if payout == nil {
+		fmt.Fprintln(stdout, "\npayouts: none: the rules have no rewards block")
+	}
 	return 0
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/query"
 	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/rewards"
 	"github.com/rankstream/rankstream/snapshotter"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -45,7 +46,7 @@ const (
 )
 
 // AllStages is every stage this build runs.
-var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier}
+var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier, StageRewards}
 
 // Options of one rankstream process.
 type Options struct {
@@ -80,6 +81,9 @@ type Options struct {
 	Limits Limits
 	// TLS of the HTTP server (cert and key files); empty: plain HTTP.
 	TLSCert, TLSKey string
+	// MissionsStream the rewards stage consumes mission steps from
+	// (default "MISSIONS"; "-": none).
+	MissionsStream string
 }
 
 // App is a running process.
@@ -98,6 +102,7 @@ type App struct {
 	DB          *pgxpool.Pool
 	Versions    *admin.Store
 	Snapshotter *snapshotter.Snapshotter
+	Rewards     *rewards.Stage
 	Live        *Live
 	listener    net.Listener
 	srv         *http.Server
@@ -250,6 +255,11 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		}
 	}
 
+	if err := a.newRewards(mux); err != nil {
+		a.Stop()
+		return nil, err
+	}
+
 	a.listener, err = net.Listen("tcp", opts.HTTPAddr)
 	if err != nil {
 		a.Stop()
@@ -286,6 +296,7 @@ func (a *App) Start(ctx context.Context) {
 		a.goRun(func() error { return a.Snapshotter.Run(ctx) })
 	}
 	a.startLive(ctx)
+	a.startRewards(ctx)
 	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.URL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
 }
 

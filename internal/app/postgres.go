@@ -12,9 +12,11 @@ import (
 )
 
 // needsPostgres reports whether a selected stage keeps state in Postgres:
-// the snapshotter (snapshots) and the api (admin: contest versions).
+// the snapshotter (snapshots), the api (admin: contest versions) and the
+// rewards stage.
 func (a *App) needsPostgres() bool {
-	return a.opts.PostgresURL != "" && (a.stages[StageSnapshotter] || a.stages[StageAPI] || a.stages[StageAggregator])
+	return a.opts.PostgresURL != "" && (a.stages[StageSnapshotter] || a.stages[StageAPI] || a.stages[StageAggregator] ||
+		a.stages[StageRewards])
 }
 
 // openPostgres migrates the database, opens the application pool and puts

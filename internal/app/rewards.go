@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/rankstream/rankstream/rewards"
+)
+
+// StageRewards computes payouts of final boards, grants, relays postings
+// to the wallet and serves claims (CONTRACT.md §7). It works from Postgres
+// and NATS alone, so it runs in any process (--only rewards), several at
+// once.
+const StageRewards = "rewards"
+
+// newRewards prepares the rewards stage and mounts the rewards API on mux
+// (with the api stage or the rewards stage).
+func (a *App) newRewards(mux *http.ServeMux) error {
+	if !a.stages[StageRewards] && !a.stages[StageAPI] {
+		return nil
+	}
+	if a.DB == nil {
+		if a.stages[StageRewards] && len(a.opts.Only) > 0 {
+			return errors.New("app: the rewards stage needs postgres.url")
+		}
+		return nil
+	}
+	st, err := rewards.New(rewards.Options{Pool: a.DB, NC: a.Streams.NC, JS: a.Streams.JS, Contests: a.Rules.All,
+		MissionsStream: a.opts.MissionsStream}, a.log, a.opts.Registry)
+	if err != nil {
+		return fmt.Errorf("app: rewards: %w", err)
+	}
+	if a.stages[StageRewards] {
+		a.Rewards = st
+	}
+	api, err := rewards.NewAPI(rewards.APIOptions{Store: st.Store, Tokens: a.Live.Tokens, AdminToken: a.opts.AdminToken,
+		Metrics: st.Metrics()}, a.log)
+	if err != nil {
+		return fmt.Errorf("app: rewards api: %w", err)
+	}
+	api.Register(mux)
+	return nil
+}
+
+// startRewards runs the rewards stage when it is selected here.
+func (a *App) startRewards(ctx context.Context) {
+	if a.Rewards != nil {
+		a.goRun(func() error { return a.Rewards.Run(ctx) })
+	}
+}

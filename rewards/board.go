@@ -1,0 +1,164 @@
+package rewards
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// BoardRecord is the stored outcome of one board's payout computation.
+type BoardRecord struct {
+	Contest      string          `json:"contest"`
+	Window       time.Time       `json:"window"`
+	Division     string          `json:"division"`
+	SnapshotID   int64           `json:"snapshot_id"`
+	RuleVersion  int             `json:"rule_version"`
+	Distribution string          `json:"distribution"`
+	Currency     string          `json:"currency"`
+	PoolMinor    int64           `json:"pool_minor"`
+	PayoutMinor  int64           `json:"payout_minor"`
+	Winners      int             `json:"winners"`
+	Seed         string          `json:"seed,omitempty"`
+	Draw         json.RawMessage `json:"draw,omitempty"`
+	ComputedAt   time.Time       `json:"computed_at"`
+}
+
+// DistributionNone marks a board whose contest has no rewards: looked at,
+// nothing to pay.
+const DistributionNone = "none"
+
+// SaveBoard stores the payouts of a board once: the board record, a reward
+// per payout and, with auto_grant, their grants, all in one transaction.
+// It returns false when the board was already stored (by this or another
+// process); then nothing changes. r nil records a board without rewards.
+func (s *Store) SaveBoard(ctx context.Context, b Board, snapshotID int64, ruleVersion int, r *Rules, res Result) (bool, error) {
+	now := s.now()
+	rec := BoardRecord{Contest: b.Contest, Window: b.Window, Division: b.Division, SnapshotID: snapshotID,
+		RuleVersion: ruleVersion, Distribution: DistributionNone, PayoutMinor: res.Total(), Winners: len(res.Payouts)}
+	var draw []byte
+	if r != nil {
+		rec.Distribution, rec.Currency, rec.PoolMinor = r.Distribution, r.Currency, r.TotalMinor
+	}
+	if res.Draw != nil {
+		rec.Seed = res.Draw.Seed
+		var err error
+		if draw, err = json.Marshal(res.Draw); err != nil {
+			return false, fmt.Errorf("rewards: draw: %w", err)
+		}
+	}
+	if rec.PayoutMinor > rec.PoolMinor {
+		return false, fmt.Errorf("rewards: board %s/%s/%s pays %d > pool %d", b.Contest, WindowString(b.Window), b.Division,
+			rec.PayoutMinor, rec.PoolMinor)
+	}
+	saved := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO reward_boards (contest_id, window_start, division, snapshot_id, rule_version,
+			distribution, currency, pool_minor, payout_minor, winners, seed, draw, computed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13) ON CONFLICT DO NOTHING`,
+			b.Contest, b.Window, b.Division, snapshotID, ruleVersion, rec.Distribution, rec.Currency, rec.PoolMinor,
+			rec.PayoutMinor, rec.Winners, rec.Seed, draw, now)
+		if err != nil {
+			return fmt.Errorf("rewards: insert board: %w", err)
+		}
+		if tag.RowsAffected() == 0 || r == nil {
+			saved = tag.RowsAffected() == 1
+			return nil
+		}
+		saved = true
+		ins, err := s.insertRewards(ctx, tx, boardRewards(r, b, res), now)
+		if err != nil || !r.AutoGrant {
+			return err
+		}
+		var due []Reward
+		for _, x := range ins {
+			if x.Status == StatusPending {
+				due = append(due, x)
+			}
+		}
+		return s.grantTx(ctx, tx, due, ViaAuto, now)
+	})
+	return saved, err
+}
+
+func boardRewards(r *Rules, b Board, res Result) []Reward {
+	out := make([]Reward, len(res.Payouts))
+	for i, p := range res.Payouts {
+		pos := p.Pos
+		out[i] = Reward{RewardID: p.RewardID, Context: ContextContest, ID: b.Contest, Window: b.Window, Division: b.Division,
+			User: p.User, Pos: &pos, AmountMinor: p.AmountMinor, Currency: r.Currency, Kind: r.Kind, AutoGrant: r.AutoGrant,
+			ClaimWindow: r.ClaimWindow}
+	}
+	return out
+}
+
+// Board returns the stored record of a board, ErrNotFound when its payouts
+// are not computed yet.
+func (s *Store) Board(ctx context.Context, contestID string, window time.Time, division string) (BoardRecord, error) {
+	rec := BoardRecord{Contest: contestID, Window: window.UTC(), Division: division}
+	var seed *string
+	err := s.pool.QueryRow(ctx, `SELECT snapshot_id, rule_version, distribution, currency, pool_minor, payout_minor,
+		winners, seed, draw, computed_at FROM reward_boards WHERE contest_id = $1 AND window_start = $2 AND division = $3`,
+		contestID, window, division).Scan(&rec.SnapshotID, &rec.RuleVersion, &rec.Distribution, &rec.Currency,
+		&rec.PoolMinor, &rec.PayoutMinor, &rec.Winners, &seed, &rec.Draw, &rec.ComputedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return BoardRecord{}, ErrNotFound
+	}
+	if err != nil {
+		return BoardRecord{}, fmt.Errorf("rewards: board: %w", err)
+	}
+	if seed != nil {
+		rec.Seed = *seed
+	}
+	rec.ComputedAt = rec.ComputedAt.UTC()
+	return rec, nil
+}
+
+// BoardRewards lists the rewards of a contest board in position order.
+func (s *Store) BoardRewards(ctx context.Context, contestID string, window time.Time, division string) ([]Reward, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+rewardColumns+` FROM rewards WHERE context = 'contest' AND ctx_id = $1
+		AND window_start = $2 AND division = $3 ORDER BY pos`, contestID, window, division)
+	if err != nil {
+		return nil, fmt.Errorf("rewards: board rewards: %w", err)
+	}
+	return collectRewards(rows)
+}
+
+// UserRewards lists a user's rewards, oldest first.
+func (s *Store) UserRewards(ctx context.Context, user string) ([]Reward, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+rewardColumns+` FROM rewards WHERE user_id = $1
+		ORDER BY computed_at, reward_id`, user)
+	if err != nil {
+		return nil, fmt.Errorf("rewards: user rewards: %w", err)
+	}
+	return collectRewards(rows)
+}
+
+// LastWindow is the latest window of a contest division with computed
+// payouts, ErrNotFound when none.
+func (s *Store) LastWindow(ctx context.Context, contestID, division string) (time.Time, error) {
+	var w time.Time
+	err := s.pool.QueryRow(ctx, `SELECT window_start FROM reward_boards WHERE contest_id = $1 AND division = $2
+		ORDER BY window_start DESC LIMIT 1`, contestID, division).Scan(&w)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("rewards: last window: %w", err)
+	}
+	return w.UTC(), nil
+}
+
+// StandingsHash is the hex standings hash of a snapshot, the last part of
+// a tickets seed.
+func (s *Store) StandingsHash(ctx context.Context, snapshotID int64) (string, error) {
+	var h []byte
+	if err := s.pool.QueryRow(ctx, `SELECT standings_hash FROM snapshots WHERE id = $1`, snapshotID).Scan(&h); err != nil {
+		return "", fmt.Errorf("rewards: standings hash: %w", err)
+	}
+	return hex.EncodeToString(h), nil
+}
