@@ -26,6 +26,7 @@ import (
 	"github.com/rankstream/rankstream/admin"
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/ingest"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/query"
@@ -44,7 +45,7 @@ const (
 )
 
 // AllStages is every stage this build runs.
-var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier}
+var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier, StageETL}
 
 // Options of one rankstream process.
 type Options struct {
@@ -75,6 +76,8 @@ type Options struct {
 	Instance string
 	// LeaseTTL of those leases (default 5s).
 	LeaseTTL time.Duration
+	// ClickHouseURL is the analytics database the etl stage loads; empty: no etl.
+	ClickHouseURL string
 }
 
 // App is a running process.
@@ -94,6 +97,8 @@ type App struct {
 	Versions    *admin.Store
 	Snapshotter *snapshotter.Snapshotter
 	Live        *Live
+	ETL         *etl.ETL
+	etlLease    *aggregator.Leader
 	listener    net.Listener
 	srv         *http.Server
 	stages      map[string]bool
@@ -220,6 +225,10 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		a.Stop()
 		return nil, err
 	}
+	if err := a.newETL(); err != nil {
+		a.Stop()
+		return nil, err
+	}
 	if a.stages[StageAPI] {
 		if err := a.registerAdmin(mux); err != nil {
 			a.Stop()
@@ -270,6 +279,7 @@ func (a *App) Start(ctx context.Context) {
 		a.goRun(func() error { return a.Snapshotter.Run(ctx) })
 	}
 	a.startLive(ctx)
+	a.startETL(ctx)
 	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.URL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
 }
 

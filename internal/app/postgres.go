@@ -14,7 +14,7 @@ import (
 // needsPostgres reports whether a selected stage keeps state in Postgres:
 // the snapshotter (snapshots) and the api (admin: contest versions).
 func (a *App) needsPostgres() bool {
-	return a.opts.PostgresURL != "" && (a.stages[StageSnapshotter] || a.stages[StageAPI] || a.stages[StageAggregator])
+	return a.opts.PostgresURL != "" && (a.stages[StageSnapshotter] || a.stages[StageAPI] || a.stages[StageAggregator] || a.stages[StageETL])
 }
 
 // openPostgres migrates the database, opens the application pool and puts
