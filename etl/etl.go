@@ -93,7 +93,7 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*ETL, er
 // Run loads until ctx ends. ClickHouse being down is waited out with
 // backoff; only a table with another layout (ErrLayout) stops it.
 func (e *ETL) Run(ctx context.Context) error {
-	if err := e.connect(ctx); err != nil {
+	if err := e.connect(ctx); err != nil || e.conn == nil {
 		return err
 	}
 	defer e.conn.Close()

@@ -16,7 +16,8 @@ var ErrLayout = errors.New("etl: table exists with another layout")
 
 // checkLayout compares the database's columns with the migrations'.
 // Columns added later by hand are fine; a missing one or another type is not.
-func checkLayout(ctx context.Context, conn driver.Conn, ms []migration) error {
+// With existingOnly, tables that do not exist yet are skipped.
+func checkLayout(ctx context.Context, conn driver.Conn, ms []migration, existingOnly bool) error {
 	want := expectedLayout(ms)
 	var problems []string
 	names := make([]string, 0, len(want))
@@ -28,6 +29,9 @@ func checkLayout(ctx context.Context, conn driver.Conn, ms []migration) error {
 		have, err := tableColumns(ctx, conn, t)
 		if err != nil {
 			return err
+		}
+		if existingOnly && len(have) == 0 {
+			continue
 		}
 		for _, c := range want[t] {
 			got, ok := have[c.name]

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -98,6 +99,11 @@ func migrate(ctx context.Context, conn driver.Conn) error {
 		done[v] = true
 	}
 	rows.Close()
+	// Existing tables first: a mismatch is reported before any DDL runs on
+	// top of it (a view over a foreign table would fail less clearly).
+	if err := checkLayout(ctx, conn, ms, true); err != nil {
+		return err
+	}
 	for _, m := range ms {
 		if done[m.version] {
 			continue
@@ -107,11 +113,15 @@ func migrate(ctx context.Context, conn driver.Conn) error {
 				return fmt.Errorf("etl: migration %s: %w", m.name, err)
 			}
 		}
-		if err := conn.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, now())", m.version, m.name); err != nil {
+		// A batch, not INSERT … VALUES: 18.16 never answers the latter over
+		// the native protocol.
+		rec := &block{table: "schema_migrations", cols: []string{"version", "name", "applied"}}
+		rec.add(m.version, m.name, time.Now())
+		if err := send(ctx, conn, rec); err != nil {
 			return fmt.Errorf("etl: migration %s: record: %w", m.name, err)
 		}
 	}
-	return checkLayout(ctx, conn, ms)
+	return checkLayout(ctx, conn, ms, false)
 }
 
 var (
