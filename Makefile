@@ -12,10 +12,10 @@ build:
 	$(GO) build -o $(BIN) ./cmd/rankstream
 
 services:
-	./scripts/services.sh --postgres
+	./scripts/services.sh --postgres --clickhouse
 
 test-services:
-	./scripts/services.sh --postgres --chromium --promtool
+	./scripts/services.sh --postgres --chromium --promtool --clickhouse
 
 # The whole pipeline with an embedded NATS server, sample contests and
 # synthetic traffic; prints where to look. Ctrl-C stops it.

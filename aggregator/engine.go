@@ -43,6 +43,10 @@ type Decision struct {
 	Changes   []ScoreChange
 	// Accruals counts the per-contest decisions (contest id → result).
 	Accruals map[string]string
+	// Details holds one Accrual per (contest in scope, window) when the
+	// engine records them (Engine.RecordAccruals; the ETL does, the live
+	// scorer does not).
+	Details []Accrual
 }
 
 // Engine is the pure scoring core: it turns stored events, in stream order,
@@ -50,9 +54,10 @@ type Decision struct {
 // alike. Not safe for concurrent use; a partition must always be fed by the
 // same Engine.
 type Engine struct {
-	rules *Rules
-	skew  time.Duration
-	parts map[int]*partState
+	rules  *Rules
+	skew   time.Duration
+	parts  map[int]*partState
+	detail bool // fill Decision.Details
 }
 
 // partState is the scoring state of one user partition.
@@ -109,6 +114,9 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	ps := e.part(p)
 	if _, dup := ps.seen[ev.EventID]; dup {
 		d.Duplicate = true
+		if e.detail {
+			e.duplicateDetails(&d, &ev)
+		}
 		return d
 	}
 	ps.seen[ev.EventID] = struct{}{}
@@ -140,6 +148,9 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 	switch {
 	case len(wins) == 0:
 		d.accrual(c.ID, contest.ReasonNoWindow)
+		if e.detail && c.InScope(ev) {
+			d.detail(c, ev, time.Time{}, ResultOutsideWindow, 0)
+		}
 		return
 	case !c.InScope(ev):
 		d.accrual(c.ID, contest.ReasonOutOfScope)
@@ -147,17 +158,28 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 	}
 	if r := c.Eligible(ev); r != "" {
 		d.accrual(c.ID, r)
+		if e.detail {
+			for _, win := range wins {
+				d.detail(c, ev, win.Start, contest.ReasonIneligible, 0)
+			}
+		}
 		return
 	}
 	var cand *contest.Candidate
 	for _, win := range wins {
 		if e.rules.FrozenAt(c.ID, win.Key(), se.Time) {
 			d.accrual(c.ID, contest.ReasonFrozen)
+			if e.detail {
+				d.detail(c, ev, win.Start, contest.ReasonFrozen, 0)
+			}
 			continue
 		}
 		if se.Time.After(win.End.Add(c.Lateness)) {
 			d.Late = append(d.Late, LateHit{Contest: c, Window: win})
 			d.accrual(c.ID, contest.ReasonLate)
+			if e.detail {
+				d.detail(c, ev, win.Start, contest.ReasonLate, 0)
+			}
 			continue
 		}
 		if cand == nil {
@@ -177,7 +199,11 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			ps.users[k] = uw
 		}
 		d.accrual(c.ID, contest.ReasonCounted)
-		for _, ch := range uw.Add(*cand) {
+		changes := uw.Add(*cand)
+		if e.detail {
+			d.countedDetail(c, ev, win.Start, uw, cand)
+		}
+		for _, ch := range changes {
 			d.Changes = append(d.Changes, ScoreChange{
 				Board: readmodel.BoardID{Contest: c.ID, Window: k.window, Division: ch.Division},
 				User:  k.user, Standing: ch.Standing, Removed: ch.Removed,

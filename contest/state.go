@@ -313,3 +313,15 @@ func floorDiv(a, b int64) int64 {
 	}
 	return q
 }
+
+// Outcome reports what the held candidate (ts, eventID) is worth now:
+// whether it counts (not rate limited) and its points after the daily cap.
+// ok is false when the window holds no such candidate.
+func (u *UserWindow) Outcome(ts int64, eventID string) (counted bool, points int64, ok bool) {
+	probe := Candidate{TS: ts, EventID: eventID}
+	i := sort.Search(len(u.events), func(i int) bool { return !candLess(&u.events[i], &probe) })
+	if i == len(u.events) || u.events[i].TS != ts || u.events[i].EventID != eventID {
+		return false, 0, false
+	}
+	return u.events[i].counted, u.events[i].final, true
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts on loopback whatever rankstream needs and is not running yet:
-# Redis (always), Postgres (with --postgres). Installs them from Debian's
+# Redis (always), Postgres (with --postgres), ClickHouse (with --clickhouse). Installs them from Debian's
 # packages when missing; with --chromium also installs Debian's Chromium for
 # the browser tests (web/browser_test.go); with --promtool installs promtool
 # (Debian's prometheus package) for the alert-rule tests (deploy/). Idempotent; safe to run on every `make run`/`make test`.
@@ -9,11 +9,13 @@ set -euo pipefail
 want_pg=0
 want_chromium=0
 want_promtool=0
+want_ch=0
 for a in "$@"; do
   case "$a" in
     --postgres) want_pg=1 ;;
     --chromium) want_chromium=1 ;;
     --promtool) want_promtool=1 ;;
+    --clickhouse) want_ch=1 ;;
   esac
 done
 
@@ -69,6 +71,19 @@ if [ $want_pg -eq 1 ] && command -v psql >/dev/null; then
     psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE ROLE \"$me\" LOGIN SUPERUSER" >/dev/null \
       && echo "services: created postgres role $me"
   fi
+fi
+
+# ClickHouse (Debian's 18.16 package has no init without systemd): run the
+# packaged config as the clickhouse user, native protocol on 127.0.0.1:9000.
+if [ $want_ch -eq 1 ] && ! port_open 9000; then
+  [ -x /usr/sbin/clickhouse-server ] || apt_install clickhouse-server clickhouse-client
+  $SUDO mkdir -p /var/lib/clickhouse /var/log/clickhouse-server
+  $SUDO chown clickhouse:clickhouse /var/lib/clickhouse /var/log/clickhouse-server
+  (cd /tmp && $SUDO su -s /bin/sh clickhouse -c "/usr/sbin/clickhouse-server \
+    --config-file=/etc/clickhouse-server/config.xml --daemon \
+    --pid-file=/var/lib/clickhouse/clickhouse-server.pid")
+  wait_port 9000 clickhouse
+  echo "services: started clickhouse on 127.0.0.1:9000"
 fi
 
 if [ $want_chromium -eq 1 ] && [ ! -x /usr/bin/chromium ]; then

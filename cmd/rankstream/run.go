@@ -68,6 +68,7 @@ func appOptions(cfg *config.Config) app.Options {
 		Providers:     cfg.Providers,
 		MaxFutureSkew: cfg.MaxFutureSkew,
 		PostgresURL:   cfg.Postgres.URL,
+		ClickHouseURL: cfg.ClickHouse.URL,
 		AdminToken:    cfg.AdminToken,
 		Instance:      cfg.Aggregator.Instance,
 		LeaseTTL:      cfg.Aggregator.LeaseTTL,

@@ -27,6 +27,7 @@ import (
 	"github.com/rankstream/rankstream/api"
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/ingest"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/query"
@@ -46,7 +47,7 @@ const (
 )
 
 // AllStages is every stage this build runs.
-var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier, StageRewards}
+var AllStages = []string{StageIngest, StageAggregator, StageAPI, StageSnapshotter, StageNotifier, StageRewards, StageETL}
 
 // Options of one rankstream process.
 type Options struct {
@@ -84,6 +85,8 @@ type Options struct {
 	// MissionsStream the rewards stage consumes mission steps from
 	// (default "MISSIONS"; "-": none).
 	MissionsStream string
+	// ClickHouseURL is the analytics database the etl stage loads; empty: no etl.
+	ClickHouseURL string
 }
 
 // App is a running process.
@@ -104,6 +107,8 @@ type App struct {
 	Snapshotter *snapshotter.Snapshotter
 	Rewards     *rewards.Stage
 	Live        *Live
+	ETL         *etl.ETL
+	etlLease    *aggregator.Leader
 	listener    net.Listener
 	srv         *http.Server
 	stages      map[string]bool
@@ -237,6 +242,10 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		a.Stop()
 		return nil, err
 	}
+	if err := a.newETL(); err != nil {
+		a.Stop()
+		return nil, err
+	}
 	if a.stages[StageAPI] {
 		if err := a.registerAdmin(mux); err != nil {
 			a.Stop()
@@ -297,6 +306,7 @@ func (a *App) Start(ctx context.Context) {
 	}
 	a.startLive(ctx)
 	a.startRewards(ctx)
+	a.startETL(ctx)
 	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.URL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
 }
 

@@ -16,7 +16,7 @@ import (
 // rewards stage.
 func (a *App) needsPostgres() bool {
 	return a.opts.PostgresURL != "" && (a.stages[StageSnapshotter] || a.stages[StageAPI] || a.stages[StageAggregator] ||
-		a.stages[StageRewards])
+		a.stages[StageRewards] || a.stages[StageETL])
 }
 
 // openPostgres migrates the database, opens the application pool and puts

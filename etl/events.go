@@ -1,0 +1,186 @@
+package etl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// eventLoad is the state of the EVENTS → events + accruals load.
+type eventLoad struct {
+	eng            *aggregator.Engine
+	evMark, acMark uint64 // highest stream_seq in events / accruals
+	ev, ac         *block
+	evLast, acLast uint64    // highest seq in the pending blocks
+	oldest         time.Time // arrival of the oldest pending message
+	pendingSince   time.Time // wall clock when the pending blocks got their first row
+	lastArrival    time.Time // arrival of the last message read
+	caughtUp       bool      // the last message read had nothing after it
+}
+
+// loadEvents reads EVENTS from its first message with an ordered consumer,
+// through a private Engine (so accruals decide exactly as the scorer did),
+// and inserts the messages above each table's position.
+func (e *ETL) loadEvents(ctx context.Context) error {
+	l := &eventLoad{eng: aggregator.NewEngine(e.opts.Rules, e.opts.MaxFutureSkew)}
+	l.eng.RecordAccruals(true)
+	var err error
+	if l.evMark, err = e.retryMark(ctx, "events", "SELECT max(stream_seq) FROM events"); err != nil {
+		return err
+	}
+	if l.acMark, err = e.retryMark(ctx, "accruals", "SELECT max(stream_seq) FROM accruals"); err != nil {
+		return err
+	}
+	e.m.LoadedSeq.Set(float64(l.evMark))
+	e.log.Info("events load starts", "events_mark", l.evMark, "accruals_mark", l.acMark)
+	l.reset()
+	cons, err := e.opts.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
+	if err != nil {
+		return fmt.Errorf("messages: %w", err)
+	}
+	defer it.Stop()
+	for ctx.Err() == nil {
+		tctx, cancel := context.WithTimeout(ctx, e.opts.FlushInterval)
+		msg, err := it.Next(jetstream.NextContext(tctx))
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				e.warnOnce("events read", "err", err)
+			}
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return fmt.Errorf("messages: %w", err)
+			}
+			if err := e.flushEvents(ctx, l); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := e.take(ctx, l, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// take applies one message and flushes a full batch.
+func (e *ETL) take(ctx context.Context, l *eventLoad, msg jetstream.Msg) error {
+	md, err := msg.Metadata()
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	se := aggregator.StoredEvent{Subject: msg.Subject(), Data: msg.Data(), Seq: md.Sequence.Stream, Time: md.Timestamp}
+	d := l.eng.Apply(se)
+	l.lastArrival, l.caughtUp = se.Time, md.NumPending == 0
+	pending := false
+	var ev event.Event
+	if se.Seq > l.evMark || se.Seq > l.acMark {
+		ev, _ = event.Parse(se.Data) // as far as it gets for an invalid one
+	}
+	if se.Seq > l.evMark {
+		l.ev.add(eventRow(&se, &d, &ev)...)
+		l.evLast, pending = se.Seq, true
+	}
+	if se.Seq > l.acMark && len(d.Details) > 0 {
+		addAccrualRows(l.ac, &se, &d, &ev)
+		l.acLast, pending = se.Seq, true
+	}
+	if pending && l.oldest.IsZero() {
+		l.oldest, l.pendingSince = se.Time, time.Now()
+	}
+	e.setLag(l)
+	if len(l.ev.rows) >= e.opts.BatchRows || len(l.ac.rows) >= 4*e.opts.BatchRows ||
+		(len(l.ev.rows)+len(l.ac.rows) > 0 && time.Since(l.pendingSince) >= e.opts.FlushInterval) {
+		return e.flushEvents(ctx, l)
+	}
+	return nil
+}
+
+// flushEvents inserts the pending events block, then the accruals block.
+// A kill between the two leaves accruals behind events; the restart reads
+// both positions and loads each table from its own.
+func (e *ETL) flushEvents(ctx context.Context, l *eventLoad) error {
+	if len(l.ev.rows) > 0 {
+		last := l.evLast
+		if err := e.insert(ctx, l.ev, e.landed("SELECT max(stream_seq) FROM events", last)); err != nil {
+			return err
+		}
+		l.evMark = last
+		e.m.LoadedSeq.Set(float64(last))
+	}
+	if len(l.ac.rows) > 0 {
+		last := l.acLast
+		if err := e.insert(ctx, l.ac, e.landed("SELECT max(stream_seq) FROM accruals", last)); err != nil {
+			return err
+		}
+		l.acMark = last
+	}
+	l.reset()
+	e.setLag(l)
+	return nil
+}
+
+func (l *eventLoad) reset() {
+	l.ev = &block{table: "events", cols: eventCols, rows: make([][]any, 0, 256)}
+	l.ac = &block{table: "accruals", cols: accrualCols, rows: make([][]any, 0, 256)}
+	l.oldest = time.Time{}
+}
+
+func (e *ETL) setLag(l *eventLoad) {
+	switch {
+	case !l.oldest.IsZero():
+		e.m.Lag.Set(time.Since(l.oldest).Seconds())
+	case !l.caughtUp && !l.lastArrival.IsZero():
+		e.m.Lag.Set(time.Since(l.lastArrival).Seconds())
+	default:
+		e.m.Lag.Set(0)
+	}
+}
+
+// landed reports whether the table's position (query) reached last.
+func (e *ETL) landed(query string, last uint64) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		v, err := e.mark(ctx, query)
+		return v >= last, err
+	}
+}
+
+func (e *ETL) mark(ctx context.Context, query string) (uint64, error) {
+	qctx, cancel := context.WithTimeout(ctx, e.opts.InsertTimeout)
+	defer cancel()
+	var v uint64
+	if err := e.conn.QueryRow(qctx, query).Scan(&v); err != nil {
+		return 0, fmt.Errorf("etl: %s: %w", query, err)
+	}
+	return v, nil
+}
+
+// retryMark reads a position, waiting out ClickHouse errors.
+func (e *ETL) retryMark(ctx context.Context, table, query string) (uint64, error) {
+	bo := newBackoff()
+	for {
+		v, err := e.mark(ctx, query)
+		if err == nil {
+			return v, nil
+		}
+		e.m.ClickHouseUp.Set(0)
+		e.m.Retries.WithLabelValues(table).Inc()
+		e.warnOnce("clickhouse position read failed; retrying", "table", table, "err", err)
+		if !bo.wait(ctx) {
+			return 0, ctx.Err()
+		}
+	}
+}
