@@ -137,18 +137,7 @@ func NewHTTP(opts HTTPOptions, logger *slog.Logger, reg prometheus.Registerer) (
 	}, nil
 }
 
-func validProviderID(id string) bool {
-	if len(id) == 0 || len(id) > event.MaxGameRefLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func validProviderID(id string) bool { return event.ValidToken(id, 1, event.MaxGameRefLen) }
 
 // Result is the body of a 202 (and of a 400 when every event is invalid).
 type Result struct {
