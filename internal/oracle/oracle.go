@@ -197,14 +197,14 @@ func scoreWindow(r *rules, evs []*event.Event) map[string]map[string][]counted {
 			p := r.basePoints(ev)
 			if dc := r.c.Scoring.CapPerUserPerDay; dc != nil {
 				day := ev.TS.In(r.loc).Format("2006-01-02")
-				remaining := *dc - used[day]
+				remaining := satSub(*dc, used[day])
 				if remaining < 0 {
 					remaining = 0
 				}
 				if p > remaining {
 					p = remaining
 				}
-				used[day] += p
+				used[day] = satAdd(used[day], p)
 			}
 			div := r.div(ev)
 			if boards[div] == nil {
@@ -258,8 +258,11 @@ func standings(r *rules, users map[string][]counted) []Standing {
 		case contest.TypeMax:
 			makeUp = byPoints[:1]
 		}
+		// The saturating sum goes in event-time order.
+		makeUp = append([]counted(nil), makeUp...)
+		sort.Slice(makeUp, func(i, j int) bool { return before(makeUp[i].ev, makeUp[j].ev) })
 		for _, e := range makeUp {
-			l.Score += e.points
+			l.Score = satAdd(l.Score, e.points)
 			if e.points > 0 {
 				if ts := e.ev.TS.UnixNano(); !l.hasFinish || ts > l.Finish {
 					l.Finish = ts
