@@ -109,6 +109,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	ps := e.part(p)
 	if _, dup := ps.seen[ev.EventID]; dup {
 		d.Duplicate = true
+		e.duplicateAccruals(&d, &ev)
 		return d
 	}
 	ps.seen[ev.EventID] = struct{}{}
@@ -139,7 +140,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 	wins := c.WindowsAt(ev.TS)
 	switch {
 	case len(wins) == 0:
-		d.accrual(c.ID, contest.ReasonNoWindow)
+		d.accrual(c.ID, contest.ReasonOutsideWindow)
 		return
 	case !c.InScope(ev):
 		d.accrual(c.ID, contest.ReasonOutOfScope)
@@ -176,8 +177,13 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			uw = contest.NewUserWindow(c)
 			ps.users[k] = uw
 		}
-		d.accrual(c.ID, contest.ReasonCounted)
-		for _, ch := range uw.Add(*cand) {
+		changes := uw.Add(*cand)
+		if uw.Counted(cand.TS, cand.EventID) {
+			d.accrual(c.ID, contest.ReasonCounted)
+		} else {
+			d.accrual(c.ID, contest.ReasonRateLimited)
+		}
+		for _, ch := range changes {
 			d.Changes = append(d.Changes, ScoreChange{
 				Board: readmodel.BoardID{Contest: c.ID, Window: k.window, Division: ch.Division},
 				User:  k.user, Standing: ch.Standing, Removed: ch.Removed,
