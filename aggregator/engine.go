@@ -57,7 +57,7 @@ type Engine struct {
 
 // partState is the scoring state of one user partition.
 type partState struct {
-	seen        map[string]struct{} // event ids whose first arrival was valid
+	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
 	users       map[uwKey]*contest.UserWindow
 	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64 // … in DLQ_LATE
@@ -107,12 +107,13 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return invalid(d, err)
 	}
 	ps := e.part(p)
-	if _, dup := ps.seen[ev.EventID]; dup {
+	key := event.DedupKey(prov, user, ev.EventID)
+	if _, dup := ps.seen[key]; dup {
 		d.Duplicate = true
 		e.duplicateAccruals(&d, &ev)
 		return d
 	}
-	ps.seen[ev.EventID] = struct{}{}
+	ps.seen[key] = struct{}{}
 	for _, c := range e.rules.All() {
 		e.score(&d, se, ps, c, &ev)
 	}
