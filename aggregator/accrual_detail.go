@@ -9,8 +9,8 @@ import (
 
 // ResultOutsideWindow is the accrual result of an in-scope event whose ts is
 // in no window of the contest (CONTRACT.md §9; the metric's reason is
-// contest.ReasonNoWindow).
-const ResultOutsideWindow = "outside_window"
+// contest.ReasonOutsideWindow).
+const ResultOutsideWindow = contest.ReasonOutsideWindow
 
 // Accrual is the engine's decision for one event in one contest window, as
 // the analytics store records it: Result is one of counted, ineligible,
@@ -32,17 +32,6 @@ func (e *Engine) RecordAccruals(on bool) { e.detail = on }
 func (d *Decision) detail(c *contest.Contest, ev *event.Event, start time.Time, result string, points int64) {
 	d.Details = append(d.Details, Accrual{Contest: c.ID, Version: c.Version, WindowStart: start,
 		Division: c.Division(ev), Result: result, Points: points})
-}
-
-// countedDetail records a candidate the window took: counted with its
-// points after the daily cap, or rate_limited.
-func (d *Decision) countedDetail(c *contest.Contest, ev *event.Event, start time.Time, uw *contest.UserWindow, cand *contest.Candidate) {
-	counted, pts, ok := uw.Outcome(cand.TS, cand.EventID)
-	if !ok || !counted {
-		d.detail(c, ev, start, contest.ReasonRateLimited, 0)
-		return
-	}
-	d.detail(c, ev, start, contest.ReasonCounted, pts)
 }
 
 // duplicateDetails records a repeated event id: one duplicate row per

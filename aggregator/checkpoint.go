@@ -14,13 +14,16 @@ import (
 // covers: every event of the partition with a sequence ≤ Covered has been
 // applied, and nothing after it. Layout (varints unless noted):
 //
-//	magic "RSCK1" | fingerprint [32]byte | partition | covered |
-//	invalidMark | lateMark | #seen {id} | #windows {contest window user state}
+//	magic "RSCK2" | fingerprint [32]byte | partition | covered |
+//	invalidMark | lateMark | #seen {dedup key} | #windows {contest window user state}
+//
+// RSCK2: seen holds event.DedupKey (provider:user:event_id); an RSCK1
+// checkpoint (bare event ids) is not used, so its partition replays.
 //
 // The fingerprint hashes the contest versions in force: a checkpoint taken
 // under other rules is not used (the partition is replayed from the start).
 
-var checkpointMagic = []byte("RSCK1")
+var checkpointMagic = []byte("RSCK2")
 
 // ErrBadCheckpoint is returned for a checkpoint that cannot be decoded.
 var ErrBadCheckpoint = errors.New("aggregator: bad checkpoint")

@@ -62,7 +62,7 @@ type Engine struct {
 
 // partState is the scoring state of one user partition.
 type partState struct {
-	seen        map[string]struct{} // event ids whose first arrival was valid
+	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
 	users       map[uwKey]*contest.UserWindow
 	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64 // … in DLQ_LATE
@@ -112,14 +112,16 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return invalid(d, err)
 	}
 	ps := e.part(p)
-	if _, dup := ps.seen[ev.EventID]; dup {
+	key := event.DedupKey(prov, user, ev.EventID)
+	if _, dup := ps.seen[key]; dup {
 		d.Duplicate = true
+		e.duplicateAccruals(&d, &ev)
 		if e.detail {
 			e.duplicateDetails(&d, &ev)
 		}
 		return d
 	}
-	ps.seen[ev.EventID] = struct{}{}
+	ps.seen[key] = struct{}{}
 	for _, c := range e.rules.All() {
 		e.score(&d, se, ps, c, &ev)
 	}
@@ -147,7 +149,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 	wins := c.WindowsAt(ev.TS)
 	switch {
 	case len(wins) == 0:
-		d.accrual(c.ID, contest.ReasonNoWindow)
+		d.accrual(c.ID, contest.ReasonOutsideWindow)
 		if e.detail && c.InScope(ev) {
 			d.detail(c, ev, time.Time{}, ResultOutsideWindow, 0)
 		}
@@ -198,10 +200,14 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			uw = contest.NewUserWindow(c)
 			ps.users[k] = uw
 		}
-		d.accrual(c.ID, contest.ReasonCounted)
 		changes := uw.Add(*cand)
+		result, pts := contest.ReasonRateLimited, int64(0)
+		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
+			result, pts = contest.ReasonCounted, p
+		}
+		d.accrual(c.ID, result)
 		if e.detail {
-			d.countedDetail(c, ev, win.Start, uw, cand)
+			d.detail(c, ev, win.Start, result, pts)
 		}
 		for _, ch := range changes {
 			d.Changes = append(d.Changes, ScoreChange{

@@ -43,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_events_late_total",
 			Help: "Events that arrived after end+lateness of a contest window (late dead-letter stream)."}, []string{"contest"}),
 		Accruals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_accruals_total",
-			Help: "Decisions per event and contest: counted, out_of_scope, ineligible, bonus_excluded, no_window, frozen."}, []string{"contest", "result"}),
+			Help: "Decisions per event and contest: counted, outside_window, out_of_scope, ineligible, duplicate, late, rate_limited, frozen."}, []string{"contest", "result"}),
 		ScoresOut: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_scores_published_total",
 			Help: "Absolute standings published to the SCORES stream."}),
 		PublishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_publish_errors_total",

@@ -17,7 +17,9 @@ import (
 )
 
 // propertyContests covers all three board types, divisions, equal scores,
-// bonus funds, both caps, the rate limit, recurring windows and lateness.
+// bonus funds, both caps, the rate limit, recurring windows and lateness,
+// formulas giving ±Inf/NaN/huge values (clamped to ±10^15) and exact wager
+// points of amounts up to 10^15.
 func propertyContests(t *testing.T, t0 time.Time) []*contest.Contest {
 	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
 	long := fmt.Sprintf("window: {start: %s, end: %s}\n", f(t0.Add(-96*time.Hour)), f(t0.Add(time.Hour)))
@@ -71,6 +73,19 @@ scoring:
   cap_per_user_per_day: 50
 leaderboard: {type: sum}
 `),
+		mustParse(t, "huge.yml", `id: p_huge
+title: Clamped and non-finite points
+`+long+`lateness: 60s
+scoring:
+  formula: "bet >= 100 ? 1e300 : (bet == 0 ? -1e30 : (bet == 5 ? log(0) : (bet == 10 ? 0 / (win - win) : bet * 1e13)))"
+leaderboard: {type: best_n, n: 4, tiebreakers: [most_rounds]}
+`),
+		mustParse(t, "whole.yml", `id: p_whole
+title: Exact wager with bonus
+`+long+`lateness: 60s
+scoring: {model: wager, bonus_coefficient: 0.3}
+leaderboard: {type: sum}
+`),
 		mustParse(t, "late.yml", `id: p_late
 title: Closing soon
 window: {start: `+f(t0.Add(-96*time.Hour))+`, end: `+f(t0.Add(2*time.Second))+`}
@@ -113,9 +128,12 @@ func (g *gen) event() genEvent {
 		ts = g.t0.Add(-time.Duration(g.r.Int63n(int64(95 * time.Hour))))
 	}
 	bet := []int{0, 5, 10, 20, 50, 100}[g.r.Intn(6)]
+	if g.r.Intn(40) == 0 {
+		bet = []int{999_999_999_999_999, 1_000_000_000_000_000, 333_333_333_333_333}[g.r.Intn(3)]
+	}
 	win := 0
 	if g.r.Intn(2) == 0 {
-		win = bet * g.r.Intn(8)
+		win = min(bet*g.r.Intn(8), 1_000_000_000_000_000)
 	}
 	ev := map[string]any{
 		"event_id": id, "ts": ts.UTC().Format(time.RFC3339Nano),
@@ -246,7 +264,11 @@ func runProperty(t *testing.T, seed int64) {
 
 	// Phase 3: once p_late's window plus lateness is over, more events for it:
 	// they must land in the late dead-letter stream and not count.
-	lateEnd := cs[4].Window.End.Add(cs[4].Lateness)
+	lateC := cs[6]
+	if lateC.ID != "p_late" {
+		t.Fatalf("contest 6 is %s, want p_late", lateC.ID)
+	}
+	lateEnd := lateC.Window.End.Add(lateC.Lateness)
 	for time.Now().Before(lateEnd.Add(100 * time.Millisecond)) {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -275,6 +297,13 @@ func boardKey(id oracle.BoardID) string {
 }
 
 func compareBoards(t *testing.T, p *pipeline, want oracle.Result) {
+	t.Helper()
+	compareBoardsAtLeast(t, p, want, 100)
+}
+
+// compareBoardsAtLeast compares every board position by position and fails
+// when fewer than minPositions positions were compared.
+func compareBoardsAtLeast(t *testing.T, p *pipeline, want oracle.Result, minPositions int) {
 	t.Helper()
 	got := map[string]bool{}
 	for _, id := range p.ranker.BoardIDs() {
@@ -312,7 +341,7 @@ func compareBoards(t *testing.T, p *pipeline, want oracle.Result) {
 			checked++
 		}
 	}
-	if checked < 100 {
+	if checked < minPositions {
 		t.Errorf("only %d positions compared; traffic too thin", checked)
 	}
 	t.Logf("%d boards, %d positions equal to the batch recomputation (late=%d invalid=%d)", len(ids), checked, want.Late, want.Invalid)

@@ -538,10 +538,7 @@ func (b *rboard) rankOf(user string) (Rank, bool) {
 	rk := Rank{Pos: pos, User: user, Score: st.Score, LastPoints: st.LastPoints}
 	if pos > 1 {
 		if _, key, ok := b.tree.At(pos - 1); ok {
-			gap := b.lb.ScoreFromKey(key[0]) - st.Score
-			if gap < 0 {
-				gap = -gap
-			}
+			gap := contest.Gap(b.lb.ScoreFromKey(key[0]), st.Score)
 			rk.GapToNext = &gap
 		}
 	}

@@ -18,10 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 // Errors of the package; match them with errors.Is.
@@ -35,11 +36,9 @@ var (
 	ErrOptions = errors.New("auth: invalid options")
 )
 
-// userIDRe is the rule of a user id and so of a login (CONTRACT.md §1).
-var userIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-// ValidUserID reports whether s can be a user id.
-func ValidUserID(s string) bool { return userIDRe.MatchString(s) }
+// ValidUserID reports whether s can be a user id and so a login
+// (CONTRACT.md §1).
+func ValidUserID(s string) bool { return event.ValidToken(s, 1, event.MaxUserIDLen) }
 
 // TokenOptions configure Tokens.
 type TokenOptions struct {

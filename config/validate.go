@@ -4,22 +4,18 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 // Limits of the validated values.
 const (
 	MinPartitions = 1
 	MaxPartitions = 1024
-)
-
-var (
-	providerID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	instanceID = regexp.MustCompile(`^[A-Za-z0-9_-]{0,64}$`)
 )
 
 // invalid records a problem of key, pointing at where its value came from.
@@ -91,7 +87,7 @@ func (l *loader) validate(c *Config) {
 		if _, ok := l.envs["providers"]; ok {
 			key = "providers"
 		}
-		if !providerID.MatchString(id) {
+		if !event.ValidToken(id, 1, 64) {
 			l.invalid(key, "provider id %q: want 1..64 characters of [A-Za-z0-9_-]", id)
 		}
 		if c.Providers[id] == "" {
@@ -109,7 +105,7 @@ func (l *loader) validate(c *Config) {
 	if c.Aggregator.LeaseTTL < time.Second {
 		l.invalid("aggregator.lease_ttl", "must be at least 1s, got %s", c.Aggregator.LeaseTTL)
 	}
-	if !instanceID.MatchString(c.Aggregator.Instance) {
+	if !event.ValidToken(c.Aggregator.Instance, 0, 64) {
 		l.invalid("aggregator.instance", "want up to 64 characters of [A-Za-z0-9_-] (or empty, or auto), got %q", c.Aggregator.Instance)
 	}
 

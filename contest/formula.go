@@ -236,31 +236,25 @@ func (c *Contest) rawValue(ev *event.Event) float64 {
 
 // Points is the score of one event (CONTRACT.md §3): the formula's (or
 // model's) value, times bonus_coefficient for funds=bonus, rounded half away
-// from zero, then capped by cap_per_event. The daily cap is not applied here.
-// A non-finite value (NaN, ±Inf) or a failing formula gives 0.
+// from zero, clamped to ±10^15, then capped by cap_per_event. The daily cap is
+// not applied here. A non-finite value (NaN, ±Inf) or a failing formula gives
+// 0. The wager and win_amount models are exact integer arithmetic.
 func (c *Contest) Points(ev *event.Event) int64 {
-	v := c.rawValue(ev)
-	if ev.Funds == "bonus" {
-		v *= c.Scoring.BonusCoefficient
+	coef := 1.0
+	if ev.Funds == event.FundsBonus {
+		coef = c.Scoring.BonusCoefficient
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
+	var p int64
+	switch c.Scoring.Model {
+	case ModelWager:
+		p = mulRound(ev.BetMinor, coef)
+	case ModelWinAmount:
+		p = mulRound(ev.WinMinor, coef)
+	default:
+		p = pointsOfFloat(c.rawValue(ev) * coef)
 	}
-	p := roundHalfAway(v)
 	if cp := c.Scoring.CapPerEvent; cp != nil && p > *cp {
 		p = *cp
 	}
 	return p
-}
-
-// roundHalfAway rounds half away from zero, saturating at the int64 range.
-func roundHalfAway(v float64) int64 {
-	r := math.Round(v)
-	switch {
-	case r >= math.MaxInt64: // 2^63 is the first float64 ≥ MaxInt64
-		return math.MaxInt64
-	case r <= math.MinInt64:
-		return math.MinInt64
-	}
-	return int64(r)
 }

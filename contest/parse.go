@@ -16,10 +16,11 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 var (
-	idRE        = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
@@ -423,7 +424,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 
 	if f := fs["id"]; f.present() {
 		if s, ok := l.str(f, "id"); ok {
-			if !idRE.MatchString(s) {
+			if !event.ValidToken(s, 1, 64) {
 				l.errAt(f.val, "id: must be 1..64 chars of [A-Za-z0-9_-], got %q", s)
 			}
 			c.ID = s

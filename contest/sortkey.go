@@ -15,7 +15,7 @@ func (lb *Leaderboard) SortKey(st Standing, dst []int64) []int64 {
 	if lb.Order == "asc" {
 		dst = append(dst, st.Score)
 	} else {
-		dst = append(dst, -st.Score)
+		dst = append(dst, SatNeg(st.Score))
 	}
 	for _, tb := range lb.Tiebreakers {
 		switch tb {
@@ -28,7 +28,7 @@ func (lb *Leaderboard) SortKey(st Standing, dst []int64) []int64 {
 		case TieFewestRounds:
 			dst = append(dst, st.Rounds)
 		case TieMostRounds:
-			dst = append(dst, -st.Rounds)
+			dst = append(dst, SatNeg(st.Rounds))
 		case TieEarliestFinish:
 			if st.Finish < 0 {
 				dst = append(dst, math.MaxInt64)
@@ -47,5 +47,5 @@ func (lb *Leaderboard) ScoreFromKey(w0 int64) int64 {
 	if lb.Order == "asc" {
 		return w0
 	}
-	return -w0
+	return SatNeg(w0)
 }

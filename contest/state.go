@@ -1,6 +1,7 @@
 package contest
 
 import (
+	"slices"
 	"sort"
 )
 
@@ -53,7 +54,7 @@ type UserWindow struct {
 
 type boardState struct {
 	st   Standing
-	kept []int // best_n: indices into events of the kept n, any order
+	kept []int // best_n: indices into events of the kept n (sorted by bestNTotals)
 }
 
 // NewUserWindow returns empty state for c.
@@ -114,7 +115,7 @@ func (u *UserWindow) appendLast() []Change {
 	if u.dayUse == nil {
 		u.dayUse = make(map[int64]int64, 1)
 	}
-	u.dayUse[e.Day] += e.final
+	u.dayUse[e.Day] = SatAdd(u.dayUse[e.Day], e.final)
 
 	b := u.boards[e.Division]
 	if b == nil {
@@ -140,7 +141,7 @@ func (u *UserWindow) appendLast() []Change {
 	case TypeBestN:
 		u.bestNAppend(b, idx)
 	default: // sum
-		st.Score += e.final
+		st.Score = SatAdd(st.Score, e.final)
 		if e.final > 0 {
 			st.Finish = e.TS
 		}
@@ -157,7 +158,7 @@ func (u *UserWindow) capDaily(day, base int64) int64 {
 	if capd == nil {
 		return base
 	}
-	rem := *capd - u.dayUse[day]
+	rem := SatSub(*capd, u.dayUse[day])
 	if rem < 0 {
 		rem = 0
 	}
@@ -200,9 +201,10 @@ func (u *UserWindow) bestNAppend(b *boardState, idx int) {
 func (u *UserWindow) bestNTotals(b *boardState) {
 	var sum int64
 	fin := int64(-1)
+	slices.Sort(b.kept) // event-time order: the order a saturating sum is taken in
 	for _, k := range b.kept {
 		e := &u.events[k]
-		sum += e.final
+		sum = SatAdd(sum, e.final)
 		if e.final > 0 && e.TS > fin {
 			fin = e.TS
 		}
@@ -238,7 +240,7 @@ func (u *UserWindow) recompute(at int) []Change {
 		}
 		e.counted = true
 		e.final = u.capDaily(e.Day, e.Base)
-		u.dayUse[e.Day] += e.final
+		u.dayUse[e.Day] = SatAdd(u.dayUse[e.Day], e.final)
 		b := u.boards[e.Division]
 		if b == nil {
 			b = &boardState{st: Standing{Finish: -1}}
@@ -262,7 +264,7 @@ func (u *UserWindow) recompute(at int) []Change {
 		case TypeBestN:
 			b.kept = append(b.kept, i)
 		default:
-			st.Score += e.final
+			st.Score = SatAdd(st.Score, e.final)
 			if e.final > 0 {
 				st.Finish = e.TS
 			}

@@ -131,15 +131,19 @@ const (
 	StatusFrozen    = "frozen"
 )
 
-// Rejection reasons of the scoring rules; metrics labels.
+// Results of the scoring rules for one (event, contest): the metrics labels
+// of rankstream_accruals_total and the accruals.result values of CONTRACT.md
+// §3 and §9, each reason its own.
 const (
-	ReasonOutOfScope  = "out_of_scope"
-	ReasonIneligible  = "ineligible"
-	ReasonBonusExcl   = "bonus_excluded"
-	ReasonNoWindow    = "no_window"
-	ReasonLate        = "late"
-	ReasonDuplicate   = "duplicate"
-	ReasonRateLimited = "rate_limited"
-	ReasonFrozen      = "frozen"
-	ReasonCounted     = "counted"
+	ReasonOutOfScope = "out_of_scope"
+	ReasonIneligible = "ineligible"
+	// ReasonBonusExcl: a bonus-funded event when bonus_coefficient is 0; the
+	// contract lists it under eligibility, so it reports as ineligible.
+	ReasonBonusExcl     = ReasonIneligible
+	ReasonOutsideWindow = "outside_window"
+	ReasonLate          = "late"
+	ReasonDuplicate     = "duplicate"
+	ReasonRateLimited   = "rate_limited"
+	ReasonFrozen        = "frozen"
+	ReasonCounted       = "counted"
 )

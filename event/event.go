@@ -31,6 +31,7 @@ type Event struct {
 	Funds       string // cash | bonus
 	Platform    string
 	ASN         string
+	DeviceID    string // device.id, a device fingerprint (anti-abuse)
 	TraceID     string
 }
 

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"math"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Limits of CONTRACT.md §1.
@@ -17,12 +18,16 @@ const (
 	MaxUserIDLen  = 64
 	MaxMarketLen  = 32 // also brand
 	MaxGameRefLen = 64 // game.id and game.provider
-	FundsCash     = "cash"
-	FundsBonus    = "bonus"
-	TypeBet       = "bet"
-	TypeWin       = "win"
-	TypeSpin      = "spin"
-	TypeRoundEnd  = "round_end"
+	MaxShortLen   = 32 // game.type, device.platform, device.asn
+	MaxDeviceID   = 128
+	// MaxAmountMinor bounds bet.amount_minor and win.amount_minor (10^15).
+	MaxAmountMinor = 1_000_000_000_000_000
+	FundsCash      = "cash"
+	FundsBonus     = "bonus"
+	TypeBet        = "bet"
+	TypeWin        = "win"
+	TypeSpin       = "spin"
+	TypeRoundEnd   = "round_end"
 )
 
 const subjectsPrefix = "events."
@@ -43,7 +48,10 @@ func Subject(provider, user string) string {
 // that a missing field (missing_field) is told apart from an empty one
 // (invalid_field); numbers are raw so that their JSON type and integer form
 // can be checked exactly (encoding/json would accept "10" into a json.Number).
-// Unknown fields are skipped by the decoder.
+// Unknown fields are skipped by the decoder. The decoder
+// (github.com/go-json-experiment/json) matches names exactly, so "TS" or
+// "Funds" are unknown fields, never ts or funds (CONTRACT.md §1); encoding/json
+// and goccy/go-json match case-insensitively and cannot be told not to.
 type wireEvent struct {
 	EventID *string    `json:"event_id"`
 	TS      *string    `json:"ts"`
@@ -67,25 +75,31 @@ type wireGame struct {
 }
 
 type wireBet struct {
-	AmountMinor json.RawMessage `json:"amount_minor"`
-	Currency    *string         `json:"currency"`
+	AmountMinor jsontext.Value `json:"amount_minor"`
+	Currency    *string        `json:"currency"`
 }
 
 type wireWin struct {
-	AmountMinor json.RawMessage `json:"amount_minor"`
-	Multiplier  json.RawMessage `json:"multiplier"`
+	AmountMinor jsontext.Value `json:"amount_minor"`
+	Multiplier  jsontext.Value `json:"multiplier"`
 }
 
 type wireRound struct {
-	ID         string          `json:"id"`
-	Status     string          `json:"status"`
-	DurationMS json.RawMessage `json:"duration_ms"`
+	ID         string         `json:"id"`
+	Status     string         `json:"status"`
+	DurationMS jsontext.Value `json:"duration_ms"`
 }
 
 type wireDevice struct {
 	Platform string `json:"platform"`
 	ASN      string `json:"asn"`
+	ID       string `json:"id"`
 }
+
+// decodeOpts: exact names (the default of this decoder), duplicate names
+// allowed with the last one winning (as encoding/json does), and unknown
+// fields skipped.
+var decodeOpts = json.JoinOptions(jsontext.AllowDuplicateNames(true))
 
 // Parse decodes one event (a JSON object) and validates every rule of
 // CONTRACT.md §1 except the arrival-dependent future_ts check (CheckFuture).
@@ -105,11 +119,11 @@ func Parse(raw []byte) (Event, error) {
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: "event must be a JSON object"}
 	}
 	var w wireEvent
-	if err := json.Unmarshal(raw, &w); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return partial(&w), &Invalid{Reason: ReasonInvalidField, Field: te.Field,
-				Msg: fmt.Sprintf("wrong JSON type %s, want %s", te.Value, jsonKind(te.Type.Kind().String()))}
+	if err := json.Unmarshal(raw, &w, decodeOpts); err != nil {
+		var se *json.SemanticError
+		if errors.As(err, &se) && se.JSONPointer != "" && se.GoType != nil {
+			return partial(&w), &Invalid{Reason: ReasonInvalidField, Field: pointerPath(se.JSONPointer),
+				Msg: fmt.Sprintf("wrong JSON type %s, want %s", kindName(se.JSONKind), jsonKind(se.GoType.Kind().String()))}
 		}
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: err.Error()}
 	}
@@ -125,6 +139,30 @@ func partial(w *wireEvent) Event {
 		return Event{EventID: *w.EventID}
 	}
 	return Event{}
+}
+
+// pointerPath turns a JSON pointer (/bet/currency) into a field path
+// (bet.currency).
+func pointerPath(p jsontext.Pointer) string {
+	return strings.ReplaceAll(strings.TrimPrefix(string(p), "/"), "/", ".")
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 'n':
+		return "null"
+	}
+	return "value"
 }
 
 func jsonKind(goKind string) string {
@@ -155,7 +193,7 @@ func (w *wireEvent) validate(ev *Event) error {
 	if w.EventID == nil {
 		return missing("event_id")
 	}
-	if !validToken(*w.EventID, 1, MaxEventIDLen, true) {
+	if !ValidEventID(*w.EventID) {
 		return invalid("event_id", "must be 1..%d characters of [A-Za-z0-9._:-]", MaxEventIDLen)
 	}
 	ev.EventID = *w.EventID
@@ -164,11 +202,11 @@ func (w *wireEvent) validate(ev *Event) error {
 	if w.TS == nil {
 		return missing("ts")
 	}
-	ts, err := time.Parse(time.RFC3339Nano, *w.TS)
+	ts, err := ParseTS(*w.TS)
 	if err != nil {
 		return invalid("ts", "not an RFC 3339 timestamp: %q", *w.TS)
 	}
-	ev.TS = ts.UTC()
+	ev.TS = ts
 
 	// type
 	if w.Type == nil {
@@ -185,17 +223,17 @@ func (w *wireEvent) validate(ev *Event) error {
 	if w.UserID == nil {
 		return missing("user_id")
 	}
-	if !validToken(*w.UserID, 1, MaxUserIDLen, false) {
+	if !ValidToken(*w.UserID, 1, MaxUserIDLen) {
 		return invalid("user_id", "must be 1..%d characters of [A-Za-z0-9_-]", MaxUserIDLen)
 	}
 	ev.UserID = *w.UserID
 
 	// market, brand
-	if !validToken(w.Market, 0, MaxMarketLen, false) {
+	if !ValidToken(w.Market, 0, MaxMarketLen) {
 		return invalid("market", "must be at most %d characters of [A-Za-z0-9_-]", MaxMarketLen)
 	}
 	ev.Market = w.Market
-	if !validToken(w.Brand, 0, MaxMarketLen, false) {
+	if !ValidToken(w.Brand, 0, MaxMarketLen) {
 		return invalid("brand", "must be at most %d characters of [A-Za-z0-9_-]", MaxMarketLen)
 	}
 	ev.Brand = w.Brand
@@ -204,21 +242,24 @@ func (w *wireEvent) validate(ev *Event) error {
 	if w.Game.ID == nil {
 		return missing("game.id")
 	}
-	if !validToken(*w.Game.ID, 1, MaxGameRefLen, false) {
+	if !ValidToken(*w.Game.ID, 1, MaxGameRefLen) {
 		return invalid("game.id", "must be 1..%d characters of [A-Za-z0-9_-]", MaxGameRefLen)
 	}
 	ev.GameID = *w.Game.ID
 	if w.Game.Provider == nil {
 		return missing("game.provider")
 	}
-	if !validToken(*w.Game.Provider, 1, MaxGameRefLen, false) {
+	if !ValidToken(*w.Game.Provider, 1, MaxGameRefLen) {
 		return invalid("game.provider", "must be 1..%d characters of [A-Za-z0-9_-]", MaxGameRefLen)
 	}
 	ev.GameProvider = *w.Game.Provider
+	if !ValidToken(w.Game.Type, 0, MaxShortLen) {
+		return invalid("game.type", "must be at most %d characters of [A-Za-z0-9_-]", MaxShortLen)
+	}
 	ev.GameType = w.Game.Type
 
 	// bet
-	bet, ok, err := nonNegInt(w.Bet.AmountMinor, "bet.amount_minor")
+	bet, ok, err := amount(w.Bet.AmountMinor, "bet.amount_minor")
 	if err != nil {
 		return err
 	}
@@ -235,7 +276,7 @@ func (w *wireEvent) validate(ev *Event) error {
 	ev.Currency = *w.Bet.Currency
 
 	// win
-	win, _, err := nonNegInt(w.Win.AmountMinor, "win.amount_minor")
+	win, _, err := amount(w.Win.AmountMinor, "win.amount_minor")
 	if err != nil {
 		return err
 	}
@@ -273,28 +314,24 @@ func (w *wireEvent) validate(ev *Event) error {
 		}
 	}
 
-	ev.Platform = w.Device.Platform
-	ev.ASN = w.Device.ASN
-	ev.TraceID = w.TraceID
-	return nil
+	return w.validateDevice(ev)
 }
 
-// validToken reports whether s has min..max characters of [A-Za-z0-9_-]
-// (plus '.' and ':' when idChars).
-func validToken(s string, minLen, maxLen int, idChars bool) bool {
-	if len(s) < minLen || len(s) > maxLen {
-		return false
+func (w *wireEvent) validateDevice(ev *Event) error {
+	if !ValidToken(w.Device.Platform, 0, MaxShortLen) {
+		return invalid("device.platform", "must be at most %d characters of [A-Za-z0-9_-]", MaxShortLen)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
-		case idChars && (c == '.' || c == ':'):
-		default:
-			return false
-		}
+	if !ValidToken(w.Device.ASN, 0, MaxShortLen) {
+		return invalid("device.asn", "must be at most %d characters of [A-Za-z0-9_-]", MaxShortLen)
 	}
-	return true
+	if len(w.Device.ID) > MaxDeviceID {
+		return invalid("device.id", "must be at most %d bytes", MaxDeviceID)
+	}
+	ev.Platform = w.Device.Platform
+	ev.ASN = w.Device.ASN
+	ev.DeviceID = w.Device.ID
+	ev.TraceID = w.TraceID
+	return nil
 }
 
 func validCurrency(s string) bool {
@@ -305,7 +342,7 @@ func validCurrency(s string) bool {
 }
 
 // rawKind names the JSON type of a raw value; ok is false for null/absent.
-func rawKind(raw json.RawMessage) (kind string, ok bool) {
+func rawKind(raw jsontext.Value) (kind string, ok bool) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", false
 	}
@@ -325,7 +362,7 @@ func rawKind(raw json.RawMessage) (kind string, ok bool) {
 
 // nonNegInt reads an optional JSON integer ≥ 0 that fits int64. Fractions and
 // exponents (1.5, 1e3), strings ("10") and other JSON types are invalid.
-func nonNegInt(raw json.RawMessage, field string) (int64, bool, error) {
+func nonNegInt(raw jsontext.Value, field string) (int64, bool, error) {
 	kind, ok := rawKind(raw)
 	if !ok {
 		return 0, false, nil
@@ -346,8 +383,17 @@ func nonNegInt(raw json.RawMessage, field string) (int64, bool, error) {
 	return n, true, nil
 }
 
+// amount reads an optional money amount: an integer 0..MaxAmountMinor.
+func amount(raw jsontext.Value, field string) (int64, bool, error) {
+	n, ok, err := nonNegInt(raw, field)
+	if err == nil && n > MaxAmountMinor {
+		return 0, false, invalid(field, "must be ≤ 10^15, got %d", n)
+	}
+	return n, ok, err
+}
+
 // nonNegFloat reads an optional finite JSON number ≥ 0.
-func nonNegFloat(raw json.RawMessage, field string) (float64, bool, error) {
+func nonNegFloat(raw jsontext.Value, field string) (float64, bool, error) {
 	kind, ok := rawKind(raw)
 	if !ok {
 		return 0, false, nil

@@ -195,12 +195,12 @@ func TestParseBoundaries(t *testing.T) {
 	id := strings.Repeat("a", 128)
 	user := strings.Repeat("u", 64)
 	in := strings.NewReplacer(`"event_id":"e1"`, `"event_id":"`+id+`"`, `"user_id":"u1"`, `"user_id":"`+user+`"`,
-		`"amount_minor":100`, `"amount_minor":9223372036854775807`).Replace(minimalJSON)
+		`"amount_minor":100`, `"amount_minor":1000000000000000`).Replace(minimalJSON)
 	ev, err := Parse([]byte(in))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	if ev.EventID != id || ev.UserID != user || ev.BetMinor != 9223372036854775807 {
+	if ev.EventID != id || ev.UserID != user || ev.BetMinor != MaxAmountMinor {
 		t.Fatalf("got %+v", ev)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 const (
@@ -261,8 +263,8 @@ func (e *env) do(r req) answer {
 }
 
 // streamEvents reads every message of the stream back with an ordered
-// consumer and returns their event ids (Nats-Msg-Id), sorted, checking the
-// payload and subject agree.
+// consumer and returns their event ids, sorted, checking the payload, the
+// subject and the Nats-Msg-Id (event.DedupKey) agree.
 func streamEvents(t *testing.T, js jetstream.JetStream, stream string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -288,7 +290,7 @@ func streamEvents(t *testing.T, js jetstream.JetStream, stream string) []string 
 		got := 0
 		for m := range batch.Messages() {
 			got++
-			id := m.Headers().Get(jetstream.MsgIDHeader)
+			msgID := m.Headers().Get(jetstream.MsgIDHeader)
 			var body struct {
 				EventID string `json:"event_id"`
 				UserID  string `json:"user_id"`
@@ -299,9 +301,10 @@ func streamEvents(t *testing.T, js jetstream.JetStream, stream string) []string 
 			if err := json.Unmarshal(m.Data(), &body); err != nil {
 				t.Fatalf("stored payload: %v", err)
 			}
-			if body.EventID != id {
-				t.Fatalf("Nats-Msg-Id %q, payload event_id %q", id, body.EventID)
+			if want := event.DedupKey(body.Game.Provider, body.UserID, body.EventID); msgID != want {
+				t.Fatalf("Nats-Msg-Id %q, want %q", msgID, want)
 			}
+			id := body.EventID
 			if want := "events." + body.Game.Provider + "." + body.UserID; m.Subject() != want {
 				t.Fatalf("subject %q, want %q", m.Subject(), want)
 			}

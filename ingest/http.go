@@ -71,7 +71,8 @@ type HTTPOptions struct {
 // written. Should a publish still fail midway (connection lost, stream deleted
 // or filled by someone else in the meantime), the answer is 503 although part
 // of the batch may be stored: retrying the same request is safe because every
-// message carries Nats-Msg-Id: <event_id>, so the events already stored come
+// message carries Nats-Msg-Id: <provider>:<user_id>:<event_id>
+// (event.DedupKey), so the events already stored come
 // back as duplicates (within the stream's duplicate window) and are not
 // stored twice.
 type HTTP struct {
@@ -143,18 +144,7 @@ func NewHTTP(opts HTTPOptions, logger *slog.Logger, reg prometheus.Registerer) (
 	}, nil
 }
 
-func validProviderID(id string) bool {
-	if len(id) == 0 || len(id) > event.MaxGameRefLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+func validProviderID(id string) bool { return event.ValidToken(id, 1, event.MaxGameRefLen) }
 
 // Result is the body of a 202 (and of a 400 when every event is invalid).
 type Result struct {
@@ -229,7 +219,7 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 			Subject: event.Subject(provider, ev.UserID),
 			Data:    raw,
 			Header: nats.Header{
-				jetstream.MsgIDHeader:          []string{ev.EventID},
+				jetstream.MsgIDHeader:          []string{event.DedupKey(provider, ev.UserID, ev.EventID)},
 				jetstream.ExpectedStreamHeader: []string{h.stream},
 			},
 		}
@@ -242,13 +232,14 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 				Msg: fmt.Sprintf("event of %d bytes exceeds the largest message the stream takes (%d)", len(raw), maxSize)}))
 			continue
 		}
-		if _, dup := seen[ev.EventID]; dup {
+		key := event.DedupKey(provider, ev.UserID, ev.EventID)
+		if _, dup := seen[key]; dup {
 			// JetStream would drop it as a duplicate too; not publishing it
 			// keeps the count exact whatever the ack order.
 			localDup++
 			continue
 		}
-		seen[ev.EventID] = struct{}{}
+		seen[key] = struct{}{}
 		msgs = append(msgs, m)
 	}
 

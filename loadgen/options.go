@@ -12,10 +12,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 // ErrInvalidOptions is wrapped by the error Run returns for options that
@@ -97,11 +98,6 @@ type Stats struct {
 	LastAck                                   time.Time
 }
 
-var (
-	tokenRE    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	shortTokRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
-)
-
 // withDefaults returns a copy of o with defaults filled in, or an error wrapping
 // ErrInvalidOptions. Door fields are not checked here (see validateDoor).
 func (o Options) withDefaults() (Options, error) {
@@ -140,22 +136,22 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	for _, p := range o.Providers {
-		if !tokenRE.MatchString(p) {
+		if !event.ValidToken(p, 1, event.MaxGameRefLen) {
 			bad("provider %q: want 1..64 chars of [A-Za-z0-9_-]", p)
 		}
 	}
 	for _, g := range o.Games {
-		if !tokenRE.MatchString(g) {
+		if !event.ValidToken(g, 1, event.MaxGameRefLen) {
 			bad("game %q: want 1..64 chars of [A-Za-z0-9_-]", g)
 		}
 	}
 	for _, m := range o.Markets {
-		if !shortTokRE.MatchString(m) {
+		if !event.ValidToken(m, 1, event.MaxMarketLen) {
 			bad("market %q: want 1..32 chars of [A-Za-z0-9_-]", m)
 		}
 	}
 	for _, b := range o.Brands {
-		if !shortTokRE.MatchString(b) {
+		if !event.ValidToken(b, 1, event.MaxMarketLen) {
 			bad("brand %q: want 1..32 chars of [A-Za-z0-9_-]", b)
 		}
 	}

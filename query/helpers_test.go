@@ -33,7 +33,13 @@ type fixture struct {
 	contests []*contest.Contest
 	now      time.Time
 	frozen   map[string]bool
+	closed   map[closeKey]time.Time // finalized windows
 	reg      *prometheus.Registry
+}
+
+type closeKey struct {
+	contest string
+	window  int64
 }
 
 func newFixture(t *testing.T, now time.Time, cs ...*contest.Contest) *fixture {
@@ -49,13 +55,14 @@ func newFixture(t *testing.T, now time.Time, cs ...*contest.Contest) *fixture {
 		t.Fatalf("redis at %s: %v (run scripts/services.sh)", addr, err)
 	}
 	prefix := fmt.Sprintf("rstest:q:%d:%x:", os.Getpid(), rand.Uint64())
-	f := &fixture{t: t, rdb: rdb, contests: cs, now: now, frozen: map[string]bool{}, reg: prometheus.NewRegistry()}
+	f := &fixture{t: t, rdb: rdb, contests: cs, now: now, frozen: map[string]bool{}, closed: map[closeKey]time.Time{}, reg: prometheus.NewRegistry()}
 	f.writer = readmodel.NewWriter(rdb, prefix, nil, f.reg)
 	h, err := New(Options{
 		Reader:   readmodel.NewReader(rdb, prefix),
 		Contests: func() []*contest.Contest { return f.contests },
 		Now:      func() time.Time { return f.now },
 		Frozen:   func(id string) bool { return f.frozen[id] },
+		ClosedAt: func(id string, w int64) (time.Time, bool) { at, ok := f.closed[closeKey{id, w}]; return at, ok },
 	}, nil, f.reg)
 	if err != nil {
 		t.Fatal(err)

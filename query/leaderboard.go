@@ -150,10 +150,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 func meOf(m *meRead) *meJSON {
 	out := &meJSON{Pos: m.me.Pos, Score: m.me.Score}
 	if m.me.Pos > 1 && m.above != nil {
-		gap := m.above.Score - m.me.Score
-		if gap < 0 {
-			gap = -gap
-		}
+		gap := contest.Gap(m.above.Score, m.me.Score)
 		out.GapToNext = &gap
 	}
 	return out

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"time"
-)
 
-// userID is the user_id syntax of CONTRACT.md §1.
-var userID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	"github.com/rankstream/rankstream/event"
+)
 
 // boardParams are the parsed query parameters of GET /v1/leaderboards/{contest}.
 type boardParams struct {
@@ -72,7 +70,7 @@ func parseBoardParams(q url.Values) (boardParams, error) {
 			return p, err
 		}
 	}
-	if p.me = q.Get("me"); p.me != "" && !userID.MatchString(p.me) {
+	if p.me = q.Get("me"); p.me != "" && !event.ValidToken(p.me, 1, event.MaxUserIDLen) {
 		return p, errors.New("me must be a user id: 1 to 64 characters of [A-Za-z0-9_-]")
 	}
 	if s := q.Get("window"); s != "" {

@@ -41,6 +41,9 @@ type Options struct {
 	Now func() time.Time
 	// Frozen reports a contest frozen by operators (nil: none is).
 	Frozen func(contestID string) bool
+	// ClosedAt reports when an operator finalized a window (its start in
+	// Unix seconds) of a contest (nil: none was), e.g. Rules.ClosedAt.
+	ClosedAt func(contestID string, window int64) (time.Time, bool)
 	// Timeout bounds the Redis reads of one request (default DefaultTimeout).
 	Timeout time.Duration
 }
@@ -86,13 +89,20 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/leaderboards/{contest}", h.instrument(endpointLeaderboard, h.leaderboard))
 }
 
-// status is the contest's status in window w: frozen when operators froze the
-// contest, else what the window's times say.
+// status is the status of window w (CONTRACT.md §4): final as soon as an
+// operator finalized it or its times say so; else frozen when operators froze
+// the contest; else what the window's times say.
 func (h *Handler) status(c *contest.Contest, w contest.Window, now time.Time) string {
-	if h.opts.Frozen != nil && h.opts.Frozen(c.ID) {
+	if h.opts.ClosedAt != nil {
+		if at, ok := h.opts.ClosedAt(c.ID, w.Key()); ok && !now.Before(at) {
+			return contest.StatusFinal
+		}
+	}
+	s := c.StatusAt(w, now)
+	if s != contest.StatusFinal && h.opts.Frozen != nil && h.opts.Frozen(c.ID) {
 		return contest.StatusFrozen
 	}
-	return c.StatusAt(w, now)
+	return s
 }
 
 func (h *Handler) findContest(id string) *contest.Contest {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +12,14 @@ import (
 )
 
 // cmdLint checks contest files (and their rewards blocks); exit 1 with file:line errors.
-func cmdLint(files []string, stdout, stderr io.Writer) int {
+func cmdLint(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("contest lint", flag.ContinueOnError)
+	if code, done := parseFlags(fs, synLint, args, true, stdout, stderr); done {
+		return code
+	}
+	files := fs.Args()
 	if len(files) == 0 {
-		fmt.Fprintln(stderr, "usage: rankstream contest lint FILE…")
-		return 2
+		return usageError(stderr, fs, synLint, "no FILE given")
 	}
 	bad := 0
 	for _, f := range files {
@@ -46,4 +51,19 @@ func cmdLint(files []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// cmdContest dispatches the contest subcommands (only lint).
+func cmdContest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("contest", flag.ContinueOnError)
+	if len(args) > 0 && args[0] == "lint" {
+		return cmdLint(args[1:], stdout, stderr)
+	}
+	if code, done := parseFlags(fs, synContest, args, true, stdout, stderr); done {
+		return code
+	}
+	if fs.NArg() == 0 {
+		return usageError(stderr, fs, synContest, "missing subcommand")
+	}
+	return usageError(stderr, fs, synContest, "unknown subcommand %q", fs.Arg(0))
 }

@@ -18,7 +18,6 @@ import (
 // cmdLoadgen sends synthetic provider traffic through the NATS or HTTP door.
 func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "config file (providers' secrets, NATS port)")
 	natsURL := fs.String("nats", "", "NATS URL of the NATS door (default: the configured server)")
 	httpURL := fs.String("http", "", "base URL of the HTTP door, e.g. http://127.0.0.1:8080 (instead of NATS)")
@@ -32,8 +31,8 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	invalid := fs.Float64("invalid", 0, "fraction of invalid events")
 	seed := fs.Int64("seed", time.Now().UnixNano(), "random seed")
 	batch := fs.Int("batch", 100, "HTTP batch size")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, synLoadgen, args, false, stdout, stderr); done {
+		return code
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

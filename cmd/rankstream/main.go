@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -49,12 +50,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "health":
 		return cmdHealth(ctx, args[1:], stdout, stderr)
 	case "contest":
-		if len(args) > 1 && args[1] == "lint" {
-			return cmdLint(args[2:], stdout, stderr)
-		}
-		fmt.Fprintln(stderr, "usage: rankstream contest lint FILE…")
-		return 2
+		return cmdContest(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
+		if len(args) > 1 && args[0] == "help" && args[1] != "help" && !strings.HasPrefix(args[1], "-") {
+			// rankstream help CMD: that command's usage
+			return run([]string{args[1], "--help"}, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:

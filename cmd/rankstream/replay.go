@@ -37,7 +37,6 @@ type replayFlags struct {
 // cmdReplay recomputes a contest window from the EVENTS stream (CONTRACT §8).
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var f replayFlags
 	fs.StringVar(&f.cfgPath, "config", "", "config file (YAML); RANKSTREAM_* environment overrides it")
 	fs.StringVar(&f.contestID, "contest", "", "contest id (required)")
@@ -46,12 +45,11 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&f.verify, "verify", false, "compare with the stored snapshot (final, else latest) and its hash chain; exit 1 on any difference")
 	fs.IntVar(&f.top, "top", 20, "rows of each board to print (0: all)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, done := parseFlags(fs, synReplay, args, false, stdout, stderr); done {
+		return code
 	}
 	if f.contestID == "" {
-		fmt.Fprintln(stderr, "replay: --contest is required")
-		return exitError
+		return usageError(stderr, fs, synReplay, "--contest is required")
 	}
 	cfg, err := config.Load(f.cfgPath)
 	if err != nil {

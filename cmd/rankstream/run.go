@@ -15,11 +15,10 @@ import (
 // cmdRun runs the pipeline until SIGINT/SIGTERM.
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "config file (YAML); RANKSTREAM_* environment overrides it")
 	only := fs.String("only", "", "comma-separated stages to run (default all): "+strings.Join(app.AllStages, ","))
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, done := parseFlags(fs, synRun, args, false, stdout, stderr); done {
+		return code
 	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {

@@ -25,19 +25,17 @@ import (
 // the payouts the draft's rewards block would make of it.
 func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "config file (YAML); RANKSTREAM_* environment overrides it")
 	rulesPath := fs.String("rules", "", "draft contest file (required)")
 	fromS := fs.String("from", "", "events with ts ≥ this (RFC 3339 or Unix seconds; required)")
 	toS := fs.String("to", "", "events with ts < this (required)")
 	top := fs.Int("top", 20, "rows of each board to print (0: all)")
 	noProgress := fs.Bool("no-progress", false, "no progress bar")
-	if err := fs.Parse(args); err != nil {
-		return exitError
+	if code, done := parseFlags(fs, synSimulate, args, false, stdout, stderr); done {
+		return code
 	}
 	if *rulesPath == "" || *fromS == "" || *toS == "" {
-		fmt.Fprintln(stderr, "simulate: --rules, --from and --to are required")
-		return exitError
+		return usageError(stderr, fs, synSimulate, "--rules, --from and --to are required")
 	}
 	from, err := parseTime(*fromS)
 	if err == nil {

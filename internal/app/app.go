@@ -252,7 +252,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		q, err := query.New(query.Options{Reader: readmodel.NewReader(a.Redis, opts.RedisPrefix),
-			Contests: a.Rules.All, Frozen: a.Rules.Frozen}, logger, opts.Registry)
+			Contests: a.Rules.All, Frozen: a.Rules.Frozen, ClosedAt: a.Rules.ClosedAt}, logger, opts.Registry)
 		if err != nil {
 			a.Stop()
 			return nil, fmt.Errorf("app: query: %w", err)

@@ -10,7 +10,9 @@
 //     and only increase Result.Invalid.
 //  2. For each contest and each window of it containing ts (recurring windows
 //     may overlap, then the event is in each), the dedup key is
-//     (contest, window, event_id). The FIRST valid arrival with that key
+//     (contest, window, provider, user_id, event_id): an event_id is unique
+//     per provider event (§1), and README "Duplicates" settles that a reused
+//     id of another user is another event. The FIRST valid arrival with that key
 //     decides; every later arrival with the key is a duplicate and never counts,
 //     whatever its content, even if the first one did not count (out of scope,
 //     ineligible, late, rate limited). Invalid arrivals do not take a key.
@@ -45,7 +47,8 @@
 //     contract's eight functions exist (expr builtins disabled); a formula
 //     evaluation error or a non-number result gives 0 points.
 //   - maxFutureSkew is used as given (pass event.DefaultMaxFutureSkew for 30s).
-//   - the dedup key uses event_id alone (not the provider), as the text says.
+//   - the dedup key is (provider, user_id, event_id), as README "Duplicates"
+//     decides (CONTRACT.md leaves it to event_id being unique per provider).
 package oracle
 
 import (
@@ -128,8 +131,8 @@ func Compute(contests []*contest.Contest, arrivals []Arrival, maxFutureSkew time
 	for _, c := range contests {
 		r := prepare(c)
 		type dedupKey struct {
-			start int64
-			id    string
+			start              int64
+			provider, user, id string
 		}
 		seen := map[dedupKey]bool{}
 		// per window: the events that passed steps 2-3
@@ -141,7 +144,7 @@ func Compute(contests []*contest.Contest, arrivals []Arrival, maxFutureSkew time
 			}
 			ok := r.inScope(ev) && r.eligible(ev)
 			for _, w := range ws {
-				k := dedupKey{w.start.Unix(), ev.EventID}
+				k := dedupKey{w.start.Unix(), ev.GameProvider, ev.UserID, ev.EventID}
 				if seen[k] {
 					continue // duplicate: the first arrival decided
 				}
@@ -197,14 +200,14 @@ func scoreWindow(r *rules, evs []*event.Event) map[string]map[string][]counted {
 			p := r.basePoints(ev)
 			if dc := r.c.Scoring.CapPerUserPerDay; dc != nil {
 				day := ev.TS.In(r.loc).Format("2006-01-02")
-				remaining := *dc - used[day]
+				remaining := satSub(*dc, used[day])
 				if remaining < 0 {
 					remaining = 0
 				}
 				if p > remaining {
 					p = remaining
 				}
-				used[day] += p
+				used[day] = satAdd(used[day], p)
 			}
 			div := r.div(ev)
 			if boards[div] == nil {
@@ -258,8 +261,11 @@ func standings(r *rules, users map[string][]counted) []Standing {
 		case contest.TypeMax:
 			makeUp = byPoints[:1]
 		}
+		// The saturating sum goes in event-time order.
+		makeUp = append([]counted(nil), makeUp...)
+		sort.Slice(makeUp, func(i, j int) bool { return before(makeUp[i].ev, makeUp[j].ev) })
 		for _, e := range makeUp {
-			l.Score += e.points
+			l.Score = satAdd(l.Score, e.points)
 			if e.points > 0 {
 				if ts := e.ev.TS.UnixNano(); !l.hasFinish || ts > l.Finish {
 					l.Finish = ts

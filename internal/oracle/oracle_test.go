@@ -681,16 +681,17 @@ func TestDuplicates(t *testing.T) {
 	got := run([]*contest.Contest{c, c2}, arr(
 		E{ID: "a", User: "u1", TS: 1, Bet: 10},
 		E{ID: "a", User: "u1", TS: 2, Bet: 500},                  // copy, other content: ignored
-		E{ID: "a", User: "u2", TS: 3, Bet: 500},                  // copy for another user: ignored
+		E{ID: "a", User: "u2", TS: 3, Bet: 500},                  // same id, another user: another event
 		E{ID: "b", User: "u2", TS: 4, Bet: 5},                    // ineligible in c1, counts in c2
 		E{ID: "b", User: "u2", TS: 5, Bet: 50},                   // copy: first arrival decided
 		E{ID: "a", User: "u1", TS: 1, Bet: 10, Arrived: at(9e4)}, // copy a day later, late too: neither counted
+		E{ID: "a", User: "u1", TS: 6, Bet: 20, Provider: "beta"}, // same id, another provider: another event
 	))
 	check(t, got, map[BoardID][]Standing{
-		b(""): {{1, "u1", 10, 0, 1, fin(1)}},
+		b(""): {{1, "u2", 500, 0, 1, fin(3)}, {2, "u1", 30, 0, 2, fin(6)}},
 		{Contest: "c2", Window: w0}: {
-			{1, "u1", 10, 0, 1, fin(1)},
-			{2, "u2", 5, 0, 1, fin(4)},
+			{1, "u2", 505, 0, 2, fin(4)},
+			{2, "u1", 30, 0, 2, fin(6)},
 		},
 	}, 0, 0)
 

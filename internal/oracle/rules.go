@@ -178,35 +178,37 @@ func (r *rules) eligible(ev *event.Event) bool {
 
 // basePoints is the event's points before the daily cap: formula/model value,
 // × bonus_coefficient for bonus funds, rounded half away from zero (NaN/±Inf
-// and evaluation errors → 0, values beyond int64 clamped), then capped by
-// cap_per_event.
+// and evaluation errors → 0), clamped to ±10^15 (see arith.go), then capped
+// by cap_per_event. wager and win_amount are exact integer products.
 func (r *rules) basePoints(ev *event.Event) int64 {
-	var v float64
-	if r.prog != nil {
-		r.env["bet"] = float64(ev.BetMinor)
-		r.env["win"] = float64(ev.WinMinor)
-		r.env["multiplier"] = ev.Multiplier
-		r.env["duration_ms"] = float64(ev.DurationMS) // 0 when absent
-		out, err := vm.Run(r.prog, r.env)
-		if err != nil {
-			v = 0
-		} else {
-			v = toFloat(out)
-		}
-	} else {
-		switch r.c.Scoring.Model {
-		case "multiplier_log":
-			v = roundHalfAway(100 * math.Log2(ev.Multiplier+1))
-		case "win_amount":
-			v = float64(ev.WinMinor)
-		case "wager":
-			v = float64(ev.BetMinor)
-		}
-	}
+	coef := 1.0
 	if ev.Funds == "bonus" {
-		v *= r.c.Scoring.BonusCoefficient
+		coef = r.c.Scoring.BonusCoefficient
 	}
-	p := toInt(roundHalfAway(v))
+	var p int64
+	switch {
+	case r.prog == nil && r.c.Scoring.Model == "wager":
+		p = exactPoints(ev.BetMinor, coef)
+	case r.prog == nil && r.c.Scoring.Model == "win_amount":
+		p = exactPoints(ev.WinMinor, coef)
+	default:
+		var v float64
+		if r.prog != nil {
+			r.env["bet"] = float64(ev.BetMinor)
+			r.env["win"] = float64(ev.WinMinor)
+			r.env["multiplier"] = ev.Multiplier
+			r.env["duration_ms"] = float64(ev.DurationMS) // 0 when absent
+			out, err := vm.Run(r.prog, r.env)
+			if err != nil {
+				v = 0
+			} else {
+				v = toFloat(out)
+			}
+		} else if r.c.Scoring.Model == "multiplier_log" {
+			v = roundHalfAway(100 * math.Log2(ev.Multiplier+1))
+		}
+		p = clampFloat(v * coef)
+	}
 	if cp := r.c.Scoring.CapPerEvent; cp != nil && p > *cp {
 		p = *cp
 	}
@@ -215,19 +217,6 @@ func (r *rules) basePoints(ev *event.Event) int64 {
 
 // roundHalfAway rounds half away from zero (math.Round does exactly that).
 func roundHalfAway(v float64) float64 { return math.Round(v) }
-
-// toInt converts an already rounded float: NaN/±Inf → 0, out of range clamped.
-func toInt(v float64) int64 {
-	switch {
-	case math.IsNaN(v) || math.IsInf(v, 0):
-		return 0
-	case v >= math.MaxInt64:
-		return math.MaxInt64
-	case v <= math.MinInt64:
-		return math.MinInt64
-	}
-	return int64(v)
-}
 
 func toFloat(x any) float64 {
 	switch n := x.(type) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,11 @@ import (
 //   - required identifiers (event_id, user_id, game.id, game.provider) must be
 //     non-empty; optional market/brand may be "" (≤ 32 chars of the charset);
 //   - type and funds must be one of their listed values when present ("" is not);
-//   - game.type, round.id, round.status, device.*, trace_id are free strings;
-//   - ts is parsed with Go's time.RFC3339Nano layout;
+//   - game.type, device.platform and device.asn are ≤ 32 chars of
+//     [A-Za-z0-9_-] ("" allowed); device.id is a string of ≤ 128 bytes;
+//     round.id, round.status, trace_id are free strings;
+//   - amounts (bet/win amount_minor) are integers 0..10^15;
+//   - ts: see rfc3339 below;
 //   - the subject must be exactly three dot-separated tokens
 //     "events", game.provider, user_id.
 func parseEvent(raw []byte, subject string, arrived time.Time, maxFutureSkew time.Duration) *event.Event {
@@ -45,8 +49,8 @@ func parseEvent(raw []byte, subject string, arrived time.Time, maxFutureSkew tim
 	if p.bad {
 		return nil
 	}
-	ts, err := time.Parse(time.RFC3339Nano, tsRaw)
-	if err != nil {
+	ts, ok := rfc3339(tsRaw)
+	if !ok {
 		return nil
 	}
 	ev.TS = ts.UTC()
@@ -75,7 +79,8 @@ func parseEvent(raw []byte, subject string, arrived time.Time, maxFutureSkew tim
 	ev.GameID = p.str(game, "id", true)
 	ev.GameProvider = p.str(game, "provider", true)
 	ev.GameType = p.str(game, "type", false)
-	if p.bad || !charset(ev.GameID, 1, 64, nameChar) || !charset(ev.GameProvider, 1, 64, nameChar) {
+	if p.bad || !charset(ev.GameID, 1, 64, nameChar) || !charset(ev.GameProvider, 1, 64, nameChar) ||
+		!charset(ev.GameType, 0, 32, nameChar) {
 		return nil
 	}
 
@@ -136,6 +141,10 @@ func parseEvent(raw []byte, subject string, arrived time.Time, maxFutureSkew tim
 	}
 	ev.Platform = p.str(device, "platform", false)
 	ev.ASN = p.str(device, "asn", false)
+	ev.DeviceID = p.str(device, "id", false)
+	if !charset(ev.Platform, 0, 32, nameChar) || !charset(ev.ASN, 0, 32, nameChar) || len(ev.DeviceID) > 128 {
+		return nil
+	}
 	ev.TraceID = p.str(top, "trace_id", false)
 	if p.bad {
 		return nil
@@ -251,7 +260,7 @@ func (p *fieldParser) integer(m map[string]json.RawMessage, key string, required
 		return 0, false
 	}
 	n, err := strconv.ParseInt(lit, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || (strings.HasSuffix(key, "amount_minor") && n > 1_000_000_000_000_000) {
 		p.bad = true
 		return 0, false
 	}
@@ -315,4 +324,35 @@ func oneOf(s string, vals ...string) bool {
 		}
 	}
 	return false
+}
+
+// tsShape is RFC 3339's date-time grammar (section 5.6): full-date "T"
+// full-time, with "T"/"Z" in either case, an optional fraction after ".",
+// and "Z" or a ±hh:mm offset.
+var tsShape = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$`)
+
+// rfc3339 reads ts the way CONTRACT.md §1 states it: RFC 3339 exactly,
+// offsets −23:59…+23:59. The ranges of the fields (month, day of that month,
+// hour ≤ 23, minute and second ≤ 59: no leap second) are left to time.Parse
+// on a normalised copy (upper-case T and Z, fraction cut to 9 digits).
+func rfc3339(s string) (time.Time, bool) {
+	m := tsShape.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, false
+	}
+	if m[5] != "" {
+		if h, _ := strconv.Atoi(m[5]); h > 23 {
+			return time.Time{}, false
+		}
+		if mi, _ := strconv.Atoi(m[6]); mi > 59 {
+			return time.Time{}, false
+		}
+	}
+	frac := m[3]
+	if len(frac) > 10 {
+		frac = frac[:10]
+	}
+	zone := strings.ToUpper(m[4])
+	t, err := time.Parse(time.RFC3339Nano, m[1]+"T"+m[2]+frac+zone)
+	return t, err == nil
 }
