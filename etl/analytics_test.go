@@ -52,9 +52,6 @@ func analyticsFixture(t *testing.T) (driver.Conn, []*contest.Contest, []aggregat
 	cs := testContests(t, t0)
 	st := startStreams(ctx, t, t.TempDir())
 	su, pool, _ := pgSource(ctx, t)
-	if _, err := su.Exec(ctx, rewardHistoryDDL); err != nil {
-		t.Fatal(err)
-	}
 	chURL := etltest.New(t)
 	ch := etltest.Connect(t, chURL)
 	publishTraffic(ctx, t, st.JS, 7, 2000, t0)

@@ -68,9 +68,6 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 	cs := testContests(t, t0)
 	st := startStreams(ctx, t, t.TempDir())
 	su, _, pgURL := pgSource(ctx, t)
-	if _, err := su.Exec(ctx, rewardHistoryDDL); err != nil {
-		t.Fatal(err)
-	}
 	srv := etltest.StartServer(t)
 	chURL := etltest.NewOn(t, srv.URL())
 	publishTraffic(ctx, t, st.JS, 10, 8000, t0)

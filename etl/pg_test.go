@@ -11,8 +11,8 @@ import (
 	"github.com/rankstream/rankstream/internal/db/dbtest"
 )
 
-// rewardHistoryDDL is the rewards stage's table exactly as announced; the
-// ETL reads it by id.
+// rewardHistoryDDL re-creates the rewards stage's table (migration
+// 00010_rewards.sql) after a test dropped it; the ETL reads it by id.
 const rewardHistoryDDL = `CREATE TABLE reward_history (
     id bigserial primary key, reward_id text not null, context text not null, ctx_id text not null,
     window_start timestamptz not null, division text not null default '', user_id text not null, pos integer,
