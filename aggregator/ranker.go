@@ -98,6 +98,10 @@ type rboard struct {
 	st    map[string]contest.Standing
 	dirty map[string]*dirtyEntry
 	key   []int64
+	// src is the contest version lb came from; replace: re-keyed for a new
+	// one, to be written in full (ranker_rules.go).
+	src     *contest.Contest
+	replace bool
 }
 
 type dirtyEntry struct {
@@ -312,8 +316,10 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 			return meta.Sequence.Stream
 		}
 		b = &rboard{id: id, lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()),
-			st: map[string]contest.Standing{}, dirty: map[string]*dirtyEntry{}}
+			st: map[string]contest.Standing{}, dirty: map[string]*dirtyEntry{}, src: c}
 		r.boards[id] = b
+	} else if b.src != c {
+		r.rekey(b, c)
 	}
 	b.set(user, sm)
 	return meta.Sequence.Stream
@@ -434,6 +440,11 @@ func (r *Ranker) tick(ctx context.Context) {
 			}
 			return
 		}
+	}
+	if err := r.replaceRekeyed(ctx); err != nil {
+		r.m.RedisErrors.Inc()
+		r.log.Error("read model rewrite failed, retrying next tick", "err", err)
+		return
 	}
 	r.flush(ctx)
 }

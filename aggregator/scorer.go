@@ -395,11 +395,12 @@ type worker struct {
 	owned     []int         // partitions fed to this worker
 	liveA     atomic.Bool   // live, readable from other goroutines
 	doneA     atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
+	rs        ruleSync      // contests the state was built with (rescore.go)
 }
 
 func newWorker(s *Scorer, id int) *worker {
 	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: NewEngine(s.opts.Rules, s.opts.MaxFutureSkew),
-		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1)}
+		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
 }
 
 func (w *worker) part(p int) *partState { return w.eng.part(p) }
@@ -428,6 +429,7 @@ func (w *worker) run(ctx context.Context) {
 				continue
 			}
 			if im.barrier != nil {
+				w.syncRules(ctx)
 				w.flush(ctx)
 				im.barrier <- len(w.pending) == 0
 				continue
@@ -443,6 +445,7 @@ func (w *worker) run(ctx context.Context) {
 				}
 			}
 		case <-t.C:
+			w.syncRules(ctx)
 			w.flush(ctx)
 		case <-ckptC:
 			w.checkpoint(ctx)
@@ -520,6 +523,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	if w.s.shared != nil {
 		defer w.doneA.Store(im.seq)
 	}
+	w.syncRules(ctx)
 	ps := w.part(im.partition) // partition 0 for a subject that does not parse
 	if im.seq <= ps.last {
 		return // covered by the partition's checkpoint
