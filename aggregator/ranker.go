@@ -88,7 +88,8 @@ type Ranker struct {
 	applied    uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
 	ready      atomic.Bool
 	processed  atomic.Uint64
-	wroteEpoch uint64 // Leader epoch of the last full write (ranker goroutine)
+	wroteEpoch uint64          // Leader epoch of the last full write (ranker goroutine)
+	cuts       map[int]cutMark // partition → last cut marker applied (under mu; cut.go)
 }
 
 type rboard struct {
@@ -296,6 +297,9 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 		return r.applied // delivered again by a restarted reader
 	}
 	r.applied = meta.Sequence.Stream
+	if r.applyCut(msg.Subject(), msg.Data()) {
+		return meta.Sequence.Stream
+	}
 	cid, win, div, user, ok := streams.ParseScoreSubject(msg.Subject())
 	if !ok {
 		return meta.Sequence.Stream

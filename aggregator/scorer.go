@@ -396,6 +396,9 @@ type worker struct {
 	liveA     atomic.Bool   // live, readable from other goroutines
 	doneA     atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
 	rs        ruleSync      // contests the state was built with (rescore.go)
+	// Shared mode cuts (cut.go): last request answered, the one held for and until when.
+	cutSeen, cutHeld uint64
+	cutUntil         time.Time
 }
 
 func newWorker(s *Scorer, id int) *worker {
@@ -487,7 +490,15 @@ func (w *worker) enqueueAll() {
 // round instead, and the worker republishes its current standings.
 var noRetry = jetstream.WithRetryAttempts(0)
 
+// flush publishes the pending standings, unless a cut holds them (cut.go).
 func (w *worker) flush(ctx context.Context) {
+	if w.holdForCut(ctx) {
+		return
+	}
+	w.flushNow(ctx)
+}
+
+func (w *worker) flushNow(ctx context.Context) {
 	if len(w.pending) == 0 || !w.live {
 		return // nothing is published before catch-up
 	}
