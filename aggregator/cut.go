@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/readmodel"
 )
 
@@ -54,7 +55,23 @@ type cutState struct {
 type cutMark struct {
 	n   uint64
 	seq uint64
+	fp  uint64 // the contest versions the partition's standings reflect
 }
+
+// cutFingerprint is the short fingerprint of a set of contest versions that
+// cut markers carry: a cut whose partitions reflect different versions (one
+// process has not picked a new version up yet) is not exact.
+func cutFingerprint(cs []*contest.Contest) uint64 {
+	fp := fingerprintOf(cs)
+	return binary.BigEndian.Uint64(fp[:8])
+}
+
+// CutFingerprint is cutFingerprint of the rules in force.
+func CutFingerprint(r *Rules) uint64 { return cutFingerprint(r.All()) }
+
+// ErrCutRules: the partitions' standings of a cut reflect other contest
+// versions than the snapshotter's.
+var ErrCutRules = errors.New("aggregator: cut: partitions under other contest versions")
 
 func cutPartition(subj string) (int, bool) {
 	rest, ok := strings.CutPrefix(subj, cutSubject)
@@ -143,6 +160,7 @@ func (w *worker) holdForCut(ctx context.Context) bool {
 	cs := &w.s.shared.cut
 	if req := cs.req.Load(); req > w.cutSeen {
 		w.cutSeen = req
+		w.syncRules(ctx) // the marker tells the versions the standings reflect
 		w.flushNow(ctx)
 		if len(w.pending) == 0 && w.publishCutMark(req) {
 			w.cutHeld, w.cutUntil = req, time.Now().Add(cutHold)
@@ -162,6 +180,11 @@ func (w *worker) publishCutMark(n uint64) bool {
 	p := w.owned[0]
 	data := binary.BigEndian.AppendUint64(nil, n)
 	data = binary.BigEndian.AppendUint64(data, w.part(p).last)
+	var fp uint64 // 0: a re-score is still to be done, matches no rules
+	if w.rs.set != nil {
+		fp = cutFingerprint(w.rs.set.list)
+	}
+	data = binary.BigEndian.AppendUint64(data, fp)
 	if _, err := w.s.opts.JS.PublishAsync(cutSubject+strconv.Itoa(p), data, noRetry); err != nil {
 		w.s.m.PublishErrors.WithLabelValues("SCORES").Inc()
 		w.s.log.Warn("cut marker publish failed", "partition", p, "err", err)
@@ -176,28 +199,34 @@ func (r *Ranker) applyCut(subj string, data []byte) bool {
 	if !ok {
 		return false
 	}
-	if len(data) == 16 {
+	if len(data) == 24 {
 		if r.cuts == nil {
 			r.cuts = map[int]cutMark{}
 		}
-		r.cuts[p] = cutMark{n: binary.BigEndian.Uint64(data), seq: binary.BigEndian.Uint64(data[8:])}
+		r.cuts[p] = cutMark{n: binary.BigEndian.Uint64(data), seq: binary.BigEndian.Uint64(data[8:]),
+			fp: binary.BigEndian.Uint64(data[16:])}
 	}
 	return true
 }
 
 // CutCopies returns copies of the boards ids and the cut (per partition, the
 // last EVENTS sequence reflected) once the ranker has applied cut n's marker
-// of every one of the partitions; ok false before that.
-func (r *Ranker) CutCopies(n uint64, partitions int, ids []readmodel.BoardID) (cut []uint64, scoresSeq uint64, copies map[readmodel.BoardID]CopiedBoard, ok bool) {
+// of every one of the partitions; ok false before that. ErrCutRules when a
+// partition's marker tells other contest versions than fp (CutFingerprint).
+func (r *Ranker) CutCopies(n uint64, partitions int, ids []readmodel.BoardID, fp uint64) (cut []uint64, scoresSeq uint64,
+	copies map[readmodel.BoardID]CopiedBoard, ok bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cut = make([]uint64, partitions)
 	for p := range partitions {
 		m, have := r.cuts[p]
 		if !have || m.n != n {
-			return nil, 0, nil, false
+			return nil, 0, nil, false, nil
+		}
+		if m.fp != fp {
+			return nil, 0, nil, false, fmt.Errorf("%w: partition %d", ErrCutRules, p)
 		}
 		cut[p] = m.seq
 	}
-	return cut, r.applied, r.copyBoards(ids), true
+	return cut, r.applied, r.copyBoards(ids), true, nil
 }

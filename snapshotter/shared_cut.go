@@ -36,8 +36,12 @@ func (s *Snapshotter) sharedCut(ctx context.Context, ids []readmodel.BoardID) (C
 	deadline := t1.Add(aggregator.CutWait)
 	tk := time.NewTicker(5 * time.Millisecond)
 	defer tk.Stop()
+	fp := aggregator.CutFingerprint(s.opts.Rules)
 	for {
-		cut, scoresSeq, copies, ok := s.opts.Ranker.CutCopies(n, sc.Partitions(), ids)
+		cut, scoresSeq, copies, ok, err := s.opts.Ranker.CutCopies(n, sc.Partitions(), ids, fp)
+		if err != nil {
+			return Cut{}, nil, err
+		}
 		if ok {
 			s.m.CopySeconds.Observe(time.Since(t1).Seconds())
 			return Cut{EventsSeq: slices.Max(cut), EventsCut: cut, ScoresSeq: scoresSeq, Quiet: true}, copies, nil
