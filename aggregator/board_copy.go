@@ -88,6 +88,11 @@ func (c CopiedBoard) Sorted() []Row {
 func (r *Ranker) BoardCopies(ids []readmodel.BoardID) map[readmodel.BoardID]CopiedBoard {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.copyBoards(ids)
+}
+
+// copyBoards is BoardCopies under r.mu.
+func (r *Ranker) copyBoards(ids []readmodel.BoardID) map[readmodel.BoardID]CopiedBoard {
 	out := make(map[readmodel.BoardID]CopiedBoard, len(ids))
 	for _, id := range ids {
 		b := r.boards[id]

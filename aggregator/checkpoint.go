@@ -32,10 +32,13 @@ var ErrBadCheckpoint = errors.New("aggregator: bad checkpoint")
 var ErrCheckpointRules = errors.New("aggregator: checkpoint taken under other contest rules")
 
 // RulesFingerprint hashes the contest versions in force (id, version, source).
-func RulesFingerprint(r *Rules) [32]byte {
+func RulesFingerprint(r *Rules) [32]byte { return fingerprintOf(r.All()) }
+
+// fingerprintOf hashes contests sorted by id (id, version, source).
+func fingerprintOf(cs []*contest.Contest) [32]byte {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
-	for _, c := range r.All() {
+	for _, c := range cs {
 		for _, s := range [][]byte{[]byte(c.ID), binary.AppendVarint(n[:0], int64(c.Version)), c.Source} {
 			h.Write(binary.AppendUvarint(nil, uint64(len(s))))
 			h.Write(s)

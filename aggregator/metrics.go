@@ -29,6 +29,8 @@ type Metrics struct {
 	OwnedPartitions    prometheus.Gauge
 	ReaderRestarts     prometheus.Counter
 	Leader             *prometheus.GaugeVec // lease: 1 while this process holds it
+
+	Rescores prometheus.Counter // open windows re-scored after a rule change (rescore.go)
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -79,8 +81,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Times the ranker restarted its SCORES reader after an error or a stall."}),
 		Leader: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_leader",
 			Help: "1 while this process holds the named lease (ranker: writes the read model, pushes, snapshots)."}, []string{"lease"}),
+		Rescores: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_scorer_rescores_total",
+			Help: "Re-scorings of a contest's open windows by a scorer worker after a new contest version."}),
 	}
 	if reg != nil {
+		reg.MustRegister(m.Rescores)
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.LagSeconds, m.EventLatency, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
 			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader)

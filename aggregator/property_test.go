@@ -16,10 +16,11 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// propertyContests covers all three board types, divisions, equal scores,
-// bonus funds, both caps, the rate limit, recurring windows and lateness,
-// formulas giving ±Inf/NaN/huge values (clamped to ±10^15) and exact wager
-// points of amounts up to 10^15.
+// propertyContests covers all three board types, divisions (also values that
+// are no NATS subject token or Redis key segment as they are: '.', space,
+// unicode, '*', '>'), equal scores, bonus funds, both caps, the rate limit,
+// recurring windows and lateness, formulas giving ±Inf/NaN/huge values
+// (clamped to ±10^15) and exact wager points of amounts up to 10^15.
 func propertyContests(t *testing.T, t0 time.Time) []*contest.Contest {
 	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
 	long := fmt.Sprintf("window: {start: %s, end: %s}\n", f(t0.Add(-96*time.Hour)), f(t0.Add(time.Hour)))
@@ -86,6 +87,19 @@ title: Exact wager with bonus
 scoring: {model: wager, bonus_coefficient: 0.3}
 leaderboard: {type: sum}
 `),
+		mustParse(t, "div.yml", `id: p_div
+title: Per game type, with per-user rules across the divisions
+`+long+`lateness: 60s
+scoring:
+  formula: "bet + 1"
+  cap_per_user_per_day: 150
+leaderboard:
+  type: best_n
+  n: 2
+  divisions: game_type
+  tiebreakers: [most_rounds, earliest_finish]
+anti_abuse: {max_events_per_user_per_sec: 1}
+`),
 		mustParse(t, "late.yml", `id: p_late
 title: Closing soon
 window: {start: `+f(t0.Add(-96*time.Hour))+`, end: `+f(t0.Add(2*time.Second))+`}
@@ -139,7 +153,7 @@ func (g *gen) event() genEvent {
 		"event_id": id, "ts": ts.UTC().Format(time.RFC3339Nano),
 		"type":    []string{"round_end", "round_end", "spin", "bet", "win"}[g.r.Intn(5)],
 		"user_id": user,
-		"game":    map[string]any{"id": []string{"g_1", "g_2", "x_9"}[g.r.Intn(3)], "provider": prov, "type": "slot"},
+		"game":    map[string]any{"id": []string{"g_1", "g_2", "x_9"}[g.r.Intn(3)], "provider": prov, "type": g.gameType()},
 		"bet":     map[string]any{"amount_minor": bet, "currency": "EUR"},
 		"win":     map[string]any{"amount_minor": win},
 		"round":   map[string]any{"id": "r" + id, "duration_ms": []int{100, 600, 2000}[g.r.Intn(3)]},
@@ -162,6 +176,17 @@ func (g *gen) event() genEvent {
 	}
 	b, _ := json.Marshal(ev)
 	return genEvent{provider: prov, user: user, id: id, body: b}
+}
+
+// divisionValues are game types (p_div's division field) that a subject
+// token or key segment cannot hold as they are.
+var divisionValues = []string{"live.casino", "a b", "Köln", "*", ">", "x:y", "~"}
+
+func (g *gen) gameType() string {
+	if g.r.Intn(2) == 0 {
+		return "slot"
+	}
+	return divisionValues[g.r.Intn(len(divisionValues))]
 }
 
 func (g *gen) invalid() genEvent {
@@ -264,9 +289,14 @@ func runProperty(t *testing.T, seed int64) {
 
 	// Phase 3: once p_late's window plus lateness is over, more events for it:
 	// they must land in the late dead-letter stream and not count.
-	lateC := cs[6]
-	if lateC.ID != "p_late" {
-		t.Fatalf("contest 6 is %s, want p_late", lateC.ID)
+	var lateC *contest.Contest
+	for _, c := range cs {
+		if c.ID == "p_late" {
+			lateC = c
+		}
+	}
+	if lateC == nil {
+		t.Fatal("no contest p_late")
 	}
 	lateEnd := lateC.Window.End.Add(lateC.Lateness)
 	for time.Now().Before(lateEnd.Add(100 * time.Millisecond)) {
@@ -287,9 +317,27 @@ func runProperty(t *testing.T, seed int64) {
 	if want.Invalid == 0 {
 		t.Fatalf("traffic produced no invalid events")
 	}
+	checkDivisionBoards(t, want)
 	compareBoards(t, p, want)
 	compareReadModel(ctx, t, p, want)
 	checkDeadLetters(ctx, t, p, want)
+}
+
+// checkDivisionBoards makes sure the traffic reached a board of every
+// division value that needs encoding (and would fail the test otherwise).
+func checkDivisionBoards(t *testing.T, want oracle.Result) {
+	t.Helper()
+	have := map[string]int{}
+	for id, rows := range want.Boards {
+		if id.Contest == "p_div" {
+			have[id.Division] += len(rows)
+		}
+	}
+	for _, v := range append([]string{"slot"}, divisionValues...) {
+		if have[v] == 0 {
+			t.Errorf("no p_div board for division %q: the test would not test it", v)
+		}
+	}
 }
 
 func boardKey(id oracle.BoardID) string {

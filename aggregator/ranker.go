@@ -91,8 +91,9 @@ type Ranker struct {
 	applied    uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
 	ready      atomic.Bool
 	processed  atomic.Uint64
-	lastMsg    atomic.Int64 // SCORES stream time (Unix ns) of the last message applied
-	wroteEpoch uint64       // Leader epoch of the last full write (ranker goroutine)
+	lastMsg    atomic.Int64    // SCORES stream time (Unix ns) of the last message applied
+	wroteEpoch uint64          // Leader epoch of the last full write (ranker goroutine)
+	cuts       map[int]cutMark // partition → last cut marker applied (under mu; cut.go)
 }
 
 type rboard struct {
@@ -105,6 +106,10 @@ type rboard struct {
 	// since is the stream time of the oldest event among the dirty changes
 	// (zero: none known); it is the tick's event → visible latency.
 	since time.Time
+	// src is the contest version lb came from; replace: re-keyed for a new
+	// one, to be written in full (ranker_rules.go).
+	src     *contest.Contest
+	replace bool
 }
 
 type dirtyEntry struct {
@@ -301,6 +306,9 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 	}
 	r.applied = meta.Sequence.Stream
 	r.lastMsg.Store(meta.Timestamp.UnixNano())
+	if r.applyCut(msg.Subject(), msg.Data()) {
+		return meta.Sequence.Stream
+	}
 	cid, win, div, user, ok := streams.ParseScoreSubject(msg.Subject())
 	if !ok {
 		return meta.Sequence.Stream
@@ -321,8 +329,10 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 			return meta.Sequence.Stream
 		}
 		b = &rboard{id: id, lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()),
-			st: map[string]contest.Standing{}, dirty: map[string]*dirtyEntry{}}
+			st: map[string]contest.Standing{}, dirty: map[string]*dirtyEntry{}, src: c}
 		r.boards[id] = b
+	} else if b.src != c {
+		r.rekey(b, c)
 	}
 	b.set(user, sm)
 	if et := eventTime(msg); !et.IsZero() && r.ready.Load() {
@@ -449,6 +459,11 @@ func (r *Ranker) tick(ctx context.Context) {
 			}
 			return
 		}
+	}
+	if err := r.replaceRekeyed(ctx); err != nil {
+		r.m.RedisErrors.Inc()
+		r.log.Error("read model rewrite failed, retrying next tick", "err", err)
+		return
 	}
 	r.flush(ctx)
 }

@@ -397,11 +397,15 @@ type worker struct {
 	owned     []int         // partitions fed to this worker
 	liveA     atomic.Bool   // live, readable from other goroutines
 	doneA     atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
+	rs        ruleSync      // contests the state was built with (rescore.go)
+	// Shared mode cuts (cut.go): last request answered, the one held for and until when.
+	cutSeen, cutHeld uint64
+	cutUntil         time.Time
 }
 
 func newWorker(s *Scorer, id int) *worker {
 	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: NewEngine(s.opts.Rules, s.opts.MaxFutureSkew),
-		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1)}
+		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
 }
 
 func (w *worker) part(p int) *partState { return w.eng.part(p) }
@@ -430,6 +434,7 @@ func (w *worker) run(ctx context.Context) {
 				continue
 			}
 			if im.barrier != nil {
+				w.syncRules(ctx)
 				w.flush(ctx)
 				im.barrier <- len(w.pending) == 0
 				continue
@@ -445,6 +450,7 @@ func (w *worker) run(ctx context.Context) {
 				}
 			}
 		case <-t.C:
+			w.syncRules(ctx)
 			w.flush(ctx)
 		case <-ckptC:
 			w.checkpoint(ctx)
@@ -486,7 +492,15 @@ func (w *worker) enqueueAll() {
 // round instead, and the worker republishes its current standings.
 var noRetry = jetstream.WithRetryAttempts(0)
 
+// flush publishes the pending standings, unless a cut holds them (cut.go).
 func (w *worker) flush(ctx context.Context) {
+	if w.holdForCut(ctx) {
+		return
+	}
+	w.flushNow(ctx)
+}
+
+func (w *worker) flushNow(ctx context.Context) {
 	if len(w.pending) == 0 || !w.live {
 		return // nothing is published before catch-up
 	}
@@ -526,6 +540,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	if w.s.shared != nil {
 		defer w.doneA.Store(im.seq)
 	}
+	w.syncRules(ctx)
 	ps := w.part(im.partition) // partition 0 for a subject that does not parse
 	if im.seq <= ps.last {
 		return // covered by the partition's checkpoint

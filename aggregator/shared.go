@@ -36,6 +36,7 @@ type sharedState struct {
 	mu     sync.Mutex
 	runs   map[int]*partRun
 	rounds atomic.Int64 // lease rounds done
+	cut    cutState     // cut keys as last seen (cut.go)
 }
 
 type partRun struct {
@@ -101,6 +102,7 @@ func (s *Scorer) runShared(ctx context.Context) error {
 	}
 	s.shared.kv.Store(&kv)
 	defer s.release(kv)
+	go s.watchCuts(ctx, kv)
 	s.log.Info("scorer sharing partitions", "instance", s.opts.Instance, "lease_ttl", s.opts.LeaseTTL)
 	t := time.NewTicker(s.opts.LeaseTTL / 5)
 	defer t.Stop()

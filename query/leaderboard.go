@@ -78,7 +78,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
 	id := readmodel.BoardID{Contest: c.ID, Window: win.Key()}
-	var mine *meRead // set when the division search already read me
+	var mine *meRead
 	switch {
 	case c.Leaderboard.Divisions == "":
 		if p.hasDivision && p.division != "" {
@@ -88,16 +88,15 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 	case p.hasDivision:
 		id.Division = p.division
 	default:
-		divs, found, err := h.findDivision(ctx, id, p.me)
+		// A user may be on several division boards (each counted event
+		// goes to its own division's), so the division is never guessed.
+		divs, err := h.opts.Reader.Divisions(ctx, id.Contest, id.Window)
 		if err != nil {
 			h.readFailed(w, r, endpointLeaderboard, err)
 			return
 		}
-		if found == nil {
-			writeJSON(w, http.StatusBadRequest, divisionBody{Error: "division required", Divisions: nonNil(divs)})
-			return
-		}
-		id.Division, mine = found.division, &found.meRead
+		writeJSON(w, http.StatusBadRequest, divisionBody{Error: "division required", Divisions: nonNil(divs)})
+		return
 	}
 
 	rows, total, meta, err := h.opts.Reader.Top(ctx, id, p.offset, p.top)
@@ -154,32 +153,6 @@ func meOf(m *meRead) *meJSON {
 		out.GapToNext = &gap
 	}
 	return out
-}
-
-type divisionHit struct {
-	division string
-	meRead
-}
-
-// findDivision lists the window's divisions and, when user is given, finds
-// the first (in sorted order) whose board has the user.
-func (h *Handler) findDivision(ctx context.Context, id readmodel.BoardID, user string) ([]string, *divisionHit, error) {
-	divs, err := h.opts.Reader.Divisions(ctx, id.Contest, id.Window)
-	if err != nil || user == "" {
-		return divs, nil, err
-	}
-	for _, d := range divs {
-		bid := id
-		bid.Division = d
-		me, above, err := h.opts.Reader.MeAbove(ctx, bid, user)
-		if err != nil {
-			return nil, nil, err
-		}
-		if me != nil {
-			return divs, &divisionHit{division: d, meRead: meRead{me: me, above: above}}, nil
-		}
-	}
-	return divs, nil, nil
 }
 
 func nonNil(s []string) []string {

@@ -414,14 +414,29 @@ func TestLeaderboardDivisions(t *testing.T) {
 	if b.Total != 2 || b.Top[0].User != "s1" {
 		t.Errorf("division=SE: %+v", b)
 	}
-	// The division of me.
-	f.get("/v1/leaderboards/divs", vals("me", "s2", "around", "1"), &b)
+	// me does not pick a division: a user may be on several boards.
+	e = apiError{}
+	if code := f.get("/v1/leaderboards/divs", vals("me", "s2", "around", "1"), &e); code != http.StatusBadRequest ||
+		e.Divisions == nil || !reflect.DeepEqual(*e.Divisions, []string{"DE", "SE"}) {
+		t.Errorf("me without division: %d %+v", code, e)
+	}
+	f.get("/v1/leaderboards/divs", vals("division", "SE", "me", "s2", "around", "1"), &b)
 	if b.Total != 2 || b.Me == nil || b.Me.Pos != 2 || *b.Me.GapToNext != 10 || len(b.Around) != 2 {
-		t.Errorf("division of me: %+v me %+v", b, b.Me)
+		t.Errorf("me on division SE: %+v me %+v", b, b.Me)
+	}
+	// Division values that are no subject token or key segment.
+	for i, div := range []string{"live.casino", "a b", "Köln", "*", ">", "x:z"} {
+		f.fill(c, c.Window.Start, div, entry{fmt.Sprintf("v%d", i), int64(100 + i), 0})
+		b = board{}
+		f.get("/v1/leaderboards/divs", vals("division", div), &b)
+		if b.Total != 1 || b.Top[0].User != fmt.Sprintf("v%d", i) {
+			t.Errorf("division %q: %+v", div, b)
+		}
 	}
 	e = apiError{}
-	if code := f.get("/v1/leaderboards/divs", vals("me", "nobody"), &e); code != http.StatusBadRequest || e.Divisions == nil {
-		t.Errorf("me on no board: %d %+v", code, e)
+	if code := f.get("/v1/leaderboards/divs", nil, &e); code != http.StatusBadRequest || e.Divisions == nil ||
+		!reflect.DeepEqual(*e.Divisions, []string{"*", ">", "DE", "Köln", "SE", "a b", "live.casino", "x:z"}) {
+		t.Errorf("divisions listed: %d %+v", code, e)
 	}
 	// A division with no board: empty.
 	f.get("/v1/leaderboards/divs", vals("division", "FI"), &b)

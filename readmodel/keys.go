@@ -1,6 +1,10 @@
 package readmodel
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/rankstream/rankstream/internal/subjtok"
+)
 
 // keys names the Redis keys of one board.
 type keys struct {
@@ -9,8 +13,10 @@ type keys struct {
 	divisions string // the divisions of the board's window
 }
 
+// boardBase is the key prefix of a board; the division value is encoded
+// (internal/subjtok), so no value can reach into another board's keys.
 func boardBase(prefix string, id BoardID) string {
-	return prefix + "b:" + id.Contest + ":" + strconv.FormatInt(id.Window, 10) + ":" + id.Division + ":"
+	return prefix + "b:" + id.Contest + ":" + strconv.FormatInt(id.Window, 10) + ":" + subjtok.Encode(id.Division) + ":"
 }
 
 func keysOf(prefix string, id BoardID) keys {

@@ -87,6 +87,12 @@ func SnapshotHash(h *Header) [32]byte {
 		b = append(b, 1)
 		b = append(b, h.PrevHash...)
 	}
+	if len(h.EventsCut) > 0 { // absent from snapshots without a cut: their hash is unchanged
+		b = binary.BigEndian.AppendUint32(b, uint32(len(h.EventsCut)))
+		for _, v := range h.EventsCut {
+			b = binary.BigEndian.AppendUint64(b, v)
+		}
+	}
 	return sha256.Sum256(b)
 }
 

@@ -43,6 +43,10 @@ type Header struct {
 	// EventsSeq is the EVENTS stream sequence the standings cover: every
 	// event up to it is reflected.
 	EventsSeq uint64
+	// EventsCut, when set (shared scorer), is the cut per partition: the
+	// standings reflect exactly the events of partition p with a sequence
+	// ≤ EventsCut[p]; EventsSeq is then its maximum.
+	EventsCut []uint64
 	// ScoresSeq is the SCORES stream sequence the ranker had applied: a
 	// ranker seeded from this snapshot resumes SCORES after it.
 	ScoresSeq     uint64

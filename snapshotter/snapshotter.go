@@ -259,7 +259,7 @@ func (s *Snapshotter) writeOne(ctx context.Context, id readmodel.BoardID, kind s
 		}
 	}
 	snap := &Snapshot{Header: Header{Board: id, WindowEnd: win.End, Kind: kind, RuleVersion: c.Version,
-		EventsSeq: cut.EventsSeq, ScoresSeq: cut.ScoresSeq}, Rows: rows}
+		EventsSeq: cut.EventsSeq, EventsCut: cut.EventsCut, ScoresSeq: cut.ScoresSeq}, Rows: rows}
 	t1 := time.Now()
 	h, err := s.opts.Store.Write(ctx, snap)
 	if err != nil {

@@ -78,10 +78,11 @@ func (s *Store) Write(ctx context.Context, snap *Snapshot) (Header, error) {
 	h.StandingsHash = src.hasher.sum()
 	h.Hash = SnapshotHash(h)
 	_, err = tx.Exec(ctx, `INSERT INTO snapshots (id, contest_id, window_start, window_end, division, board_seq,
-		kind, rule_version, events_seq, scores_seq, entries, standings_hash, prev_hash, hash, taken_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		kind, rule_version, events_seq, scores_seq, entries, standings_hash, prev_hash, hash, taken_at, events_cut)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		h.ID, h.Board.Contest, start, h.WindowEnd.UTC(), h.Board.Division, h.BoardSeq, h.Kind, h.RuleVersion,
-		int64(h.EventsSeq), int64(h.ScoresSeq), h.Entries, h.StandingsHash[:], h.PrevHash, h.Hash[:], h.TakenAt)
+		int64(h.EventsSeq), int64(h.ScoresSeq), h.Entries, h.StandingsHash[:], h.PrevHash, h.Hash[:], h.TakenAt,
+		cutColumn(h.EventsCut))
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" && h.Kind == KindFinal {
@@ -121,7 +122,7 @@ func (r *rowSource) Values() ([]any, error) {
 func (r *rowSource) Err() error { return nil }
 
 const headerColumns = `id, contest_id, window_start, window_end, division, board_seq, kind, rule_version,
-	events_seq, scores_seq, entries, standings_hash, prev_hash, hash, taken_at`
+	events_seq, scores_seq, entries, standings_hash, prev_hash, hash, taken_at, events_cut`
 
 func scanHeader(row pgx.Row) (Header, error) {
 	var (
@@ -129,9 +130,10 @@ func scanHeader(row pgx.Row) (Header, error) {
 		start             time.Time
 		evSeq, scSeq      int64
 		stHash, hash, prv []byte
+		cut               []int64
 	)
 	err := row.Scan(&h.ID, &h.Board.Contest, &start, &h.WindowEnd, &h.Board.Division, &h.BoardSeq, &h.Kind,
-		&h.RuleVersion, &evSeq, &scSeq, &h.Entries, &stHash, &prv, &hash, &h.TakenAt)
+		&h.RuleVersion, &evSeq, &scSeq, &h.Entries, &stHash, &prv, &hash, &h.TakenAt, &cut)
 	if err != nil {
 		return Header{}, err
 	}
@@ -139,6 +141,12 @@ func scanHeader(row pgx.Row) (Header, error) {
 	h.WindowEnd = h.WindowEnd.UTC()
 	h.TakenAt = h.TakenAt.UTC()
 	h.EventsSeq, h.ScoresSeq = uint64(evSeq), uint64(scSeq)
+	if cut != nil {
+		h.EventsCut = make([]uint64, len(cut))
+		for i, v := range cut {
+			h.EventsCut[i] = uint64(v)
+		}
+	}
 	copy(h.StandingsHash[:], stHash)
 	copy(h.Hash[:], hash)
 	h.PrevHash = prv
@@ -265,4 +273,16 @@ func (s *Store) LatestHeader(ctx context.Context, id readmodel.BoardID) (*Header
 		return nil, fmt.Errorf("snapshotter: latest header: %w", err)
 	}
 	return &h, nil
+}
+
+// cutColumn is the events_cut value of a header: NULL when it has no cut.
+func cutColumn(cut []uint64) []int64 {
+	if len(cut) == 0 {
+		return nil
+	}
+	out := make([]int64, len(cut))
+	for i, v := range cut {
+		out[i] = int64(v)
+	}
+	return out
 }

@@ -16,6 +16,9 @@ import (
 // Cut is the point of the streams a snapshot covers.
 type Cut struct {
 	EventsSeq uint64 // every event up to it is reflected in the boards
+	// EventsCut (shared scorer): per partition, the last EVENTS sequence
+	// reflected, nothing after it (cut.go in aggregator).
+	EventsCut []uint64
 	ScoresSeq uint64 // the ranker has applied SCORES up to it
 	Quiet     bool   // no standing was published while settling: the cut is exact
 }
@@ -64,6 +67,12 @@ func (s *Snapshotter) sync(ctx context.Context, ids []readmodel.BoardID) (Cut, m
 			return Cut{EventsSeq: seq, ScoresSeq: sc, Quiet: exact}, copies, nil
 		}
 		s.log.Warn("scorer barrier unavailable; cut by settling", "err", err)
+	} else {
+		cut, copies, err := s.sharedCut(ctx, ids)
+		if err == nil {
+			return cut, copies, nil
+		}
+		s.log.Warn("shared cut failed; cut by settling (not exact under traffic)", "err", err)
 	}
 	cut, err := s.settle(ctx, ev)
 	if err != nil {

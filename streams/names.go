@@ -6,6 +6,8 @@ package streams
 import (
 	"strconv"
 	"strings"
+
+	"github.com/rankstream/rankstream/internal/subjtok"
 )
 
 // Stream names.
@@ -40,7 +42,7 @@ const (
 
 // NoDivision is the subject token of the division of a board without
 // divisions (or of an event that lacks the division field).
-const NoDivision = "~"
+const NoDivision = subjtok.Empty
 
 // PartitionFilter is the subject filter of one partition of the EVENTS stream.
 func PartitionFilter(p int) string { return "events." + strconv.Itoa(p) + ".>" }
@@ -66,11 +68,10 @@ func ParseEventSubject(subj string) (partition int, provider, user string, ok bo
 }
 
 // ScoreSubject is the compacted subject of one user's standing on one board:
-// scores.<contest>.<window start unix>.<division>.<user>.
+// scores.<contest>.<window start unix>.<division>.<user>, the division value
+// encoded as one token (internal/subjtok: any value, '.', ' ', '*' included).
 func ScoreSubject(contestID string, window int64, division, user string) string {
-	if division == "" {
-		division = NoDivision
-	}
+	division = subjtok.Encode(division)
 	var b strings.Builder
 	b.Grow(16 + len(contestID) + len(division) + len(user))
 	b.WriteString("scores.")
@@ -94,9 +95,9 @@ func ParseScoreSubject(subj string) (contestID string, window int64, division, u
 	if err != nil {
 		return "", 0, "", "", false
 	}
-	div := parts[3]
-	if div == NoDivision {
-		div = ""
+	div, err := subjtok.Decode(parts[3])
+	if err != nil {
+		return "", 0, "", "", false
 	}
 	return parts[1], w, div, parts[4], true
 }

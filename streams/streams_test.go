@@ -2,6 +2,7 @@ package streams
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,9 +72,13 @@ func TestScoreSubjectRoundTrip(t *testing.T) {
 		w    int64
 		div  string
 		user string
-	}{{"t_1", 1700000000, "", "u_1"}, {"x-y", 0, "DE", "abc-_"}}
+	}{{"t_1", 1700000000, "", "u_1"}, {"x-y", 0, "DE", "abc-_"},
+		{"c", 1, "live.casino", "u"}, {"c", 1, "a b", "u"}, {"c", 1, "Köln", "u"}, {"c", 1, "*", "u"}, {"c", 1, ">", "u"}, {"c", 1, "~", "u"}}
 	for _, tc := range cases {
 		subj := ScoreSubject(tc.c, tc.w, tc.div, tc.user)
+		if toks := strings.Split(subj, "."); len(toks) != 5 || strings.ContainsAny(subj, " *>") {
+			t.Fatalf("division %q gives subject %q: not five safe tokens", tc.div, subj)
+		}
 		c, w, d, u, ok := ParseScoreSubject(subj)
 		if !ok || c != tc.c || w != tc.w || d != tc.div || u != tc.user {
 			t.Fatalf("round trip %q: %v %v %v %v %v", subj, c, w, d, u, ok)

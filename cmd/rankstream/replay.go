@@ -162,8 +162,14 @@ func (r *replayer) window(c *contest.Contest) (contest.Window, error) {
 }
 
 func (r *replayer) replay(ctx context.Context, rules *aggregator.Rules, win contest.Window, upTo uint64) (*replay.Result, error) {
+	return r.replayCut(ctx, rules, win, upTo, nil)
+}
+
+// replayCut replays up to upTo and, with a cut (a shared-mode snapshot's),
+// each partition p only up to cut[p].
+func (r *replayer) replayCut(ctx context.Context, rules *aggregator.Rules, win contest.Window, upTo uint64, cut []uint64) (*replay.Result, error) {
 	opts := replay.Options{JS: r.conn.JS, Rules: rules, Contest: r.f.contestID, Window: win.Key(), HasWindow: true,
-		UpTo: upTo, MaxFutureSkew: r.cfg.MaxFutureSkew}
+		UpTo: upTo, MaxFutureSkew: r.cfg.MaxFutureSkew, Keep: replay.KeepCut(cut)}
 	var done func()
 	if !r.f.noProgress {
 		opts.Progress, done = newProgress(r.stderr, "replay "+r.f.contestID)

@@ -54,6 +54,7 @@ func (r *replayer) verify(ctx context.Context, c *contest.Contest, win contest.W
 	// One replay per distinct (events seq, rule version): usually one.
 	type key struct {
 		upTo    uint64
+		cut     string // the per-partition cut of a shared-mode snapshot
 		version int
 	}
 	results := map[key]map[readmodel.BoardID][]aggregator.Row{}
@@ -62,6 +63,7 @@ func (r *replayer) verify(ctx context.Context, c *contest.Contest, win contest.W
 		k := key{version: s.RuleVersion}
 		if s.Kind != snapshotter.KindFinal {
 			k.upTo = s.EventsSeq
+			k.cut = fmt.Sprint(s.EventsCut)
 		}
 		if _, done := results[k]; !done {
 			rc := c
@@ -74,7 +76,11 @@ func (r *replayer) verify(ctx context.Context, c *contest.Contest, win contest.W
 			if err != nil {
 				return exitError, err
 			}
-			res, err := r.replay(ctx, rules, win, k.upTo)
+			var cut []uint64
+			if s.Kind != snapshotter.KindFinal {
+				cut = s.EventsCut
+			}
+			res, err := r.replayCut(ctx, rules, win, k.upTo, cut)
 			if err != nil {
 				return exitError, err
 			}

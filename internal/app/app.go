@@ -304,6 +304,9 @@ func (a *App) Start(ctx context.Context) {
 	if a.Snapshotter != nil {
 		a.goRun(func() error { return a.Snapshotter.Run(ctx) })
 	}
+	if a.Versions != nil { // versions put through another process's admin API
+		a.goRun(func() error { a.Versions.Follow(ctx, a.Rules, 0, a.log); return nil })
+	}
 	a.startLive(ctx)
 	a.startRewards(ctx)
 	a.startETL(ctx)
