@@ -178,9 +178,13 @@ func (g *gen) event() genEvent {
 	return genEvent{provider: prov, user: user, id: id, body: b}
 }
 
-// divisionValues are game types (p_div's division field) that a subject
-// token or key segment cannot hold as they are.
-var divisionValues = []string{"live.casino", "a b", "Köln", "*", ">", "x:y", "~"}
+// divisionValues are game types (p_div's division field): CONTRACT §1 allows
+// only [A-Za-z0-9_-] there (an event with "live.casino", a space or unicode
+// is rejected at the door; the bad-input table covers that), so these are
+// the corner cases the allowed charset leaves: case variants of one value,
+// lone separators, the longest value, one that looks like the empty
+// division's token.
+var divisionValues = []string{"Slot", "-", "_", "live-casino", "A_b-9", strings.Repeat("z", 32), "x--y"}
 
 func (g *gen) gameType() string {
 	if g.r.Intn(2) == 0 {
