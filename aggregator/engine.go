@@ -23,6 +23,9 @@ type StoredEvent struct {
 type LateHit struct {
 	Contest *contest.Contest
 	Window  contest.Window
+	// ByDelay: late because it arrived more than max_event_delay after its
+	// ts (otherwise after end+lateness).
+	ByDelay bool
 }
 
 // ScoreChange is a new absolute standing of a user on a board.
@@ -155,8 +158,9 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			d.accrual(c.ID, contest.ReasonFrozen)
 			continue
 		}
-		if se.Time.After(win.End.Add(c.Lateness)) {
-			d.Late = append(d.Late, LateHit{Contest: c, Window: win})
+		byDelay := c.DelayLate(ev.TS, se.Time)
+		if byDelay || se.Time.After(win.End.Add(c.Lateness)) {
+			d.Late = append(d.Late, LateHit{Contest: c, Window: win, ByDelay: byDelay})
 			d.accrual(c.ID, contest.ReasonLate)
 			continue
 		}
@@ -195,4 +199,14 @@ func (e *Engine) Standings(fn func(id readmodel.BoardID, user string, st contest
 			})
 		}
 	}
+}
+
+// lateError says why an event that arrived at arrived is late for l.
+func lateError(arrived time.Time, l LateHit) string {
+	if l.ByDelay {
+		return fmt.Sprintf("arrived %s, more than max_event_delay %s after its ts",
+			arrived.UTC().Format(time.RFC3339Nano), l.Contest.EventDelay())
+	}
+	return fmt.Sprintf("arrived %s, after window end %s + lateness %s",
+		arrived.UTC().Format(time.RFC3339Nano), l.Window.End.UTC().Format(time.RFC3339), l.Contest.Lateness)
 }

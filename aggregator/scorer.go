@@ -539,7 +539,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 		w.s.m.Accruals.WithLabelValues(cid, res).Inc()
 	}
 	for _, l := range d.Late {
-		w.lateLetter(ctx, im, w.part(d.Partition), l.Contest, l.Window)
+		w.lateLetter(ctx, im, w.part(d.Partition), l)
 	}
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
@@ -574,7 +574,8 @@ func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reaso
 	w.publishDLQ(ctx, m, streams.DLQInvalid)
 }
 
-func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, c *contest.Contest, win contest.Window) {
+func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, l LateHit) {
+	c, win := l.Contest, l.Window
 	w.s.m.Late.WithLabelValues(c.ID).Inc()
 	if im.seq <= ps.lateMark {
 		return
@@ -583,8 +584,7 @@ func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, c *co
 	m := nats.NewMsg(streams.DLQLateSubject(p))
 	m.Data = im.msg.Data()
 	m.Header.Set(streams.HeaderReason, contest.ReasonLate)
-	m.Header.Set(streams.HeaderError, fmt.Sprintf("arrived %s, after window end %s + lateness %s",
-		im.ts.UTC().Format(time.RFC3339Nano), win.End.UTC().Format(time.RFC3339), c.Lateness))
+	m.Header.Set(streams.HeaderError, lateError(im.ts, l))
 	m.Header.Set(streams.HeaderSubject, im.msg.Subject())
 	m.Header.Set(streams.HeaderSeq, strconv.FormatUint(im.seq, 10))
 	m.Header.Set(streams.HeaderContest, c.ID)
