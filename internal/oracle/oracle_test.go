@@ -363,7 +363,7 @@ func TestMaxEventDelay(t *testing.T) {
 	c := fixed(func(c *contest.Contest) { c.MaxEventDelay = 10 * time.Minute })
 	ts := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	got := run([]*contest.Contest{c}, arr(
-		E{ID: "a", User: "u1", TS: 10, Bet: 1, Arrived: ts(10).Add(10 * time.Minute)},                 // just inside
+		E{ID: "a", User: "u1", TS: 10, Bet: 1, Arrived: ts(10).Add(10 * time.Minute)},                  // just inside
 		E{ID: "b", User: "u1", TS: 20, Bet: 10, Arrived: ts(20).Add(10*time.Minute + time.Nanosecond)}, // just past
 		E{ID: "c", User: "u2", TS: 30, Bet: 100, Arrived: ts(30).Add(9 * time.Minute)},
 		E{ID: "b", User: "u1", TS: 20, Bet: 10, Arrived: ts(20).Add(11 * time.Minute)}, // duplicate
