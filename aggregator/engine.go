@@ -56,11 +56,15 @@ type Engine struct {
 	rules *Rules
 	skew  time.Duration
 	parts map[int]*partState
+	prune PruneOptions // prune.go
+	now   time.Time    // stream time: the latest JetStream timestamp applied
 }
 
 // partState is the scoring state of one user partition.
 type partState struct {
 	seen        map[string]struct{} // event ids whose first arrival was valid
+	seenByTS    map[int64][]string  // the same ids by ts bucket, for pruning (prune.go)
+	pruned      time.Time           // stream time of the last prune
 	users       map[uwKey]*contest.UserWindow
 	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64 // … in DLQ_LATE
@@ -78,7 +82,7 @@ func NewEngine(rules *Rules, skew time.Duration) *Engine {
 	if skew == 0 {
 		skew = event.DefaultMaxFutureSkew
 	}
-	return &Engine{rules: rules, skew: skew, parts: map[int]*partState{}}
+	return &Engine{rules: rules, skew: skew, parts: map[int]*partState{}, prune: PruneOptions{FoldMargin: 5 * time.Second}}
 }
 
 func (e *Engine) part(p int) *partState {
@@ -110,11 +114,12 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return invalid(d, err)
 	}
 	ps := e.part(p)
+	e.maybePrune(ps, se.Time)
 	if _, dup := ps.seen[ev.EventID]; dup {
 		d.Duplicate = true
 		return d
 	}
-	ps.seen[ev.EventID] = struct{}{}
+	ps.markSeen(ev.EventID, ev.TS.UnixNano())
 	for _, c := range e.rules.All() {
 		e.score(&d, se, ps, c, &ev)
 	}
@@ -158,7 +163,11 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			d.accrual(c.ID, contest.ReasonFrozen)
 			continue
 		}
-		byDelay := c.DelayLate(ev.TS, se.Time)
+		k := uwKey{contest: c.ID, window: win.Key(), user: ev.UserID}
+		uw := ps.users[k]
+		// Past the folded horizon only if JetStream time stepped back more
+		// than the fold margin: late, as the contract's bound says it is.
+		byDelay := c.DelayLate(ev.TS, se.Time) || (uw != nil && ev.TS.UnixNano() < uw.FoldedBefore())
 		if byDelay || se.Time.After(win.End.Add(c.Lateness)) {
 			d.Late = append(d.Late, LateHit{Contest: c, Window: win, ByDelay: byDelay})
 			d.accrual(c.ID, contest.ReasonLate)
@@ -174,8 +183,6 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 				Day:        c.Day(ev.TS),
 			}
 		}
-		k := uwKey{contest: c.ID, window: win.Key(), user: ev.UserID}
-		uw := ps.users[k]
 		if uw == nil {
 			uw = contest.NewUserWindow(c)
 			ps.users[k] = uw

@@ -89,7 +89,8 @@ func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options) *
 	p.reader = readmodel.NewReader(p.rdb, p.prefix)
 	reg := prometheus.NewRegistry()
 	m := aggregator.NewMetrics(reg)
-	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: st.Opts.Partitions, Metrics: m}, log)
+	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: st.Opts.Partitions, Metrics: m,
+		FoldMargin: testFoldMargin}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,3 +234,7 @@ func (p *pipeline) arrivals(ctx context.Context) []oracle.Arrival {
 	p.t.Fatalf("EVENTS read %d of %d messages (last seq %d) within 60s", len(out), info.State.Msgs, last)
 	return out
 }
+
+// testFoldMargin lets the scorers of the tests fold p_fold's state within
+// the test's run time.
+const testFoldMargin = 100 * time.Millisecond

@@ -71,7 +71,7 @@ func TestKillHelperScorer(t *testing.T) {
 	out := bufio.NewWriter(os.Stdout)
 	var mu sync.Mutex
 	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: aggregator.NewRules(propertyContests(t, t0)),
-		Partitions: killPartitions, CheckpointInterval: 250 * time.Millisecond, CheckpointEvery: 3000,
+		Partitions: killPartitions, CheckpointInterval: 250 * time.Millisecond, CheckpointEvery: 3000, FoldMargin: testFoldMargin,
 		CheckpointHook: func(p int, covered uint64, stage string) {
 			mu.Lock()
 			fmt.Fprintf(out, "ckpt %s %d %d\n", stage, p, covered)
@@ -248,7 +248,7 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 	// The last run is in-process and not killed: it restores the checkpoints
 	// the killed processes left and must end exactly at the oracle's result.
 	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: killPartitions,
-		CheckpointInterval: 250 * time.Millisecond, Metrics: m}, log)
+		CheckpointInterval: 250 * time.Millisecond, Metrics: m, FoldMargin: testFoldMargin}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

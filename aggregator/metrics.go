@@ -27,6 +27,12 @@ type Metrics struct {
 	OwnedPartitions    prometheus.Gauge
 	ReaderRestarts     prometheus.Counter
 	Leader             *prometheus.GaugeVec // lease: 1 while this process holds it
+
+	// State size (prune.go): bytes of the latest checkpoint of every
+	// partition, the time to write one, and what the scorer holds.
+	CheckpointStateBytes   prometheus.Gauge
+	CheckpointWriteSeconds prometheus.Histogram
+	ScorerState            *prometheus.GaugeVec // kind: seen_ids|user_windows|candidates
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -73,10 +79,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Leader: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_leader",
 			Help: "1 while this process holds the named lease (ranker: writes the read model, pushes, snapshots)."}, []string{"lease"}),
 	}
+	m.stateMetrics()
 	if reg != nil {
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
-			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader)
+			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader,
+			m.CheckpointStateBytes, m.CheckpointWriteSeconds, m.ScorerState)
 	}
 	return m
 }

@@ -51,6 +51,13 @@ type ScorerOptions struct {
 	Instance string
 	// LeaseTTL is how long a dead process's partition lease lives (default 5s).
 	LeaseTTL time.Duration
+
+	// FinishedWindows frees a window's user state this long after its end +
+	// lateness, on stream time (retention.finished_windows; 0: never).
+	FinishedWindows time.Duration
+	// FoldMargin is held back beyond max_event_delay when folding (default 5s;
+	// see PruneOptions).
+	FoldMargin time.Duration
 }
 
 // Scorer reads EVENTS and publishes absolute standings to SCORES.
@@ -386,19 +393,23 @@ type worker struct {
 	buf     []byte
 
 	// Checkpointing (see scorer_checkpoint.go).
-	inflight  []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
-	sinceCkpt int                      // events handled since the last round
-	lastSeq   uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
-	ckptSeq   map[int]uint64           // partition → covered seq of the last round taken
-	ckptJobs  chan ckptJob
-	ckptRedo  atomic.Bool   // a round failed: republish every standing, checkpoint every partition
-	owned     []int         // partitions fed to this worker
-	liveA     atomic.Bool   // live, readable from other goroutines
-	doneA     atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
+	inflight   []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
+	sinceCkpt  int                      // events handled since the last round
+	lastSeq    uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
+	ckptSeq    map[int]uint64           // partition → covered seq of the last round taken
+	ckptJobs   chan ckptJob
+	ckptRedo   atomic.Bool   // a round failed: republish every standing, checkpoint every partition
+	owned      []int         // partitions fed to this worker
+	gauges     stateGauges   // worker goroutine: state size
+	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
+	liveA      atomic.Bool   // live, readable from other goroutines
+	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
 }
 
 func newWorker(s *Scorer, id int) *worker {
-	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: NewEngine(s.opts.Rules, s.opts.MaxFutureSkew),
+	eng := NewEngine(s.opts.Rules, s.opts.MaxFutureSkew)
+	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin})
+	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
 		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1)}
 }
 
