@@ -151,3 +151,70 @@ func splitSubject(s string) (p, prov, user string) {
 	}
 	return parts[1], parts[2], parts[3]
 }
+
+// stateSample is what an engine holds at one moment.
+type stateSample struct {
+	seen, windows, cands, ckptBytes int
+}
+
+func sampleState(e *aggregator.Engine) stateSample {
+	var s stateSample
+	s.seen, s.windows, s.cands = e.StateSize()
+	for p := 0; p < 4; p++ {
+		s.ckptBytes += len(e.MarshalPartition(nil, p, 1))
+	}
+	return s
+}
+
+// A steady rate on a long window and on recurring 1-minute windows for 40
+// minutes of stream time: once max_event_delay and retention.finished_windows
+// have passed, seen ids, user windows, candidates and checkpoint bytes stop
+// growing (the mean of the last third of the samples after that horizon is
+// within 10% of the first third's), and hold a small fraction of what was sent.
+func TestEngineStateStopsGrowing(t *testing.T) {
+	t0 := time.Now().UTC().Truncate(time.Hour)
+	delay, retention := time.Minute, 2*time.Minute
+	cs := pruneContests(t, t0, delay)
+	eng := aggregator.NewEngine(aggregator.NewRules(cs), 0)
+	eng.SetPruning(aggregator.PruneOptions{FinishedWindows: retention, FoldMargin: time.Second})
+	g := &pruneTraffic{r: rand.New(rand.NewSource(3)), t0: t0, step: 100 * time.Millisecond, users: 200, delay: delay}
+	n := int(40 * time.Minute / g.step)
+	horizon := int((delay + retention + 2*time.Minute) / g.step) // + a window and its lateness, with room
+	var samples []stateSample
+	var bytesSent int
+	for i := 1; i <= n; i++ {
+		se := g.next()
+		bytesSent += len(se.Data)
+		eng.Apply(se)
+		if i > horizon && i%int(time.Minute/g.step) == 0 {
+			samples = append(samples, sampleState(eng))
+		}
+	}
+	t.Logf("samples every minute of stream time after the horizon: %+v", samples)
+	k := len(samples) / 3
+	mean := func(ss []stateSample, f func(stateSample) int) float64 {
+		var sum float64
+		for _, s := range ss {
+			sum += float64(f(s))
+		}
+		return sum / float64(len(ss))
+	}
+	for _, m := range []struct {
+		what string
+		f    func(stateSample) int
+	}{
+		{"seen ids", func(s stateSample) int { return s.seen }},
+		{"user windows", func(s stateSample) int { return s.windows }},
+		{"candidates", func(s stateSample) int { return s.cands }},
+		{"checkpoint bytes", func(s stateSample) int { return s.ckptBytes }},
+	} {
+		first, last := mean(samples[:k], m.f), mean(samples[len(samples)-k:], m.f)
+		if last > 1.1*first {
+			t.Errorf("%s grew after the horizon: mean %.0f, then %.0f", m.what, first, last)
+		}
+	}
+	last := samples[len(samples)-1]
+	if last.seen > n/10 || last.ckptBytes > bytesSent/10 {
+		t.Errorf("state %+v is not small against %d events (%d bytes) sent", last, n, bytesSent)
+	}
+}
