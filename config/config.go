@@ -30,6 +30,18 @@ type Config struct {
 	MaxFutureSkew time.Duration `yaml:"max_future_skew"`
 	Aggregator    Aggregator    `yaml:"aggregator"`
 	Log           Log           `yaml:"log"`
+	Retention     Retention     `yaml:"retention"`
+}
+
+// Retention bounds what is kept (CONTRACT.md §8).
+type Retention struct {
+	// Events is the EVENTS stream's age limit (JetStream MaxAge): replay
+	// reaches this far back.
+	Events time.Duration `yaml:"events"`
+	// FinishedWindows is how long the state of a final window (user state,
+	// board, read-model keys, metric series) is kept after its end +
+	// lateness; its snapshots stay in Postgres.
+	FinishedWindows time.Duration `yaml:"finished_windows"`
 }
 
 // Aggregator configures how the aggregator stage shares work with other
@@ -126,5 +138,6 @@ func Default() *Config {
 		MaxFutureSkew: 30 * time.Second,
 		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
 		Log:           Log{Level: "info"},
+		Retention:     Retention{Events: 720 * time.Hour, FinishedWindows: 168 * time.Hour},
 	}
 }

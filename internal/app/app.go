@@ -75,6 +75,9 @@ type Options struct {
 	Instance string
 	// LeaseTTL of those leases (default 5s).
 	LeaseTTL time.Duration
+	// FinishedWindows is retention.finished_windows: the state of a window
+	// is released this long after its end + lateness (0: kept for ever).
+	FinishedWindows time.Duration
 }
 
 // App is a running process.
@@ -194,7 +197,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		}
 		a.Scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: a.Rules,
 			Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas,
-			Instance: instance, LeaseTTL: opts.LeaseTTL}, logger)
+			Instance: instance, LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows}, logger)
 		if err != nil {
 			a.Stop()
 			return nil, err
