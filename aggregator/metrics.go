@@ -33,6 +33,7 @@ type Metrics struct {
 	CheckpointStateBytes   prometheus.Gauge
 	CheckpointWriteSeconds prometheus.Histogram
 	ScorerState            *prometheus.GaugeVec // kind: seen_ids|user_windows|candidates
+	ReleasedWindows        prometheus.Counter
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -84,7 +85,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
 			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader,
-			m.CheckpointStateBytes, m.CheckpointWriteSeconds, m.ScorerState)
+			m.CheckpointStateBytes, m.CheckpointWriteSeconds, m.ScorerState, m.ReleasedWindows)
 	}
 	return m
 }

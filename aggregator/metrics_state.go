@@ -8,6 +8,8 @@ func (m *Metrics) stateMetrics() {
 		Help: "Bytes of the latest checkpoint of every partition this process wrote, summed."})
 	m.CheckpointWriteSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rankstream_scorer_checkpoint_write_seconds",
 		Help: "Time to put one partition checkpoint into the object store.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)})
+	m.ReleasedWindows = prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_released_windows_total",
+		Help: "Finished windows whose boards, read-model keys and SCORES standings were released (retention.finished_windows)."})
 	m.ScorerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_scorer_state",
 		Help: "What the scorers hold: seen_ids (event ids kept for dedup), user_windows, candidates (unfolded or pinned events)."}, []string{"kind"})
 }

@@ -38,6 +38,10 @@ type RankerOptions struct {
 	// Leader, when set, gates the read-model writes and OnTick: every
 	// process ranks every board, only the lease holder writes and pushes.
 	Leader *Leader
+	// FinishedWindows releases a window's boards this long after its end +
+	// lateness, on SCORES stream time (retention.finished_windows; 0: never;
+	// see ranker_release.go).
+	FinishedWindows time.Duration
 }
 
 // BoardDelta is what changed on one board during a tick.
@@ -88,7 +92,8 @@ type Ranker struct {
 	applied    uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
 	ready      atomic.Bool
 	processed  atomic.Uint64
-	wroteEpoch uint64 // Leader epoch of the last full write (ranker goroutine)
+	wroteEpoch uint64    // Leader epoch of the last full write (ranker goroutine)
+	now        time.Time // stream time: latest SCORES timestamp applied (under mu)
 }
 
 type rboard struct {
@@ -258,6 +263,9 @@ func (r *Ranker) Run(ctx context.Context) error {
 				r.tick(ctx)
 			}
 		case <-lagT.C:
+			if caught {
+				r.releaseFinished(ctx, stream)
+			}
 			// Bounded: a request that went to a node being lost waits for
 			// the context's deadline, and this loop is the ranker's only one.
 			ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -292,6 +300,9 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 		return r.applied // delivered again by a restarted reader
 	}
 	r.applied = meta.Sequence.Stream
+	if meta.Timestamp.After(r.now) {
+		r.now = meta.Timestamp
+	}
 	cid, win, div, user, ok := streams.ParseScoreSubject(msg.Subject())
 	if !ok {
 		return meta.Sequence.Stream
@@ -344,7 +355,7 @@ func (b *rboard) set(user string, sm ScoreMsg) {
 }
 
 func (r *Ranker) meta(b *rboard) readmodel.BoardMeta {
-	return readmodel.BoardMeta{NWords: b.tree.NWords(), Order: b.lb.Order, UpdatedAt: time.Now().UTC()}
+	return readmodel.BoardMeta{NWords: b.tree.NWords(), Order: b.lb.Order, UpdatedAt: time.Now().UTC(), ExpireAt: r.expireAt(b.id)}
 }
 
 // goLive writes every board to the read model in full (when this process
