@@ -88,7 +88,8 @@ leaderboard: {type: sum, tiebreakers: [fewest_rounds]}
 		mustParse(t, "fold.yml", `id: p_fold
 title: Folded best 2
 `+long+`max_event_delay: 2s
-scope: {providers: [acme, beta]}
+scope: {providers: [beta]}
+eligibility: {event_types: [spin, win]}
 scoring: {formula: "bet + win", cap_per_event: 60, cap_per_user_per_day: 400}
 leaderboard: {type: best_n, n: 2, tiebreakers: [highest_single_multiplier, most_rounds, earliest_finish]}
 anti_abuse: {max_events_per_user_per_sec: 2}

@@ -15,7 +15,15 @@ import (
 // pruneContests: a long window of every board type and recurring 1-minute
 // windows, all with a short max_event_delay, so that stream time runs far
 // past it within a test.
-func pruneContests(t *testing.T, t0 time.Time, delay time.Duration) []*contest.Contest {
+func pruneContests(t testing.TB, t0 time.Time, delay time.Duration) []*contest.Contest {
+	mustParse := func(t testing.TB, name, yml string) *contest.Contest {
+		t.Helper()
+		c, err := contest.Parse(name, []byte(yml))
+		if err != nil {
+			t.Fatalf("contest %s: %v", name, err)
+		}
+		return c
+	}
 	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
 	long := fmt.Sprintf("window: {start: %s, end: %s}\nmax_event_delay: %s\n", f(t0.Add(-time.Hour)), f(t0.Add(1000*time.Hour)), delay)
 	return []*contest.Contest{
