@@ -89,7 +89,7 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 	if got := r.uvarint(); r.err == nil && got != uint64(p) {
 		return 0, fmt.Errorf("%w: partition %d in checkpoint of %d", ErrBadCheckpoint, got, p)
 	}
-	ps := &partState{seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+	ps := &partState{id: p, seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
 	covered := r.uvarint()
 	ps.invalidMark, ps.lateMark = r.uvarint(), r.uvarint()
 	ps.last = covered

@@ -62,6 +62,7 @@ type Engine struct {
 
 // partState is the scoring state of one user partition.
 type partState struct {
+	id          int
 	seen        map[string]struct{} // event ids whose first arrival was valid
 	seenByTS    map[int64][]string  // the same ids by ts bucket, for pruning (prune.go)
 	pruned      time.Time           // stream time of the last prune
@@ -88,7 +89,7 @@ func NewEngine(rules *Rules, skew time.Duration) *Engine {
 func (e *Engine) part(p int) *partState {
 	ps := e.parts[p]
 	if ps == nil {
-		ps = &partState{seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+		ps = &partState{id: p, seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
 		e.parts[p] = ps
 	}
 	return ps

@@ -33,6 +33,9 @@ type PruneOptions struct {
 	// Every is the stream time between two prunes of a partition; default
 	// a tenth of the smallest max_event_delay, within [100ms, 1m].
 	Every time.Duration
+	// OnFold, when set, is called after a prune of partition p that folded
+	// away released candidates (tests; on the goroutine applying events).
+	OnFold func(p, released int)
 }
 
 // seenBucket is the width of a seen-id bucket (by event ts).
@@ -95,6 +98,7 @@ func (e *Engine) pruneEvery() time.Duration {
 func (e *Engine) prunePart(ps *partState, now time.Time) {
 	margin := e.prune.FoldMargin
 	var maxDelay time.Duration
+	released := 0
 	type cw struct {
 		contest string
 		window  int64
@@ -114,7 +118,10 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 			delete(ps.users, k)
 			continue
 		}
-		uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
+		released += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
+	}
+	if released > 0 && e.prune.OnFold != nil {
+		defer e.prune.OnFold(ps.id, released)
 	}
 	for _, c := range e.rules.All() {
 		maxDelay = max(maxDelay, c.EventDelay())

@@ -58,6 +58,9 @@ type ScorerOptions struct {
 	// FoldMargin is held back beyond max_event_delay when folding (default 5s;
 	// see PruneOptions).
 	FoldMargin time.Duration
+	// FoldHook, when set, is called after a prune of a partition released
+	// folded candidates. For tests; it runs on the worker's goroutine.
+	FoldHook func(partition, released int)
 }
 
 // Scorer reads EVENTS and publishes absolute standings to SCORES.
@@ -408,7 +411,7 @@ type worker struct {
 
 func newWorker(s *Scorer, id int) *worker {
 	eng := NewEngine(s.opts.Rules, s.opts.MaxFutureSkew)
-	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin})
+	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook})
 	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
 		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1)}
 }
