@@ -170,9 +170,9 @@ func (f *foldSummary) seedBoards() map[string]*boardState {
 	return out
 }
 
-// seedDayUse puts the folded day's cap use into dayUse.
+// seedDayUse puts the folded day's cap use into dayUse (nil: no daily cap).
 func (f *foldSummary) seedDayUse(dayUse map[int64]int64) {
-	if f != nil && f.hasDay {
+	if f != nil && f.hasDay && dayUse != nil {
 		dayUse[f.day] = f.dayUse
 	}
 }

@@ -117,10 +117,7 @@ func (u *UserWindow) appendLast() []Change {
 	}
 	e.counted = true
 	e.final = u.capDaily(e.Day, e.Base)
-	if u.dayUse == nil {
-		u.dayUse = make(map[int64]int64, 1)
-	}
-	u.dayUse[e.Day] += e.final
+	u.useDay(e.Day, e.final)
 
 	b := u.boards[e.Division]
 	if b == nil {
@@ -156,6 +153,17 @@ func (u *UserWindow) appendLast() []Change {
 		return nil
 	}
 	return []Change{{Division: e.Division, Standing: *st}}
+}
+
+// useDay adds points to the day's cap use (only kept with a daily cap).
+func (u *UserWindow) useDay(day, points int64) {
+	if u.c.Scoring.CapPerUserPerDay == nil {
+		return
+	}
+	if u.dayUse == nil {
+		u.dayUse = make(map[int64]int64, 1)
+	}
+	u.dayUse[day] += points
 }
 
 func (u *UserWindow) capDaily(day, base int64) int64 {
@@ -247,7 +255,7 @@ func (u *UserWindow) recompute(at int) []Change {
 func (u *UserWindow) rescore() {
 	u.boards = u.fold.seedBoards()
 	clear(u.dayUse)
-	if u.dayUse == nil {
+	if u.dayUse == nil && u.c.Scoring.CapPerUserPerDay != nil {
 		u.dayUse = make(map[int64]int64, 1)
 	}
 	u.fold.seedDayUse(u.dayUse)
@@ -274,7 +282,7 @@ func (u *UserWindow) rescore() {
 		}
 		e.counted = true
 		e.final = u.capDaily(e.Day, e.Base)
-		u.dayUse[e.Day] += e.final
+		u.useDay(e.Day, e.final)
 		b := u.boards[e.Division]
 		if b == nil {
 			b = &boardState{st: Standing{Finish: -1}}
