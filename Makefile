@@ -77,3 +77,15 @@ test-cluster:
 .PHONY: bench-recovery
 bench-recovery:
 	$(GO) test ./aggregator -run '^$$' -bench CrashRecovery -benchtime 1x -timeout 60m
+
+# Constant memory (issue 10): >= 30 min of steady traffic on a long window
+# and recurring 1-minute windows; samples heap, checkpoint bytes, Redis keys
+# and /metrics series every minute and prints slope per hour and peak (env
+# SOAK_MINUTES, SOAK_RATE, SOAK_USERS, SOAK_DELAY, SOAK_RETENTION).
+.PHONY: soak-state bench-state
+soak-state: services
+	./scripts/soak-state.sh
+
+# Scorer heap and checkpoint bytes per active user (env RANKSTREAM_BENCH_USERS, default 1M).
+bench-state:
+	$(GO) test ./aggregator -run '^$$' -bench ScorerStatePerUser -benchtime 1x -timeout 120m

@@ -14,16 +14,18 @@ import (
 // covers: every event of the partition with a sequence ≤ Covered has been
 // applied, and nothing after it. Layout (varints unless noted):
 //
-//	magic "RSCK2" | fingerprint [32]byte | partition | covered |
-//	invalidMark | lateMark | #seen {dedup key} | #windows {contest window user state}
+//	magic "RSCK3" | fingerprint [32]byte | partition | covered |
+//	invalidMark | lateMark | #buckets {bucket #keys {dedup key}} | #windows {contest window user state}
 //
-// RSCK2: seen holds event.DedupKey (provider:user:event_id); an RSCK1
-// checkpoint (bare event ids) is not used, so its partition replays.
+// Seen dedup keys (event.DedupKey: provider:user:event_id) go by ts bucket
+// (prune.go), user windows with their folded summary (contest/fold.go), so
+// a checkpoint shrinks with the state. An older layout (RSCK1, RSCK2) is
+// not used: its partition replays.
 //
 // The fingerprint hashes the contest versions in force: a checkpoint taken
 // under other rules is not used (the partition is replayed from the start).
 
-var checkpointMagic = []byte("RSCK2")
+var checkpointMagic = []byte("RSCK3")
 
 // ErrBadCheckpoint is returned for a checkpoint that cannot be decoded.
 var ErrBadCheckpoint = errors.New("aggregator: bad checkpoint")
@@ -60,9 +62,13 @@ func (e *Engine) MarshalPartition(b []byte, p int, covered uint64) []byte {
 	b = binary.AppendUvarint(b, covered)
 	b = binary.AppendUvarint(b, ps.invalidMark)
 	b = binary.AppendUvarint(b, ps.lateMark)
-	b = binary.AppendUvarint(b, uint64(len(ps.seen)))
-	for id := range ps.seen {
-		b = appendStr(b, id)
+	b = binary.AppendUvarint(b, uint64(len(ps.seenByTS)))
+	for bucket, ids := range ps.seenByTS {
+		b = binary.AppendVarint(b, bucket)
+		b = binary.AppendUvarint(b, uint64(len(ids)))
+		for _, id := range ids {
+			b = appendStr(b, id)
+		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(ps.users)))
 	for k, uw := range ps.users {
@@ -88,13 +94,24 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 	if got := r.uvarint(); r.err == nil && got != uint64(p) {
 		return 0, fmt.Errorf("%w: partition %d in checkpoint of %d", ErrBadCheckpoint, got, p)
 	}
-	ps := &partState{seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+	ps := &partState{id: p, seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
 	covered := r.uvarint()
 	ps.invalidMark, ps.lateMark = r.uvarint(), r.uvarint()
 	ps.last = covered
-	nSeen := r.uvarint()
-	for i := uint64(0); i < nSeen && r.err == nil; i++ {
-		ps.seen[r.str()] = struct{}{}
+	nb := r.uvarint()
+	ps.seenByTS = make(map[int64][]string, min(nb, uint64(len(r.b))))
+	for i := uint64(0); i < nb && r.err == nil; i++ {
+		bucket, n := r.varint(), r.uvarint()
+		if n > uint64(len(r.b)) {
+			return 0, fmt.Errorf("%w: seen bucket of %d ids", ErrBadCheckpoint, n)
+		}
+		ids := make([]string, 0, n)
+		for j := uint64(0); j < n && r.err == nil; j++ {
+			id := r.str()
+			ps.seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
+		ps.seenByTS[bucket] = ids
 	}
 	nUsers := r.uvarint()
 	for i := uint64(0); i < nUsers && r.err == nil; i++ {

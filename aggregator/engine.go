@@ -23,6 +23,9 @@ type StoredEvent struct {
 type LateHit struct {
 	Contest *contest.Contest
 	Window  contest.Window
+	// ByDelay: late because it arrived more than max_event_delay after its
+	// ts (otherwise after end+lateness).
+	ByDelay bool
 }
 
 // ScoreChange is a new absolute standing of a user on a board.
@@ -57,12 +60,17 @@ type Engine struct {
 	rules  *Rules
 	skew   time.Duration
 	parts  map[int]*partState
-	detail bool // fill Decision.Details
+	detail bool         // fill Decision.Details
+	prune  PruneOptions // prune.go
+	now    time.Time    // stream time: the latest JetStream timestamp applied
 }
 
 // partState is the scoring state of one user partition.
 type partState struct {
+	id          int
 	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
+	seenByTS    map[int64][]string  // the same keys by ts bucket, for pruning (prune.go)
+	pruned      time.Time           // stream time of the last prune
 	users       map[uwKey]*contest.UserWindow
 	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64 // … in DLQ_LATE
@@ -80,13 +88,13 @@ func NewEngine(rules *Rules, skew time.Duration) *Engine {
 	if skew == 0 {
 		skew = event.DefaultMaxFutureSkew
 	}
-	return &Engine{rules: rules, skew: skew, parts: map[int]*partState{}}
+	return &Engine{rules: rules, skew: skew, parts: map[int]*partState{}, prune: PruneOptions{FoldMargin: 5 * time.Second}}
 }
 
 func (e *Engine) part(p int) *partState {
 	ps := e.parts[p]
 	if ps == nil {
-		ps = &partState{seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+		ps = &partState{id: p, seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
 		e.parts[p] = ps
 	}
 	return ps
@@ -112,6 +120,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return invalid(d, err)
 	}
 	ps := e.part(p)
+	e.maybePrune(ps, se.Time)
 	key := event.DedupKey(prov, user, ev.EventID)
 	if _, dup := ps.seen[key]; dup {
 		d.Duplicate = true
@@ -121,7 +130,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		}
 		return d
 	}
-	ps.seen[key] = struct{}{}
+	ps.markSeen(key, ev.TS.UnixNano())
 	for _, c := range e.rules.All() {
 		e.score(&d, se, ps, c, &ev)
 	}
@@ -176,8 +185,13 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			}
 			continue
 		}
-		if se.Time.After(win.End.Add(c.Lateness)) {
-			d.Late = append(d.Late, LateHit{Contest: c, Window: win})
+		k := uwKey{contest: c.ID, window: win.Key(), user: ev.UserID}
+		uw := ps.users[k]
+		// Past the folded horizon only if JetStream time stepped back more
+		// than the fold margin: late, as the contract's bound says it is.
+		byDelay := c.DelayLate(ev.TS, se.Time) || (uw != nil && ev.TS.UnixNano() < uw.FoldedBefore())
+		if byDelay || se.Time.After(win.End.Add(c.Lateness)) {
+			d.Late = append(d.Late, LateHit{Contest: c, Window: win, ByDelay: byDelay})
 			d.accrual(c.ID, contest.ReasonLate)
 			if e.detail {
 				d.detail(c, ev, win.Start, contest.ReasonLate, 0)
@@ -194,8 +208,6 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 				Day:        c.Day(ev.TS),
 			}
 		}
-		k := uwKey{contest: c.ID, window: win.Key(), user: ev.UserID}
-		uw := ps.users[k]
 		if uw == nil {
 			uw = contest.NewUserWindow(c)
 			ps.users[k] = uw
@@ -227,4 +239,14 @@ func (e *Engine) Standings(fn func(id readmodel.BoardID, user string, st contest
 			})
 		}
 	}
+}
+
+// lateError says why an event that arrived at arrived is late for l.
+func lateError(arrived time.Time, l LateHit) string {
+	if l.ByDelay {
+		return fmt.Sprintf("arrived %s, more than max_event_delay %s after its ts",
+			arrived.UTC().Format(time.RFC3339Nano), l.Contest.EventDelay())
+	}
+	return fmt.Sprintf("arrived %s, after window end %s + lateness %s",
+		arrived.UTC().Format(time.RFC3339Nano), l.Window.End.UTC().Format(time.RFC3339), l.Contest.Lateness)
 }

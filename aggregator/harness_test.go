@@ -46,6 +46,7 @@ type pipeline struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	contests []*contest.Contest
+	reg      *prometheus.Registry
 }
 
 func testLogger() *slog.Logger {
@@ -64,8 +65,15 @@ func mustParse(t *testing.T, name, yml string) *contest.Contest {
 	return c
 }
 
-func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options) *pipeline {
+// startPipeline starts the pipeline; finished, when given, is
+// retention.finished_windows of the scorer and the ranker (it also makes the
+// scorer checkpoint every 200ms).
+func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options, finished ...time.Duration) *pipeline {
 	t.Helper()
+	var retention, ckpt time.Duration
+	if len(finished) > 0 {
+		retention, ckpt = finished[0], 200*time.Millisecond
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if sopts.Port == 0 {
 		sopts.Port = -1
@@ -89,12 +97,14 @@ func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options) *
 	p.reader = readmodel.NewReader(p.rdb, p.prefix)
 	reg := prometheus.NewRegistry()
 	m := aggregator.NewMetrics(reg)
-	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: st.Opts.Partitions, Metrics: m}, log)
+	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: st.Opts.Partitions, Metrics: m,
+		FoldMargin: testFoldMargin, FinishedWindows: retention, CheckpointInterval: ckpt}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := readmodel.NewWriter(p.rdb, p.prefix, log, reg)
-	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Writer: w, Tick: 50 * time.Millisecond, Metrics: m}, log)
+	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Writer: w, Tick: 50 * time.Millisecond, Metrics: m,
+		FinishedWindows: retention}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +124,7 @@ func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options) *
 			}
 		}
 	}()
+	p.reg = reg
 	t.Cleanup(p.stop)
 	return p
 }
@@ -233,3 +244,7 @@ func (p *pipeline) arrivals(ctx context.Context) []oracle.Arrival {
 	p.t.Fatalf("EVENTS read %d of %d messages (last seq %d) within 60s", len(out), info.State.Msgs, last)
 	return out
 }
+
+// testFoldMargin lets the scorers of the tests fold p_fold's state within
+// the test's run time.
+const testFoldMargin = 100 * time.Millisecond

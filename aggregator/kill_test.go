@@ -71,10 +71,16 @@ func TestKillHelperScorer(t *testing.T) {
 	out := bufio.NewWriter(os.Stdout)
 	var mu sync.Mutex
 	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: aggregator.NewRules(propertyContests(t, t0)),
-		Partitions: killPartitions, CheckpointInterval: 250 * time.Millisecond, CheckpointEvery: 3000,
+		Partitions: killPartitions, CheckpointInterval: 250 * time.Millisecond, CheckpointEvery: 3000, FoldMargin: testFoldMargin,
 		CheckpointHook: func(p int, covered uint64, stage string) {
 			mu.Lock()
 			fmt.Fprintf(out, "ckpt %s %d %d\n", stage, p, covered)
+			out.Flush()
+			mu.Unlock()
+		},
+		FoldHook: func(p, released int) {
+			mu.Lock()
+			fmt.Fprintf(out, "fold %d %d\n", p, released)
 			out.Flush()
 			mu.Unlock()
 		}}, testLogger())
@@ -175,7 +181,7 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 	}()
 
 	r := rand.New(rand.NewSource(time.Now().UnixNano()))
-	duringWrite := 0
+	duringWrite, afterFold := 0, 0
 	var written atomic.Int64
 	for k := 0; k < prm.kills; k++ {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestKillHelperScorer$")
@@ -189,6 +195,7 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		writes := make(chan struct{}, 1)
+		folds := make(chan struct{}, 1)
 		live := make(chan struct{})
 		scanned := make(chan struct{})
 		go func() {
@@ -200,6 +207,12 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 				}
 				if strings.HasPrefix(sc.Text(), "ckpt written") {
 					written.Add(1)
+				}
+				if strings.HasPrefix(sc.Text(), "fold ") {
+					select {
+					case folds <- struct{}{}:
+					default:
+					}
 				}
 				if strings.HasPrefix(sc.Text(), "ckpt write ") {
 					select {
@@ -217,7 +230,7 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 				t.Errorf("kill %d: the scorer did not catch up within 90s", k)
 			}
 		}
-		switch k % 3 {
+		switch k % 4 {
 		case 0: // any moment, catch-up included
 			<-time.After(life)
 		case 1: // while a checkpoint is being written
@@ -231,6 +244,18 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 				duringWrite++
 			case <-time.After(10 * time.Second):
 				t.Errorf("kill %d: no checkpoint write within 10s of going live", k)
+			}
+		case 2: // right after a fold released candidates
+			waitLive()
+			select {
+			case <-folds: // maybe stale
+			default:
+			}
+			select {
+			case <-folds:
+				afterFold++
+			case <-time.After(10 * time.Second):
+				t.Errorf("kill %d: no fold within 10s of going live", k)
 			}
 		default: // some time after catch-up
 			waitLive()
@@ -248,7 +273,7 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 	// The last run is in-process and not killed: it restores the checkpoints
 	// the killed processes left and must end exactly at the oracle's result.
 	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: killPartitions,
-		CheckpointInterval: 250 * time.Millisecond, Metrics: m}, log)
+		CheckpointInterval: 250 * time.Millisecond, Metrics: m, FoldMargin: testFoldMargin}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +290,8 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 	}
 	arr := p.arrivals(ctx)
 	want := oracle.Compute(cs, arr, 30*time.Second)
-	t.Logf("%d kills (%d right after a checkpoint write began), %d partition checkpoints written, %d events sent, %d in EVENTS, restored partitions %v",
-		prm.kills, duringWrite, written.Load(), sentN, len(arr), gaugeValue(t, reg, "rankstream_scorer_restored_partitions"))
+	t.Logf("%d kills (%d right after a checkpoint write began, %d right after a fold), %d partition checkpoints written, %d events sent, %d in EVENTS, restored partitions %v",
+		prm.kills, duringWrite, afterFold, written.Load(), sentN, len(arr), gaugeValue(t, reg, "rankstream_scorer_restored_partitions"))
 	if written.Load() < int64(prm.kills) {
 		t.Errorf("only %d partition checkpoints written by the killed processes", written.Load())
 	}

@@ -31,6 +31,12 @@ type Metrics struct {
 	Leader             *prometheus.GaugeVec // lease: 1 while this process holds it
 
 	Rescores prometheus.Counter // open windows re-scored after a rule change (rescore.go)
+	// State size (prune.go): bytes of the latest checkpoint of every
+	// partition, the time to write one, and what the scorer holds.
+	CheckpointStateBytes   prometheus.Gauge
+	CheckpointWriteSeconds prometheus.Histogram
+	ScorerState            *prometheus.GaugeVec // kind: seen_ids|user_windows|candidates
+	ReleasedWindows        prometheus.Counter
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -84,11 +90,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Rescores: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_scorer_rescores_total",
 			Help: "Re-scorings of a contest's open windows by a scorer worker after a new contest version."}),
 	}
+	m.stateMetrics()
 	if reg != nil {
 		reg.MustRegister(m.Rescores)
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.LagSeconds, m.EventLatency, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
-			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader)
+			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader,
+			m.CheckpointStateBytes, m.CheckpointWriteSeconds, m.ScorerState, m.ReleasedWindows)
 	}
 	return m
 }

@@ -28,6 +28,7 @@ func propertyContests(t *testing.T, t0 time.Time) []*contest.Contest {
 		mustParse(t, "sum.yml", `id: p_sum
 title: Sum with caps
 `+long+`lateness: 60s
+max_event_delay: 100h
 scope: {providers: [acme, beta]}
 eligibility: {min_bet_minor: 10}
 scoring:
@@ -43,6 +44,7 @@ anti_abuse: {max_events_per_user_per_sec: 2}
 		mustParse(t, "best.yml", `id: p_best
 title: Best 3
 `+long+`lateness: 60s
+max_event_delay: 100h
 eligibility: {event_types: [round_end, spin], min_round_duration_ms: 500, exclude_asn: [hosting]}
 scoring:
   model: wager
@@ -55,6 +57,7 @@ leaderboard:
 		mustParse(t, "max.yml", `id: p_max
 title: Max per market
 `+long+`lateness: 60s
+max_event_delay: 100h
 scope: {markets: [DE, SE], games: ["g_*"]}
 scoring:
   model: multiplier_log
@@ -69,6 +72,7 @@ leaderboard:
 title: Six-hourly Kyiv
 schedule: {cron: "0 */6 * * *", duration: 6h, tz: Europe/Kyiv}
 lateness: 120h
+max_event_delay: 100h
 scoring:
   formula: "floor(win / 10) + 1"
   cap_per_user_per_day: 50
@@ -104,11 +108,26 @@ anti_abuse: {max_events_per_user_per_sec: 1}
 title: Closing soon
 window: {start: `+f(t0.Add(-96*time.Hour))+`, end: `+f(t0.Add(2*time.Second))+`}
 lateness: 1s
+max_event_delay: 100h
 scoring: {model: wager}
 leaderboard: {type: sum, tiebreakers: [fewest_rounds]}
 `),
+		// max_event_delay 2s: the scorer folds this contest's state while
+		// the test runs; gen.event sends arrivals just inside and just past.
+		mustParse(t, "fold.yml", `id: p_fold
+title: Folded best 2
+`+long+`max_event_delay: 2s
+scope: {providers: [beta]}
+eligibility: {event_types: [spin, win]}
+scoring: {formula: "bet + win", cap_per_event: 60, cap_per_user_per_day: 400}
+leaderboard: {type: best_n, n: 2, tiebreakers: [highest_single_multiplier, most_rounds, earliest_finish]}
+anti_abuse: {max_events_per_user_per_sec: 2}
+`),
 	}
 }
+
+// foldDelay is p_fold's max_event_delay.
+const foldDelay = 2 * time.Second
 
 type genEvent struct {
 	provider, user, id string
@@ -133,7 +152,11 @@ func (g *gen) event() genEvent {
 	// ts in the last 96h, sometimes several in the same second (rate limit),
 	// sometimes a few seconds in the future (within the skew).
 	var ts time.Time
-	switch g.r.Intn(10) {
+	switch g.r.Intn(12) {
+	case 10: // p_fold: 300ms inside max_event_delay
+		ts = time.Now().Add(-foldDelay + 300*time.Millisecond)
+	case 11: // p_fold: 300ms past it (late)
+		ts = time.Now().Add(-foldDelay - 300*time.Millisecond)
 	case 0:
 		ts = g.t0.Add(-time.Duration(g.r.Intn(3)) * time.Second).Truncate(time.Second).Add(time.Duration(g.r.Intn(1000)) * time.Millisecond)
 	case 1:

@@ -38,6 +38,10 @@ type RankerOptions struct {
 	// Leader, when set, gates the read-model writes and OnTick: every
 	// process ranks every board, only the lease holder writes and pushes.
 	Leader *Leader
+	// FinishedWindows releases a window's boards this long after its end +
+	// lateness, on SCORES stream time (retention.finished_windows; 0: never;
+	// see ranker_release.go).
+	FinishedWindows time.Duration
 }
 
 // BoardDelta is what changed on one board during a tick.
@@ -94,6 +98,7 @@ type Ranker struct {
 	lastMsg    atomic.Int64    // SCORES stream time (Unix ns) of the last message applied
 	wroteEpoch uint64          // Leader epoch of the last full write (ranker goroutine)
 	cuts       map[int]cutMark // partition → last cut marker applied (under mu; cut.go)
+	now        time.Time       // stream time: latest SCORES timestamp applied (under mu)
 }
 
 type rboard struct {
@@ -270,6 +275,9 @@ func (r *Ranker) Run(ctx context.Context) error {
 				r.tick(ctx)
 			}
 		case <-lagT.C:
+			if caught {
+				r.releaseFinished(ctx, stream)
+			}
 			// Bounded: a request that went to a node being lost waits for
 			// the context's deadline, and this loop is the ranker's only one.
 			ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -306,6 +314,9 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 	}
 	r.applied = meta.Sequence.Stream
 	r.lastMsg.Store(meta.Timestamp.UnixNano())
+	if meta.Timestamp.After(r.now) {
+		r.now = meta.Timestamp
+	}
 	if r.applyCut(msg.Subject(), msg.Data()) {
 		return meta.Sequence.Stream
 	}
@@ -369,7 +380,7 @@ func (b *rboard) set(user string, sm ScoreMsg) {
 }
 
 func (r *Ranker) meta(b *rboard) readmodel.BoardMeta {
-	return readmodel.BoardMeta{NWords: b.tree.NWords(), Order: b.lb.Order, UpdatedAt: time.Now().UTC()}
+	return readmodel.BoardMeta{NWords: b.tree.NWords(), Order: b.lb.Order, UpdatedAt: time.Now().UTC(), ExpireAt: r.expireAt(b.id)}
 }
 
 // goLive writes every board to the read model in full (when this process

@@ -51,6 +51,16 @@ type ScorerOptions struct {
 	Instance string
 	// LeaseTTL is how long a dead process's partition lease lives (default 5s).
 	LeaseTTL time.Duration
+
+	// FinishedWindows frees a window's user state this long after its end +
+	// lateness, on stream time (retention.finished_windows; 0: never).
+	FinishedWindows time.Duration
+	// FoldMargin is held back beyond max_event_delay when folding (default 5s;
+	// see PruneOptions).
+	FoldMargin time.Duration
+	// FoldHook, when set, is called after a prune of a partition released
+	// folded candidates. For tests; it runs on the worker's goroutine.
+	FoldHook func(partition, released int)
 }
 
 // Scorer reads EVENTS and publishes absolute standings to SCORES.
@@ -388,23 +398,27 @@ type worker struct {
 	buf     []byte
 
 	// Checkpointing (see scorer_checkpoint.go).
-	inflight  []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
-	sinceCkpt int                      // events handled since the last round
-	lastSeq   uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
-	ckptSeq   map[int]uint64           // partition → covered seq of the last round taken
-	ckptJobs  chan ckptJob
-	ckptRedo  atomic.Bool   // a round failed: republish every standing, checkpoint every partition
-	owned     []int         // partitions fed to this worker
-	liveA     atomic.Bool   // live, readable from other goroutines
-	doneA     atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
-	rs        ruleSync      // contests the state was built with (rescore.go)
+	inflight   []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
+	sinceCkpt  int                      // events handled since the last round
+	lastSeq    uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
+	ckptSeq    map[int]uint64           // partition → covered seq of the last round taken
+	ckptJobs   chan ckptJob
+	ckptRedo   atomic.Bool   // a round failed: republish every standing, checkpoint every partition
+	owned      []int         // partitions fed to this worker
+	gauges     stateGauges   // worker goroutine: state size
+	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
+	liveA      atomic.Bool   // live, readable from other goroutines
+	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
+	rs         ruleSync      // contests the state was built with (rescore.go)
 	// Shared mode cuts (cut.go): last request answered, the one held for and until when.
 	cutSeen, cutHeld uint64
 	cutUntil         time.Time
 }
 
 func newWorker(s *Scorer, id int) *worker {
-	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: NewEngine(s.opts.Rules, s.opts.MaxFutureSkew),
+	eng := NewEngine(s.opts.Rules, s.opts.MaxFutureSkew)
+	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook})
+	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
 		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
 }
 
@@ -561,7 +575,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 		w.s.m.Accruals.WithLabelValues(cid, res).Inc()
 	}
 	for _, l := range d.Late {
-		w.lateLetter(ctx, im, w.part(d.Partition), l.Contest, l.Window)
+		w.lateLetter(ctx, im, w.part(d.Partition), l)
 	}
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
@@ -598,7 +612,8 @@ func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reaso
 	w.publishDLQ(ctx, m, streams.DLQInvalid)
 }
 
-func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, c *contest.Contest, win contest.Window) {
+func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, l LateHit) {
+	c, win := l.Contest, l.Window
 	w.s.m.Late.WithLabelValues(c.ID).Inc()
 	if im.seq <= ps.lateMark {
 		return
@@ -607,8 +622,7 @@ func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, c *co
 	m := nats.NewMsg(streams.DLQLateSubject(p))
 	m.Data = im.msg.Data()
 	m.Header.Set(streams.HeaderReason, contest.ReasonLate)
-	m.Header.Set(streams.HeaderError, fmt.Sprintf("arrived %s, after window end %s + lateness %s",
-		im.ts.UTC().Format(time.RFC3339Nano), win.End.UTC().Format(time.RFC3339), c.Lateness))
+	m.Header.Set(streams.HeaderError, lateError(im.ts, l))
 	m.Header.Set(streams.HeaderSubject, im.msg.Subject())
 	m.Header.Set(streams.HeaderSeq, strconv.FormatUint(im.seq, 10))
 	m.Header.Set(streams.HeaderContest, c.ID)

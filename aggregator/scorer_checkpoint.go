@@ -107,6 +107,8 @@ func (w *worker) checkpoint(ctx context.Context) {
 		w.s.m.Checkpoints.WithLabelValues("skipped").Inc()
 		return // a publish was refused: SCORES would be behind this round
 	}
+	w.eng.PruneAll() // idle partitions too, so the checkpoint shrinks with the state
+	w.gauges.report(w.s.m, w.eng)
 	job := ckptJob{acks: w.inflight, taken: time.Now()}
 	for _, p := range w.owned {
 		covered := max(w.lastSeq, w.part(p).last)
@@ -165,8 +167,10 @@ func (w *worker) writeJob(ctx context.Context, job ckptJob) bool {
 		// otherwise hold this writer, and with it the detection of lost
 		// standing acks, for good.
 		pctx, cancel := context.WithTimeout(ctx, ackTimeout)
+		put := time.Now()
 		_, err := w.s.ckpts.PutBytes(pctx, streams.CheckpointObject(cp.p), cp.data)
 		cancel()
+		w.s.m.CheckpointWriteSeconds.Observe(time.Since(put).Seconds())
 		if err != nil {
 			if ctx.Err() == nil {
 				w.s.log.Warn("checkpoint write failed", "partition", cp.p, "err", err)
@@ -178,6 +182,7 @@ func (w *worker) writeJob(ctx context.Context, job ckptJob) bool {
 		}
 		w.s.m.Checkpoints.WithLabelValues("written").Inc()
 		w.s.m.CheckpointBytes.Add(float64(len(cp.data)))
+		w.ckptGauges.written(w.s.m, cp.p, len(cp.data))
 	}
 	w.s.m.CheckpointSeconds.Observe(time.Since(job.taken).Seconds())
 	return true

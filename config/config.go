@@ -31,10 +31,22 @@ type Config struct {
 	Aggregator    Aggregator    `yaml:"aggregator"`
 	Log           Log           `yaml:"log"`
 	// Secret files, limits and privacy: see security.go.
-	AdminTokenFile string  `yaml:"admin_token_file"`
-	ProvidersFile  string  `yaml:"providers_file"`
-	Limits         Limits  `yaml:"limits"`
-	Privacy        Privacy `yaml:"privacy"`
+	AdminTokenFile string    `yaml:"admin_token_file"`
+	ProvidersFile  string    `yaml:"providers_file"`
+	Limits         Limits    `yaml:"limits"`
+	Privacy        Privacy   `yaml:"privacy"`
+	Retention      Retention `yaml:"retention"`
+}
+
+// Retention bounds what is kept (CONTRACT.md §8).
+type Retention struct {
+	// Events is the EVENTS stream's age limit (JetStream MaxAge): replay
+	// reaches this far back.
+	Events time.Duration `yaml:"events"`
+	// FinishedWindows is how long the state of a final window (user state,
+	// board, read-model keys, metric series) is kept after its end +
+	// lateness; its snapshots stay in Postgres.
+	FinishedWindows time.Duration `yaml:"finished_windows"`
 }
 
 // Aggregator configures how the aggregator stage shares work with other
@@ -145,5 +157,6 @@ func Default() *Config {
 		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
 		Log:           Log{Level: "info"},
 		Limits:        DefaultLimits(),
+		Retention:     Retention{Events: 720 * time.Hour, FinishedWindows: 168 * time.Hour},
 	}
 }

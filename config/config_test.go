@@ -41,6 +41,7 @@ func TestDefaults(t *testing.T) {
 		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
 		Log:           Log{Level: "info"},
 		Limits:        DefaultLimits(),
+		Retention:     Retention{Events: 720 * time.Hour, FinishedWindows: 168 * time.Hour},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("defaults\n got %#v\nwant %#v", cfg, want)
@@ -67,6 +68,7 @@ func TestGoodFiles(t *testing.T) {
 		Aggregator:    Aggregator{Instance: "agg-1", LeaseTTL: 3 * time.Second},
 		Log:           Log{Level: "debug"},
 		Limits:        Limits{LoginPerMinute: 5, QueryPerSecond: 50, WSPerMinute: 10, IngestPerSecond: 1000},
+		Retention:     Retention{Events: 240 * time.Hour, FinishedWindows: 48 * time.Hour},
 	}
 	flow := Default()
 	flow.HTTP.Addr = "127.0.0.1:8081"
@@ -163,29 +165,31 @@ func TestMissingFile(t *testing.T) {
 
 func TestEnvOverrides(t *testing.T) {
 	env := map[string]string{
-		"RANKSTREAM_HTTP_ADDR":            "127.0.0.1:9999",
-		"RANKSTREAM_NATS_URL":             "nats://n1:4222",
-		"RANKSTREAM_NATS_PORT":            "5000",
-		"RANKSTREAM_NATS_STORE_DIR":       "/tmp/nats",
-		"RANKSTREAM_NATS_PARTITIONS":      "16",
-		"RANKSTREAM_NATS_SYNC_INTERVAL":   "250ms",
-		"RANKSTREAM_POSTGRES_URL":         "postgres://pg:5432/x",
-		"RANKSTREAM_REDIS_URL":            "redis://r:6379/1",
-		"RANKSTREAM_REDIS_PREFIX":         "env:",
-		"RANKSTREAM_CLICKHOUSE_URL":       "clickhouse://c:9000/x",
-		"RANKSTREAM_CONTESTS_DIR":         "/c",
-		"RANKSTREAM_MISSIONS_DIR":         "/m",
-		"RANKSTREAM_PROVIDERS":            " acme=s1 , Hacksaw=s=2,",
-		"RANKSTREAM_JWT_SECRET":           "js",
-		"RANKSTREAM_JWT_ISSUER":           "iss",
-		"RANKSTREAM_JWT_TTL":              "1h",
-		"RANKSTREAM_JWT_PUBLIC_KEY_FILE":  "/k.pem",
-		"RANKSTREAM_ADMIN_TOKEN":          "adm",
-		"RANKSTREAM_DEDUP_WINDOW":         "10m",
-		"RANKSTREAM_MAX_FUTURE_SKEW":      "1m",
-		"RANKSTREAM_LOG_LEVEL":            "warn",
-		"RANKSTREAM_AGGREGATOR_INSTANCE":  "auto",
-		"RANKSTREAM_AGGREGATOR_LEASE_TTL": "8s",
+		"RANKSTREAM_HTTP_ADDR":                  "127.0.0.1:9999",
+		"RANKSTREAM_NATS_URL":                   "nats://n1:4222",
+		"RANKSTREAM_NATS_PORT":                  "5000",
+		"RANKSTREAM_NATS_STORE_DIR":             "/tmp/nats",
+		"RANKSTREAM_NATS_PARTITIONS":            "16",
+		"RANKSTREAM_NATS_SYNC_INTERVAL":         "250ms",
+		"RANKSTREAM_POSTGRES_URL":               "postgres://pg:5432/x",
+		"RANKSTREAM_REDIS_URL":                  "redis://r:6379/1",
+		"RANKSTREAM_REDIS_PREFIX":               "env:",
+		"RANKSTREAM_CLICKHOUSE_URL":             "clickhouse://c:9000/x",
+		"RANKSTREAM_CONTESTS_DIR":               "/c",
+		"RANKSTREAM_MISSIONS_DIR":               "/m",
+		"RANKSTREAM_PROVIDERS":                  " acme=s1 , Hacksaw=s=2,",
+		"RANKSTREAM_JWT_SECRET":                 "js",
+		"RANKSTREAM_JWT_ISSUER":                 "iss",
+		"RANKSTREAM_JWT_TTL":                    "1h",
+		"RANKSTREAM_JWT_PUBLIC_KEY_FILE":        "/k.pem",
+		"RANKSTREAM_ADMIN_TOKEN":                "adm",
+		"RANKSTREAM_DEDUP_WINDOW":               "10m",
+		"RANKSTREAM_MAX_FUTURE_SKEW":            "1m",
+		"RANKSTREAM_LOG_LEVEL":                  "warn",
+		"RANKSTREAM_AGGREGATOR_INSTANCE":        "auto",
+		"RANKSTREAM_AGGREGATOR_LEASE_TTL":       "8s",
+		"RANKSTREAM_RETENTION_EVENTS":           "100h",
+		"RANKSTREAM_RETENTION_FINISHED_WINDOWS": "30h",
 	}
 	want := &Config{
 		HTTP: HTTP{Addr: "127.0.0.1:9999"},
@@ -204,6 +208,7 @@ func TestEnvOverrides(t *testing.T) {
 		Aggregator:    Aggregator{Instance: "auto", LeaseTTL: 8 * time.Second},
 		Log:           Log{Level: "warn"},
 		Limits:        Limits{LoginPerMinute: 5, QueryPerSecond: 50, WSPerMinute: 10, IngestPerSecond: 1000},
+		Retention:     Retention{Events: 100 * time.Hour, FinishedWindows: 30 * time.Hour},
 	}
 	// The environment wins over the file, for every key.
 	cfg, err := LoadWithEnv("testdata/full.good.yml", mapEnv(env))

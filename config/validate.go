@@ -101,6 +101,8 @@ func (l *loader) validate(c *Config) {
 	l.positive("jwt.ttl", c.JWT.TTL)
 	l.positive("dedup_window", c.DedupWindow)
 	l.positive("max_future_skew", c.MaxFutureSkew)
+	l.positive("retention.events", c.Retention.Events)
+	l.positive("retention.finished_windows", c.Retention.FinishedWindows)
 
 	if c.Aggregator.LeaseTTL < time.Second {
 		l.invalid("aggregator.lease_ttl", "must be at least 1s, got %s", c.Aggregator.LeaseTTL)

@@ -417,7 +417,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 		Leaderboard: Leaderboard{Type: TypeSum, Order: "desc"},
 	}
 	fs := l.fields(root, "", "id", "title", "version", "window", "schedule", "lateness",
-		"scope", "eligibility", "scoring", "leaderboard", "rewards", "anti_abuse")
+		"max_event_delay", "scope", "eligibility", "scoring", "leaderboard", "rewards", "anti_abuse")
 	if fs == nil {
 		return c
 	}
@@ -472,6 +472,10 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 
 	if f := fs["lateness"]; f.present() {
 		c.Lateness, _ = l.duration(f, "lateness", false)
+	}
+	c.MaxEventDelay = DefaultMaxEventDelay
+	if f := fs["max_event_delay"]; f.present() {
+		c.MaxEventDelay, _ = l.duration(f, "max_event_delay", true)
 	}
 	if f := fs["scope"]; f.present() {
 		l.scope(f, &c.Scope)

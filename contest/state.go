@@ -18,6 +18,7 @@ type Candidate struct {
 	// Results of the last computation.
 	counted bool  // not rate limited
 	final   int64 // points after the daily cap
+	pinned  bool  // folded (fold.go), held only as one of a board's best n
 }
 
 // Standing is a user's result on one board.
@@ -45,11 +46,16 @@ type Change struct {
 // limits and daily caps never depend on arrival order. Events that arrive in
 // event-time order take an O(1)/O(n) fast path; an out-of-order arrival
 // recomputes the user's window from scratch, which is exact by construction.
+//
+// Events that can no longer change (older than the stream time minus
+// max_event_delay) are folded into a summary by Fold (fold.go), which keeps
+// the result exact while the state stays bounded.
 type UserWindow struct {
 	c      *Contest
 	events []Candidate
 	dayUse map[int64]int64 // sum of final points per day, counted events only
 	boards map[string]*boardState
+	fold   *foldSummary // nil until the first Fold
 }
 
 type boardState struct {
@@ -112,10 +118,7 @@ func (u *UserWindow) appendLast() []Change {
 	}
 	e.counted = true
 	e.final = u.capDaily(e.Day, e.Base)
-	if u.dayUse == nil {
-		u.dayUse = make(map[int64]int64, 1)
-	}
-	u.dayUse[e.Day] = SatAdd(u.dayUse[e.Day], e.final)
+	u.useDay(e.Day, e.final)
 
 	b := u.boards[e.Division]
 	if b == nil {
@@ -151,6 +154,17 @@ func (u *UserWindow) appendLast() []Change {
 		return nil
 	}
 	return []Change{{Division: e.Division, Standing: *st}}
+}
+
+// useDay adds points to the day's cap use (only kept with a daily cap).
+func (u *UserWindow) useDay(day, points int64) {
+	if u.c.Scoring.CapPerUserPerDay == nil {
+		return
+	}
+	if u.dayUse == nil {
+		u.dayUse = make(map[int64]int64, 1)
+	}
+	u.dayUse[day] = SatAdd(u.dayUse[day], points)
 }
 
 func (u *UserWindow) capDaily(day, base int64) int64 {
@@ -216,17 +230,47 @@ func (u *UserWindow) bestNTotals(b *boardState) {
 // insert at index at, and returns the boards whose standing changed.
 func (u *UserWindow) recompute(at int) []Change {
 	old := u.boards
-	u.boards = make(map[string]*boardState, len(old))
-	for d := range u.dayUse {
-		delete(u.dayUse, d)
+	u.rescore()
+	last := &u.events[at]
+	var out []Change
+	for d, b := range u.boards {
+		if d == last.Division {
+			b.st.LastPoints = last.final
+		} else if o := old[d]; o != nil {
+			b.st.LastPoints = o.st.LastPoints
+		}
+		if o := old[d]; o == nil || !standingEq(o.st, b.st) {
+			out = append(out, Change{Division: d, Standing: b.st})
+		}
 	}
-	if u.dayUse == nil {
+	for d, o := range old {
+		if _, ok := u.boards[d]; !ok {
+			out = append(out, Change{Division: d, Standing: o.st, Removed: true})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Division < out[j].Division })
+	return out
+}
+
+// rescore rebuilds the boards and the daily cap use from the folded summary
+// (fold.go) and the sorted events. LastPoints is left 0.
+func (u *UserWindow) rescore() {
+	u.boards = u.fold.seedBoards()
+	clear(u.dayUse)
+	if u.dayUse == nil && u.c.Scoring.CapPerUserPerDay != nil {
 		u.dayUse = make(map[int64]int64, 1)
 	}
+	u.fold.seedDayUse(u.dayUse)
 	m := u.c.AntiAbuse.MaxEventsPerUserPerSec
 	secCount, curSec := 0, int64(0)
 	for i := range u.events {
 		e := &u.events[i]
+		if e.pinned { // folded, kept for best_n: counted and final are fixed
+			if b := u.boards[e.Division]; b != nil && u.c.Leaderboard.Type == TypeBestN {
+				b.kept = append(b.kept, i)
+			}
+			continue
+		}
 		if m > 0 {
 			sec := floorDiv(e.TS, 1e9)
 			if i == 0 || sec != curSec {
@@ -240,7 +284,7 @@ func (u *UserWindow) recompute(at int) []Change {
 		}
 		e.counted = true
 		e.final = u.capDaily(e.Day, e.Base)
-		u.dayUse[e.Day] = SatAdd(u.dayUse[e.Day], e.final)
+		u.useDay(e.Day, e.final)
 		b := u.boards[e.Division]
 		if b == nil {
 			b = &boardState{st: Standing{Finish: -1}}
@@ -282,25 +326,6 @@ func (u *UserWindow) recompute(at int) []Change {
 			u.bestNTotals(b)
 		}
 	}
-	last := &u.events[at]
-	var out []Change
-	for d, b := range u.boards {
-		if d == last.Division {
-			b.st.LastPoints = last.final
-		} else if o := old[d]; o != nil {
-			b.st.LastPoints = o.st.LastPoints
-		}
-		if o := old[d]; o == nil || !standingEq(o.st, b.st) {
-			out = append(out, Change{Division: d, Standing: b.st})
-		}
-	}
-	for d, o := range old {
-		if _, ok := u.boards[d]; !ok {
-			out = append(out, Change{Division: d, Standing: o.st, Removed: true})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Division < out[j].Division })
-	return out
 }
 
 // standingEq compares what is visible on a board (LastPoints excluded).

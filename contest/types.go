@@ -21,12 +21,16 @@ type Contest struct {
 	Window   *FixedWindow
 	Schedule *Schedule
 
-	Lateness    time.Duration
-	Scope       Scope
-	Eligibility Eligibility
-	Scoring     Scoring
-	Leaderboard Leaderboard
-	AntiAbuse   AntiAbuse
+	Lateness time.Duration
+	// MaxEventDelay: an event arriving later than this after its ts is late
+	// (CONTRACT.md §3). Parse sets DefaultMaxEventDelay when the key is
+	// absent; 0 (a contest built by hand) also means the default.
+	MaxEventDelay time.Duration
+	Scope         Scope
+	Eligibility   Eligibility
+	Scoring       Scoring
+	Leaderboard   Leaderboard
+	AntiAbuse     AntiAbuse
 	// Rewards is the raw rewards section, kept for the rewards stage.
 	Rewards map[string]any
 

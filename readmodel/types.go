@@ -45,6 +45,10 @@ type BoardMeta struct {
 	Status string
 	// UpdatedAt is when the board last changed; zero leaves it unchanged.
 	UpdatedAt time.Time
+	// ExpireAt, when set, is when Redis drops the board's keys by itself
+	// (retention.finished_windows after the window's end + lateness): a
+	// safety net should the ranker not release the board (retention.go).
+	ExpireAt time.Time
 }
 
 // Score recovers the score from word 0 of a sort key.

@@ -163,6 +163,7 @@ func (w *Writer) Apply(ctx context.Context, changes []BoardChange) error {
 			}
 			pipe.HSet(ctx, k.m, metaArgs(c.Meta)...)
 			registerBoard(ctx, pipe, k, c.ID)
+			expireBoard(ctx, pipe, k, c.Meta)
 			upserts += len(c.Upserts)
 			deletes += len(c.Deletes)
 		}
@@ -292,6 +293,7 @@ func (w *Writer) replace(ctx context.Context, id BoardID, meta BoardMeta, entrie
 		}
 		pipe.HSet(ctx, k.m, metaArgs(meta)...)
 		registerBoard(ctx, pipe, k, id)
+		expireBoard(ctx, pipe, k, meta)
 		return nil
 	}); err != nil {
 		return 0, fmt.Errorf("readmodel: replace %s: swap: %w", id, err)

@@ -59,7 +59,7 @@ func BenchmarkReplayVsRead(b *testing.B) {
 	}
 	defer st.Close()
 	now := time.Now().UTC()
-	win := fmt.Sprintf("window: {start: %s, end: %s}\n", now.Add(-2*time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	win := fmt.Sprintf("window: {start: %s, end: %s}\nmax_event_delay: 3h\n", now.Add(-2*time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
 	var cs []*contest.Contest
 	for _, y := range []string{
 		"id: b_sum\ntitle: s\n" + win + "scoring: {model: wager, cap_per_user_per_day: 100000}\nleaderboard: {type: sum, tiebreakers: [earliest_finish]}\n",

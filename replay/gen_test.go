@@ -30,6 +30,7 @@ func propertyContests(t *testing.T, t0 time.Time) []*contest.Contest {
 		mustParse(t, "sum.yml", `id: p_sum
 title: Sum with caps
 `+long+`lateness: 60s
+max_event_delay: 100h
 scope: {providers: [acme, beta]}
 eligibility: {min_bet_minor: 10}
 scoring: {formula: "min(multiplier, 5) * 10", bonus_coefficient: 0.5, cap_per_event: 40, cap_per_user_per_day: 100}
@@ -39,6 +40,7 @@ anti_abuse: {max_events_per_user_per_sec: 2}
 		mustParse(t, "best.yml", `id: p_best
 title: Best 3
 `+long+`lateness: 60s
+max_event_delay: 100h
 eligibility: {event_types: [round_end, spin], min_round_duration_ms: 500, exclude_asn: [hosting]}
 scoring: {model: wager, cap_per_event: 30}
 leaderboard: {type: best_n, n: 3, tiebreakers: [earliest_finish, most_rounds]}
@@ -46,6 +48,7 @@ leaderboard: {type: best_n, n: 3, tiebreakers: [earliest_finish, most_rounds]}
 		mustParse(t, "max.yml", `id: p_max
 title: Max per market
 `+long+`lateness: 60s
+max_event_delay: 100h
 scope: {markets: [DE, SE], games: ["g_*"]}
 scoring: {model: multiplier_log, bonus_coefficient: 0}
 leaderboard: {type: max, order: asc, divisions: market, tiebreakers: [earliest_finish]}
@@ -54,6 +57,7 @@ leaderboard: {type: max, order: asc, divisions: market, tiebreakers: [earliest_f
 title: Six-hourly Kyiv
 schedule: {cron: "0 */6 * * *", duration: 6h, tz: Europe/Kyiv}
 lateness: 120h
+max_event_delay: 100h
 scoring: {formula: "floor(win / 10) + 1", cap_per_user_per_day: 50}
 leaderboard: {type: sum}
 `),

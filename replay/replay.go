@@ -52,6 +52,8 @@ type Result struct {
 	Events    uint64 // messages read
 	Elapsed   time.Duration
 	Truncated bool // the stream no longer starts at sequence 1: early events are gone
+	// FirstTime is when the stream's first message was stored.
+	FirstTime time.Time
 }
 
 const batchSize = 256
@@ -82,7 +84,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.UpTo > 0 && opts.UpTo < last {
 		last = opts.UpTo
 	}
-	res := &Result{FirstSeq: info.State.FirstSeq, Truncated: info.State.FirstSeq > 1}
+	res := &Result{FirstSeq: info.State.FirstSeq, Truncated: info.State.FirstSeq > 1, FirstTime: info.State.FirstTime}
 	engines := make([]*aggregator.Engine, opts.Workers)
 	for i := range engines {
 		engines[i] = aggregator.NewEngine(opts.Rules, opts.MaxFutureSkew)

@@ -243,6 +243,7 @@ func (s *Streams) Ensure(ctx context.Context) error {
 				if have != "" && have != cfg.Metadata["rankstream_partitions"] {
 					return fmt.Errorf("%w: stream has %s, config %d", ErrPartitionsChanged, have, s.Opts.Partitions)
 				}
+				cfg = keepLimits(st.CachedInfo().Config, cfg, s.log)
 			}
 		}
 		if err := s.ensureOne(ctx, cfg); err != nil {

@@ -181,6 +181,9 @@ func (r *replayer) replayCut(ctx context.Context, rules *aggregator.Rules, win c
 	if err != nil {
 		return nil, err
 	}
+	if err := res.CheckCovers(win, r.cfg.MaxFutureSkew); err != nil {
+		return nil, err
+	}
 	if res.Truncated {
 		fmt.Fprintf(r.stderr, "warning: the EVENTS stream starts at sequence %d; earlier events are gone\n", res.FirstSeq)
 	}

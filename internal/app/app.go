@@ -24,8 +24,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/admin"
-	"github.com/rankstream/rankstream/api"
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/api"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/ingest"
@@ -87,6 +87,9 @@ type Options struct {
 	MissionsStream string
 	// ClickHouseURL is the analytics database the etl stage loads; empty: no etl.
 	ClickHouseURL string
+	// FinishedWindows is retention.finished_windows: the state of a window
+	// is released this long after its end + lateness (0: kept for ever).
+	FinishedWindows time.Duration
 }
 
 // App is a running process.
@@ -216,7 +219,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		}
 		a.Scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: a.Rules,
 			Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas,
-			Instance: instance, LeaseTTL: opts.LeaseTTL}, logger)
+			Instance: instance, LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows}, logger)
 		if err != nil {
 			a.Stop()
 			return nil, err
@@ -232,7 +235,8 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		w := readmodel.NewWriter(a.Redis, opts.RedisPrefix, logger, opts.Registry)
 		onTick, watched := a.rankerHooks()
 		a.Ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: a.Rules, Writer: w,
-			Tick: opts.RankerTick, Metrics: m, OnTick: onTick, Watched: watched, TopK: notifier.DefaultTopN, Leader: a.Leader}, logger)
+			Tick: opts.RankerTick, Metrics: m, OnTick: onTick, Watched: watched, TopK: notifier.DefaultTopN, Leader: a.Leader,
+			FinishedWindows: opts.FinishedWindows}, logger)
 		if err != nil {
 			a.Stop()
 			return nil, err

@@ -17,9 +17,10 @@
 //     whatever its content, even if the first one did not count (out of scope,
 //     ineligible, late, rate limited). Invalid arrivals do not take a key.
 //  3. The deciding arrival counts only if it is in scope, eligible (bonus
-//     funds with bonus_coefficient 0 are not) and arrived ≤ end + lateness.
+//     funds with bonus_coefficient 0 are not), arrived ≤ end + lateness and
+//     arrived ≤ ts + max_event_delay (1h when the contest leaves it 0).
 //     Result.Late counts arrivals that pass every other check but arrived
-//     after end + lateness (one per contest window); duplicates, out-of-scope
+//     after either bound (one per contest window); duplicates, out-of-scope
 //     and ineligible arrivals are never counted as late.
 //  4. Rate limit, per user per contest window (across divisions): the user's
 //     remaining events in event-time order (ts, then event_id bytewise); in each
@@ -152,7 +153,7 @@ func Compute(contests []*contest.Contest, arrivals []Arrival, maxFutureSkew time
 				if !ok {
 					continue
 				}
-				if arrived[i].After(w.end.Add(c.Lateness)) {
+				if arrived[i].After(w.end.Add(c.Lateness)) || arrived[i].After(ev.TS.Add(maxEventDelay(c))) {
 					res.Late++
 					continue
 				}
@@ -167,6 +168,14 @@ func Compute(contests []*contest.Contest, arrivals []Arrival, maxFutureSkew time
 		}
 	}
 	return res
+}
+
+// maxEventDelay is the contest's max_event_delay, 1h when unset (§3).
+func maxEventDelay(c *contest.Contest) time.Duration {
+	if c.MaxEventDelay <= 0 {
+		return time.Hour
+	}
+	return c.MaxEventDelay
 }
 
 // scoreWindow applies the rate limit and the caps to one contest window's

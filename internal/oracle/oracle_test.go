@@ -341,7 +341,10 @@ func TestWindowBoundaries(t *testing.T) {
 
 func TestLate(t *testing.T) {
 	deadline := t0.Add(time.Hour + 90*time.Second)
-	c := fixed(func(c *contest.Contest) { c.Scope.Markets = []string{"DE"} })
+	c := fixed(func(c *contest.Contest) {
+		c.Scope.Markets = []string{"DE"}
+		c.MaxEventDelay = 3 * time.Hour // end+lateness decides here
+	})
 	got := run([]*contest.Contest{c}, arr(
 		E{ID: "a", User: "u1", TS: 10, Market: "DE", Bet: 1, Arrived: deadline},                                     // just in time
 		E{ID: "b", User: "u1", TS: 20, Market: "DE", Bet: 10, Arrived: deadline.Add(time.Nanosecond)},               // late
@@ -351,6 +354,31 @@ func TestLate(t *testing.T) {
 		E{ID: "e", User: "u1", Time: t0.Add(2 * time.Hour), Market: "DE", Bet: 1, Arrived: deadline.Add(time.Hour)}, // no window
 	))
 	check(t, got, map[BoardID][]Standing{b(""): {{1, "u1", 1, 0, 1, fin(10)}}}, 0, 2)
+}
+
+func TestMaxEventDelay(t *testing.T) {
+	// max_event_delay 10m: an arrival exactly 10m after ts counts, one a
+	// nanosecond later is late, whatever the window's end; a duplicate of a
+	// late event is a duplicate, not late again. Unset means 1h.
+	c := fixed(func(c *contest.Contest) { c.MaxEventDelay = 10 * time.Minute })
+	ts := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	got := run([]*contest.Contest{c}, arr(
+		E{ID: "a", User: "u1", TS: 10, Bet: 1, Arrived: ts(10).Add(10 * time.Minute)},                  // just inside
+		E{ID: "b", User: "u1", TS: 20, Bet: 10, Arrived: ts(20).Add(10*time.Minute + time.Nanosecond)}, // just past
+		E{ID: "c", User: "u2", TS: 30, Bet: 100, Arrived: ts(30).Add(9 * time.Minute)},
+		E{ID: "b", User: "u1", TS: 20, Bet: 10, Arrived: ts(20).Add(11 * time.Minute)}, // duplicate
+	))
+	check(t, got, map[BoardID][]Standing{b(""): {
+		{1, "u2", 100, 0, 1, fin(30)},
+		{2, "u1", 1, 0, 1, fin(10)},
+	}}, 0, 1)
+
+	d := fixed(nil) // default 1h
+	got = run([]*contest.Contest{d}, arr(
+		E{ID: "a", User: "u1", TS: 10, Bet: 1, Arrived: ts(10).Add(time.Hour)},
+		E{ID: "b", User: "u1", TS: 20, Bet: 10, Arrived: ts(20).Add(time.Hour + time.Millisecond)},
+	))
+	check(t, got, map[BoardID][]Standing{b(""): {{1, "u1", 1, 0, 1, fin(10)}}}, 0, 1)
 }
 
 func TestRecurringWindows(t *testing.T) {

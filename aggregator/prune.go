@@ -1,0 +1,179 @@
+package aggregator
+
+import (
+	"time"
+
+	"github.com/rankstream/rankstream/contest"
+)
+
+// Pruning keeps a partition's state bounded (CONTRACT.md §3: nothing older
+// than max_event_delay can change, nothing of a window is needed once it is
+// final and paid). All of it runs on stream time, the JetStream timestamps of
+// the applied events, never on the wall clock, so a replay and a restart
+// prune alike; folding never changes a decision, and a window is freed only
+// when every arrival for it is late anyway.
+//
+//   - Each user window folds the candidates older than stream time −
+//     max_event_delay − FoldMargin (contest.UserWindow.Fold).
+//   - Seen event ids are bucketed by their ts (seenBucket); a bucket older
+//     than stream time − the largest max_event_delay − FoldMargin goes: a
+//     duplicate carries its original's ts, so it is late in every contest.
+//   - A user window whose end + lateness + FinishedWindows has passed is
+//     dropped (FinishedWindows > 0 only; replay keeps everything).
+
+// PruneOptions tune the engine's pruning; the zero value folds with the
+// defaults and never frees finished windows.
+type PruneOptions struct {
+	// FinishedWindows frees a window's user state this long after its end +
+	// lateness (retention.finished_windows); 0 keeps it for ever.
+	FinishedWindows time.Duration
+	// FoldMargin is held back beyond max_event_delay against JetStream
+	// timestamps that step back a little (a leader change); default 5s.
+	FoldMargin time.Duration
+	// Every is the stream time between two prunes of a partition; default
+	// a tenth of the smallest max_event_delay, within [100ms, 1m].
+	Every time.Duration
+	// OnFold, when set, is called after a prune of partition p that folded
+	// away released candidates (tests; on the goroutine applying events).
+	OnFold func(p, released int)
+}
+
+// seenBucket is the width of a seen-id bucket (by event ts).
+const seenBucket = int64(10 * time.Second)
+
+// SetPruning sets the engine's pruning options (before the first Apply).
+func (e *Engine) SetPruning(p PruneOptions) {
+	if p.FoldMargin <= 0 {
+		p.FoldMargin = 5 * time.Second
+	}
+	e.prune = p
+}
+
+// markSeen records id with its event time ts (unix nanos).
+func (ps *partState) markSeen(id string, ts int64) {
+	ps.seen[id] = struct{}{}
+	b := floorDivI(ts, seenBucket)
+	if ps.seenByTS == nil {
+		ps.seenByTS = map[int64][]string{}
+	}
+	ps.seenByTS[b] = append(ps.seenByTS[b], id)
+}
+
+// maybePrune prunes ps when stream time moved on by the prune interval.
+func (e *Engine) maybePrune(ps *partState, now time.Time) {
+	if now.After(e.now) {
+		e.now = now
+	}
+	if !ps.pruned.IsZero() && e.now.Sub(ps.pruned) < e.pruneEvery() {
+		return
+	}
+	ps.pruned = e.now
+	e.prunePart(ps, e.now)
+}
+
+// PruneAll prunes every partition at the engine's stream time (for idle
+// partitions, which prune nothing by themselves).
+func (e *Engine) PruneAll() {
+	if e.now.IsZero() {
+		return
+	}
+	for _, ps := range e.parts {
+		ps.pruned = e.now
+		e.prunePart(ps, e.now)
+	}
+}
+
+func (e *Engine) pruneEvery() time.Duration {
+	if e.prune.Every > 0 {
+		return e.prune.Every
+	}
+	d := time.Minute
+	for _, c := range e.rules.All() {
+		d = min(d, c.EventDelay()/10)
+	}
+	return max(d, 100*time.Millisecond)
+}
+
+// prunePart folds, frees finished windows and drops old seen ids.
+func (e *Engine) prunePart(ps *partState, now time.Time) {
+	margin := e.prune.FoldMargin
+	var maxDelay time.Duration
+	released := 0
+	type cw struct {
+		contest string
+		window  int64
+	}
+	done := map[cw]bool{} // finished, per contest window
+	for k, uw := range ps.users {
+		c := e.rules.Get(k.contest)
+		if c == nil {
+			continue // a contest no longer in force: its state stays as it was
+		}
+		fin, ok := done[cw{k.contest, k.window}]
+		if !ok {
+			fin = e.finished(c, k.window, now)
+			done[cw{k.contest, k.window}] = fin
+		}
+		if fin {
+			delete(ps.users, k)
+			continue
+		}
+		released += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
+	}
+	if released > 0 && e.prune.OnFold != nil {
+		defer e.prune.OnFold(ps.id, released)
+	}
+	for _, c := range e.rules.All() {
+		maxDelay = max(maxDelay, c.EventDelay())
+	}
+	horizon := floorDivI(now.Add(-maxDelay-margin).UnixNano(), seenBucket)
+	for b, ids := range ps.seenByTS {
+		if b >= horizon {
+			continue
+		}
+		for _, id := range ids {
+			delete(ps.seen, id)
+		}
+		delete(ps.seenByTS, b)
+	}
+}
+
+// finished reports whether the window of c starting at start (unix seconds)
+// is past end + lateness + FinishedWindows at stream time now.
+func (e *Engine) finished(c *contest.Contest, start int64, now time.Time) bool {
+	if e.prune.FinishedWindows <= 0 {
+		return false
+	}
+	win, ok := c.WindowAt(time.Unix(start, 0))
+	if !ok {
+		return false
+	}
+	return now.After(win.End.Add(c.Lateness + e.prune.FinishedWindows))
+}
+
+// WindowFinished reports whether, at the engine's stream time, the window
+// is past its end + lateness + FinishedWindows (its state is freed).
+func (e *Engine) WindowFinished(c *contest.Contest, start int64) bool {
+	return e.finished(c, start, e.now)
+}
+
+// StateSize counts what the engine holds: seen ids, user windows and
+// candidate events (for the state-growth test and metrics).
+func (e *Engine) StateSize() (seen, windows, candidates int) {
+	for _, ps := range e.parts {
+		seen += len(ps.seen)
+		windows += len(ps.users)
+		for _, uw := range ps.users {
+			candidates += uw.Len()
+		}
+	}
+	return seen, windows, candidates
+}
+
+func floorDivI(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
