@@ -38,6 +38,7 @@ func RulesFingerprint(r *Rules) [32]byte {
 			h.Write(s)
 		}
 	}
+	missionsFingerprint(h, r)
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
@@ -65,7 +66,7 @@ func (e *Engine) MarshalPartition(b []byte, p int, covered uint64) []byte {
 		b = appendStr(b, k.user)
 		b = uw.AppendBinary(b)
 	}
-	return b
+	return appendMissions(b, ps)
 }
 
 // RestorePartition replaces partition p's state with the checkpoint in data
@@ -107,6 +108,9 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 		}
 		r.b = rest
 		ps.users[k] = uw
+	}
+	if err := e.restoreMissions(ps, &r); err != nil {
+		return 0, err
 	}
 	if r.err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, r.err)

@@ -43,6 +43,8 @@ type Decision struct {
 	Changes   []ScoreChange
 	// Accruals counts the per-contest decisions (contest id → result).
 	Accruals map[string]string
+	// Missions is what the event did to the missions (missions.go).
+	Missions MissionDecision
 }
 
 // Engine is the pure scoring core: it turns stored events, in stream order,
@@ -62,6 +64,9 @@ type partState struct {
 	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64 // … in DLQ_LATE
 	last        uint64 // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
+
+	// missions: nil until a mission counts an event (missions.go)
+	missions map[missionKey]*contest.UserMission
 }
 
 type uwKey struct {
@@ -115,6 +120,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	for _, c := range e.rules.All() {
 		e.score(&d, se, ps, c, &ev)
 	}
+	e.scoreMissions(&d, se, ps, &ev)
 	return d
 }
 

@@ -27,6 +27,7 @@ type Metrics struct {
 	OwnedPartitions    prometheus.Gauge
 	ReaderRestarts     prometheus.Counter
 	Leader             *prometheus.GaugeVec // lease: 1 while this process holds it
+	Missions           *MissionMetrics
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -73,6 +74,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Leader: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_leader",
 			Help: "1 while this process holds the named lease (ranker: writes the read model, pushes, snapshots)."}, []string{"lease"}),
 	}
+	m.Missions = newMissionMetrics(reg)
 	if reg != nil {
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,

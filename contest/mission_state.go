@@ -55,13 +55,14 @@ type UserMission struct {
 	games  map[string]struct{} // distinct_games of step cur
 	doneAt []int64             // arrival of the completing event, steps < cur
 
-	emitted     uint64 // bit i: step i's completion was reported
-	emittedDone bool   // the completion was reported
+	emitted     uint64  // bit i: step i's completion was reported
+	emittedDone bool    // the completion was reported
+	emittedAt   []int64 // Completed.Arrived as reported, per step, then the completion
 }
 
 // NewUserMission returns empty progress for m.
 func NewUserMission(m *Mission) *UserMission {
-	return &UserMission{m: m, doneAt: make([]int64, len(m.Steps))}
+	return &UserMission{m: m, doneAt: make([]int64, len(m.Steps)), emittedAt: make([]int64, len(m.Steps)+1)}
 }
 
 // Len is the number of candidate events held.
@@ -176,11 +177,13 @@ func (u *UserMission) collect() []Completed {
 	for i := 0; i < u.cur; i++ {
 		if u.emitted&(1<<uint(i)) == 0 {
 			u.emitted |= 1 << uint(i)
+			u.emittedAt[i] = u.doneAt[i]
 			out = append(out, Completed{Step: u.m.Steps[i].ID, Arrived: u.doneAt[i]})
 		}
 	}
 	if n := len(u.m.Steps); u.cur == n && !u.emittedDone {
 		u.emittedDone = true
+		u.emittedAt[n] = u.doneAt[n-1]
 		out = append(out, Completed{Step: StepCompletion, Arrived: u.doneAt[n-1]})
 	}
 	return out
@@ -216,4 +219,18 @@ func (u *UserMission) Reported() []string {
 		out = append(out, StepCompletion)
 	}
 	return out
+}
+
+// CompletedAt is the Completed.Arrived with which step (a step id or
+// StepCompletion) was reported, 0 when it was not.
+func (u *UserMission) CompletedAt(step string) int64 {
+	if step == StepCompletion {
+		return u.emittedAt[len(u.m.Steps)]
+	}
+	for i := range u.m.Steps {
+		if u.m.Steps[i].ID == step {
+			return u.emittedAt[i]
+		}
+	}
+	return 0
 }

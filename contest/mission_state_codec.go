@@ -26,7 +26,11 @@ func (u *UserMission) AppendBinary(b []byte) []byte {
 	if u.emittedDone {
 		done = 1
 	}
-	return binary.AppendUvarint(b, done)
+	b = binary.AppendUvarint(b, done)
+	for _, at := range u.emittedAt {
+		b = binary.AppendVarint(b, at)
+	}
+	return b
 }
 
 // UnmarshalUserMission rebuilds a UserMission of m from data written by
@@ -63,5 +67,11 @@ func UnmarshalUserMission(m *Mission, data []byte) (*UserMission, []byte, error)
 		return nil, nil, fmt.Errorf("%w: mission reported steps", ErrBadState)
 	}
 	u.emittedDone = done == 1
+	for i := range u.emittedAt {
+		u.emittedAt[i] = r.varint()
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("%w: mission report times: %w", ErrBadState, r.err)
+	}
 	return u, r.b, nil
 }
