@@ -9,7 +9,8 @@ import (
 	"github.com/rankstream/rankstream/contest"
 )
 
-// cmdLint checks contest files; exit 1 with file:line errors.
+// cmdLint checks contest and mission files (a file with a top-level "steps"
+// key is a mission); exit 1 with file:line errors.
 func cmdLint(files []string, stdout, stderr io.Writer) int {
 	if len(files) == 0 {
 		fmt.Fprintln(stderr, "usage: rankstream contest lint FILE…")
@@ -23,7 +24,7 @@ func cmdLint(files []string, stdout, stderr io.Writer) int {
 			bad++
 			continue
 		}
-		if _, err := contest.Parse(f, data); err != nil {
+		if err := lintOne(f, data); err != nil {
 			var le contest.LintErrors
 			if errors.As(err, &le) {
 				for _, e := range le {
@@ -41,4 +42,13 @@ func cmdLint(files []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func lintOne(file string, data []byte) error {
+	if contest.IsMissionFile(data) {
+		_, err := contest.ParseMission(file, data)
+		return err
+	}
+	_, err := contest.Parse(file, data)
+	return err
 }
