@@ -52,6 +52,8 @@ type Result struct {
 	Events    uint64 // messages read
 	Elapsed   time.Duration
 	Truncated bool // the stream no longer starts at sequence 1: early events are gone
+	// Missions is the progress of every mission in Rules (missions.go).
+	Missions []MissionProgress
 }
 
 const batchSize = 256
@@ -93,6 +95,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res.Boards = collect(opts, engines)
+	res.Missions = collectMissions(opts, engines)
 	res.Elapsed = time.Since(t0)
 	return res, nil
 }
