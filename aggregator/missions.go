@@ -62,42 +62,28 @@ type MissionUpdate struct {
 	Done []contest.Completed
 }
 
-// MissionDecision is what one event did to the missions.
+// MissionDecision is what one event did to the missions: the user mission
+// windows it counted in. (Late arrivals are in Decision.Late; the other
+// reasons an event does not count for a mission are not reported per event,
+// to keep the hot path free of allocations.)
 type MissionDecision struct {
 	Updates []MissionUpdate
-	// Results: mission id → counted, or the reason it did not count.
-	Results map[string]string
 }
-
-// Mission decision results (metrics labels).
-const (
-	missionCounted = "counted"
-)
 
 // scoreMissions offers a valid, first-arrival event to every mission.
 func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *event.Event) {
 	for _, m := range e.rules.Missions() {
 		wins := m.WindowsAt(ev.TS)
-		switch {
-		case len(wins) == 0:
-			d.missionResult(m.ID, contest.ReasonNoWindow)
-			continue
-		case !m.Base.InScope(ev):
-			d.missionResult(m.ID, contest.ReasonOutOfScope)
+		if len(wins) == 0 || !m.Base.InScope(ev) || m.Base.Eligible(ev) != "" {
 			continue
 		}
-		if r := m.Base.Eligible(ev); r != "" {
-			d.missionResult(m.ID, r)
-			continue
-		}
-		var cand *contest.MissionCand
+		var cand contest.MissionCand
 		for _, win := range wins {
 			if se.Time.After(win.End.Add(m.Base.Lateness)) || se.Time.After(ev.TS.Add(m.MaxEventDelay)) {
 				d.Late = append(d.Late, LateHit{Contest: m.Base, Window: win})
-				d.missionResult(m.ID, contest.ReasonLate)
 				continue
 			}
-			if cand == nil {
+			if cand.EventID == "" { // built once, for the first window that counts it
 				cand = missionCandidate(m, se.Time, ev)
 			}
 			k := missionKey{mission: m.ID, window: win.Key(), user: ev.UserID}
@@ -109,14 +95,13 @@ func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *e
 				um = contest.NewUserMission(m)
 				ps.missions[k] = um
 			}
-			d.missionResult(m.ID, missionCounted)
-			d.Missions.Updates = append(d.Missions.Updates, MissionUpdate{Mission: m, Window: win, User: ev.UserID, State: um, Done: um.Add(*cand)})
+			d.Missions.Updates = append(d.Missions.Updates, MissionUpdate{Mission: m, Window: win, User: ev.UserID, State: um, Done: um.Add(cand)})
 		}
 	}
 }
 
-func missionCandidate(m *contest.Mission, arrived time.Time, ev *event.Event) *contest.MissionCand {
-	c := &contest.MissionCand{TS: ev.TS.UnixNano(), EventID: ev.EventID, Arrived: arrived.UnixNano(),
+func missionCandidate(m *contest.Mission, arrived time.Time, ev *event.Event) contest.MissionCand {
+	c := contest.MissionCand{TS: ev.TS.UnixNano(), EventID: ev.EventID, Arrived: arrived.UnixNano(),
 		Bet: ev.BetMinor, Multiplier: ev.Multiplier, Game: ev.GameID}
 	for i := range m.Steps {
 		if m.Steps[i].Goal.InScope(ev) {
@@ -124,13 +109,6 @@ func missionCandidate(m *contest.Mission, arrived time.Time, ev *event.Event) *c
 		}
 	}
 	return c
-}
-
-func (d *Decision) missionResult(missionID, result string) {
-	if d.Missions.Results == nil {
-		d.Missions.Results = make(map[string]string, 2)
-	}
-	d.Missions.Results[missionID] = result
 }
 
 // MissionStates calls fn for every user mission window the engine holds.

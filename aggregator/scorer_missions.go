@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
@@ -25,15 +26,17 @@ import (
 //     again with the same reward_id (deduplicated by JetStream inside the
 //     duplicate window, and by reward_id at the consumer after it).
 type missionOut struct {
-	progress map[string]progressRef // KV subject → state
-	rewards  map[string]*nats.Msg   // reward_id → message
-	ready    bool                   // the progress bucket exists
+	progress map[progressKey]*contest.UserMission
+	rewards  map[string]*nats.Msg // reward_id → message
+	ready    bool                 // the progress bucket exists
+	counted  map[*contest.Mission]prometheus.Counter
+	buf      []byte
 }
 
-type progressRef struct {
+type progressKey struct {
+	m    *contest.Mission
 	win  contest.Window
 	user string
-	um   *contest.UserMission
 }
 
 func (o *missionOut) pending() int { return len(o.progress) + len(o.rewards) }
@@ -41,11 +44,18 @@ func (o *missionOut) pending() int { return len(o.progress) + len(o.rewards) }
 // queueMissions takes the mission part of a decision.
 func (w *worker) queueMissions(md *MissionDecision) {
 	mm := w.s.m.Missions
-	for id, res := range md.Results {
-		mm.Events.WithLabelValues(id, res).Inc()
-	}
+	o := &w.mout
 	for i := range md.Updates {
 		u := &md.Updates[i]
+		c := o.counted[u.Mission]
+		if c == nil {
+			if o.counted == nil {
+				o.counted = make(map[*contest.Mission]prometheus.Counter)
+			}
+			c = mm.Events.WithLabelValues(u.Mission.ID, contest.ReasonCounted)
+			o.counted[u.Mission] = c
+		}
+		c.Inc()
 		w.queueProgress(u.Mission, u.Window, u.User, u.State)
 		for _, c := range u.Done {
 			if w.queueReward(u.Mission, u.Window, u.User, c) {
@@ -58,9 +68,9 @@ func (w *worker) queueMissions(md *MissionDecision) {
 func (w *worker) queueProgress(m *contest.Mission, win contest.Window, user string, um *contest.UserMission) {
 	o := &w.mout
 	if o.progress == nil {
-		o.progress = make(map[string]progressRef)
+		o.progress = make(map[progressKey]*contest.UserMission)
 	}
-	o.progress[streams.MissionProgressSubject(streams.MissionProgressKey(m.ID, win.Key(), user))] = progressRef{win: win, user: user, um: um}
+	o.progress[progressKey{m: m, win: win, user: user}] = um
 }
 
 func (w *worker) queueReward(m *contest.Mission, win contest.Window, user string, c contest.Completed) bool {
@@ -114,19 +124,15 @@ func (w *worker) flushMissions(ctx context.Context) {
 		w.s.m.Missions.Published.Inc()
 		delete(o.rewards, id)
 	}
-	for subj, ref := range o.progress {
-		data, err := json.Marshal(ref.um.ProgressDoc(ref.win))
-		if err != nil {
-			w.s.log.Error("mission progress", "subject", subj, "err", err)
-			delete(o.progress, subj)
-			continue
-		}
-		msg := &nats.Msg{Subject: subj, Data: data}
+	for k, um := range o.progress {
+		o.buf = um.AppendProgressJSON(o.buf[:0], k.win)
+		msg := &nats.Msg{Subject: streams.MissionProgressSubject(streams.MissionProgressKey(k.m.ID, k.win.Key(), k.user)),
+			Data: append([]byte(nil), o.buf...)}
 		if !w.publishAsync(ctx, msg, streams.MissionProgressBucket) {
 			continue
 		}
 		w.s.m.Missions.Progress.Inc()
-		delete(o.progress, subj)
+		delete(o.progress, k)
 	}
 }
 

@@ -1,6 +1,9 @@
 package contest
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // MissionProgressDoc is the answer of GET /v1/missions/{id}/progress
 // (CONTRACT.md §7), as the scorers publish it for the query API.
@@ -43,4 +46,33 @@ func (u *UserMission) ProgressDoc(win Window) MissionProgressDoc {
 // EmptyProgressDoc is the progress of a user without a counted event.
 func (m *Mission) EmptyProgressDoc(win Window) MissionProgressDoc {
 	return NewUserMission(m).ProgressDoc(win)
+}
+
+// AppendProgressJSON appends the JSON of u.ProgressDoc(win) to b (as
+// encoding/json writes it, without its reflection: the scorer writes one
+// per changed user mission window).
+func (u *UserMission) AppendProgressJSON(b []byte, win Window) []byte {
+	d := u.ProgressDoc(win)
+	b = append(b, `{"mission":`...)
+	b = strconv.AppendQuote(b, d.Mission)
+	b = append(b, `,"window":`...)
+	b = strconv.AppendQuote(b, d.Window)
+	b = append(b, `,"steps":[`...)
+	for i, s := range d.Steps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = strconv.AppendQuote(b, s.ID)
+		b = append(b, `,"done":`...)
+		b = strconv.AppendBool(b, s.Done)
+		b = append(b, `,"progress":`...)
+		b = strconv.AppendInt(b, s.Progress, 10)
+		b = append(b, `,"target":`...)
+		b = strconv.AppendInt(b, s.Target, 10)
+		b = append(b, '}')
+	}
+	b = append(b, `],"reward_ready":`...)
+	b = strconv.AppendBool(b, d.RewardReady)
+	return append(b, '}')
 }

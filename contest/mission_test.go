@@ -3,6 +3,7 @@ package contest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"os"
@@ -256,4 +257,17 @@ func TestUnmarshalUserMissionBad(t *testing.T) {
 func sha32(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:32]
+}
+
+func TestAppendProgressJSON(t *testing.T) {
+	m := testMission(t, 0)
+	u := NewUserMission(m)
+	win := Window{Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}
+	for i, g := range []string{"g_1", "g_2", "g_3", "g_1", "x_1"} {
+		u.Add(cand(m, i, fmt.Sprint("e", i), g, 60, float64(i*2)))
+		want, _ := json.Marshal(u.ProgressDoc(win))
+		if got := u.AppendProgressJSON(nil, win); string(got) != string(want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	}
 }
