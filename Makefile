@@ -36,7 +36,7 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # Benchmarks (long; not part of make test). Figures go to BENCHMARKS.md.
-bench: services bench-board bench-pipeline bench-snapshot bench-push bench-recovery
+bench: services bench-board bench-pipeline bench-snapshot bench-push bench-recovery bench-missions
 
 # Board structure vs Redis sorted set at 1M and 10M entries (about 8 minutes).
 bench-board:
@@ -89,3 +89,7 @@ soak-state: services
 # Scorer heap and checkpoint bytes per active user (env RANKSTREAM_BENCH_USERS, default 1M).
 bench-state:
 	$(GO) test ./aggregator -run '^$$' -bench ScorerStatePerUser -benchtime 1x -timeout 120m
+# Scorer with three missions vs none (BENCHMARKS.md "Missions").
+.PHONY: bench-missions
+bench-missions:
+	$(GO) test ./aggregator -run '^$$' -bench ScorerMissions -benchtime 1x -timeout 60m

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 
 	"github.com/rankstream/rankstream/contest"
 )
@@ -33,11 +34,14 @@ var ErrBadCheckpoint = errors.New("aggregator: bad checkpoint")
 // ErrCheckpointRules is returned for a checkpoint taken under other contest rules.
 var ErrCheckpointRules = errors.New("aggregator: checkpoint taken under other contest rules")
 
-// RulesFingerprint hashes the contest versions in force (id, version, source).
-func RulesFingerprint(r *Rules) [32]byte { return fingerprintOf(r.All()) }
+// RulesFingerprint hashes the contest and mission versions in force.
+func RulesFingerprint(r *Rules) [32]byte {
+	return fingerprintOf(r.All(), func(h hash.Hash) { missionsFingerprint(h, r) })
+}
 
-// fingerprintOf hashes contests sorted by id (id, version, source).
-func fingerprintOf(cs []*contest.Contest) [32]byte {
+// fingerprintOf hashes contests sorted by id (id, version, source), then
+// whatever more writes to the hash (nil: nothing).
+func fingerprintOf(cs []*contest.Contest, more func(hash.Hash)) [32]byte {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
 	for _, c := range cs {
@@ -45,6 +49,9 @@ func fingerprintOf(cs []*contest.Contest) [32]byte {
 			h.Write(binary.AppendUvarint(nil, uint64(len(s))))
 			h.Write(s)
 		}
+	}
+	if more != nil {
+		more(h)
 	}
 	var out [32]byte
 	h.Sum(out[:0])
@@ -77,7 +84,7 @@ func (e *Engine) MarshalPartition(b []byte, p int, covered uint64) []byte {
 		b = appendStr(b, k.user)
 		b = uw.AppendBinary(b)
 	}
-	return b
+	return appendMissions(b, ps)
 }
 
 // RestorePartition replaces partition p's state with the checkpoint in data
@@ -130,6 +137,9 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 		}
 		r.b = rest
 		ps.users[k] = uw
+	}
+	if err := e.restoreMissions(ps, &r); err != nil {
+		return 0, err
 	}
 	if r.err != nil {
 		return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, r.err)

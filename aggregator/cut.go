@@ -62,7 +62,7 @@ type cutMark struct {
 // cut markers carry: a cut whose partitions reflect different versions (one
 // process has not picked a new version up yet) is not exact.
 func cutFingerprint(cs []*contest.Contest) uint64 {
-	fp := fingerprintOf(cs)
+	fp := fingerprintOf(cs, nil)
 	return binary.BigEndian.Uint64(fp[:8])
 }
 

@@ -50,6 +50,8 @@ type Decision struct {
 	// engine records them (Engine.RecordAccruals; the ETL does, the live
 	// scorer does not).
 	Details []Accrual
+	// Missions is what the event did to the missions (missions.go).
+	Missions MissionDecision
 }
 
 // Engine is the pure scoring core: it turns stored events, in stream order,
@@ -75,6 +77,9 @@ type partState struct {
 	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64 // … in DLQ_LATE
 	last        uint64 // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
+
+	// missions: nil until a mission counts an event (missions.go)
+	missions map[missionKey]*contest.UserMission
 }
 
 type uwKey struct {
@@ -134,6 +139,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	for _, c := range e.rules.All() {
 		e.score(&d, se, ps, c, &ev)
 	}
+	e.scoreMissions(&d, se, ps, &ev)
 	return d
 }
 

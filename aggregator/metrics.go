@@ -37,6 +37,7 @@ type Metrics struct {
 	CheckpointWriteSeconds prometheus.Histogram
 	ScorerState            *prometheus.GaugeVec // kind: seen_ids|user_windows|candidates
 	ReleasedWindows        prometheus.Counter
+	Missions               *MissionMetrics
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -91,6 +92,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Re-scorings of a contest's open windows by a scorer worker after a new contest version."}),
 	}
 	m.stateMetrics()
+	m.Missions = newMissionMetrics(reg)
 	if reg != nil {
 		reg.MustRegister(m.Rescores)
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,

@@ -78,7 +78,8 @@ func hasBoard(p *pipeline, contestID string) bool {
 	return false
 }
 
-// waitFor polls cond until deadline, calling tick between tries.
+// waitFor polls cond until it holds, calling tick (if any) between polls;
+// it fails the test after d.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, tick func()) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -86,8 +87,10 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, tick 
 		if time.Now().After(deadline) {
 			t.Fatalf("no %s within %s", what, d)
 		}
-		tick()
-		time.Sleep(200 * time.Millisecond)
+		if tick != nil {
+			tick()
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -18,6 +18,8 @@ type Rules struct {
 	set    atomic.Pointer[ruleSet]
 	mu     sync.Mutex // serialises writers of freezes
 	freeze atomic.Pointer[freezeSet]
+	// missions in force (see missions.go); nil: none
+	missions atomic.Pointer[missionSet]
 }
 
 type ruleSet struct {

@@ -394,6 +394,7 @@ type worker struct {
 	in      chan inMsg
 	eng     *Engine
 	pending map[string]ScoreMsg
+	mout    missionOut // mission progress and rewards (scorer_missions.go)
 	live    bool
 	buf     []byte
 
@@ -497,6 +498,7 @@ func (w *worker) enqueueAll() {
 	w.eng.Standings(func(id readmodel.BoardID, user string, st contest.Standing) {
 		w.pending[streams.ScoreSubject(id.Contest, id.Window, id.Division, user)] = ScoreMsg{Standing: st}
 	})
+	w.enqueueMissions()
 }
 
 // noRetry turns off the client's own retry of an async publish answered "no
@@ -515,6 +517,7 @@ func (w *worker) flush(ctx context.Context) {
 }
 
 func (w *worker) flushNow(ctx context.Context) {
+	w.flushMissions(ctx)
 	if len(w.pending) == 0 || !w.live {
 		return // nothing is published before catch-up
 	}
@@ -577,6 +580,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	for _, l := range d.Late {
 		w.lateLetter(ctx, im, w.part(d.Partition), l)
 	}
+	w.queueMissions(&d.Missions)
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
 	for _, ch := range d.Changes {

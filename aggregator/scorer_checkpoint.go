@@ -103,7 +103,7 @@ func (w *worker) checkpoint(ctx context.Context) {
 		w.enqueueAll()
 	}
 	w.flush(ctx)
-	if len(w.pending) > 0 {
+	if len(w.pending) > 0 || w.mout.pending() > 0 {
 		w.s.m.Checkpoints.WithLabelValues("skipped").Inc()
 		return // a publish was refused: SCORES would be behind this round
 	}

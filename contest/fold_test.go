@@ -86,4 +86,3 @@ func TestFoldHorizon(t *testing.T) {
 		t.Fatalf("standing %+v", st)
 	}
 }
-

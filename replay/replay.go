@@ -54,6 +54,8 @@ type Result struct {
 	Truncated bool // the stream no longer starts at sequence 1: early events are gone
 	// FirstTime is when the stream's first message was stored.
 	FirstTime time.Time
+	// Missions is the progress of every mission in Rules (missions.go).
+	Missions []MissionProgress
 }
 
 const batchSize = 256
@@ -95,6 +97,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	res.Boards = collect(opts, engines)
+	res.Missions = collectMissions(opts, engines)
 	res.Elapsed = time.Since(t0)
 	return res, nil
 }

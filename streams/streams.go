@@ -228,6 +228,7 @@ func Configs(opts Options) []jetstream.StreamConfig {
 			Replicas:    opts.Replicas,
 			AllowDirect: true,
 		},
+		missionsConfig(opts),
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 	"github.com/rankstream/rankstream/rewards"
 )
 
-// cmdLint checks contest files (and their rewards blocks); exit 1 with file:line errors.
+// cmdLint checks contest files (and their rewards blocks) and mission files
+// (a file with a top-level "steps" key is a mission); exit 1 with file:line errors.
 func cmdLint(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("contest lint", flag.ContinueOnError)
 	if code, done := parseFlags(fs, synLint, args, true, stdout, stderr); done {
@@ -29,11 +30,7 @@ func cmdLint(args []string, stdout, stderr io.Writer) int {
 			bad++
 			continue
 		}
-		c, err := contest.Parse(f, data)
-		if err == nil {
-			_, err = rewards.ParseRules(c)
-		}
-		if err != nil {
+		if err := lintOne(f, data); err != nil {
 			var le contest.LintErrors
 			if errors.As(err, &le) {
 				for _, e := range le {
@@ -66,4 +63,17 @@ func cmdContest(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, fs, synContest, "missing subcommand")
 	}
 	return usageError(stderr, fs, synContest, "unknown subcommand %q", fs.Arg(0))
+}
+
+// lintOne parses one contest (with its rewards block) or mission file.
+func lintOne(file string, data []byte) error {
+	if contest.IsMissionFile(data) {
+		_, err := contest.ParseMission(file, data)
+		return err
+	}
+	c, err := contest.Parse(file, data)
+	if err == nil {
+		_, err = rewards.ParseRules(c)
+	}
+	return err
 }

@@ -65,6 +65,7 @@ func appOptions(cfg *config.Config) app.Options {
 		RedisURL:        cfg.Redis.URL,
 		RedisPrefix:     cfg.Redis.Prefix,
 		ContestsDir:     cfg.ContestsDir,
+		MissionsDir:     cfg.MissionsDir,
 		Providers:       cfg.Providers,
 		MaxFutureSkew:   cfg.MaxFutureSkew,
 		PostgresURL:     cfg.Postgres.URL,

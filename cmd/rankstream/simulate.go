@@ -53,6 +53,9 @@ func simulate(ctx context.Context, cfgPath, rulesPath string, from, to time.Time
 		fmt.Fprintln(stderr, "simulate: --from must be before --to")
 		return exitError
 	}
+	if isMissionPath(rulesPath) {
+		return simulateMission(ctx, cfgPath, rulesPath, from, to, top, noProgress, stdout, stderr)
+	}
 	c, err := loadContestFile(rulesPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "simulate:", err)

@@ -57,6 +57,8 @@ type Options struct {
 	RedisPrefix   string
 	ContestsDir   string
 	Contests      []*contest.Contest // used instead of ContestsDir when set
+	MissionsDir   string             // mission files (missions.go)
+	Missions      []*contest.Mission // used instead of MissionsDir when set
 	Providers     map[string]string
 	MaxFutureSkew time.Duration
 	Only          []string // stages; empty = all
@@ -159,6 +161,10 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Rules = aggregator.NewRules(cs)
+	if err := a.loadMissions(opts); err != nil {
+		a.Stop()
+		return nil, err
+	}
 	if err := a.loadActions(ctx); err != nil {
 		a.Stop()
 		return nil, err
@@ -262,6 +268,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("app: query: %w", err)
 		}
 		q.Register(mux)
+		q.RegisterMissions(mux, a.missionOptions())
 		if err := a.mountLive(ctx, mux); err != nil {
 			a.Stop()
 			return nil, err

@@ -1,0 +1,127 @@
+package aggregator
+
+import (
+	"sort"
+	"time"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/event"
+)
+
+// Missions in the scorer (docs/missions.md). A mission's progress is
+// per-user state in the user's partition, next to the contests' state: the
+// same Engine decides it from the same events, with the same dedup (the
+// partition's first valid arrival of an event_id), window, lateness and
+// rate-limit rules, and the same checkpoints hold it.
+
+type missionSet struct {
+	list []*contest.Mission
+	byID map[string]*contest.Mission
+}
+
+// SetMissions replaces the missions in force.
+func (r *Rules) SetMissions(ms []*contest.Mission) {
+	s := &missionSet{list: append([]*contest.Mission(nil), ms...), byID: make(map[string]*contest.Mission, len(ms))}
+	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
+	for _, m := range s.list {
+		s.byID[m.ID] = m
+	}
+	r.missions.Store(s)
+}
+
+// Missions returns the missions in force, sorted by id. Do not modify.
+func (r *Rules) Missions() []*contest.Mission {
+	if s := r.missions.Load(); s != nil {
+		return s.list
+	}
+	return nil
+}
+
+// Mission returns the mission with id, or nil.
+func (r *Rules) Mission(id string) *contest.Mission {
+	if s := r.missions.Load(); s != nil {
+		return s.byID[id]
+	}
+	return nil
+}
+
+type missionKey struct {
+	mission string
+	window  int64
+	user    string
+}
+
+// MissionUpdate is a user's mission window whose progress an event changed.
+type MissionUpdate struct {
+	Mission *contest.Mission
+	Window  contest.Window
+	User    string
+	// State is the live progress, to be read on the engine's goroutine only.
+	State *contest.UserMission
+	// Done are the steps (and the completion) this event made done.
+	Done []contest.Completed
+}
+
+// MissionDecision is what one event did to the missions: the user mission
+// windows it counted in. (Late arrivals are in Decision.Late; the other
+// reasons an event does not count for a mission are not reported per event,
+// to keep the hot path free of allocations.)
+type MissionDecision struct {
+	Updates []MissionUpdate
+}
+
+// scoreMissions offers a valid, first-arrival event to every mission.
+func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *event.Event) {
+	for _, m := range e.rules.Missions() {
+		wins := m.WindowsAt(ev.TS)
+		if len(wins) == 0 || !m.Base.InScope(ev) || m.Base.Eligible(ev) != "" {
+			continue
+		}
+		var cand contest.MissionCand
+		for _, win := range wins {
+			if se.Time.After(win.End.Add(m.Base.Lateness)) || se.Time.After(ev.TS.Add(m.MaxEventDelay)) {
+				d.Late = append(d.Late, LateHit{Contest: m.Base, Window: win})
+				continue
+			}
+			if cand.EventID == "" { // built once, for the first window that counts it
+				cand = missionCandidate(m, se.Time, ev)
+			}
+			k := missionKey{mission: m.ID, window: win.Key(), user: ev.UserID}
+			um := ps.missions[k]
+			if um == nil {
+				if ps.missions == nil {
+					ps.missions = make(map[missionKey]*contest.UserMission)
+				}
+				um = contest.NewUserMission(m)
+				ps.missions[k] = um
+			}
+			d.Missions.Updates = append(d.Missions.Updates, MissionUpdate{Mission: m, Window: win, User: ev.UserID, State: um, Done: um.Add(cand)})
+		}
+	}
+}
+
+func missionCandidate(m *contest.Mission, arrived time.Time, ev *event.Event) contest.MissionCand {
+	c := contest.MissionCand{TS: ev.TS.UnixNano(), EventID: ev.EventID, Arrived: arrived.UnixNano(),
+		Bet: ev.BetMinor, Multiplier: ev.Multiplier, Game: ev.GameID}
+	for i := range m.Steps {
+		if m.Steps[i].Goal.InScope(ev) {
+			c.Scope |= 1 << uint(i)
+		}
+	}
+	return c
+}
+
+// MissionStates calls fn for every user mission window the engine holds.
+func (e *Engine) MissionStates(fn func(m *contest.Mission, win contest.Window, user string, um *contest.UserMission)) {
+	for _, ps := range e.parts {
+		for k, um := range ps.missions {
+			m := e.rules.Mission(k.mission)
+			if m == nil {
+				continue
+			}
+			if win, ok := m.Base.WindowAt(time.Unix(k.window, 0).UTC()); ok {
+				fn(m, win, k.user, um)
+			}
+		}
+	}
+}

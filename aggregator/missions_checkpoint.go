@@ -1,0 +1,75 @@
+package aggregator
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash"
+
+	"github.com/rankstream/rankstream/contest"
+)
+
+// The missions' part of a partition checkpoint follows the contest windows:
+//
+//	#missions {mission window user state}
+//
+// It is left out when the partition holds no mission state, so a checkpoint
+// without missions is byte for byte what it was before missions existed (and
+// such a checkpoint restores with no mission state).
+
+// appendMissions appends ps's mission state to b.
+func appendMissions(b []byte, ps *partState) []byte {
+	if len(ps.missions) == 0 {
+		return b
+	}
+	b = binary.AppendUvarint(b, uint64(len(ps.missions)))
+	for k, um := range ps.missions {
+		b = appendStr(b, k.mission)
+		b = binary.AppendVarint(b, k.window)
+		b = appendStr(b, k.user)
+		b = um.AppendBinary(b)
+	}
+	return b
+}
+
+// restoreMissions reads what appendMissions wrote into ps. The completions a
+// state had reported stay reported: a restarted scorer does not emit them
+// again (docs/missions.md).
+func (e *Engine) restoreMissions(ps *partState, r *ckReader) error {
+	if len(r.b) == 0 || r.err != nil {
+		return nil
+	}
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		var k missionKey
+		k.mission, k.window, k.user = r.str(), r.varint(), r.str()
+		if r.err != nil {
+			break
+		}
+		m := e.rules.Mission(k.mission)
+		if m == nil {
+			return fmt.Errorf("%w: unknown mission %q", ErrCheckpointRules, k.mission)
+		}
+		um, rest, err := contest.UnmarshalUserMission(m, r.b)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
+		}
+		r.b = rest
+		if ps.missions == nil {
+			ps.missions = make(map[missionKey]*contest.UserMission, n)
+		}
+		ps.missions[k] = um
+	}
+	return nil
+}
+
+// missionsFingerprint adds the missions in force (id, version, source) to a
+// rules fingerprint; nothing when there are none, so the fingerprint of
+// contests alone is unchanged.
+func missionsFingerprint(h hash.Hash, r *Rules) {
+	for _, m := range r.Missions() {
+		for _, s := range [][]byte{[]byte("mission"), []byte(m.ID), binary.AppendVarint(nil, int64(m.Version)), m.Source} {
+			h.Write(binary.AppendUvarint(nil, uint64(len(s))))
+			h.Write(s)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/config"
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/replay"
+)
+
+// isMissionPath reports whether the rules file is a mission (top-level steps).
+func isMissionPath(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && contest.IsMissionFile(data)
+}
+
+// simulateMission is simulate for a draft mission file: the progress every
+// user would have, and the rewards it would report, over the recorded
+// events with ts in [from, to).
+func simulateMission(ctx context.Context, cfgPath, rulesPath string, from, to time.Time, top int, noProgress bool, stdout, stderr io.Writer) int {
+	data, err := os.ReadFile(rulesPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "simulate: read rules:", err)
+		return exitError
+	}
+	m, err := contest.ParseMission(rulesPath, data)
+	if err != nil {
+		fmt.Fprintln(stderr, "simulate:", err)
+		return exitError
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError
+	}
+	debug.SetGCPercent(replay.GCPercent)
+	conn, err := connectNATS(cfg, newLogger(stderr, "warn"))
+	if err != nil {
+		fmt.Fprintln(stderr, "simulate:", err)
+		return exitError
+	}
+	defer conn.Close()
+	rules := aggregator.NewRules(nil)
+	rules.SetMissions([]*contest.Mission{m})
+	opts := replay.Options{JS: conn.JS, Rules: rules, MaxFutureSkew: cfg.MaxFutureSkew,
+		Keep: func(se *aggregator.StoredEvent) bool {
+			ev, err := event.Parse(se.Data)
+			return err != nil || (!ev.TS.Before(from) && ev.TS.Before(to))
+		}}
+	var done func()
+	if !noProgress {
+		opts.Progress, done = newProgress(stderr, "simulate "+m.ID)
+	}
+	res, err := replay.Run(ctx, opts)
+	if done != nil {
+		done()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "simulate:", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "what-if mission %s (%s) over events with ts in [%s, %s): %d events read\n", m.ID, rulesPath,
+		from.Format(time.RFC3339), to.Format(time.RFC3339), res.Events)
+	if len(res.Missions) == 0 {
+		fmt.Fprintln(stdout, "no progress: no recorded event counts under these rules")
+	}
+	printMissions(stdout, res.Missions, top)
+	return 0
+}
+
+// printMissions prints each user's steps (progress/target, * when done) and
+// the rewards due, at most top users per window (0: all).
+func printMissions(w io.Writer, mps []replay.MissionProgress, top int) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	var win int64 = -1
+	n := 0
+	for _, mp := range mps {
+		if mp.Window.Key() != win {
+			win, n = mp.Window.Key(), 0
+			tw.Flush()
+			fmt.Fprintf(w, "\nwindow %s:\n", mp.Doc.Window)
+			fmt.Fprintln(tw, "user\tsteps\trewards due\t")
+		}
+		if n++; top > 0 && n > top {
+			continue
+		}
+		var steps []string
+		for _, s := range mp.Doc.Steps {
+			mark := ""
+			if s.Done {
+				mark = "*"
+			}
+			steps = append(steps, fmt.Sprintf("%s %d/%d%s", s.ID, s.Progress, s.Target, mark))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", mp.User, strings.Join(steps, ", "), strings.Join(mp.Rewards, ","))
+	}
+	tw.Flush()
+}

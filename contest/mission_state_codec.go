@@ -1,0 +1,77 @@
+package contest
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// AppendBinary appends u's state to b: the candidate events in event-time
+// order and which completions were reported. As for UserWindow only inputs
+// are stored; the decoder re-adds the candidates in event-time order.
+func (u *UserMission) AppendBinary(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(u.events)))
+	for i := range u.events {
+		e := &u.events[i]
+		b = binary.AppendVarint(b, e.TS)
+		b = appendString(b, e.EventID)
+		b = binary.AppendVarint(b, e.Arrived)
+		b = binary.AppendVarint(b, e.Bet)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.Multiplier))
+		b = appendString(b, e.Game)
+		b = binary.AppendUvarint(b, e.Scope)
+	}
+	b = binary.AppendUvarint(b, u.emitted)
+	done := uint64(0)
+	if u.emittedDone {
+		done = 1
+	}
+	b = binary.AppendUvarint(b, done)
+	for _, at := range u.emittedAt {
+		b = binary.AppendVarint(b, at)
+	}
+	return b
+}
+
+// UnmarshalUserMission rebuilds a UserMission of m from data written by
+// AppendBinary and returns it with the bytes that follow it. Completions
+// already reported stay reported: nothing is reported again.
+func UnmarshalUserMission(m *Mission, data []byte) (*UserMission, []byte, error) {
+	r := reader{b: data}
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(data)) {
+		return nil, nil, fmt.Errorf("%w: mission candidate count", ErrBadState)
+	}
+	u := NewUserMission(m)
+	u.events = make([]MissionCand, 0, n)
+	for i := uint64(0); i < n; i++ {
+		var c MissionCand
+		c.TS = r.varint()
+		c.EventID = r.str()
+		c.Arrived = r.varint()
+		c.Bet = r.varint()
+		c.Multiplier = math.Float64frombits(r.u64())
+		c.Game = r.str()
+		c.Scope = r.uvarint()
+		if r.err != nil {
+			return nil, nil, fmt.Errorf("%w: mission candidate %d: %w", ErrBadState, i, r.err)
+		}
+		if k := len(u.events); k > 0 && !mcandLess(&u.events[k-1], &c) {
+			return nil, nil, fmt.Errorf("%w: mission candidates out of order at %d", ErrBadState, i)
+		}
+		u.insert(c)
+	}
+	u.emitted = r.uvarint()
+	done := r.uvarint()
+	if r.err != nil || done > 1 {
+		return nil, nil, fmt.Errorf("%w: mission reported steps", ErrBadState)
+	}
+	u.emittedDone = done == 1
+	for i := range u.emittedAt {
+		u.emittedAt[i] = r.varint()
+	}
+	if r.err != nil {
+		return nil, nil, fmt.Errorf("%w: mission report times: %w", ErrBadState, r.err)
+	}
+	return u, r.b, nil
+}

@@ -1,0 +1,108 @@
+package replay_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/app"
+	"github.com/rankstream/rankstream/internal/app/apptest"
+	"github.com/rankstream/rankstream/replay"
+	"github.com/rankstream/rankstream/streams"
+)
+
+// TestReplayMissionsEqualLive: a replay computes the mission progress the
+// live scorers published, and reports the rewards they sent on MISSIONS.
+func TestReplayMissionsEqualLive(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	t0 := time.Now().UTC()
+	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
+	m, err := contest.ParseMission("m.yml", []byte(`id: m_replay
+title: Replayed
+window: {start: `+f(t0.Add(-100*time.Hour))+`, end: `+f(t0.Add(time.Hour))+`}
+max_event_delay: 200h
+anti_abuse: {max_events_per_user_per_sec: 2}
+steps:
+  - {id: a, goal: {type: spin_count, count: 5, scope: {games: ["g_*"]}}, reward: {kind: points, amount: 1}}
+  - {id: b, goal: {type: wager_total, amount_minor: 300}, reward: {kind: points, amount: 2}}
+  - {id: c, goal: {type: distinct_games, count: 3}}
+completion_reward: {kind: points, amount: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := apptest.Start(t, apptest.NewEnv(t), propertyContests(t, t0), func(o *app.Options) { o.Missions = []*contest.Mission{m} })
+	g := newGen(3, t0, 20)
+	for i := 0; i < 600; i++ {
+		e := g.event()
+		apptest.Publish(t, a, e.provider, e.user, e.id, e.body)
+	}
+	apptest.Settle(t, a)
+
+	res, err := replay.Run(ctx, replay.Options{JS: a.Streams.JS, Rules: a.Rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Missions) < 10 {
+		t.Fatalf("replay has %d mission states", len(res.Missions))
+	}
+	kv, err := a.Streams.JS.KeyValue(ctx, streams.MissionProgressBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantIDs []string
+	for _, mp := range res.Missions {
+		for _, step := range mp.Rewards {
+			wantIDs = append(wantIDs, contest.MissionRewardID(mp.Mission, mp.Window.Start, mp.User, step))
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var live contest.MissionProgressDoc
+			e, err := kv.Get(ctx, streams.MissionProgressKey(mp.Mission, mp.Window.Key(), mp.User))
+			if err == nil && json.Unmarshal(e.Value(), &live) == nil && reflect.DeepEqual(live, mp.Doc) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: live %+v (%v), replay %+v", mp.User, live, err, mp.Doc)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if len(wantIDs) == 0 {
+		t.Fatal("no rewards reported; the test would not test them")
+	}
+	s, err := a.Streams.JS.Stream(ctx, streams.Missions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotIDs []string
+	info, _ := s.Info(ctx)
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		msg, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotIDs = append(gotIDs, msg.Header.Get(streams.HeaderMsgID))
+	}
+	sort.Strings(wantIDs)
+	sort.Strings(gotIDs)
+	if !reflect.DeepEqual(gotIDs, wantIDs) {
+		have := map[string]bool{}
+		for _, id := range gotIDs {
+			have[id] = true
+		}
+		for _, mp := range res.Missions {
+			for _, step := range mp.Rewards {
+				if !have[contest.MissionRewardID(mp.Mission, mp.Window.Start, mp.User, step)] {
+					t.Logf("missing %s %s %+v", mp.User, step, mp.Doc)
+				}
+			}
+		}
+		t.Fatalf("MISSIONS holds %d rewards, replay reports %d", len(gotIDs), len(wantIDs))
+	}
+}
