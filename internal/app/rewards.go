@@ -36,7 +36,7 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		a.Rewards = st
 	}
 	api, err := rewards.NewAPI(rewards.APIOptions{Store: st.Store, Tokens: a.Live.Tokens, AdminToken: a.opts.AdminToken,
-		Metrics: st.Metrics()}, a.log)
+		Metrics: st.Metrics(), Contest: a.Rules.Get}, a.log)
 	if err != nil {
 		return fmt.Errorf("app: rewards api: %w", err)
 	}
