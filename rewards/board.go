@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -97,6 +98,9 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 	for _, u := range users {
 		held[u] = true
 	}
+	// In reward_id order: each of the four reward_id indexes (rewards,
+	// grants, postings, outbox) is then filled left to right.
+	sort.Slice(rs, func(i, j int) bool { return rs[i].RewardID < rs[j].RewardID })
 	var granted, claimable []Reward
 	for i := range rs {
 		r := &rs[i]
