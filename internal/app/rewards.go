@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/rewards"
 )
 
@@ -42,6 +43,13 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 	}
 	api.Register(mux)
 	return nil
+}
+
+// validateRewards refuses a contest version whose rewards block is invalid
+// (admin PUT), with file:line errors.
+func validateRewards(c *contest.Contest) error {
+	_, err := rewards.ParseRules(c)
+	return err
 }
 
 // startRewards runs the rewards stage when it is selected here.
