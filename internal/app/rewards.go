@@ -35,6 +35,12 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 	}
 	if a.stages[StageRewards] {
 		a.Rewards = st
+		for _, c := range a.Rules.All() {
+			if err := validateRewards(c); err != nil {
+				a.log.Error("contest rewards block invalid: its boards will not be paid until a valid version is finalized",
+					"contest", c.ID, "err", err)
+			}
+		}
 	}
 	api, err := rewards.NewAPI(rewards.APIOptions{Store: st.Store, Tokens: a.Live.Tokens, AdminToken: a.opts.AdminToken,
 		Metrics: st.Metrics(), Contest: a.Rules.Get}, a.log)
