@@ -37,7 +37,7 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		a.Rewards = st
 		for _, c := range a.Rules.All() {
 			if err := validateRewards(c); err != nil {
-				a.log.Error("contest rewards block invalid: its boards will not be paid until a valid version is finalized",
+				a.log.Error("contest rewards block invalid: boards finalized with this version cannot be paid",
 					"contest", c.ID, "err", err)
 			}
 		}
