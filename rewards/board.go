@@ -98,10 +98,7 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 	for _, u := range users {
 		held[u] = true
 	}
-	// In reward_id order: each of the four reward_id indexes (rewards,
-	// grants, postings, outbox) is then filled left to right.
-	sort.Slice(rs, func(i, j int) bool { return rs[i].RewardID < rs[j].RewardID })
-	var granted, claimable []Reward
+	var rest, claimable []Reward // position order
 	for i := range rs {
 		r := &rs[i]
 		r.ComputedAt = now
@@ -110,12 +107,24 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 			r.Status = StatusHeld
 		case auto:
 			r.Status = StatusGranted
-			granted = append(granted, *r)
 		default:
 			r.Status = StatusPending
 			exp := now.Add(r.ClaimWindow)
 			r.ExpiresAt = &exp
 			claimable = append(claimable, *r)
+		}
+		if r.Status != StatusGranted {
+			rest = append(rest, *r)
+		}
+	}
+	// The rows go in in reward_id order: each of the four reward_id indexes
+	// (rewards, grants, postings, outbox) is then filled left to right.
+	rs = append([]Reward(nil), rs...)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].RewardID < rs[j].RewardID })
+	var granted []Reward
+	for _, r := range rs {
+		if r.Status == StatusGranted {
+			granted = append(granted, r)
 		}
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"rewards"}, []string{"reward_id", "context", "ctx_id", "window_start",
@@ -133,12 +142,6 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 		return fmt.Errorf("rewards: copy rewards: %w", err)
 	}
 	// History: granted rows are written by grantRows.
-	var rest []Reward
-	for _, r := range rs {
-		if r.Status != StatusGranted {
-			rest = append(rest, r)
-		}
-	}
 	if err := s.history(ctx, tx, rest, now); err != nil {
 		return err
 	}

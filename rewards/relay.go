@@ -108,7 +108,7 @@ func publish(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, msgs []
 		}
 	}
 	if nc != nil {
-		if err := nc.FlushWithContext(ctx); err != nil && firstErr == nil {
+		if err := nc.FlushTimeout(5 * time.Second); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("rewards: flush notices: %w", err)
 		}
 	}
