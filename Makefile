@@ -4,7 +4,7 @@ BIN     := bin/rankstream
 PKGS    := ./...
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build run test lint bench bench-board bench-pipeline bench-push bench-snapshot services test-services fmt vet clean
+.PHONY: all build run test lint bench bench-rewards bench-board bench-pipeline bench-push bench-snapshot services test-services fmt vet clean
 
 all: build
 
@@ -36,7 +36,12 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # Benchmarks (long; not part of make test). Figures go to BENCHMARKS.md.
-bench: services bench-board bench-pipeline bench-snapshot bench-push bench-recovery bench-missions
+bench: services bench-board bench-pipeline bench-snapshot bench-push bench-recovery bench-missions bench-rewards
+
+# Payouts of a 1M-entry final board (compute + rewards + ledger + outbox)
+# vs a plain COPY of as many rows (env RANKSTREAM_BENCH_ROWS).
+bench-rewards:
+	$(GO) test ./rewards -run '^$$' -bench Payouts1M -benchtime 1x -timeout 60m
 
 # Board structure vs Redis sorted set at 1M and 10M entries (about 8 minutes).
 bench-board:

@@ -36,6 +36,9 @@ type Options struct {
 	Finalizer Finalizer
 	Now       func() time.Time
 	MaxBody   int64 // default 1 MiB
+	// Validate, when set, checks a parsed contest further (the rewards
+	// block); its contest.LintErrors are answered like the parser's.
+	Validate func(*contest.Contest) error
 }
 
 // Handler serves /v1/admin/….
@@ -134,6 +137,9 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := contest.Parse(id+".yml", body)
+	if err == nil && h.opts.Validate != nil {
+		err = h.opts.Validate(c)
+	}
 	if err != nil {
 		var le contest.LintErrors
 		if errors.As(err, &le) {

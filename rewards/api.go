@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/auth"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // APIOptions configure the rewards API.
@@ -21,6 +22,9 @@ type APIOptions struct {
 	// AdminToken guards the admin endpoints (holds, payout tables).
 	AdminToken string
 	Metrics    *Metrics
+	// Contest returns the contest in force by id (nil: unknown), for the
+	// prizes endpoint; optional.
+	Contest func(id string) *contest.Contest
 }
 
 // API serves the rewards endpoints of CONTRACT.md §7.
@@ -48,6 +52,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/rewards/claim", a.claim)
 	mux.Handle("GET /v1/rewards", a.o.Tokens.RequirePlayer(http.HandlerFunc(a.list)))
 	mux.HandleFunc("GET /v1/rewards/draws/{contest}", a.draws)
+	mux.HandleFunc("GET /v1/rewards/prizes/{contest}", a.prizes)
 	mux.Handle("PUT /v1/admin/holds/{user_id}", auth.RequireAdmin(a.o.AdminToken, http.HandlerFunc(a.putHold)))
 	mux.Handle("DELETE /v1/admin/holds/{user_id}", auth.RequireAdmin(a.o.AdminToken, http.HandlerFunc(a.deleteHold)))
 	mux.Handle("GET /v1/admin/rewards/{contest}", auth.RequireAdmin(a.o.AdminToken, http.HandlerFunc(a.table)))

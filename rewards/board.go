@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,19 +71,84 @@ func (s *Store) SaveBoard(ctx context.Context, b Board, snapshotID int64, ruleVe
 			return nil
 		}
 		saved = true
-		ins, err := s.insertRewards(ctx, tx, boardRewards(r, b, res), now)
-		if err != nil || !r.AutoGrant {
-			return err
-		}
-		var due []Reward
-		for _, x := range ins {
-			if x.Status == StatusPending {
-				due = append(due, x)
-			}
-		}
-		return s.grantTx(ctx, tx, due, ViaAuto, now)
+		return s.insertBoardRewards(ctx, tx, boardRewards(r, b, res), r.AutoGrant, now)
 	})
 	return saved, err
+}
+
+// insertBoardRewards writes the rewards of a board whose record this
+// transaction just inserted, so none of them exists yet (their ids hold the
+// board): one COPY each into rewards and reward_history, and with auto_grant
+// the grants, postings and outbox rows, without a second pass over rewards.
+// Holds are read under a SHARE lock, so a hold put meanwhile waits for this
+// transaction and then finds the rewards.
+func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, auto bool, now time.Time) error {
+	if _, err := tx.Exec(ctx, `LOCK TABLE holds IN SHARE MODE`); err != nil {
+		return fmt.Errorf("rewards: lock holds: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT user_id FROM holds`)
+	if err != nil {
+		return fmt.Errorf("rewards: holds: %w", err)
+	}
+	held := map[string]bool{}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("rewards: holds: %w", err)
+	}
+	for _, u := range users {
+		held[u] = true
+	}
+	var rest, claimable []Reward // position order
+	for i := range rs {
+		r := &rs[i]
+		r.ComputedAt = now
+		switch {
+		case held[r.User]:
+			r.Status = StatusHeld
+		case auto:
+			r.Status = StatusGranted
+		default:
+			r.Status = StatusPending
+			exp := now.Add(r.ClaimWindow)
+			r.ExpiresAt = &exp
+			claimable = append(claimable, *r)
+		}
+		if r.Status != StatusGranted {
+			rest = append(rest, *r)
+		}
+	}
+	// The rows go in in reward_id order: each of the four reward_id indexes
+	// (rewards, grants, postings, outbox) is then filled left to right.
+	rs = append([]Reward(nil), rs...)
+	sort.Slice(rs, func(i, j int) bool { return rs[i].RewardID < rs[j].RewardID })
+	var granted []Reward
+	for _, r := range rs {
+		if r.Status == StatusGranted {
+			granted = append(granted, r)
+		}
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"rewards"}, []string{"reward_id", "context", "ctx_id", "window_start",
+		"division", "step", "user_id", "pos", "amount_minor", "currency", "kind", "game", "auto_grant", "claim_window_ms",
+		"computed_at", "status", "expires_at", "held_left_ms"}, pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) {
+		r := &rs[i]
+		var left any
+		if r.Status == StatusHeld {
+			left = r.ClaimWindow.Milliseconds()
+		}
+		return []any{r.RewardID, r.Context, r.ID, r.Window, r.Division, r.Step, r.User, int32(*r.Pos), r.AmountMinor,
+			r.Currency, r.Kind, r.Game, r.AutoGrant, r.ClaimWindow.Milliseconds(), now, r.Status, r.ExpiresAt, left}, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("rewards: copy rewards: %w", err)
+	}
+	// History: granted rows are written by grantRows.
+	if err := s.history(ctx, tx, rest, now); err != nil {
+		return err
+	}
+	if err := s.notices(ctx, tx, claimable, now); err != nil {
+		return err
+	}
+	return s.grantRows(ctx, tx, granted, ViaAuto, now)
 }
 
 func boardRewards(r *Rules, b Board, res Result) []Reward {

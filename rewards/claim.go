@@ -99,7 +99,7 @@ func (s *Store) markExpired(ctx context.Context, tx pgx.Tx, rs []Reward, now tim
 	for i := range rs {
 		ids[i] = rs[i].RewardID
 	}
-	if _, err := tx.Exec(ctx, `UPDATE rewards SET status = 'expired' WHERE reward_id = ANY($1)`, ids); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE rewards SET status = 'expired' WHERE reward_id IN (SELECT unnest($1::text[]))`, ids); err != nil {
 		return fmt.Errorf("rewards: expire: %w", err)
 	}
 	return s.history(ctx, tx, rs, now)

@@ -32,8 +32,17 @@ func (s *Store) grantTx(ctx context.Context, tx pgx.Tx, rs []Reward, via string,
 		rs[i].ExpiresAt = nil
 	}
 	if _, err := tx.Exec(ctx, `UPDATE rewards SET status = 'granted', expires_at = NULL, held_left_ms = NULL
-		WHERE reward_id = ANY($1)`, ids); err != nil {
+		WHERE reward_id IN (SELECT unnest($1::text[]))`, ids); err != nil {
 		return fmt.Errorf("rewards: mark granted: %w", err)
+	}
+	return s.grantRows(ctx, tx, rs, via, now)
+}
+
+// grantRows writes the grants rows, ledger postings, outbox messages and
+// history rows of rewards whose status is (now) granted.
+func (s *Store) grantRows(ctx context.Context, tx pgx.Tx, rs []Reward, via string, now time.Time) error {
+	if len(rs) == 0 {
+		return nil
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"grants"}, []string{"reward_id", "via", "granted_at"},
 		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) { return []any{rs[i].RewardID, via, now}, nil })); err != nil {
@@ -63,7 +72,7 @@ func (s *Store) grantTx(ctx context.Context, tx pgx.Tx, rs []Reward, via string,
 // pending, not expired (auto-grant rewards do not expire), the user not on
 // hold. Rows another transaction holds are skipped when skip is set.
 func lockGrantable(ctx context.Context, tx pgx.Tx, ids []string, now time.Time, skip bool) ([]Reward, error) {
-	q := `SELECT ` + rewardColumns + ` FROM rewards r WHERE reward_id = ANY($1) AND status = 'pending'
+	q := `SELECT ` + rewardColumns + ` FROM rewards r WHERE reward_id IN (SELECT unnest($1::text[])) AND status = 'pending'
 		AND (auto_grant OR expires_at > $2) AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.user_id = r.user_id)
 		ORDER BY reward_id FOR UPDATE`
 	if skip {

@@ -145,6 +145,13 @@ func TestKillDuringPayouts(t *testing.T) {
 			(SELECT count(*) FROM rewards WHERE context = 'mission')`).Scan(&open, &unsent, &boards, &missions)
 		return open == 0 && unsent == 0 && boards == 2*kBoards && missions == 60
 	})
+	assertPaidOnce(t, ctx, e)
+}
+
+// assertPaidOnce: every reward granted once, the ledger balanced, one
+// wallet message per grant.
+func assertPaidOnce(t *testing.T, ctx context.Context, e *env) {
+	t.Helper()
 	grants := e.ledgerCheck(t)
 	var rewardsN, missions int
 	if err := e.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE context = 'mission') FROM rewards`).Scan(&rewardsN, &missions); err != nil {

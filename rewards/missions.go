@@ -103,8 +103,17 @@ func (s *Store) SaveMissionReward(ctx context.Context, r Reward) (bool, error) {
 // consumer, acking each after its reward is committed. A message that can
 // never be a reward is logged and terminated.
 func (s *Stage) consumeMissions(ctx context.Context) {
+	waiting := false
 	for ctx.Err() == nil {
-		if err := s.missionLoop(ctx); err != nil && ctx.Err() == nil {
+		err := s.missionLoop(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			if !waiting { // the scorer creates it; say so once
+				s.log.Info("waiting for the missions stream", "stream", s.opts.MissionsStream)
+			}
+			waiting = true
+		case err != nil:
 			s.log.Warn("missions consumer", "stream", s.opts.MissionsStream, "err", err)
 		}
 		select {

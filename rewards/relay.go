@@ -50,7 +50,7 @@ func (s *Store) Relay(ctx context.Context, nc *nats.Conn, js jetstream.JetStream
 		ids, err := publish(ctx, nc, js, msgs)
 		pubErr = err
 		if len(ids) > 0 {
-			if _, uerr := tx.Exec(ctx, `UPDATE outbox SET sent_at = $2 WHERE id = ANY($1)`, ids, s.now()); uerr != nil {
+			if _, uerr := tx.Exec(ctx, `UPDATE outbox SET sent_at = $2 WHERE id IN (SELECT unnest($1::bigint[]))`, ids, s.now()); uerr != nil {
 				return fmt.Errorf("rewards: mark sent: %w", uerr)
 			}
 		}
@@ -108,7 +108,7 @@ func publish(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, msgs []
 		}
 	}
 	if nc != nil {
-		if err := nc.FlushWithContext(ctx); err != nil && firstErr == nil {
+		if err := nc.FlushTimeout(5 * time.Second); err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("rewards: flush notices: %w", err)
 		}
 	}

@@ -188,3 +188,37 @@ func TestLivePageLoginRefused(t *testing.T) {
 	)
 	waitText(t, ctx, "auth-error", `s.startsWith("session expired")`)
 }
+
+// The page shows the prize of the player's place; once the window is
+// finalized and paid, the player claims the reward with the button.
+func TestLivePageClaimsReward(t *testing.T) {
+	ctx := browser(t)
+	e := livetest.Start(t, app.LiveOptions{})
+	e.Event("rival_a", 500)
+	within(t, ctx, 20*time.Second, "open and register",
+		chromedp.Navigate(e.Base+"/"),
+		chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.SendKeys(chromedp.ID("login"), "winner_1"),
+		chromedp.SendKeys(chromedp.ID("password"), "secret-pass-1"),
+		chromedp.Click(chromedp.ID("btn-register")),
+		chromedp.WaitVisible(chromedp.ID("live-view")),
+	)
+	e.Event("winner_1", 300)
+	waitText(t, ctx, "my-pos", `s === "2"`)
+	waitText(t, ctx, "my-prize", `s === "prize at this place: 2000 EUR"`)
+	waitText(t, ctx, "rewards-empty", `s === "No rewards yet."`)
+
+	hs, err := e.App.Snapshotter.FinalizeWindow(context.Background(), livetest.ContestID, e.Window.Unix())
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("finalize: %v %v", hs, err)
+	}
+	within(t, ctx, 30*time.Second, "claim",
+		chromedp.WaitVisible(`#rewards-list li[data-status="pending"] button.claim`),
+		chromedp.Click(`#rewards-list li[data-status="pending"] button.claim`),
+		chromedp.WaitVisible(`#rewards-list li[data-status="granted"]`),
+	)
+	rs, err := e.App.Rewards.Store.UserRewards(context.Background(), "winner_1")
+	if err != nil || len(rs) != 1 || rs[0].Status != "granted" || rs[0].AmountMinor != 2000 {
+		t.Fatalf("stored rewards %+v %v", rs, err)
+	}
+}

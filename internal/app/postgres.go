@@ -80,7 +80,8 @@ func (a *App) registerAdmin(mux *http.ServeMux) error {
 	if a.Snapshotter != nil {
 		fin = a.Snapshotter
 	}
-	h, err := admin.New(admin.Options{Token: a.opts.AdminToken, Store: a.Versions, Rules: a.Rules, Finalizer: fin}, a.log, a.opts.Registry)
+	h, err := admin.New(admin.Options{Token: a.opts.AdminToken, Store: a.Versions, Rules: a.Rules, Finalizer: fin,
+		Validate: validateRewards}, a.log, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: admin: %w", err)
 	}

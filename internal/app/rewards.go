@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/rewards"
 )
 
@@ -34,14 +35,27 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 	}
 	if a.stages[StageRewards] {
 		a.Rewards = st
+		for _, c := range a.Rules.All() {
+			if err := validateRewards(c); err != nil {
+				a.log.Error("contest rewards block invalid: boards finalized with this version cannot be paid",
+					"contest", c.ID, "err", err)
+			}
+		}
 	}
 	api, err := rewards.NewAPI(rewards.APIOptions{Store: st.Store, Tokens: a.Live.Tokens, AdminToken: a.opts.AdminToken,
-		Metrics: st.Metrics()}, a.log)
+		Metrics: st.Metrics(), Contest: a.Rules.Get}, a.log)
 	if err != nil {
 		return fmt.Errorf("app: rewards api: %w", err)
 	}
 	api.Register(mux)
 	return nil
+}
+
+// validateRewards refuses a contest version whose rewards block is invalid
+// (admin PUT), with file:line errors.
+func validateRewards(c *contest.Contest) error {
+	_, err := rewards.ParseRules(c)
+	return err
 }
 
 // startRewards runs the rewards stage when it is selected here.

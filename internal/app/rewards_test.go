@@ -93,6 +93,36 @@ rewards:
 	if res.StatusCode != 201 || ans.AmountMinor != 500 || ans.RewardID != rewards.ContestRewardID(c.ID, start, "", "u_1") {
 		t.Fatalf("claim: %d %+v", res.StatusCode, ans)
 	}
+	refusesBadRewards(t, a)
+
+	waitWalletPosting(t, a, ans.RewardID)
+}
+
+// refusesBadRewards: a contest version with an invalid rewards block is
+// refused by the admin API with file:line.
+func refusesBadRewards(t *testing.T, a *app.App) {
+	t.Helper()
+	bad := "id: t_bad\ntitle: B\nwindow: {start: 2025-10-25T18:00:00Z, end: 2025-10-25T19:00:00Z}\nscoring: {model: wager}\n" +
+		"rewards: {pool: {currency: EUR, total_minor: 10}, distribution: ladder, ladder: [{ranks: \"1-2\", share: 0.6}]}\n"
+	req, _ := http.NewRequest("PUT", "http://"+a.Addr()+"/v1/admin/contests/t_bad", bytes.NewBufferString(bad))
+	req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refusal struct{ Errors []string }
+	_ = json.NewDecoder(res.Body).Decode(&refusal)
+	res.Body.Close()
+	if res.StatusCode != 400 || len(refusal.Errors) != 1 || refusal.Errors[0] != "t_bad.yml:5:81: rewards.ladder: shares × positions add up to 1.2000 > 1" {
+		t.Fatalf("bad rewards PUT: %d %v", res.StatusCode, refusal.Errors)
+	}
+
+}
+
+// waitWalletPosting waits for u_1's wallet posting of rewardID.
+func waitWalletPosting(t *testing.T, a *app.App, rewardID string) {
+	t.Helper()
+	ctx := context.Background()
 	// The rewards process relays the grant to the wallet.
 	str, err := a.Streams.JS.Stream(ctx, streams.Wallet)
 	if err != nil {
@@ -101,7 +131,7 @@ rewards:
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		m, err := str.GetLastMsgForSubject(ctx, "wallet.postings.u_1")
 		if err == nil {
-			if m.Header.Get("Nats-Msg-Id") != ans.RewardID {
+			if m.Header.Get("Nats-Msg-Id") != rewardID {
 				t.Fatalf("wallet message %v", m.Header)
 			}
 			break

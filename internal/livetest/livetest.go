@@ -29,7 +29,8 @@ import (
 )
 
 // ContestID is the test contest: points = bet (wager), sum, a window from an
-// hour ago to an hour ahead.
+// hour ago to an hour ahead; a ladder pays places 1 (5000) and 2-3 (2000 EUR
+// minor units each).
 const ContestID = "live_sprint"
 
 // RedisDB is the Redis database the tests use (keys under a unique prefix).
@@ -63,6 +64,11 @@ lateness: 30s
 scope: {providers: [acme]}
 scoring: {model: wager}
 leaderboard: {type: sum, tiebreakers: [earliest_finish]}
+rewards:
+  pool: {currency: EUR, total_minor: 10000}
+  distribution: ladder
+  ladder: [{ranks: "1", share: 0.5}, {ranks: "2-3", share: 0.2}]
+  dispute_window: 0s
 `, ContestID, now.Add(-time.Hour).Truncate(time.Second).Format(time.RFC3339), now.Add(time.Hour).Truncate(time.Second).Format(time.RFC3339))
 	c, err := contest.Parse("live.yml", []byte(yml))
 	if err != nil {

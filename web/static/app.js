@@ -6,6 +6,7 @@
     token: null, user: null, expires: 0,
     contests: [], contest: null, window: null, windowEnd: null,
     me: null, top: [], ws: null, retry: 0, retryTimer: null,
+    prizes: null, rewardsTimer: null,
   };
 
   // ---- session ----
@@ -54,6 +55,7 @@
     clearSession();
     if (state.ws) { state.ws.onclose = null; state.ws.close(); state.ws = null; }
     clearTimeout(state.retryTimer);
+    clearInterval(state.rewardsTimer);
     $("live-view").hidden = true; $("who").hidden = true; $("auth-view").hidden = false;
     setConn(false);
   }
@@ -74,6 +76,78 @@
     const live = state.contests.find((c) => c.status === "live") || state.contests[0];
     if (live) { sel.value = live.id; pick(live.id); }
     connect();
+    loadRewards();
+    clearInterval(state.rewardsTimer);
+    state.rewardsTimer = setInterval(loadRewards, 2000);
+  }
+
+  // ---- rewards ----
+  async function authed(path, body) {
+    const r = await fetch(path, {
+      method: body ? "POST" : "GET",
+      headers: Object.assign({ Authorization: `Bearer ${state.token}` }, body ? { "Content-Type": "application/json" } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    let data = null;
+    try { data = await r.json(); } catch (_) { /* empty */ }
+    return { status: r.status, data };
+  }
+
+  async function loadPrizes(id) {
+    const r = await api(`/v1/rewards/prizes/${encodeURIComponent(id)}`);
+    if (state.contest !== id) return;
+    state.prizes = r.status === 200 ? r.data : null;
+    renderPrize();
+  }
+
+  // renderPrize shows what the player's position would win (ladder prizes
+  // are known per place; the others depend on the final standings).
+  function renderPrize() {
+    const el = $("my-prize"), p = state.prizes, m = state.me;
+    if (!p) { el.textContent = ""; return; }
+    const money = (n) => `${n} ${p.currency}`;
+    if (p.distribution !== "ladder") { el.textContent = `pool ${money(p.pool_minor)} (${p.distribution})`; return; }
+    if (!m || m.pos == null) { el.textContent = ""; return; }
+    const hit = (p.places || []).find((r) => m.pos >= r.from && m.pos <= r.to);
+    const below = p.min_score != null && m.score < p.min_score;
+    el.textContent = hit && !below ? `prize at this place: ${money(hit.amount_minor)}` : "no prize at this place";
+    el.classList.toggle("win", !!hit && !below);
+  }
+
+  async function loadRewards() {
+    if (!state.token) return;
+    const r = await authed("/v1/rewards");
+    if (r.status !== 200 || !r.data) return;
+    const ul = $("rewards-list");
+    ul.innerHTML = "";
+    for (const rw of r.data.rewards || []) {
+      const li = document.createElement("li");
+      li.dataset.reward = rw.reward_id; li.dataset.status = rw.status;
+      const what = document.createElement("span");
+      what.className = "what";
+      what.textContent = `${rw.id}${rw.step ? " " + rw.step : ""} #${rw.pos || "-"}: ${rw.amount_minor} ${rw.currency} (${rw.kind})`;
+      const st = document.createElement("span");
+      st.className = "status"; st.textContent = rw.status;
+      li.append(what, st);
+      if (rw.status === "pending") {
+        const b = document.createElement("button");
+        b.type = "button"; b.className = "claim"; b.textContent = "Claim";
+        b.addEventListener("click", () => claim(rw, b));
+        li.appendChild(b);
+      }
+      ul.appendChild(li);
+    }
+    $("rewards-empty").hidden = ul.children.length > 0;
+  }
+
+  async function claim(rw, button) {
+    button.disabled = true;
+    const r = await authed("/v1/rewards/claim", { context: rw.context, id: rw.id, window: rw.window, step: rw.step || "", division: rw.division || "" });
+    if (r.status !== 201 && r.status !== 200) {
+      button.disabled = false;
+      button.textContent = (r.data && r.data.error) || "claim failed";
+    }
+    await loadRewards();
   }
 
   function pick(id) {
@@ -82,8 +156,9 @@
     state.contest = id;
     state.window = c && c.window ? c.window.start : null;
     state.windowEnd = c && c.window ? Date.parse(c.window.end) : null;
-    state.me = null; state.top = [];
+    state.me = null; state.top = []; state.prizes = null;
     renderMe(null); renderTop([]); $("feed").innerHTML = "";
+    if (id) loadPrizes(id);
     if (state.ws && state.ws.readyState === WebSocket.OPEN) {
       if (prev && prev !== id) state.ws.send(JSON.stringify({ op: "unsubscribe", contest: prev }));
       state.ws.send(JSON.stringify({ op: "subscribe", contest: id }));
@@ -190,6 +265,7 @@
       else if (m.gap_to_next != null) gap = `${m.gap_to_next} points to place ${m.pos - 1}`;
     }
     $("gap").textContent = gap;
+    renderPrize();
     if (oldPos !== $("my-pos").textContent) {
       you.classList.remove("bump"); void you.offsetWidth; you.classList.add("bump");
     }

@@ -73,23 +73,27 @@ CREATE TABLE ledger_postings (
     UNIQUE (reward_id, account)
 );
 
+-- A statement that adds postings must leave every ledger transaction it
+-- touches balanced (per currency): both legs go in with one statement.
 -- +goose StatementBegin
 CREATE FUNCTION rankstream_ledger_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    bad text;
 BEGIN
-    IF EXISTS (SELECT 1 FROM ledger_postings WHERE reward_id = NEW.reward_id
-               GROUP BY currency HAVING sum(amount_minor) <> 0) THEN
-        RAISE EXCEPTION 'rankstream: ledger transaction % does not balance', NEW.reward_id
+    SELECT p.reward_id INTO bad FROM ledger_postings p
+        WHERE p.reward_id IN (SELECT DISTINCT n.reward_id FROM new_postings n)
+        GROUP BY p.reward_id, p.currency HAVING sum(p.amount_minor) <> 0 LIMIT 1;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'rankstream: ledger transaction % does not balance', bad
             USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END
 $$;
 -- +goose StatementEnd
-CREATE CONSTRAINT TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rankstream_ledger_balanced();
+CREATE TRIGGER ledger_postings_balanced AFTER INSERT ON ledger_postings
+    REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION rankstream_ledger_balanced();
 
--- Messages to publish after commit: the wallet postings (JetStream, one per
--- grant) and the reward_available notices (core NATS).
 CREATE TABLE outbox (
     id         bigserial   PRIMARY KEY,
     reward_id  text        NOT NULL,
