@@ -165,7 +165,9 @@ func BenchmarkLagAt10k(b *testing.B) {
 				lags = append(lags, gaugeValue(reg, "rankstream_etl_lag_seconds"))
 			}
 		}()
-		publishAtRate(ctx, b, st, rate, secs, t0)
+		pubStart := time.Now()
+		sent := publishAtRate(ctx, b, st, rate, secs, t0)
+		b.ReportMetric(float64(sent)/time.Since(pubStart).Seconds(), "achieved_ev/s")
 		<-done
 		cancel()
 		sort.Float64s(lags)
@@ -187,7 +189,7 @@ func gaugeValue(reg *prometheus.Registry, name string) float64 {
 }
 
 // publishAtRate publishes valid events at rate per second for secs seconds.
-func publishAtRate(ctx context.Context, b *testing.B, st *streams.Streams, rate, secs int, t0 time.Time) {
+func publishAtRate(ctx context.Context, b *testing.B, st *streams.Streams, rate, secs int, t0 time.Time) int {
 	per := rate / 10
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -203,8 +205,14 @@ func publishAtRate(ctx context.Context, b *testing.B, st *streams.Streams, rate,
 				b.Fatal(err)
 			}
 		}
+		select { // bound the outstanding publishes to about one tick
+		case <-st.JS.PublishAsyncComplete():
+		case <-time.After(5 * time.Second):
+			b.Fatal("publishes not acked within 5s")
+		}
 	}
 	<-st.JS.PublishAsyncComplete()
+	return n
 }
 
 // BenchmarkEngineAccruals: the scoring engine with accrual detail on
