@@ -18,6 +18,8 @@ type eventLoad struct {
 	eng            *aggregator.Engine
 	evMark, acMark uint64 // highest stream_seq in events / accruals
 	ev, ac         *block
+	evData         *eventColumns
+	acData         *accrualColumns
 	evLast, acLast uint64    // highest seq in the pending blocks
 	oldest         time.Time // arrival of the oldest pending message
 	pendingSince   time.Time // wall clock when the pending blocks got their first row
@@ -100,11 +102,11 @@ func (e *ETL) take(ctx context.Context, l *eventLoad, msg jetstream.Msg) error {
 		ev = &event.Event{}
 	}
 	if se.Seq > l.evMark {
-		l.ev.add(eventRow(&se, &d, ev)...)
+		l.evData.add(&se, &d, ev)
 		l.evLast, pending = se.Seq, true
 	}
 	if se.Seq > l.acMark && len(d.Details) > 0 {
-		addAccrualRows(l.ac, &se, &d, ev)
+		l.acData.add(&se, &d, ev)
 		l.acLast, pending = se.Seq, true
 	}
 	if pending && l.oldest.IsZero() {
@@ -121,10 +123,10 @@ func (e *ETL) take(ctx context.Context, l *eventLoad, msg jetstream.Msg) error {
 // FlushInterval with nothing more to read, or waited 4×FlushInterval.
 // While catching up, blocks fill to BatchRows (fewer, larger inserts).
 func (e *ETL) due(l *eventLoad) bool {
-	if len(l.ev.rows) >= e.opts.BatchRows || len(l.ac.rows) >= 4*e.opts.BatchRows {
+	if l.ev.len() >= e.opts.BatchRows || l.ac.len() >= 4*e.opts.BatchRows {
 		return true
 	}
-	if len(l.ev.rows)+len(l.ac.rows) == 0 {
+	if l.ev.len()+l.ac.len() == 0 {
 		return false
 	}
 	waited := time.Since(l.pendingSince)
@@ -140,18 +142,18 @@ func (e *ETL) flushEvents(ctx context.Context, l *eventLoad) error {
 	if err := l.wait(); err != nil {
 		return err
 	}
-	if len(l.ev.rows)+len(l.ac.rows) == 0 {
+	if l.ev.len()+l.ac.len() == 0 {
 		return nil
 	}
 	ev, ac, evLast, acLast := l.ev, l.ac, l.evLast, l.acLast
 	done := make(chan error, 1)
 	l.inflight = done
 	l.onDone = func() {
-		if len(ev.rows) > 0 {
+		if ev.len() > 0 {
 			l.evMark = evLast
 			e.m.LoadedSeq.Set(float64(evLast))
 		}
-		if len(ac.rows) > 0 {
+		if ac.len() > 0 {
 			l.acMark = acLast
 		}
 	}
@@ -186,8 +188,9 @@ func (l *eventLoad) reset() {
 	if l.inflight != nil && l.inflightOldest.IsZero() {
 		l.inflightOldest = l.oldest
 	}
-	l.ev = &block{table: "events", cols: eventCols, rows: make([][]any, 0, 256)}
-	l.ac = &block{table: "accruals", cols: accrualCols, rows: make([][]any, 0, 256)}
+	l.evData, l.acData = &eventColumns{}, &accrualColumns{}
+	l.ev = &block{table: "events", cols: eventCols, data: l.evData}
+	l.ac = &block{table: "accruals", cols: accrualCols, data: l.acData}
 	l.oldest = time.Time{}
 }
 

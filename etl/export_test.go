@@ -1,6 +1,8 @@
 package etl
 
 import (
+	"reflect"
+
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/event"
 )
@@ -11,16 +13,31 @@ func EventColumns() []string   { return eventCols }
 func AccrualColumns() []string { return accrualCols }
 
 // RowsForBench builds the events and accruals rows of msgs as the loader
-// does, for a baseline that inserts the same rows.
+// does, as plain rows, for a baseline that inserts the same rows.
 func RowsForBench(rules *aggregator.Rules, msgs []aggregator.StoredEvent) (evRows, acRows [][]any) {
 	eng := aggregator.NewEngine(rules, 0)
 	eng.RecordAccruals(true)
-	ac := &block{}
+	ev, ac := &eventColumns{}, &accrualColumns{}
 	for i := range msgs {
 		d := eng.Apply(msgs[i])
-		ev, _ := event.Parse(msgs[i].Data)
-		evRows = append(evRows, eventRow(&msgs[i], &d, &ev))
-		addAccrualRows(ac, &msgs[i], &d, &ev)
+		e := d.Event
+		if e == nil {
+			e = &event.Event{}
+		}
+		ev.add(&msgs[i], &d, e)
+		ac.add(&msgs[i], &d, e)
 	}
-	return evRows, ac.rows
+	return transpose(ev), transpose(ac)
+}
+
+func transpose(c columnar) [][]any {
+	cols := c.columns()
+	rows := make([][]any, c.len())
+	for i := range rows {
+		rows[i] = make([]any, len(cols))
+		for j, col := range cols {
+			rows[i][j] = reflect.ValueOf(col).Index(i).Interface()
+		}
+	}
+	return rows
 }
