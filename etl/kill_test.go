@@ -118,18 +118,7 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 		_ = cmd.Wait()
 		progress = append(progress, loaded())
 	}
-	// The killed processes did load (the kills hit a working ETL), and
-	// the last one still has work left.
-	t.Logf("events rows after each kill: %v", progress)
-	moved := 0
-	for i := 1; i < len(progress); i++ {
-		if progress[i] > progress[i-1] {
-			moved++
-		}
-	}
-	if moved < killRounds/3 {
-		t.Fatalf("the ETL made progress in only %d of %d rounds: %v", moved, killRounds, progress)
-	}
+	checkProgress(t, progress)
 	cmd := start()
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	msgs := storedMessages(ctx, t, st.JS)
@@ -141,5 +130,21 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 	}
 	if n := etltest.Count(t, ch, "SELECT toUInt64(count() - uniqExact(history_id)) FROM rewards"); n != 0 {
 		t.Fatalf("%d rewards rows twice", n)
+	}
+}
+
+// checkProgress asserts that the killed processes did load (the kills hit a
+// working ETL) in enough rounds.
+func checkProgress(t *testing.T, progress []uint64) {
+	t.Helper()
+	t.Logf("events rows after each kill: %v", progress)
+	moved := 0
+	for i := 1; i < len(progress); i++ {
+		if progress[i] > progress[i-1] {
+			moved++
+		}
+	}
+	if moved < killRounds/3 {
+		t.Fatalf("the ETL made progress in only %d of %d rounds: %v", moved, killRounds, progress)
 	}
 }
