@@ -56,6 +56,7 @@ func (e *ETL) loadEvents(ctx context.Context) error {
 	}
 	defer it.Stop()
 	defer func() { _ = l.wait() }()
+	go e.lagTicker(ctx)
 	for ctx.Err() == nil {
 		tctx, cancel := context.WithTimeout(ctx, e.opts.FlushInterval)
 		msg, err := it.Next(jetstream.NextContext(tctx))
@@ -194,16 +195,40 @@ func (l *eventLoad) reset() {
 	l.oldest = time.Time{}
 }
 
+// setLag records the arrival time of the oldest message not loaded yet
+// (zero: caught up) and sets the gauge from it; lagTicker keeps the gauge
+// growing while the reader is blocked (ClickHouse down).
 func (e *ETL) setLag(l *eventLoad) {
+	var since time.Time
 	switch {
 	case !l.inflightOldest.IsZero():
-		e.m.Lag.Set(time.Since(l.inflightOldest).Seconds())
+		since = l.inflightOldest
 	case !l.oldest.IsZero():
-		e.m.Lag.Set(time.Since(l.oldest).Seconds())
+		since = l.oldest
 	case !l.caughtUp && !l.lastArrival.IsZero():
-		e.m.Lag.Set(time.Since(l.lastArrival).Seconds())
-	default:
+		since = l.lastArrival
+	}
+	if since.IsZero() {
+		e.lagSince.Store(0)
 		e.m.Lag.Set(0)
+		return
+	}
+	e.lagSince.Store(since.UnixNano())
+	e.m.Lag.Set(time.Since(since).Seconds())
+}
+
+func (e *ETL) lagTicker(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if ns := e.lagSince.Load(); ns != 0 {
+				e.m.Lag.Set(time.Since(time.Unix(0, ns)).Seconds())
+			}
+		}
 	}
 }
 
