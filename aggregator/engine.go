@@ -52,6 +52,9 @@ type Decision struct {
 	Details []Accrual
 	// Missions is what the event did to the missions (missions.go).
 	Missions MissionDecision
+	// Event is the parsed event when the engine records accruals (nil
+	// for a subject it could not parse).
+	Event *event.Event
 }
 
 // Engine is the pure scoring core: it turns stored events, in stream order,
@@ -114,6 +117,9 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch, Msg: "subject is not events.<provider>.<user_id>"})
 	}
 	ev, err := event.Parse(se.Data)
+	if e.detail {
+		d.Event = &ev // as far as Parse got, for the ETL's events row
+	}
 	if err != nil {
 		return invalid(d, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -58,6 +59,8 @@ type ETL struct {
 	log  *slog.Logger
 	m    *Metrics
 	conn driver.Conn
+
+	lagSince atomic.Int64 // unix nanos of the oldest unloaded arrival; 0 caught up
 
 	warnMu sync.Mutex
 	warned map[string]time.Time

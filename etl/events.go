@@ -18,11 +18,16 @@ type eventLoad struct {
 	eng            *aggregator.Engine
 	evMark, acMark uint64 // highest stream_seq in events / accruals
 	ev, ac         *block
+	evData         *eventColumns
+	acData         *accrualColumns
 	evLast, acLast uint64    // highest seq in the pending blocks
 	oldest         time.Time // arrival of the oldest pending message
 	pendingSince   time.Time // wall clock when the pending blocks got their first row
 	lastArrival    time.Time // arrival of the last message read
 	caughtUp       bool      // the last message read had nothing after it
+	inflight       chan error
+	onDone         func()
+	inflightOldest time.Time // arrival of the oldest message of the flush in flight
 }
 
 // loadEvents reads EVENTS from its first message with an ordered consumer,
@@ -50,6 +55,8 @@ func (e *ETL) loadEvents(ctx context.Context) error {
 		return fmt.Errorf("messages: %w", err)
 	}
 	defer it.Stop()
+	defer func() { _ = l.wait() }()
+	go e.lagTicker(ctx)
 	for ctx.Err() == nil {
 		tctx, cancel := context.WithTimeout(ctx, e.opts.FlushInterval)
 		msg, err := it.Next(jetstream.NextContext(tctx))
@@ -64,9 +71,14 @@ func (e *ETL) loadEvents(ctx context.Context) error {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return fmt.Errorf("messages: %w", err)
 			}
+			l.caughtUp = true // nothing arrived for FlushInterval
 			if err := e.flushEvents(ctx, l); err != nil {
 				return err
 			}
+			if err := l.wait(); err != nil {
+				return err
+			}
+			e.setLag(l)
 			continue
 		}
 		if err := e.take(ctx, l, msg); err != nil {
@@ -86,67 +98,137 @@ func (e *ETL) take(ctx context.Context, l *eventLoad, msg jetstream.Msg) error {
 	d := l.eng.Apply(se)
 	l.lastArrival, l.caughtUp = se.Time, md.NumPending == 0
 	pending := false
-	var ev event.Event
-	if se.Seq > l.evMark || se.Seq > l.acMark {
-		ev, _ = event.Parse(se.Data) // as far as it gets for an invalid one
+	ev := d.Event
+	if ev == nil {
+		ev = &event.Event{}
 	}
 	if se.Seq > l.evMark {
-		l.ev.add(eventRow(&se, &d, &ev)...)
+		l.evData.add(&se, &d, ev)
 		l.evLast, pending = se.Seq, true
 	}
 	if se.Seq > l.acMark && len(d.Details) > 0 {
-		addAccrualRows(l.ac, &se, &d, &ev)
+		l.acData.add(&se, &d, ev)
 		l.acLast, pending = se.Seq, true
 	}
 	if pending && l.oldest.IsZero() {
 		l.oldest, l.pendingSince = se.Time, time.Now()
 	}
 	e.setLag(l)
-	if len(l.ev.rows) >= e.opts.BatchRows || len(l.ac.rows) >= 4*e.opts.BatchRows ||
-		(len(l.ev.rows)+len(l.ac.rows) > 0 && time.Since(l.pendingSince) >= e.opts.FlushInterval) {
+	if e.due(l) {
 		return e.flushEvents(ctx, l)
 	}
 	return nil
 }
 
-// flushEvents inserts the pending events block, then the accruals block.
-// A kill between the two leaves accruals behind events; the restart reads
-// both positions and loads each table from its own.
+// due reports whether the pending blocks should go now: full, or waited
+// FlushInterval with nothing more to read, or waited 4×FlushInterval.
+// While catching up, blocks fill to BatchRows (fewer, larger inserts).
+func (e *ETL) due(l *eventLoad) bool {
+	if l.ev.len() >= e.opts.BatchRows || l.ac.len() >= 4*e.opts.BatchRows {
+		return true
+	}
+	if l.ev.len()+l.ac.len() == 0 {
+		return false
+	}
+	waited := time.Since(l.pendingSince)
+	return (l.caughtUp && waited >= e.opts.FlushInterval) || waited >= 4*e.opts.FlushInterval
+}
+
+// flushEvents hands the pending blocks to the inserter and starts new
+// ones: reading goes on while they are sent. One flush is in flight at a
+// time, so the blocks land in stream order. The events and the accruals
+// block go in parallel: each table resumes from its own position, so a
+// kill between the two repeats and loses nothing.
 func (e *ETL) flushEvents(ctx context.Context, l *eventLoad) error {
-	if len(l.ev.rows) > 0 {
-		last := l.evLast
-		if err := e.insert(ctx, l.ev, e.landed("SELECT max(stream_seq) FROM events", last)); err != nil {
-			return err
-		}
-		l.evMark = last
-		e.m.LoadedSeq.Set(float64(last))
+	if err := l.wait(); err != nil {
+		return err
 	}
-	if len(l.ac.rows) > 0 {
-		last := l.acLast
-		if err := e.insert(ctx, l.ac, e.landed("SELECT max(stream_seq) FROM accruals", last)); err != nil {
-			return err
-		}
-		l.acMark = last
+	if l.ev.len()+l.ac.len() == 0 {
+		return nil
 	}
+	ev, ac, evLast, acLast := l.ev, l.ac, l.evLast, l.acLast
+	done := make(chan error, 1)
+	l.inflight = done
+	l.onDone = func() {
+		if ev.len() > 0 {
+			l.evMark = evLast
+			e.m.LoadedSeq.Set(float64(evLast))
+		}
+		if ac.len() > 0 {
+			l.acMark = acLast
+		}
+	}
+	go func() {
+		acErr := make(chan error, 1)
+		go func() { acErr <- e.insert(ctx, ac, e.landed("SELECT max(stream_seq) FROM accruals", acLast)) }()
+		err := e.insert(ctx, ev, e.landed("SELECT max(stream_seq) FROM events", evLast))
+		if aerr := <-acErr; err == nil {
+			err = aerr
+		}
+		done <- err
+	}()
 	l.reset()
-	e.setLag(l)
 	return nil
 }
 
+// wait waits for the flush in flight, if any.
+func (l *eventLoad) wait() error {
+	if l.inflight == nil {
+		return nil
+	}
+	err := <-l.inflight
+	l.inflight = nil
+	if err == nil {
+		l.onDone()
+		l.inflightOldest = time.Time{}
+	}
+	return err
+}
+
 func (l *eventLoad) reset() {
-	l.ev = &block{table: "events", cols: eventCols, rows: make([][]any, 0, 256)}
-	l.ac = &block{table: "accruals", cols: accrualCols, rows: make([][]any, 0, 256)}
+	if l.inflight != nil && l.inflightOldest.IsZero() {
+		l.inflightOldest = l.oldest
+	}
+	l.evData, l.acData = &eventColumns{}, &accrualColumns{}
+	l.ev = &block{table: "events", cols: eventCols, data: l.evData}
+	l.ac = &block{table: "accruals", cols: accrualCols, data: l.acData}
 	l.oldest = time.Time{}
 }
 
+// setLag records the arrival time of the oldest message not loaded yet
+// (zero: caught up) and sets the gauge from it; lagTicker keeps the gauge
+// growing while the reader is blocked (ClickHouse down).
 func (e *ETL) setLag(l *eventLoad) {
+	var since time.Time
 	switch {
+	case !l.inflightOldest.IsZero():
+		since = l.inflightOldest
 	case !l.oldest.IsZero():
-		e.m.Lag.Set(time.Since(l.oldest).Seconds())
+		since = l.oldest
 	case !l.caughtUp && !l.lastArrival.IsZero():
-		e.m.Lag.Set(time.Since(l.lastArrival).Seconds())
-	default:
+		since = l.lastArrival
+	}
+	if since.IsZero() {
+		e.lagSince.Store(0)
 		e.m.Lag.Set(0)
+		return
+	}
+	e.lagSince.Store(since.UnixNano())
+	e.m.Lag.Set(time.Since(since).Seconds())
+}
+
+func (e *ETL) lagTicker(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if ns := e.lagSince.Load(); ns != 0 {
+				e.m.Lag.Set(time.Since(time.Unix(0, ns)).Seconds())
+			}
+		}
 	}
 }
 

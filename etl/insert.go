@@ -11,13 +11,29 @@ import (
 
 // block is the rows of one INSERT into one table: ClickHouse writes one
 // block atomically (one part), so it is in the table entirely or not at all.
+// Rows come either as rows (small tables) or, for events and accruals, as
+// typed columns (no boxing per value; appended column by column).
 type block struct {
 	table string
 	cols  []string
 	rows  [][]any
+	data  columnar // when set, instead of rows
+}
+
+// columnar is a block's data as one typed slice per column, in cols order.
+type columnar interface {
+	columns() []any
+	len() int
 }
 
 func (b *block) add(row ...any) { b.rows = append(b.rows, row) }
+
+func (b *block) len() int {
+	if b.data != nil {
+		return b.data.len()
+	}
+	return len(b.rows)
+}
 
 func (b *block) query() string {
 	return "INSERT INTO " + b.table + " (" + strings.Join(b.cols, ", ") + ")"
@@ -28,6 +44,14 @@ func send(ctx context.Context, conn driver.Conn, b *block) error {
 	bt, err := conn.PrepareBatch(ctx, b.query())
 	if err != nil {
 		return fmt.Errorf("etl: insert %s: %w", b.table, err)
+	}
+	if b.data != nil {
+		for i, col := range b.data.columns() {
+			if err := bt.Column(i).Append(col); err != nil {
+				_ = bt.Abort()
+				return fmt.Errorf("etl: insert %s: column %s: %w", b.table, b.cols[i], err)
+			}
+		}
 	}
 	for _, r := range b.rows {
 		if err := bt.Append(r...); err != nil {
@@ -45,7 +69,7 @@ func send(ctx context.Context, conn driver.Conn, b *block) error {
 // landed (the answer was lost), so before each retry landed — which reads
 // the table's position back — decides whether it is already there.
 func (e *ETL) insert(ctx context.Context, b *block, landed func(context.Context) (bool, error)) error {
-	if len(b.rows) == 0 {
+	if b.len() == 0 {
 		return nil
 	}
 	bo := newBackoff()
@@ -53,7 +77,7 @@ func (e *ETL) insert(ctx context.Context, b *block, landed func(context.Context)
 		if attempt > 0 {
 			ok, err := landed(ctx)
 			if err == nil && ok {
-				e.log.Info("batch had landed before the error", "table", b.table, "rows", len(b.rows))
+				e.log.Info("batch had landed before the error", "table", b.table, "rows", b.len())
 				break
 			}
 			if err == nil {
@@ -74,8 +98,8 @@ func (e *ETL) insert(ctx context.Context, b *block, landed func(context.Context)
 		}
 	}
 	e.m.ClickHouseUp.Set(1)
-	e.m.RowsLoaded.WithLabelValues(b.table).Add(float64(len(b.rows)))
-	e.m.BatchRows.WithLabelValues(b.table).Observe(float64(len(b.rows)))
+	e.m.RowsLoaded.WithLabelValues(b.table).Add(float64(b.len()))
+	e.m.BatchRows.WithLabelValues(b.table).Observe(float64(b.len()))
 	return nil
 }
 
@@ -92,6 +116,6 @@ func (e *ETL) trySend(ctx context.Context, b *block) error {
 
 func (e *ETL) failed(b *block, err error) {
 	e.m.ClickHouseUp.Set(0)
-	e.m.RowsFailed.WithLabelValues(b.table).Add(float64(len(b.rows)))
-	e.warnOnce("clickhouse insert failed; retrying with backoff", "table", b.table, "rows", len(b.rows), "err", err)
+	e.m.RowsFailed.WithLabelValues(b.table).Add(float64(b.len()))
+	e.warnOnce("clickhouse insert failed; retrying with backoff", "table", b.table, "rows", b.len(), "err", err)
 }

@@ -62,7 +62,7 @@ func TestETLChildProcess(t *testing.T) {
 // inserts constant) and ClickHouse itself is killed and restarted once;
 // afterwards every table holds exactly its source.
 func TestExactlyOnceAcrossKill9(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 110*time.Second)
 	defer cancel()
 	t0 := time.Now()
 	cs := testContests(t, t0)
@@ -70,7 +70,7 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 	su, _, pgURL := pgSource(ctx, t)
 	srv := etltest.StartServer(t)
 	chURL := etltest.NewOn(t, srv.URL())
-	publishTraffic(ctx, t, st.JS, 10, 8000, t0)
+	publishTraffic(ctx, t, st.JS, 10, 3000, t0)
 
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestETLChildProcess$", "-test.v")
@@ -93,7 +93,7 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 	for i := 0; i < killRounds; i++ {
 		cmd := start()
 		// Sources keep growing while the ETL runs and dies.
-		publishTraffic(ctx, t, st.JS, int64(100+i), 600, t0)
+		publishTraffic(ctx, t, st.JS, int64(100+i), 300, t0)
 		want.standings += uint64(writeSnapshots(ctx, t, su, "etl_live", "hourly", 1, 400))
 		want.rewards += uint64(writeRewards(ctx, t, su, "etl_live", 60))
 		if i == killRounds/2 {
@@ -101,23 +101,21 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 			time.Sleep(time.Duration(300+r.Intn(500)) * time.Millisecond)
 			srv.Start()
 		}
-		time.Sleep(time.Duration(200+r.Intn(800)) * time.Millisecond)
+		// Kill while it loads: once this process has added rows, at a
+		// random moment (inserts of 300-message blocks run back to back).
+		before := uint64(0)
+		if len(progress) > 0 {
+			before = progress[len(progress)-1]
+		}
+		for deadline := time.Now().Add(15 * time.Second); loaded() <= before && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(r.Intn(400)) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		progress = append(progress, loaded())
 	}
-	// The killed processes did load (the kills hit a working ETL), and
-	// the last one still has work left.
-	t.Logf("events rows after each kill: %v", progress)
-	moved := 0
-	for i := 1; i < len(progress); i++ {
-		if progress[i] > progress[i-1] {
-			moved++
-		}
-	}
-	if moved < killRounds/3 {
-		t.Fatalf("the ETL made progress in only %d of %d rounds: %v", moved, killRounds, progress)
-	}
+	checkProgress(t, progress)
 	cmd := start()
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	msgs := storedMessages(ctx, t, st.JS)
@@ -129,5 +127,21 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 	}
 	if n := etltest.Count(t, ch, "SELECT toUInt64(count() - uniqExact(history_id)) FROM rewards"); n != 0 {
 		t.Fatalf("%d rewards rows twice", n)
+	}
+}
+
+// checkProgress asserts that the killed processes did load (the kills hit a
+// working ETL) in enough rounds.
+func checkProgress(t *testing.T, progress []uint64) {
+	t.Helper()
+	t.Logf("events rows after each kill: %v", progress)
+	moved := 0
+	for i := 1; i < len(progress); i++ {
+		if progress[i] > progress[i-1] {
+			moved++
+		}
+	}
+	if moved < killRounds/3 {
+		t.Fatalf("the ETL made progress in only %d of %d rounds: %v", moved, killRounds, progress)
 	}
 }

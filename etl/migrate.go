@@ -182,3 +182,14 @@ func expectedLayout(ms []migration) map[string][]column {
 	}
 	return out
 }
+
+// Migrate opens the database of url and applies the migrations (what Run
+// does first); for operators and benchmarks that want the tables up front.
+func Migrate(ctx context.Context, url string) error {
+	conn, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return migrate(ctx, conn)
+}

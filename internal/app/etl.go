@@ -54,3 +54,7 @@ func (a *App) startETL(ctx context.Context) {
 	}
 	a.goRun(func() error { return a.ETL.Run(ctx) })
 }
+
+// ETLLeaseHeld reports whether this process holds the etl lease (false
+// without one).
+func (a *App) ETLLeaseHeld() bool { return a.etlLease != nil && a.etlLease.Held() }
