@@ -37,7 +37,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	a.Start(ctx)
-	fmt.Fprintf(stdout, "rankstream listening on %s (nats %s)\n", a.BaseURL(), a.Streams.URL())
+	fmt.Fprintf(stdout, "rankstream listening on %s (nats %s)\n", a.BaseURL(), a.Streams.SafeURL())
 	code := 0
 	select {
 	case <-ctx.Done():

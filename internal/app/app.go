@@ -284,7 +284,7 @@ func (a *App) Start(ctx context.Context) {
 		a.goRun(func() error { return a.Snapshotter.Run(ctx) })
 	}
 	a.startLive(ctx)
-	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.URL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
+	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.SafeURL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
 }
 
 func (a *App) goRun(fn func() error) {
