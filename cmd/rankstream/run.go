@@ -73,7 +73,7 @@ func appOptions(cfg *config.Config) app.Options {
 		LeaseTTL:      cfg.Aggregator.LeaseTTL,
 		Limits: app.Limits{LoginPerMinute: cfg.Limits.LoginPerMinute, QueryPerSecond: cfg.Limits.QueryPerSecond,
 			WSPerMinute: cfg.Limits.WSPerMinute, IngestPerSecond: cfg.Limits.IngestPerSecond},
-		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key,
+		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, PseudonymKey: cfg.Privacy.PseudonymKey,
 		Live: app.LiveOptions{JWTSecret: cfg.JWT.Secret, JWTIssuer: cfg.JWT.Issuer, JWTTTL: cfg.JWT.TTL,
 			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/ingest"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/query"
 	"github.com/rankstream/rankstream/readmodel"
@@ -79,6 +80,8 @@ type Options struct {
 	Limits Limits
 	// TLS of the HTTP server (cert and key files); empty: plain HTTP.
 	TLSCert, TLSKey string
+	// PseudonymKey, when set, shows pseudonyms for user ids on public tops.
+	PseudonymKey string
 }
 
 // App is a running process.
@@ -236,7 +239,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		q, err := query.New(query.Options{Reader: readmodel.NewReader(a.Redis, opts.RedisPrefix),
-			Contests: a.Rules.All, Frozen: a.Rules.Frozen}, logger, opts.Registry)
+			Contests: a.Rules.All, Frozen: a.Rules.Frozen, Pseudonym: pseudonym.New(opts.PseudonymKey)}, logger, opts.Registry)
 		if err != nil {
 			a.Stop()
 			return nil, fmt.Errorf("app: query: %w", err)
