@@ -85,9 +85,10 @@ aggregator: {instance: auto, lease_ttl: 2s}
 			return resp.StatusCode == 200
 		})
 	}
-	p1 := start("p1")
+	// Both start at once on the fresh cluster: they race to create the R3
+	// streams and buckets.
+	p1, p2 := start("p1"), start("p2")
 	ready(p1)
-	p2 := start("p2")
 	ready(p2)
 	nc, err := nats.Connect(urls, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
