@@ -73,10 +73,13 @@ soak-kill: services
 	RANKSTREAM_SOAK_KILL=60 $(GO) test -race -count=1 -timeout 30m -run 'TestScorerSurvivesSIGKILL' -v ./aggregator/
 
 # Three clustered nats-servers in-process, R3 streams, one node stopped
-# mid-load (once in make test; ten times here).
+# mid-load (once in make test; ten times here); then the process-level
+# version: two `rankstream run` processes with nats.replicas: 3 from their
+# config files (docs/security.md).
 .PHONY: test-cluster
 test-cluster:
 	$(GO) test -race -count=10 -run 'TestClusterR3NodeLoss' -v ./aggregator/
+	RANKSTREAM_TEST_CLUSTER=1 $(GO) test -count=1 -timeout 15m -run 'TestClusterProcessesR3NodeLoss' -v ./cmd/rankstream/
 
 # Crash-recovery figures for BENCHMARKS.md ("Crash recovery").
 .PHONY: bench-recovery

@@ -26,6 +26,7 @@ import (
 
 	"github.com/rankstream/rankstream/auth"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	Watcher Watcher
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Pseudonym, when set, replaces the user ids of the top sent at
+	// subscribe time (the notifier does it for the live ones).
+	Pseudonym pseudonym.Func
 	// QueueSize bounds the distinct subjects waiting on one connection
 	// (default 64).
 	QueueSize int

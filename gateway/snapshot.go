@@ -86,7 +86,7 @@ func (g *Gateway) snapshot(ctx context.Context, ct *contest.Contest, user string
 	top := notifier.TopMsg{Type: notifier.TypeTop, Contest: ct.ID, Window: window, Division: id.Division,
 		Total: int(total), Top: make([]notifier.TopRow, len(rows))}
 	for i, r := range rows {
-		top.Top[i] = notifier.TopRow{Pos: r.Pos, User: r.User, Score: r.Score}
+		top.Top[i] = notifier.TopRow{Pos: r.Pos, User: g.opts.Pseudonym.Apply(r.User), Score: r.Score}
 	}
 	rank := notifier.RankMsg{Type: notifier.TypeRank, Contest: ct.ID, Window: window, Division: id.Division,
 		User: user, Total: int(total)}

@@ -127,10 +127,15 @@ func TestNATSConnectionsRefused(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	// Without credentials: a provider, who publishes events but reads no
+	// Without credentials: refused, since providers have their own
+	// (CONTRACT.md §8). Provider acme publishes its events but reads no
 	// live subject.
+	if nc, err := nats.Connect(e.App.Streams.URL(), nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("anonymous connection accepted although providers have credentials")
+	}
 	errs := &asyncErrs{}
-	nc, err := nats.Connect(e.App.Streams.URL(), nats.ErrorHandler(errs.handler))
+	nc, err := nats.Connect(e.App.Streams.URL(), nats.UserInfo("acme", "acme-secret"), nats.ErrorHandler(errs.handler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -75,6 +76,9 @@ type Options struct {
 	IdleBoard time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Pseudonym, when set, replaces the user ids of top messages (config
+	// privacy.pseudonym_key); a user's own subject keeps the id.
+	Pseudonym pseudonym.Func
 }
 
 // Notifier turns board deltas into live messages. OnTick and Watched are the

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -48,7 +49,7 @@ func (n *Notifier) offerBoard(d *aggregator.BoardDelta, now time.Time) {
 		}
 		changed[u.User] = true
 	}
-	rows := topRows(d.Top, n.opts.TopN)
+	rows := topRows(d.Top, n.opts.TopN, n.opts.Pseudonym)
 	subj := streams.LiveTopSubject(d.ID.Contest)
 	if !equalTop(b.top, rows) || n.co.pending(subj, d.ID) {
 		n.add(subj, true, update{board: d.ID, top: rows, total: d.Total, since: d.EventTime}, now)
@@ -147,13 +148,13 @@ func (n *Notifier) publish(subject, typ string, msg any) bool {
 	return true
 }
 
-func topRows(top []aggregator.Rank, n int) []TopRow {
+func topRows(top []aggregator.Rank, n int, ps pseudonym.Func) []TopRow {
 	if len(top) > n {
 		top = top[:n]
 	}
 	rows := make([]TopRow, len(top))
 	for i, r := range top {
-		rows[i] = TopRow{Pos: r.Pos, User: r.User, Score: r.Score}
+		rows[i] = TopRow{Pos: r.Pos, User: ps.Apply(r.User), Score: r.Score}
 	}
 	return rows
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/readmodel"
 )
 
@@ -34,10 +35,15 @@ type boardJSON struct {
 	NextCursor *string   `json:"next_cursor"`
 }
 
-func rowsJSON(rows []readmodel.Row) []rowJSON {
+// rowsJSON lists rows, user ids through ps except self's.
+func rowsJSON(rows []readmodel.Row, ps pseudonym.Func, self string) []rowJSON {
 	out := make([]rowJSON, len(rows))
 	for i, r := range rows {
-		out[i] = rowJSON{Pos: r.Pos, User: r.User, Score: r.Score}
+		u := r.User
+		if u != self {
+			u = ps.Apply(u)
+		}
+		out[i] = rowJSON{Pos: r.Pos, User: u, Score: r.Score}
 	}
 	return out
 }
@@ -109,7 +115,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 		Window:  formatTime(win.Start),
 		Status:  h.status(c, win, now),
 		Total:   total,
-		Top:     rowsJSON(rows),
+		Top:     rowsJSON(rows, h.opts.Pseudonym, p.me),
 		Around:  []rowJSON{},
 	}
 	if !meta.UpdatedAt.IsZero() {
@@ -137,7 +143,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 					h.readFailed(w, r, endpointLeaderboard, err)
 					return
 				}
-				out.Around = rowsJSON(near)
+				out.Around = rowsJSON(near, h.opts.Pseudonym, p.me)
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/readmodel"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	ClosedAt func(contestID string, window int64) (time.Time, bool)
 	// Timeout bounds the Redis reads of one request (default DefaultTimeout).
 	Timeout time.Duration
+	// Pseudonym, when set, replaces the user ids of top and around (all
+	// but the asking user's own row) (config privacy.pseudonym_key).
+	Pseudonym pseudonym.Func
 }
 
 // Handler serves the query endpoints. It is safe for concurrent use.

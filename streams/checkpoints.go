@@ -26,11 +26,15 @@ func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, replicas int
 	if err != nil {
 		return nil, fmt.Errorf("streams: jetstream for %s: %w", CheckpointBucket, err)
 	}
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      CheckpointBucket,
-		Description: "scorer state per EVENTS partition with the stream sequence it covers",
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	var obs jetstream.ObjectStore
+	err = retryTransient(ctx, func() (err error) {
+		obs, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      CheckpointBucket,
+			Description: "scorer state per EVENTS partition with the stream sequence it covers",
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("streams: ensure %s: %w", CheckpointBucket, replicasErr(CheckpointBucket, replicas, err))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -75,4 +76,21 @@ func (c ClientCredentials) Options() ([]nats.Option, error) {
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
+}
+
+// SafeURL is URL with any password in it replaced by "xxxxx" (for logs).
+func (s *Streams) SafeURL() string { return redactURLs(s.URL()) }
+
+// redactURLs hides the passwords of a comma-separated URL list.
+func redactURLs(list string) string {
+	var out []string
+	for u := range strings.SplitSeq(list, ",") {
+		if p, err := url.Parse(strings.TrimSpace(u)); err == nil {
+			u = p.Redacted()
+		} else {
+			u = "(unparsable url)"
+		}
+		out = append(out, u)
+	}
+	return strings.Join(out, ",")
 }

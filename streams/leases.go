@@ -33,13 +33,17 @@ const MembersFilter = "member.*"
 // EnsureLeases creates (or updates) the lease bucket with the given TTL.
 func EnsureLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
 	replicas = keepReplicas(ctx, js, KVStreamName(LeaseBucket), replicas, nil)
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      LeaseBucket,
-		Description: "partition leases and live members of the rankstream processes",
-		TTL:         ttl,
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+	var kv jetstream.KeyValue
+	err := retryTransient(ctx, func() (err error) {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      LeaseBucket,
+			Description: "partition leases and live members of the rankstream processes",
+			TTL:         ttl,
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("streams: ensure %s: %w", LeaseBucket, replicasErr(LeaseBucket, replicas, err))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -72,4 +73,23 @@ func checkReplicas(name string, want int, info *jetstream.StreamInfo) error {
 	return fmt.Errorf("%w: %s has %d replicas, nats.replicas asks for %d; "+
 		"the cluster needs at least %d nodes with JetStream (see docs/security.md, \"Replicas\")",
 		ErrReplicasUnavailable, name, info.Config.Replicas, want, want)
+}
+
+// retryTransient runs create until it succeeds, fails for good, or
+// ensureReadyWithin passes: on a forming or loaded cluster the placement of
+// a replicated bucket can outlast one JetStream API timeout, and two
+// processes starting together race to create it.
+func retryTransient(ctx context.Context, create func() error) error {
+	deadline := time.Now().Add(ensureReadyWithin)
+	for {
+		err := create()
+		if err == nil || !transient(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

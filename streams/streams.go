@@ -148,7 +148,7 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Streams, err
 		nats.ReconnectWait(250 * time.Millisecond)}, copts...)...)
 	if err != nil {
 		s.shutdownServer()
-		return nil, fmt.Errorf("streams: connect %s: %w", url, err)
+		return nil, fmt.Errorf("streams: connect %s: %w", redactURLs(url), err)
 	}
 	s.NC = nc
 	js, err := jetstream.New(nc)

@@ -59,7 +59,12 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		if url == "" {
 			url = fmt.Sprintf("nats://127.0.0.1:%d", cfg.NATS.Port)
 		}
-		nc, err := nats.Connect(url, append(loadgenNATSAuth(cfg, opts.Providers), nats.Name("rankstream-loadgen"))...)
+		auth, err := loadgenNATSAuth(cfg, opts.Providers)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return 1
+		}
+		nc, err := nats.Connect(url, append(auth, nats.Name("rankstream-loadgen"))...)
 		if err != nil {
 			fmt.Fprintf(stderr, "loadgen: connect %s: %v\n", url, err)
 			return 1

@@ -23,15 +23,11 @@ func natsClientOptions(cfg *config.Config) ([]nats.Option, error) {
 
 // loadgenNATSAuth: the admin token or nats.credentials when set, else the
 // NATS user of the one provider loadgen plays (CONTRACT.md §8).
-func loadgenNATSAuth(cfg *config.Config, providers []string) []nats.Option {
+func loadgenNATSAuth(cfg *config.Config, providers []string) ([]nats.Option, error) {
 	if cfg.AdminToken == "" && cfg.NATS.Credentials == "" && len(providers) == 1 {
 		if secret, ok := cfg.Providers[providers[0]]; ok {
-			return []nats.Option{nats.UserInfo(providers[0], secret)}
+			return []nats.Option{nats.UserInfo(providers[0], secret)}, nil
 		}
 	}
-	o, err := natsClientOptions(cfg)
-	if err != nil {
-		return nil
-	}
-	return o
+	return natsClientOptions(cfg)
 }

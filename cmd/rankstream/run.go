@@ -36,7 +36,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	a.Start(ctx)
-	fmt.Fprintf(stdout, "rankstream listening on %s (nats %s)\n", a.BaseURL(), a.Streams.URL())
+	fmt.Fprintf(stdout, "rankstream listening on %s (nats %s)\n", a.BaseURL(), a.Streams.SafeURL())
 	code := 0
 	select {
 	case <-ctx.Done():
@@ -76,7 +76,7 @@ func appOptions(cfg *config.Config) app.Options {
 		FinishedWindows: cfg.Retention.FinishedWindows,
 		Limits: app.Limits{LoginPerMinute: cfg.Limits.LoginPerMinute, QueryPerSecond: cfg.Limits.QueryPerSecond,
 			WSPerMinute: cfg.Limits.WSPerMinute, IngestPerSecond: cfg.Limits.IngestPerSecond},
-		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key,
+		TLSCert: cfg.HTTP.TLS.Cert, TLSKey: cfg.HTTP.TLS.Key, PseudonymKey: cfg.Privacy.PseudonymKey,
 		Live: app.LiveOptions{JWTSecret: cfg.JWT.Secret, JWTIssuer: cfg.JWT.Issuer, JWTTTL: cfg.JWT.TTL,
 			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/ingest"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/query"
 	"github.com/rankstream/rankstream/readmodel"
@@ -92,6 +93,8 @@ type Options struct {
 	// FinishedWindows is retention.finished_windows: the state of a window
 	// is released this long after its end + lateness (0: kept for ever).
 	FinishedWindows time.Duration
+	// PseudonymKey, when set, shows pseudonyms for user ids on public tops.
+	PseudonymKey string
 }
 
 // App is a running process.
@@ -262,7 +265,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 			return nil, err
 		}
 		q, err := query.New(query.Options{Reader: readmodel.NewReader(a.Redis, opts.RedisPrefix),
-			Contests: a.Rules.All, Frozen: a.Rules.Frozen, ClosedAt: a.Rules.ClosedAt}, logger, opts.Registry)
+			Contests: a.Rules.All, Frozen: a.Rules.Frozen, ClosedAt: a.Rules.ClosedAt, Pseudonym: pseudonym.New(opts.PseudonymKey)}, logger, opts.Registry)
 		if err != nil {
 			a.Stop()
 			return nil, fmt.Errorf("app: query: %w", err)
@@ -321,7 +324,7 @@ func (a *App) Start(ctx context.Context) {
 	a.startLive(ctx)
 	a.startRewards(ctx)
 	a.startETL(ctx)
-	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.URL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
+	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.SafeURL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
 }
 
 func (a *App) goRun(fn func() error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/auth"
 	"github.com/rankstream/rankstream/gateway"
+	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/web"
@@ -93,7 +94,7 @@ func (a *App) newNotifier() error {
 		return nil
 	}
 	n, err := notifier.New(notifier.Options{Publisher: a.Streams.NC, Interval: a.opts.Live.PushInterval,
-		Interest: a.Streams.PlayerInterest}, a.log, a.opts.Registry)
+		Interest: a.Streams.PlayerInterest, Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.log, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: notifier: %w", err)
 	}
@@ -132,7 +133,7 @@ func (a *App) mountLive(ctx context.Context, mux *http.ServeMux) error {
 		watcher = a.Live.Notifier
 	}
 	g, err := gateway.New(gateway.Options{Tokens: a.Live.Tokens, Reader: readmodel.NewReader(a.Redis, a.opts.RedisPrefix),
-		Contests: a.Rules.All, NC: a.Streams.NC, Watcher: watcher}, a.log, a.opts.Registry)
+		Contests: a.Rules.All, NC: a.Streams.NC, Watcher: watcher, Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.log, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: gateway: %w", err)
 	}
