@@ -16,10 +16,8 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// propertyContests covers all three board types, divisions (also values that
-// are no NATS subject token or Redis key segment as they are: '.', space,
-// unicode, '*', '>'), equal scores, bonus funds, both caps, the rate limit,
-// recurring windows and lateness.
+// propertyContests covers all three board types, divisions, equal scores,
+// bonus funds, both caps, the rate limit, recurring windows and lateness.
 func propertyContests(t *testing.T, t0 time.Time) []*contest.Contest {
 	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
 	long := fmt.Sprintf("window: {start: %s, end: %s}\n", f(t0.Add(-96*time.Hour)), f(t0.Add(time.Hour)))
@@ -73,7 +71,24 @@ scoring:
   cap_per_user_per_day: 50
 leaderboard: {type: sum}
 `),
-		mustParse(t, "div.yml", `id: p_div
+		mustParse(t, "late.yml", `id: p_late
+title: Closing soon
+window: {start: `+f(t0.Add(-96*time.Hour))+`, end: `+f(t0.Add(2*time.Second))+`}
+lateness: 1s
+scoring: {model: wager}
+leaderboard: {type: sum, tiebreakers: [fewest_rounds]}
+`),
+	}
+}
+
+// divisionContest is divided by game.type, whose generated values include
+// some that are no NATS subject token or Redis key segment as they are ('.',
+// space, unicode, '*', '>'); its per-user rules (daily cap, rate limit) span
+// the divisions.
+func divisionContest(t *testing.T, t0 time.Time) *contest.Contest {
+	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
+	long := fmt.Sprintf("window: {start: %s, end: %s}\n", f(t0.Add(-96*time.Hour)), f(t0.Add(time.Hour)))
+	return mustParse(t, "div.yml", `id: p_div
 title: Per game type, with per-user rules across the divisions
 `+long+`lateness: 60s
 scoring:
@@ -85,15 +100,7 @@ leaderboard:
   divisions: game_type
   tiebreakers: [most_rounds, earliest_finish]
 anti_abuse: {max_events_per_user_per_sec: 1}
-`),
-		mustParse(t, "late.yml", `id: p_late
-title: Closing soon
-window: {start: `+f(t0.Add(-96*time.Hour))+`, end: `+f(t0.Add(2*time.Second))+`}
-lateness: 1s
-scoring: {model: wager}
-leaderboard: {type: sum, tiebreakers: [fewest_rounds]}
-`),
-	}
+`)
 }
 
 type genEvent struct {
@@ -201,7 +208,7 @@ func runProperty(t *testing.T, seed int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t0 := time.Now().UTC()
-	cs := propertyContests(t, t0)
+	cs := append(propertyContests(t, t0), divisionContest(t, t0))
 	dedup := 400 * time.Millisecond
 	p := startPipeline(t, cs, streams.Options{Partitions: 8, DedupWindow: dedup})
 
@@ -272,7 +279,7 @@ func runProperty(t *testing.T, seed int64) {
 
 	// Phase 3: once p_late's window plus lateness is over, more events for it:
 	// they must land in the late dead-letter stream and not count.
-	lateEnd := cs[5].Window.End.Add(cs[5].Lateness)
+	lateEnd := cs[4].Window.End.Add(cs[4].Lateness)
 	for time.Now().Before(lateEnd.Add(100 * time.Millisecond)) {
 		time.Sleep(50 * time.Millisecond)
 	}
