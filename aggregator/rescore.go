@@ -144,7 +144,7 @@ func (w *worker) reread(ctx context.Context, from time.Time, eng *Engine) (int, 
 	}
 	n, empty := 0, 0
 	for {
-		batch, err := cons.Fetch(1024, jetstream.FetchMaxWait(time.Second))
+		batch, err := cons.Fetch(1024, jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
 			return n, fmt.Errorf("aggregator: re-score: fetch: %w", err)
 		}
