@@ -61,8 +61,13 @@ func fingerprintOf(cs []*contest.Contest, more func(hash.Hash)) [32]byte {
 // MarshalPartition appends partition p's state, declared to cover EVENTS
 // sequences up to covered, to b.
 func (e *Engine) MarshalPartition(b []byte, p int, covered uint64) []byte {
+	return e.marshalPartition(b, p, covered, RulesFingerprint(e.rules))
+}
+
+// marshalPartition is MarshalPartition with the fingerprint of the contest
+// versions the state was built with (a scorer worker's, see rescore.go).
+func (e *Engine) marshalPartition(b []byte, p int, covered uint64, fp [32]byte) []byte {
 	ps := e.part(p)
-	fp := RulesFingerprint(e.rules)
 	b = append(b, checkpointMagic...)
 	b = append(b, fp[:]...)
 	b = binary.AppendUvarint(b, uint64(p))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
 )
 
 // Exact cuts with a shared scorer (no barrier across processes). The
@@ -186,7 +187,7 @@ func (w *worker) publishCutMark(n uint64) bool {
 	}
 	data = binary.BigEndian.AppendUint64(data, fp)
 	if _, err := w.s.opts.JS.PublishAsync(cutSubject+strconv.Itoa(p), data, noRetry); err != nil {
-		w.s.m.PublishErrors.WithLabelValues("SCORES").Inc()
+		w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()
 		w.s.log.Warn("cut marker publish failed", "partition", p, "err", err)
 		return false
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/event"
 	"github.com/rankstream/rankstream/internal/oracle"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
@@ -90,19 +91,6 @@ title: Exact wager with bonus
 `+long+`lateness: 60s
 scoring: {model: wager, bonus_coefficient: 0.3}
 leaderboard: {type: sum}
-`),
-		mustParse(t, "div.yml", `id: p_div
-title: Per game type, with per-user rules across the divisions
-`+long+`lateness: 60s
-scoring:
-  formula: "bet + 1"
-  cap_per_user_per_day: 150
-leaderboard:
-  type: best_n
-  n: 2
-  divisions: game_type
-  tiebreakers: [most_rounds, earliest_finish]
-anti_abuse: {max_events_per_user_per_sec: 1}
 `),
 		mustParse(t, "late.yml", `id: p_late
 title: Closing soon
@@ -201,13 +189,36 @@ func (g *gen) event() genEvent {
 	return genEvent{provider: prov, user: user, id: id, body: b}
 }
 
-// divisionValues are game types (p_div's division field): CONTRACT §1 allows
-// only [A-Za-z0-9_-] there (an event with "live.casino", a space or unicode
-// is rejected at the door; the bad-input table covers that), so these are
-// the corner cases the allowed charset leaves: case variants of one value,
-// lone separators, the longest value, one that looks like the empty
-// division's token.
-var divisionValues = []string{"Slot", "-", "_", "live-casino", "A_b-9", strings.Repeat("z", 32), "x--y"}
+// divisionContest is divided by game.type, whose generated values include
+// some that are no NATS subject token or Redis key segment as they are;
+// its per-user rules (daily cap, rate limit) span the divisions. Only the
+// property test uses it (the kill and failover tests need no more load).
+func divisionContest(t *testing.T, t0 time.Time) *contest.Contest {
+	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
+	long := fmt.Sprintf("window: {start: %s, end: %s}\n", f(t0.Add(-96*time.Hour)), f(t0.Add(time.Hour)))
+	return mustParse(t, "div.yml", `id: p_div
+title: Per game type, with per-user rules across the divisions
+`+long+`lateness: 60s
+scoring:
+  formula: "bet + 1"
+  cap_per_user_per_day: 150
+leaderboard:
+  type: best_n
+  n: 2
+  divisions: game_type
+  tiebreakers: [most_rounds, earliest_finish]
+anti_abuse: {max_events_per_user_per_sec: 1}
+`)
+}
+
+// divisionValues are game types (p_div's division field). CONTRACT §1
+// allows only [A-Za-z0-9_-] there: the first values are the corner cases the
+// allowed charset leaves (case variants, lone separators, the longest value),
+// each must reach a board of its own; the others ('.', space, unicode, '*',
+// '>', ':', '~') no subject token or key segment holds as they are, and the
+// door must refuse them (checkDivisionBoards checks both).
+var divisionValues = []string{"Slot", "-", "_", "live-casino", "A_b-9", strings.Repeat("z", 32), "x--y",
+	"live.casino", "a b", "Köln", "*", ">", "x:y", "~"}
 
 func (g *gen) gameType() string {
 	if g.r.Intn(2) == 0 {
@@ -245,7 +256,7 @@ func runProperty(t *testing.T, seed int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t0 := time.Now().UTC()
-	cs := propertyContests(t, t0)
+	cs := append(propertyContests(t, t0), divisionContest(t, t0))
 	dedup := 400 * time.Millisecond
 	p := startPipeline(t, cs, streams.Options{Partitions: 8, DedupWindow: dedup})
 
@@ -351,7 +362,9 @@ func runProperty(t *testing.T, seed int64) {
 }
 
 // checkDivisionBoards makes sure the traffic reached a board of every
-// division value that needs encoding (and would fail the test otherwise).
+// division value that needs encoding (and would fail the test otherwise), as
+// far as the event rules (§1) allow the value: a game.type the parser
+// refuses must have no board (its events are dead-lettered instead).
 func checkDivisionBoards(t *testing.T, want oracle.Result) {
 	t.Helper()
 	have := map[string]int{}
@@ -361,8 +374,14 @@ func checkDivisionBoards(t *testing.T, want oracle.Result) {
 		}
 	}
 	for _, v := range append([]string{"slot"}, divisionValues...) {
-		if have[v] == 0 {
+		body, _ := json.Marshal(map[string]any{"event_id": "x", "ts": "2025-10-25T18:00:00Z", "type": "bet", "user_id": "u",
+			"game": map[string]any{"id": "g_1", "provider": "acme", "type": v}, "bet": map[string]any{"amount_minor": 1, "currency": "EUR"}})
+		_, err := event.Parse(body)
+		switch {
+		case err == nil && have[v] == 0:
 			t.Errorf("no p_div board for division %q: the test would not test it", v)
+		case err != nil && have[v] > 0:
+			t.Errorf("p_div board for division %q, which the event rules refuse (%v)", v, err)
 		}
 	}
 }

@@ -142,9 +142,9 @@ func (w *worker) reread(ctx context.Context, from time.Time, eng *Engine) (int, 
 	if err != nil {
 		return 0, fmt.Errorf("aggregator: re-score: consumer: %w", err)
 	}
-	n := 0
+	n, empty := 0, 0
 	for {
-		batch, err := cons.Fetch(1024, jetstream.FetchMaxWait(time.Second))
+		batch, err := cons.Fetch(1024, jetstream.FetchMaxWait(500*time.Millisecond))
 		if err != nil {
 			return n, fmt.Errorf("aggregator: re-score: fetch: %w", err)
 		}
@@ -173,8 +173,14 @@ func (w *worker) reread(ctx context.Context, from time.Time, eng *Engine) (int, 
 			return n, fmt.Errorf("aggregator: re-score: batch: %w", err)
 		}
 		if got == 0 {
-			return n, nil // nothing after from (or up to upTo) left to read
+			// Nothing after from (or up to upTo) left to read; an ordered
+			// consumer being recreated can also answer empty once.
+			if empty++; empty == 3 {
+				return n, nil
+			}
+			continue
 		}
+		empty = 0
 	}
 }
 

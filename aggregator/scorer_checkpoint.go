@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -94,6 +95,13 @@ func (w *worker) checkpoint(ctx context.Context) {
 	if !w.live {
 		return // nothing is published before catch-up, so nothing may be checkpointed
 	}
+	w.syncRules(ctx)
+	if w.rs.set == nil {
+		w.s.m.Checkpoints.WithLabelValues("skipped").Inc()
+		return // a re-score is still to be done: the state is not that of any rules
+	}
+	// the contest versions the state was built with, not the latest
+	fp := fingerprintOf(w.rs.set.list, func(h hash.Hash) { missionsFingerprint(h, w.s.opts.Rules) })
 	if len(w.ckptJobs) == cap(w.ckptJobs) {
 		w.s.m.Checkpoints.WithLabelValues("skipped").Inc()
 		return
@@ -115,7 +123,7 @@ func (w *worker) checkpoint(ctx context.Context) {
 		if covered <= w.ckptSeq[p] {
 			continue
 		}
-		job.parts = append(job.parts, ckptPart{p: p, covered: covered, data: w.eng.MarshalPartition(nil, p, covered)})
+		job.parts = append(job.parts, ckptPart{p: p, covered: covered, data: w.eng.marshalPartition(nil, p, covered, fp)})
 	}
 	if len(job.parts) == 0 && len(job.acks) == 0 {
 		return
