@@ -16,7 +16,7 @@ import (
 const usage = `rankstream — real-time tournament leaderboards on NATS JetStream
 
 usage:
-  rankstream run [--config FILE] [--only ingest,aggregator,api,etl]
+  rankstream run [--config FILE] [--only ingest,aggregator,api,snapshotter,notifier,rewards,etl]
   rankstream loadgen [--config FILE] [--nats URL | --http URL] --rate R --duration D
   rankstream contest lint FILE…
   rankstream replay [--config FILE] --contest C [--window W] [--rules FILE] [--verify] [--top N]

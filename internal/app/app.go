@@ -139,20 +139,16 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		opts.Registry = prometheus.NewRegistry()
 		opts.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	a := &App{opts: opts, log: logger.With("component", "app"), stages: map[string]bool{}, errc: make(chan error, 8)}
+	stages, err := parseStages(opts.Only, opts)
+	if err != nil {
+		return nil, err
+	}
 	if len(opts.Only) == 0 {
 		opts.Only = AllStages
 	}
-	for _, s := range opts.Only {
-		s = strings.TrimSpace(s)
-		if !contains(AllStages, s) {
-			return nil, fmt.Errorf("app: unknown stage %q (have %s)", s, strings.Join(AllStages, ","))
-		}
-		a.stages[s] = true
-	}
+	a := &App{opts: opts, log: logger.With("component", "app"), stages: stages, errc: make(chan error, 8)}
 
 	cs := opts.Contests
-	var err error
 	if cs == nil && opts.ContestsDir != "" {
 		cs, err = contest.LoadDir(opts.ContestsDir)
 		if err != nil {
