@@ -119,7 +119,7 @@ func Parse(raw []byte) (Event, error) {
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: "event must be a JSON object"}
 	}
 	var w wireEvent
-	if err := json.Unmarshal(raw, &w, decodeOpts); err != nil {
+	if err := decodeWire(raw, &w); err != nil {
 		var se *json.SemanticError
 		if errors.As(err, &se) && se.JSONPointer != "" && se.GoType != nil {
 			if w.EventID == nil { // decoding stopped before event_id: read it alone
