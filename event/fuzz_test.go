@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	goccy "github.com/goccy/go-json"
 	"github.com/go-json-experiment/json"
+	goccy "github.com/goccy/go-json"
 )
 
 // FuzzParse: Parse never panics, every error is an *Invalid with a reason,
