@@ -24,8 +24,19 @@ run: build services
 
 # Everything CI checks: formatting, vet, and every test with the race detector.
 # The tests need Postgres and, for the live page's browser test, Chromium.
-test: test-services lint
+test: test-services lint fuzz-short
 	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+
+# Bounded fuzzing of event parsing, formula evaluation and contest YAML (make
+# test runs it): each target for FUZZTIME; the seed corpora are in
+# <pkg>/testdata/fuzz. A failure leaves the input there: fix it and keep it.
+FUZZTIME ?= 20s
+.PHONY: fuzz-short
+fuzz-short:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./event/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTS$$' -fuzztime $(FUZZTIME) ./event/
+	$(GO) test -run '^$$' -fuzz '^FuzzFormula$$' -fuzztime $(FUZZTIME) ./contest/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseContest$$' -fuzztime $(FUZZTIME) ./contest/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

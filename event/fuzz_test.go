@@ -2,9 +2,14 @@ package event
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	goccy "github.com/goccy/go-json"
 )
 
 // FuzzParse: Parse never panics, every error is an *Invalid with a reason,
@@ -16,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(strings.Replace(minimalJSON, `18:00:00Z`, `18:00:00,5+24:00`, 1)))
 	f.Add([]byte(strings.Replace(minimalJSON, `"amount_minor":100`, `"amount_minor":1000000000000001`, 1)))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkDecodersAgree(t, raw)
 		ev, err := Parse(raw)
 		if err != nil {
 			var inv *Invalid
@@ -72,4 +78,22 @@ func FuzzParseTS(f *testing.F) {
 			t.Fatalf("ParseTS(%q) = %v; time.Parse(%q) = %v, %v", s, got, norm, want, err)
 		}
 	})
+}
+
+// checkDecodersAgree: where decodeWire takes the fast path (goccy), the exact
+// decoder reads the same wire event.
+func checkDecodersAgree(t *testing.T, raw []byte) {
+	if !plainKeys(raw) || !utf8.Valid(raw) {
+		return
+	}
+	var fast, exact wireEvent
+	if goccy.Unmarshal(raw, &fast) != nil {
+		return
+	}
+	if err := json.Unmarshal(raw, &exact, decodeOpts); err != nil {
+		t.Fatalf("goccy decodes %q, the exact decoder fails: %v", raw, err)
+	}
+	if !reflect.DeepEqual(fast, exact) {
+		t.Fatalf("decoders differ on %q:\n goccy %+v\n exact %+v", raw, fast, exact)
+	}
 }

@@ -119,9 +119,17 @@ func Parse(raw []byte) (Event, error) {
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: "event must be a JSON object"}
 	}
 	var w wireEvent
-	if err := json.Unmarshal(raw, &w, decodeOpts); err != nil {
+	if err := decodeWire(raw, &w); err != nil {
 		var se *json.SemanticError
 		if errors.As(err, &se) && se.JSONPointer != "" && se.GoType != nil {
+			if w.EventID == nil { // decoding stopped before event_id: read it alone
+				var id struct {
+					EventID *string `json:"event_id"`
+				}
+				if json.Unmarshal(raw, &id, decodeOpts) == nil {
+					w.EventID = id.EventID
+				}
+			}
 			return partial(&w), &Invalid{Reason: ReasonInvalidField, Field: pointerPath(se.JSONPointer),
 				Msg: fmt.Sprintf("wrong JSON type %s, want %s", kindName(se.JSONKind), jsonKind(se.GoType.Kind().String()))}
 		}

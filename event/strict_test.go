@@ -110,3 +110,15 @@ func TestParseShortTokensAndAmounts(t *testing.T) {
 		t.Fatalf("got %+v, %v", ev, err)
 	}
 }
+
+// Found by FuzzParse: unbalanced closing brackets once made the key scanner
+// shift by a negative amount (a panic inside Parse).
+func TestParseUnbalancedBrackets(t *testing.T) {
+	for _, in := range []string{"}][0", "{}}],0", `{"a":1}},{"b":2}`, "{]]]]]]]]]"} {
+		_, err := Parse([]byte(in))
+		var inv *Invalid
+		if !errors.As(err, &inv) || inv.Reason != ReasonBadJSON {
+			t.Errorf("%q: got %v, want bad_json", in, err)
+		}
+	}
+}

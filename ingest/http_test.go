@@ -31,7 +31,7 @@ func badEvents() []badEvent {
 	b := func(name, id, reason string, mods ...func(map[string]any)) badEvent {
 		return badEvent{name: name, elem: ev(id, "u_bad", mods...), id: id, reason: reason}
 	}
-	return []badEvent{
+	return append([]badEvent{
 		{name: "missing event_id", elem: ev("x", "u_bad", del("event_id")), id: "", reason: event.ReasonMissingField},
 		b("missing ts", "b-ts", event.ReasonMissingField, del("ts")),
 		b("missing type", "b-type", event.ReasonMissingField, del("type")),
@@ -66,7 +66,7 @@ func badEvents() []badEvent {
 		b("provider mismatch", "b-prov", event.ReasonProviderMismatch, set([]string{"game", "provider"}, otherProv)),
 		{name: "element not an object", elem: 42, id: "", reason: event.ReasonBadJSON},
 		{name: "element is an array", elem: []any{ev("b-arr", "u_bad")}, id: "", reason: event.ReasonBadJSON},
-	}
+	}, strictBadEvents()...)
 }
 
 func TestHTTPMalformedEvents(t *testing.T) {
@@ -185,6 +185,10 @@ func TestHTTPMixedBatch(t *testing.T) {
 		ev("ok-zero:bet.1", "u_2", set([]string{"bet", "amount_minor"}, 0), set([]string{"funds"}, "bonus")),
 	)
 	wantIDs = append(wantIDs, "ok-skew", "ok-unknown", "ok-minimal", "ok-zero:bet.1")
+	for _, v := range validEdges() {
+		batch = append(batch, v.elem)
+		wantIDs = append(wantIDs, v.id)
+	}
 
 	a := e.do(req{body: mustJSON(t, batch)})
 	if a.code != http.StatusAccepted {

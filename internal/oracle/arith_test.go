@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/event"
 )
 
 // Points of one event clamp to ±10^15 (NaN/±Inf give 0); wager/win_amount
@@ -45,24 +46,25 @@ func TestPointsClamp(t *testing.T) {
 	}
 }
 
-// 9300 events of 10^15 points saturate a sum at 2^63−1 (it would wrap at
-// 9224), and the desc board still ranks that user first; the most negative
-// user saturates at −(2^63−1) and is last.
+// 9300 events of ±10^15 points saturate a sum (and a best_n of them) at
+// ±(2^63−1) (it would wrap at 9224), and the desc board still ranks the
+// saturated user first and the negative one last. Events go straight to the
+// board computation here (no JSON); TestPointsClamp covers the clamp.
 func TestScoreSaturation(t *testing.T) {
-	c := fixed(func(c *contest.Contest) {
-		c.Scoring = contest.Scoring{Formula: "bet > 1 ? 1e16 : -1e16", BonusCoefficient: 1}
-		c.Window.End = t0.Add(3 * time.Hour)
-	})
-	var evs []E
-	for i := 0; i < 9300; i++ {
-		evs = append(evs, E{ID: fmt.Sprintf("p%d", i), User: "up", TS: float64(i), Bet: 2},
-			E{ID: fmt.Sprintf("n%d", i), User: "un", TS: float64(i), Bet: 1})
-	}
-	evs = append(evs, E{ID: "z", User: "uz", TS: 1, Bet: 1}, E{ID: "z2", User: "uz", TS: 2, Bet: 2})
-	got := run([]*contest.Contest{c}, arr(evs...)).Boards[b("")]
-	if len(got) != 3 || got[0].User != "up" || got[0].Score != math.MaxInt64 ||
-		got[1].User != "uz" || got[1].Score != 0 || got[2].User != "un" || got[2].Score != -math.MaxInt64 {
-		t.Fatalf("board %+v", got)
+	for _, typ := range []string{contest.TypeSum, contest.TypeBestN} {
+		r := prepare(fixed(func(c *contest.Contest) { c.Leaderboard.Type, c.Leaderboard.N = typ, 10000 }))
+		users := map[string][]counted{}
+		for i := 0; i < 9300; i++ {
+			ts := t0.Add(time.Duration(i) * time.Millisecond)
+			users["up"] = append(users["up"], counted{&event.Event{EventID: fmt.Sprintf("p%d", i), UserID: "up", TS: ts}, pointsLimit})
+			users["un"] = append(users["un"], counted{&event.Event{EventID: fmt.Sprintf("n%d", i), UserID: "un", TS: ts}, -pointsLimit})
+		}
+		users["uz"] = []counted{{&event.Event{EventID: "z", UserID: "uz", TS: t0}, 0}}
+		got := standings(r, users)
+		if len(got) != 3 || got[0].User != "up" || got[0].Score != math.MaxInt64 ||
+			got[1].User != "uz" || got[1].Score != 0 || got[2].User != "un" || got[2].Score != -math.MaxInt64 {
+			t.Fatalf("%s: board %+v", typ, got)
+		}
 	}
 }
 

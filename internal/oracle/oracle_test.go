@@ -277,6 +277,23 @@ func TestValidation(t *testing.T) {
 		{"subject user mismatch", good(nil), "events.acme.u_2", arrived, false},
 		{"subject shape", good(nil), "events.acme", arrived, false},
 		{"subject prefix", good(nil), "evts.acme.u_1", arrived, false},
+		// The amended §1: exact names, strict RFC 3339, bounds and charsets.
+		{"TS only", good(func(m map[string]any) { m["TS"] = m["ts"]; delete(m, "ts") }), subj, arrived, false},
+		{"Funds ignored", good(set("Funds", "credit")), subj, arrived, true},
+		{"bet.Amount_Minor only", good(func(m map[string]any) {
+			m["bet"] = map[string]any{"Amount_Minor": 100, "currency": "EUR"}
+		}), subj, arrived, false},
+		{"ts lower-case t and z", good(set("ts", "2025-10-25t18:00:10z")), subj, arrived, true},
+		{"ts +24:00", good(set("ts", "2025-10-26T18:00:10+24:00")), subj, arrived, false},
+		{"ts comma fraction", good(set("ts", "2025-10-25T18:00:10,5Z")), subj, arrived, false},
+		{"ts leap second", good(set("ts", "2025-10-25T18:00:60Z")), subj, arrived, false},
+		{"bet 10^15", good(sub("bet", "amount_minor", 1_000_000_000_000_000)), subj, arrived, true},
+		{"bet 10^15+1", good(sub("bet", "amount_minor", 1_000_000_000_000_001)), subj, arrived, false},
+		{"win 10^15+1", good(sub("win", "amount_minor", 1_000_000_000_000_001)), subj, arrived, false},
+		{"game.type dot", good(sub("game", "type", "live.casino")), subj, arrived, false},
+		{"device.asn space", good(set("device", map[string]any{"asn": "mno x"})), subj, arrived, false},
+		{"device.platform 33", good(set("device", map[string]any{"platform": strings.Repeat("p", 33)})), subj, arrived, false},
+		{"device.id 129", good(set("device", map[string]any{"id": strings.Repeat("d", 129)})), subj, arrived, false},
 	}
 	c := fixed(nil)
 	for _, tc := range cases {
@@ -287,14 +304,16 @@ func TestValidation(t *testing.T) {
 				if strings.HasPrefix(tc.name, "user_id") {
 					user = strings.Repeat("u", 64)
 				}
-				mult, finish := 0.0, fin(10)
+				mult, finish, score := 0.0, fin(10), int64(100)
 				switch tc.name {
+				case "bet 10^15":
+					score = 1_000_000_000_000_000
 				case "all optional fields":
 					mult = 0.05 // win.multiplier given
 				case "ts with offset":
 					finish = fin(10.5) // 20:00:10.5+02:00
 				}
-				check(t, got, map[BoardID][]Standing{b(""): {{1, user, 100, mult, 1, finish}}}, 0, 0)
+				check(t, got, map[BoardID][]Standing{b(""): {{1, user, score, mult, 1, finish}}}, 0, 0)
 			} else {
 				check(t, got, nil, 1, 0)
 			}
