@@ -50,7 +50,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func appOptions(cfg *config.Config) app.Options {
-	return app.Options{
+	o := app.Options{
 		HTTPAddr: cfg.HTTP.Addr,
 		Streams: streams.Options{
 			URL:          cfg.NATS.URL,
@@ -61,17 +61,18 @@ func appOptions(cfg *config.Config) app.Options {
 			SyncInterval: cfg.NATS.SyncInterval,
 			EventsMaxAge: cfg.Retention.Events,
 		},
-		RedisURL:        cfg.Redis.URL,
-		RedisPrefix:     cfg.Redis.Prefix,
-		ContestsDir:     cfg.ContestsDir,
-		Providers:       cfg.Providers,
-		MaxFutureSkew:   cfg.MaxFutureSkew,
-		PostgresURL:     cfg.Postgres.URL,
-		AdminToken:      cfg.AdminToken,
-		Instance:        cfg.Aggregator.Instance,
-		LeaseTTL:        cfg.Aggregator.LeaseTTL,
-		FinishedWindows: cfg.Retention.FinishedWindows,
+		RedisURL:      cfg.Redis.URL,
+		RedisPrefix:   cfg.Redis.Prefix,
+		ContestsDir:   cfg.ContestsDir,
+		Providers:     cfg.Providers,
+		MaxFutureSkew: cfg.MaxFutureSkew,
+		PostgresURL:   cfg.Postgres.URL,
+		AdminToken:    cfg.AdminToken,
+		Instance:      cfg.Aggregator.Instance,
+		LeaseTTL:      cfg.Aggregator.LeaseTTL,
 		Live: app.LiveOptions{JWTSecret: cfg.JWT.Secret, JWTIssuer: cfg.JWT.Issuer, JWTTTL: cfg.JWT.TTL,
 			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
 	}
+	o.FinishedWindows = cfg.Retention.FinishedWindows
+	return o
 }
