@@ -78,9 +78,9 @@ func TestKillHelperScorer(t *testing.T) {
 			out.Flush()
 			mu.Unlock()
 		},
-		FoldHook: func(p, released int) {
+		FoldHook: func(p, folded int) {
 			mu.Lock()
-			fmt.Fprintf(out, "fold %d %d\n", p, released)
+			fmt.Fprintf(out, "fold %d %d\n", p, folded)
 			out.Flush()
 			mu.Unlock()
 		}}, testLogger())
@@ -245,7 +245,7 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Errorf("kill %d: no checkpoint write within 10s of going live", k)
 			}
-		case 2: // right after a fold released candidates
+		case 2: // right after a fold
 			waitLive()
 			select {
 			case <-folds: // maybe stale

@@ -34,8 +34,8 @@ type PruneOptions struct {
 	// a tenth of the smallest max_event_delay, within [100ms, 1m].
 	Every time.Duration
 	// OnFold, when set, is called after a prune of partition p that folded
-	// away released candidates (tests; on the goroutine applying events).
-	OnFold func(p, released int)
+	// candidates (tests; on the goroutine applying events).
+	OnFold func(p, folded int)
 }
 
 // seenBucket is the width of a seen-id bucket (by event ts).
@@ -98,7 +98,7 @@ func (e *Engine) pruneEvery() time.Duration {
 func (e *Engine) prunePart(ps *partState, now time.Time) {
 	margin := e.prune.FoldMargin
 	var maxDelay time.Duration
-	released := 0
+	folded := 0
 	type cw struct {
 		contest string
 		window  int64
@@ -118,10 +118,10 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 			delete(ps.users, k)
 			continue
 		}
-		released += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
+		folded += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
 	}
-	if released > 0 && e.prune.OnFold != nil {
-		defer e.prune.OnFold(ps.id, released)
+	if folded > 0 && e.prune.OnFold != nil {
+		defer e.prune.OnFold(ps.id, folded)
 	}
 	for _, c := range e.rules.All() {
 		maxDelay = max(maxDelay, c.EventDelay())

@@ -58,9 +58,9 @@ type ScorerOptions struct {
 	// FoldMargin is held back beyond max_event_delay when folding (default 5s;
 	// see PruneOptions).
 	FoldMargin time.Duration
-	// FoldHook, when set, is called after a prune of a partition released
-	// folded candidates. For tests; it runs on the worker's goroutine.
-	FoldHook func(partition, released int)
+	// FoldHook, when set, is called after a prune of a partition folded
+	// candidates. For tests; it runs on the worker's goroutine.
+	FoldHook func(partition, folded int)
 }
 
 // Scorer reads EVENTS and publishes absolute standings to SCORES.

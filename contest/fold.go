@@ -54,8 +54,10 @@ func (u *UserWindow) FoldedBefore() int64 {
 }
 
 // Fold folds every candidate with TS < upTo (cut down to a whole second) into
-// the summary and returns how many candidates it released. The standings do
-// not change. See the comment above for the caller's guarantee.
+// the summary and returns how many candidates it folded (all of them leave
+// the state, but for best_n the n best of each board, which stay pinned).
+// The standings do not change. See the comment above for the caller's
+// guarantee.
 func (u *UserWindow) Fold(upTo int64) int {
 	upTo = floorDiv(upTo, 1e9) * 1e9
 	if u.fold != nil && upTo <= u.fold.upTo {
@@ -69,8 +71,14 @@ func (u *UserWindow) Fold(upTo int64) int {
 	if k == 0 {
 		return 0
 	}
+	folded := 0
 	for i := range u.events[:k] {
-		if e := &u.events[i]; !e.pinned && e.counted {
+		e := &u.events[i]
+		if e.pinned {
+			continue
+		}
+		folded++
+		if e.counted {
 			u.fold.add(u.c.Leaderboard.Type, e)
 		}
 	}
@@ -80,9 +88,8 @@ func (u *UserWindow) Fold(upTo int64) int {
 	} else {
 		prefix = prefix[:0]
 	}
-	released := k - len(prefix)
-	if released == 0 {
-		return 0
+	if k == len(prefix) {
+		return folded // nothing released: every folded candidate stays pinned
 	}
 	rest := make([]Candidate, 0, len(prefix)+len(u.events)-k)
 	rest = append(rest, prefix...)
@@ -95,7 +102,7 @@ func (u *UserWindow) Fold(upTo int64) int {
 			b.st.LastPoints = o.st.LastPoints
 		}
 	}
-	return released
+	return folded
 }
 
 // add folds one counted candidate (in event-time order).

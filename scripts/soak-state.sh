@@ -6,7 +6,8 @@
 # short max_event_delay, and retention.finished_windows short too, under a
 # steady loadgen rate. Every minute it samples the heap in use, the scorers'
 # checkpoint bytes, the Redis keys of the run and the number of /metrics
-# series into $OUT/samples.csv, then prints the slope per hour (after the
+# series (plus the GC's next target, about twice the live heap, and the
+# scorers' held candidates) into $OUT/samples.csv, then prints the slope per hour (after the
 # horizon: max_event_delay + retention + a window) and the peak of each.
 #
 # Environment: SOAK_MINUTES (30), SOAK_RATE (1500 ev/s), SOAK_USERS (20000),
@@ -81,13 +82,14 @@ echo "soak-state: $MINUTES min at $RATE ev/s, $USERS users, max_event_delay $DEL
 metric() { # name → the sum of its samples in the scrape
   awk -v n="$1" '$1 == n || index($1, n"{") == 1 { s += $NF } END { printf "%.0f", s }' "$OUT/scrape"
 }
-echo "minute,heap_inuse_bytes,checkpoint_bytes,redis_keys,metric_series,events_in" > "$OUT/samples.csv"
+echo "minute,heap_inuse_bytes,checkpoint_bytes,redis_keys,metric_series,events_in,next_gc_bytes,candidates" > "$OUT/samples.csv"
 for m in $(seq 1 "$MINUTES"); do
   sleep 60
   curl -fs "http://127.0.0.1:$port/metrics" > "$OUT/scrape" || { echo "no /metrics at minute $m"; exit 1; }
   keys=$(redis-cli -n "$db" --scan --pattern "$prefix*" | wc -l)
   series=$(grep -vc '^#' "$OUT/scrape")
-  line="$m,$(metric go_memstats_heap_inuse_bytes),$(metric rankstream_scorer_checkpoint_state_bytes),$keys,$series,$(metric rankstream_events_in_total)"
+  cands=$(awk '$1 == "rankstream_scorer_state{kind=\"candidates\"}" { printf "%.0f", $2 }' "$OUT/scrape")
+  line="$m,$(metric go_memstats_heap_inuse_bytes),$(metric rankstream_scorer_checkpoint_state_bytes),$keys,$series,$(metric rankstream_events_in_total),$(metric go_memstats_next_gc_bytes),$cands"
   echo "$line" >> "$OUT/samples.csv"
   echo "  $line"
 done
@@ -98,7 +100,7 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 h = int(sys.argv[2])
 after = [r for r in rows if int(r["minute"]) >= h]
 print(f"\nafter minute {h} ({len(after)} samples): slope per hour as % of the mean, and peak")
-for col in ["heap_inuse_bytes", "checkpoint_bytes", "redis_keys", "metric_series"]:
+for col in ["heap_inuse_bytes", "next_gc_bytes", "checkpoint_bytes", "candidates", "redis_keys", "metric_series"]:
     xs = [int(r["minute"]) / 60 for r in after]
     ys = [float(r[col]) for r in after]
     if len(xs) < 2:

@@ -49,7 +49,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func appOptions(cfg *config.Config) app.Options {
-	return app.Options{
+	o := app.Options{
 		HTTPAddr: cfg.HTTP.Addr,
 		Streams: streams.Options{
 			URL:          cfg.NATS.URL,
@@ -80,4 +80,6 @@ func appOptions(cfg *config.Config) app.Options {
 		Live: app.LiveOptions{JWTSecret: cfg.JWT.Secret, JWTIssuer: cfg.JWT.Issuer, JWTTTL: cfg.JWT.TTL,
 			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
 	}
+	o.FinishedWindows = cfg.Retention.FinishedWindows
+	return o
 }
