@@ -136,6 +136,22 @@ func TestResponsesMatchSpec(t *testing.T) {
 	want(404, "POST", "/v1/admin/contests/none/freeze", adm, "", "", nil)
 	want(200, "POST", "/v1/admin/contests/spec/finalize", adm, "", "", nil)
 
+	win := "?window=" + start.Format(time.RFC3339)
+	want(200, "GET", "/v1/rewards", tok, "", "", nil)
+	want(401, "GET", "/v1/rewards", "", "", "", nil)
+	claim := `{"context":"contest","id":"spec","window":"` + start.Format(time.RFC3339) + `"}`
+	want(404, "POST", "/v1/rewards/claim", tok, "application/json", claim, nil)
+	want(401, "POST", "/v1/rewards/claim", "", "application/json", claim, nil)
+	want(404, "GET", "/v1/rewards/draws/spec"+win, "", "", "", nil)
+	want(404, "GET", "/v1/rewards/prizes/spec", "", "", "", nil)
+	want(401, "PUT", "/v1/admin/holds/spec_user", "", "application/json", `{"reason":"kyc"}`, nil)
+	do("PUT", "/v1/admin/holds/spec_user", adm, "application/json", `{"reason":"kyc"}`, nil)
+	do("DELETE", "/v1/admin/holds/spec_user", adm, "", "", nil)
+	want(401, "GET", "/v1/admin/rewards/spec"+win, "", "", "", nil)
+	do("GET", "/v1/admin/rewards/spec"+win, adm, "", "", nil)
+	want(200, "GET", "/v1/missions", "", "", "", nil)
+	want(404, "GET", "/v1/missions/none/progress?user=u_1", "", "", "", nil)
+
 	for _, e := range v.Errors() {
 		t.Error(e)
 	}
