@@ -28,6 +28,7 @@ func TestPipelineSaturatesScores(t *testing.T) {
 	cs := []*contest.Contest{mustParse(t, "sat.yml", `id: p_sat
 title: Saturation
 window: {start: `+f(t0.Add(-4*time.Hour))+`, end: `+f(t0.Add(time.Hour))+`}
+max_event_delay: 5h
 scoring: {formula: "bet >= 100 ? 1e300 : (bet == 1 ? -1e30 : bet)"}
 leaderboard: {type: sum}
 `)}

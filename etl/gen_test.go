@@ -20,12 +20,15 @@ import (
 
 // testContests: a live contest for two providers with a minimum bet, and a
 // finished one (its events arrive late) for two markets with divisions.
+// Traffic spans 72h of event time, so max_event_delay (default 1h) is
+// raised past it: lateness is the only late rule the recomputation models.
 func testContests(t testing.TB, t0 time.Time) []*contest.Contest {
 	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
 	live, err := contest.Parse("live.yml", []byte(fmt.Sprintf(`id: etl_live
 title: Live wager race
 window: {start: %s, end: %s}
 lateness: 60s
+max_event_delay: 100h
 scope: {providers: [acme, beta]}
 eligibility: {min_bet_minor: 10}
 scoring: {model: wager}
@@ -38,6 +41,7 @@ leaderboard: {type: sum}
 title: Finished market sprint
 window: {start: %s, end: %s}
 lateness: 60s
+max_event_delay: 100h
 scope: {markets: [DE, SE]}
 scoring: {formula: "floor(win / 10) + 1"}
 leaderboard: {type: sum, divisions: market}

@@ -184,7 +184,7 @@ func assertPaidOnce(t *testing.T, ctx context.Context, e *env) {
 // completed steps (half auto-granted), each twice (duplicates are one).
 func publishMissionSteps(t *testing.T, ctx context.Context, js jetstream.JetStream, n int) {
 	t.Helper()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: missionsSt, Subjects: []string{"missions.>"}}); err != nil {
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: missionsSt, Subjects: []string{"missions_kill.>"}}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
@@ -197,7 +197,7 @@ func publishMissionSteps(t *testing.T, ctx context.Context, js jetstream.JetStre
 		}
 		body, _ := json.Marshal(step)
 		for k := 0; k < 2; k++ {
-			msg := &nats.Msg{Subject: "missions.m_kill." + user, Data: body, Header: nats.Header{}}
+			msg := &nats.Msg{Subject: "missions_kill.m_kill." + user, Data: body, Header: nats.Header{}}
 			if k == 1 {
 				msg.Header.Set(jetstream.MsgIDHeader, step.RewardID+"-dup") // a duplicate the stream keeps
 			} else {

@@ -17,7 +17,8 @@ func TestMissionStepsBecomeRewards(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s, err := New(Options{Pool: e.pool, NC: e.st.NC, JS: e.st.JS, Poll: 50 * time.Millisecond}, nil, nil)
+	// A stream of its own: the streams package already made MISSIONS.
+	s, err := New(Options{Pool: e.pool, NC: e.st.NC, JS: e.st.JS, MissionsStream: "MISSIONS_T", Poll: 50 * time.Millisecond}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,11 +28,11 @@ func TestMissionStepsBecomeRewards(t *testing.T) {
 	defer func() { stop(); <-done }()
 	time.Sleep(200 * time.Millisecond) // the stage looks for the stream before it exists
 
-	if _, err := e.st.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "MISSIONS", Subjects: []string{"missions.>"}}); err != nil {
+	if _, err := e.st.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "MISSIONS_T", Subjects: []string{"missions_t.>"}}); err != nil {
 		t.Fatal(err)
 	}
 	pub := func(body []byte, id string) {
-		m := &nats.Msg{Subject: "missions.m_h.u_1", Data: body, Header: nats.Header{}}
+		m := &nats.Msg{Subject: "missions_t.m_h.u_1", Data: body, Header: nats.Header{}}
 		m.Header.Set(jetstream.MsgIDHeader, id)
 		if _, err := e.st.JS.PublishMsg(ctx, m); err != nil {
 			t.Fatal(err)
