@@ -494,6 +494,8 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 	if f := fs["rewards"]; f.present() {
 		if f.val.Kind != yaml.MappingNode {
 			l.errAt(f.val, "rewards: must be a mapping, got %s", describe(f.val))
+		} else if at, msg := decodeBudget(f.val); at != nil {
+			l.errAt(at, "rewards: %s", msg)
 		} else {
 			var m map[string]any
 			if err := f.val.Decode(&m); err != nil {
