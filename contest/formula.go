@@ -150,6 +150,9 @@ func compileFormula(src string) (*vm.Program, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, errors.New("formula is empty")
 	}
+	if len(src) > MaxFormulaBytes {
+		return nil, fmt.Errorf("invalid formula: %d bytes, at most %d allowed", len(src), MaxFormulaBytes)
+	}
 	prog, err := expr.Compile(src, formulaOptions()...)
 	if err != nil {
 		// expr appends a source excerpt on further lines; keep the first.
@@ -158,6 +161,9 @@ func compileFormula(src string) (*vm.Program, error) {
 	}
 	if !numericResult(prog.Node()) {
 		return nil, errors.New("invalid formula: must return a number")
+	}
+	if err := checkFormulaShape(src); err != nil {
+		return nil, err
 	}
 	for _, env := range formulaSamples {
 		out, err := vm.Run(prog, env)

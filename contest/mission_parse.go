@@ -31,15 +31,8 @@ var baseKeys = []string{"id", "title", "version", "window", "schedule", "latenes
 func ParseMission(file string, data []byte) (*Mission, error) {
 	l := &linter{file: file}
 	m := l.parseMissionFile(data)
-	if len(l.errs) > 0 {
-		sort.SliceStable(l.errs, func(i, j int) bool {
-			a, b := l.errs[i], l.errs[j]
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Col < b.Col
-		})
-		return nil, l.errs
+	if errs := l.result(); errs != nil {
+		return nil, errs
 	}
 	m.File, m.Source = file, data
 	m.Base.File, m.Base.Source = file, data

@@ -50,15 +50,8 @@ var (
 func Parse(file string, data []byte) (*Contest, error) {
 	l := &linter{file: file}
 	c := l.parseFile(data)
-	if len(l.errs) > 0 {
-		sort.SliceStable(l.errs, func(i, j int) bool {
-			a, b := l.errs[i], l.errs[j]
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Col < b.Col
-		})
-		return nil, l.errs
+	if errs := l.result(); errs != nil {
+		return nil, errs
 	}
 	c.File = file
 	c.Source = data
@@ -143,8 +136,9 @@ func idPosition(data []byte) (int, int) {
 
 // linter collects the problems of one file.
 type linter struct {
-	file string
-	errs LintErrors
+	file    string
+	errs    LintErrors
+	dropped int // problems beyond MaxLintErrors
 }
 
 func (l *linter) errAt(n *yaml.Node, format string, args ...any) {
@@ -152,7 +146,11 @@ func (l *linter) errAt(n *yaml.Node, format string, args ...any) {
 	if n != nil {
 		line, col = n.Line, n.Column
 	}
-	l.errs = append(l.errs, LintError{File: l.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
+	if len(l.errs) >= MaxLintErrors {
+		l.dropped++ // not formatted: there may be half a million
+		return
+	}
+	l.add(LintError{File: l.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
 
 // kv is one key/value of a mapping.
@@ -406,7 +404,7 @@ func (l *linter) yamlError(err error) {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	l.errs = append(l.errs, LintError{File: l.file, Line: line, Msg: "invalid YAML: " + msg})
+	l.add(LintError{File: l.file, Line: line, Msg: "invalid YAML: " + msg})
 }
 
 func (l *linter) contest(root *yaml.Node) *Contest {
@@ -494,6 +492,8 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 	if f := fs["rewards"]; f.present() {
 		if f.val.Kind != yaml.MappingNode {
 			l.errAt(f.val, "rewards: must be a mapping, got %s", describe(f.val))
+		} else if at, msg := decodeBudget(f.val); at != nil {
+			l.errAt(at, "rewards: %s", msg)
 		} else {
 			var m map[string]any
 			if err := f.val.Decode(&m); err != nil {
