@@ -30,11 +30,11 @@ test: test-services lint fuzz-short
 # Bounded fuzzing of event parsing, formula evaluation and contest YAML (make
 # test runs it): each target for FUZZTIME; the seed corpora are in
 # <pkg>/testdata/fuzz. A failure leaves the input there: fix it and keep it.
-# FUZZTIME is a count of inputs (about 10-20 s each here), not a duration:
+# FUZZTIME is a count of inputs (about 20-30 s each here), not a duration:
 # with a duration, go1.26's coordinator can report its own -fuzztime deadline
 # as a failure ("context deadline exceeded", no input written; golang/go#75804,
 # fixed in go1.27), which a loaded machine hits now and then.
-FUZZTIME ?= 100000x
+FUZZTIME ?= 250000x
 .PHONY: fuzz-short
 fuzz-short:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./event/
