@@ -637,19 +637,26 @@ func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, l Lat
 	w.publishDLQ(ctx, m, streams.DLQLate)
 }
 
+// dlqTimeout bounds one attempt of a dead-letter publish: a request whose
+// reply died with a server would otherwise wait for ctx (which may have no
+// end), holding the worker and every partition it owns.
+const dlqTimeout = 5 * time.Second
+
 // publishDLQ publishes synchronously: a dead letter must be stored before the
-// event counts as handled. Retries until ctx ends.
+// event counts as handled. Retries (each attempt bounded) until ctx ends.
 func (w *worker) publishDLQ(ctx context.Context, m *nats.Msg, stream string) {
 	for attempt := 0; ; attempt++ {
-		if _, err := w.s.opts.JS.PublishMsg(ctx, m); err == nil {
+		actx, cancel := context.WithTimeout(ctx, dlqTimeout)
+		_, err := w.s.opts.JS.PublishMsg(actx, m)
+		cancel()
+		if err == nil {
 			return
-		} else {
-			w.s.m.PublishErrors.WithLabelValues(stream).Inc()
-			if ctx.Err() != nil {
-				return
-			}
-			w.s.log.Error("dead-letter publish failed, retrying", "stream", stream, "attempt", attempt, "err", err)
 		}
+		w.s.m.PublishErrors.WithLabelValues(stream).Inc()
+		if ctx.Err() != nil {
+			return
+		}
+		w.s.log.Error("dead-letter publish failed, retrying", "stream", stream, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
 			return
