@@ -577,9 +577,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	for cid, res := range d.Accruals {
 		w.s.m.Accruals.WithLabelValues(cid, res).Inc()
 	}
-	for _, l := range d.Late {
-		w.lateLetter(ctx, im, w.part(d.Partition), l)
-	}
+	w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
 	w.queueMissions(&d.Missions)
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
@@ -616,11 +614,12 @@ func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reaso
 	w.publishDLQ(ctx, m, streams.DLQInvalid)
 }
 
-func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, l LateHit) {
+// lateMsg is the dead letter of an event late for l (nil: already in DLQ_LATE).
+func (w *worker) lateMsg(im *inMsg, ps *partState, l LateHit) *nats.Msg {
 	c, win := l.Contest, l.Window
 	w.s.m.Late.WithLabelValues(c.ID).Inc()
 	if im.seq <= ps.lateMark {
-		return
+		return nil
 	}
 	p, _, _, _ := streams.ParseEventSubject(im.msg.Subject())
 	m := nats.NewMsg(streams.DLQLateSubject(p))
@@ -634,7 +633,7 @@ func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, l Lat
 	m.Header.Set(streams.HeaderMsgID, "late-"+c.ID+"-"+strconv.FormatInt(win.Key(), 10)+"-"+strconv.FormatUint(im.seq, 10))
 	w.s.log.Info("late event", "contest", c.ID, "subject", im.msg.Subject(), "seq", im.seq,
 		"trace_id", traceID(im.msg.Data()))
-	w.publishDLQ(ctx, m, streams.DLQLate)
+	return m
 }
 
 // dlqTimeout bounds one attempt of a dead-letter publish: a request whose
