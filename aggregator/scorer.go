@@ -577,9 +577,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	for cid, res := range d.Accruals {
 		w.s.m.Accruals.WithLabelValues(cid, res).Inc()
 	}
-	for _, l := range d.Late {
-		w.lateLetter(ctx, im, w.part(d.Partition), l)
-	}
+	w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
 	w.queueMissions(&d.Missions)
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
@@ -616,11 +614,12 @@ func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reaso
 	w.publishDLQ(ctx, m, streams.DLQInvalid)
 }
 
-func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, l LateHit) {
+// lateMsg is the dead letter of an event late for l (nil: already in DLQ_LATE).
+func (w *worker) lateMsg(im *inMsg, ps *partState, l LateHit) *nats.Msg {
 	c, win := l.Contest, l.Window
 	w.s.m.Late.WithLabelValues(c.ID).Inc()
 	if im.seq <= ps.lateMark {
-		return
+		return nil
 	}
 	p, _, _, _ := streams.ParseEventSubject(im.msg.Subject())
 	m := nats.NewMsg(streams.DLQLateSubject(p))
@@ -634,22 +633,29 @@ func (w *worker) lateLetter(ctx context.Context, im *inMsg, ps *partState, l Lat
 	m.Header.Set(streams.HeaderMsgID, "late-"+c.ID+"-"+strconv.FormatInt(win.Key(), 10)+"-"+strconv.FormatUint(im.seq, 10))
 	w.s.log.Info("late event", "contest", c.ID, "subject", im.msg.Subject(), "seq", im.seq,
 		"trace_id", traceID(im.msg.Data()))
-	w.publishDLQ(ctx, m, streams.DLQLate)
+	return m
 }
 
+// dlqTimeout bounds one attempt of a dead-letter publish: a request whose
+// reply died with a server would otherwise wait for ctx (which may have no
+// end), holding the worker and every partition it owns.
+const dlqTimeout = 5 * time.Second
+
 // publishDLQ publishes synchronously: a dead letter must be stored before the
-// event counts as handled. Retries until ctx ends.
+// event counts as handled. Retries (each attempt bounded) until ctx ends.
 func (w *worker) publishDLQ(ctx context.Context, m *nats.Msg, stream string) {
 	for attempt := 0; ; attempt++ {
-		if _, err := w.s.opts.JS.PublishMsg(ctx, m); err == nil {
+		actx, cancel := context.WithTimeout(ctx, dlqTimeout)
+		_, err := w.s.opts.JS.PublishMsg(actx, m)
+		cancel()
+		if err == nil {
 			return
-		} else {
-			w.s.m.PublishErrors.WithLabelValues(stream).Inc()
-			if ctx.Err() != nil {
-				return
-			}
-			w.s.log.Error("dead-letter publish failed, retrying", "stream", stream, "attempt", attempt, "err", err)
 		}
+		w.s.m.PublishErrors.WithLabelValues(stream).Inc()
+		if ctx.Err() != nil {
+			return
+		}
+		w.s.log.Error("dead-letter publish failed, retrying", "stream", stream, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
 			return

@@ -1,10 +1,12 @@
 package aggregator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -31,6 +33,7 @@ type ckptJob struct {
 
 type ckptPart struct {
 	p       int
+	prev    uint64 // covered seq of the partition's previous round
 	covered uint64
 	data    []byte
 }
@@ -123,8 +126,12 @@ func (w *worker) checkpoint(ctx context.Context) {
 		if covered <= w.ckptSeq[p] {
 			continue
 		}
-		job.parts = append(job.parts, ckptPart{p: p, covered: covered, data: w.eng.marshalPartition(nil, p, covered, fp)})
+		job.parts = append(job.parts, ckptPart{p: p, prev: w.ckptSeq[p], covered: covered, data: w.eng.marshalPartition(nil, p, covered, fp)})
 	}
+	// Stalest first: a process killed in the middle of a round leaves the
+	// others behind, and the next run resumes after the lowest covered seq;
+	// writing those first next time lets every partition move on.
+	slices.SortStableFunc(job.parts, func(a, b ckptPart) int { return cmp.Compare(a.prev, b.prev) })
 	if len(job.parts) == 0 && len(job.acks) == 0 {
 		return
 	}

@@ -111,7 +111,10 @@ func (w *worker) flushMissions(ctx context.Context) {
 		return
 	}
 	if !o.ready {
-		if _, err := streams.EnsureMissionProgress(ctx, w.s.opts.JS, w.s.opts.Replicas); err != nil {
+		ectx, cancel := context.WithTimeout(ctx, dlqTimeout) // on the worker's path: bounded
+		_, err := streams.EnsureMissionProgress(ectx, w.s.opts.JS, w.s.opts.Replicas)
+		cancel()
+		if err != nil {
 			w.s.log.Error("mission progress bucket", "err", err)
 			return
 		}
