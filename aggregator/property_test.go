@@ -82,6 +82,7 @@ leaderboard: {type: sum}
 		mustParse(t, "huge.yml", `id: p_huge
 title: Clamped and non-finite points
 `+long+`lateness: 60s
+max_event_delay: 100h
 scoring:
   formula: "bet >= 100 ? 1e300 : (bet == 0 ? -1e30 : (bet == 5 ? log(0) : (bet == 10 ? 0 / (win - win) : bet * 1e13)))"
 leaderboard: {type: best_n, n: 4, tiebreakers: [most_rounds]}
@@ -89,6 +90,7 @@ leaderboard: {type: best_n, n: 4, tiebreakers: [most_rounds]}
 		mustParse(t, "whole.yml", `id: p_whole
 title: Exact wager with bonus
 `+long+`lateness: 60s
+max_event_delay: 100h
 scoring: {model: wager, bonus_coefficient: 0.3}
 leaderboard: {type: sum}
 `),
