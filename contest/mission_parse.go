@@ -1,10 +1,8 @@
 package contest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,27 +112,11 @@ func LoadMissionDir(dir string) ([]*Mission, error) {
 }
 
 func (l *linter) parseMissionFile(data []byte) *Mission {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			l.errAt(nil, "empty mission file")
-		} else {
-			l.yamlError(err)
-		}
+	root := l.singleDocument(data, "mission")
+	if root == nil {
 		return nil
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		l.errAt(&extra, "more than one YAML document in a mission file")
-	} else if !errors.Is(err, io.EOF) {
-		l.yamlError(err)
-	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		l.errAt(nil, "empty mission file")
-		return nil
-	}
-	return l.mission(deref(doc.Content[0]))
+	return l.mission(root)
 }
 
 // mission validates the root mapping. The contest keys go through the

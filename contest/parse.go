@@ -363,11 +363,22 @@ func oneOf(v string, allowed []string) bool {
 
 // parseFile reads the single YAML document of data into a Contest.
 func (l *linter) parseFile(data []byte) *Contest {
+	root := l.singleDocument(data, "contest")
+	if root == nil {
+		return nil
+	}
+	return l.contest(root)
+}
+
+// singleDocument decodes the one YAML document of a file of the given kind
+// ("contest", "mission") and returns its root node, or nil after reporting
+// an empty file, a YAML error or a second document.
+func (l *linter) singleDocument(data []byte, kind string) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			l.errAt(nil, "empty contest file")
+			l.errAt(nil, "empty %s file", kind)
 		} else {
 			l.yamlError(err)
 		}
@@ -375,15 +386,15 @@ func (l *linter) parseFile(data []byte) *Contest {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		l.errAt(&extra, "more than one YAML document in a contest file")
+		l.errAt(&extra, "more than one YAML document in a %s file", kind)
 	} else if !errors.Is(err, io.EOF) {
 		l.yamlError(err)
 	}
 	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		l.errAt(nil, "empty contest file")
+		l.errAt(nil, "empty %s file", kind)
 		return nil
 	}
-	return l.contest(deref(doc.Content[0]))
+	return deref(doc.Content[0])
 }
 
 func (l *linter) yamlError(err error) {
