@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Operator actions.
@@ -58,7 +58,7 @@ func (s *Store) Actions(ctx context.Context, contestID string) ([]Action, error)
 }
 
 // Apply puts an action in force in rules.
-func Apply(rules *aggregator.Rules, a Action) {
+func Apply(rules *contest.Registry, a Action) {
 	switch a.Action {
 	case ActionFreeze:
 		rules.Freeze(a.Contest, true, a.EffectiveAt)
@@ -72,7 +72,7 @@ func Apply(rules *aggregator.Rules, a Action) {
 }
 
 // LoadActions applies every recorded action of contestID ("" for all) to rules.
-func (s *Store) LoadActions(ctx context.Context, rules *aggregator.Rules, contestID string) error {
+func (s *Store) LoadActions(ctx context.Context, rules *contest.Registry, contestID string) error {
 	as, err := s.Actions(ctx, contestID)
 	if err != nil {
 		return err

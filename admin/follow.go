@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 )
 
@@ -15,7 +14,7 @@ import (
 // process's scorers then re-score the open windows they hold
 // (aggregator/rescore.go); the result does not depend on when a process
 // picks the version up. Blocks until ctx ends.
-func (s *Store) Follow(ctx context.Context, rules *aggregator.Rules, every time.Duration, log *slog.Logger) {
+func (s *Store) Follow(ctx context.Context, rules *contest.Registry, every time.Duration, log *slog.Logger) {
 	if every <= 0 {
 		every = 2 * time.Second
 	}
@@ -35,7 +34,7 @@ func (s *Store) Follow(ctx context.Context, rules *aggregator.Rules, every time.
 
 // followOnce puts in force every stored version newer than the one in force,
 // and every contest created through the API that is not in force.
-func (s *Store) followOnce(ctx context.Context, rules *aggregator.Rules, log *slog.Logger) error {
+func (s *Store) followOnce(ctx context.Context, rules *contest.Registry, log *slog.Logger) error {
 	latest, err := s.Latest(ctx)
 	if err != nil {
 		return err

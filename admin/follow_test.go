@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/admin"
-	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app/apptest"
 	"github.com/rankstream/rankstream/internal/db"
@@ -36,7 +35,7 @@ func TestFollowPutsOtherProcessesVersionsInForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := aggregator.NewRules([]*contest.Contest{c1})
+	rules := contest.NewRegistry([]*contest.Contest{c1})
 	go store.Follow(ctx, rules, 20*time.Millisecond, apptest.Logger())
 
 	if _, _, err := store.Put(ctx, "adm", admin.SourceAPI, []byte(contestYAML("Two", start, end))); err != nil {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/snapshotter"
 )
@@ -31,7 +30,7 @@ type Finalizer interface {
 type Options struct {
 	Token string // required: requests must carry "Authorization: Bearer <Token>"
 	Store *Store
-	Rules *aggregator.Rules
+	Rules *contest.Registry
 	// Finalizer, when nil, makes finalize answer 503 (no aggregator here).
 	Finalizer Finalizer
 	Now       func() time.Time

@@ -12,7 +12,6 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -95,7 +94,7 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("version 9: %d", code)
 	}
 
-	bid := readmodel.BoardID{Contest: "adm", Window: start.Unix()}
+	bid := contest.BoardID{Contest: "adm", Window: start.Unix()}
 	score := func(user string) int64 {
 		for _, r := range a.Ranker.Board(bid) {
 			if r.User == user {

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkCrashRecovery(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	rules := aggregator.NewRules(cs)
+	rules := contest.NewRegistry(cs)
 	g := &gen{r: rand.New(rand.NewSource(1)), t0: t0}
 	for i := 0; i < 20000; i++ {
 		g.users = append(g.users, fmt.Sprintf("u_%d", i))

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/readmodel"
 )
 
 // BoardCopy returns a board's standings in board order, like Board, with the
@@ -15,7 +14,7 @@ import (
 // ordering (the tree's order: key words, then user id bytes) is done outside
 // it, so a snapshot of a 1M board holds up the ranker for tens of
 // milliseconds, not for a tree walk. Nil when the board is unknown.
-func (r *Ranker) BoardCopy(id readmodel.BoardID) ([]Row, uint64) {
+func (r *Ranker) BoardCopy(id contest.BoardID) ([]Row, uint64) {
 	seq := r.processed.Load()
 	r.mu.Lock()
 	b := r.boards[id]
@@ -85,15 +84,15 @@ func (c CopiedBoard) Sorted() []Row {
 // BoardCopies copies several boards under one hold of the ranker's lock, so
 // they all reflect the same SCORES prefix (with the scorer held at a
 // Barrier: the same EVENTS prefix). Unknown boards are absent.
-func (r *Ranker) BoardCopies(ids []readmodel.BoardID) map[readmodel.BoardID]CopiedBoard {
+func (r *Ranker) BoardCopies(ids []contest.BoardID) map[contest.BoardID]CopiedBoard {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.copyBoards(ids)
 }
 
 // copyBoards is BoardCopies under r.mu.
-func (r *Ranker) copyBoards(ids []readmodel.BoardID) map[readmodel.BoardID]CopiedBoard {
-	out := make(map[readmodel.BoardID]CopiedBoard, len(ids))
+func (r *Ranker) copyBoards(ids []contest.BoardID) map[contest.BoardID]CopiedBoard {
+	out := make(map[contest.BoardID]CopiedBoard, len(ids))
 	for _, id := range ids {
 		b := r.boards[id]
 		if b == nil {

@@ -35,7 +35,7 @@ var ErrBadCheckpoint = errors.New("aggregator: bad checkpoint")
 var ErrCheckpointRules = errors.New("aggregator: checkpoint taken under other contest rules")
 
 // RulesFingerprint hashes the contest and mission versions in force.
-func RulesFingerprint(r *Rules) [32]byte {
+func RulesFingerprint(r *contest.Registry) [32]byte {
 	return fingerprintOf(r.All(), func(h hash.Hash) { missionsFingerprint(h, r) })
 }
 

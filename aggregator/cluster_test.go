@@ -12,9 +12,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/natstest"
 	"github.com/rankstream/rankstream/internal/oracle"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -42,7 +42,7 @@ func TestClusterR3NodeLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rules := aggregator.NewRules(cs)
+	rules := contest.NewRegistry(cs)
 	p := &pipeline{t: t, st: st, contests: cs, rules: rules}
 	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: rules, Partitions: killPartitions,
 		Replicas: 3, CheckpointInterval: 300 * time.Millisecond}, log)
@@ -223,7 +223,7 @@ func diagnoseMissing(ctx context.Context, t *testing.T, p *pipeline, want oracle
 	n := 0
 	for id, rows := range want.Boards {
 		have := map[string]bool{}
-		for _, r := range p.ranker.Board(readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}) {
+		for _, r := range p.ranker.Board(contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}) {
 			have[r.User] = true
 		}
 		for _, r := range rows {

@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -68,7 +67,7 @@ func cutFingerprint(cs []*contest.Contest) uint64 {
 }
 
 // CutFingerprint is cutFingerprint of the rules in force.
-func CutFingerprint(r *Rules) uint64 { return cutFingerprint(r.All()) }
+func CutFingerprint(r *contest.Registry) uint64 { return cutFingerprint(r.All()) }
 
 // ErrCutRules: the partitions' standings of a cut reflect other contest
 // versions than the snapshotter's.
@@ -183,7 +182,7 @@ func (w *worker) publishCutMark(n uint64) bool {
 	data = binary.BigEndian.AppendUint64(data, w.part(p).last)
 	var fp uint64 // 0: a re-score is still to be done, matches no rules
 	if w.rs.set != nil {
-		fp = cutFingerprint(w.rs.set.list)
+		fp = cutFingerprint(w.rs.set.All())
 	}
 	data = binary.BigEndian.AppendUint64(data, fp)
 	if _, err := w.s.opts.JS.PublishAsync(cutSubject+strconv.Itoa(p), data, noRetry); err != nil {
@@ -214,8 +213,8 @@ func (r *Ranker) applyCut(subj string, data []byte) bool {
 // last EVENTS sequence reflected) once the ranker has applied cut n's marker
 // of every one of the partitions; ok false before that. ErrCutRules when a
 // partition's marker tells other contest versions than fp (CutFingerprint).
-func (r *Ranker) CutCopies(n uint64, partitions int, ids []readmodel.BoardID, fp uint64) (cut []uint64, scoresSeq uint64,
-	copies map[readmodel.BoardID]CopiedBoard, ok bool, err error) {
+func (r *Ranker) CutCopies(n uint64, partitions int, ids []contest.BoardID, fp uint64) (cut []uint64, scoresSeq uint64,
+	copies map[contest.BoardID]CopiedBoard, ok bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cut = make([]uint64, partitions)

@@ -11,7 +11,6 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/oracle"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/replay"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -56,7 +55,7 @@ leaderboard: {type: sum}
 	p.publishNATS(ctx, "acme", "u_1", "same-1", evBody("acme", "u_1", 77))
 	p.waitSettled(ctx)
 
-	id := readmodel.BoardID{Contest: "p_dd", Window: cs[0].Window.Start.Unix()}
+	id := contest.BoardID{Contest: "p_dd", Window: cs[0].Window.Start.Unix()}
 	live := p.ranker.Board(id)
 	if len(live) != 2 || live[0].User != "u_2" || live[0].Standing.Score != 40 || live[1].User != "u_1" ||
 		live[1].Standing.Score != 30 || live[1].Standing.Rounds != 2 {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/event"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -30,7 +29,7 @@ type LateHit struct {
 
 // ScoreChange is a new absolute standing of a user on a board.
 type ScoreChange struct {
-	Board    readmodel.BoardID
+	Board    contest.BoardID
 	User     string
 	Standing contest.Standing
 	Removed  bool
@@ -62,7 +61,7 @@ type Decision struct {
 // alike. Not safe for concurrent use; a partition must always be fed by the
 // same Engine.
 type Engine struct {
-	rules  *Rules
+	rules  *contest.Registry
 	skew   time.Duration
 	parts  map[int]*partState
 	detail bool         // fill Decision.Details
@@ -92,7 +91,7 @@ type uwKey struct {
 }
 
 // NewEngine returns an engine applying rules; skew 0 means the default.
-func NewEngine(rules *Rules, skew time.Duration) *Engine {
+func NewEngine(rules *contest.Registry, skew time.Duration) *Engine {
 	if skew == 0 {
 		skew = event.DefaultMaxFutureSkew
 	}
@@ -235,7 +234,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		}
 		for _, ch := range changes {
 			d.Changes = append(d.Changes, ScoreChange{
-				Board: readmodel.BoardID{Contest: c.ID, Window: k.window, Division: ch.Division},
+				Board: contest.BoardID{Contest: c.ID, Window: k.window, Division: ch.Division},
 				User:  k.user, Standing: ch.Standing, Removed: ch.Removed,
 			})
 		}
@@ -243,11 +242,11 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 }
 
 // Standings calls fn for every standing the engine holds.
-func (e *Engine) Standings(fn func(id readmodel.BoardID, user string, st contest.Standing)) {
+func (e *Engine) Standings(fn func(id contest.BoardID, user string, st contest.Standing)) {
 	for _, ps := range e.parts {
 		for k, uw := range ps.users {
 			uw.Standings(func(div string, st contest.Standing) {
-				fn(readmodel.BoardID{Contest: k.contest, Window: k.window, Division: div}, k.user, st)
+				fn(contest.BoardID{Contest: k.contest, Window: k.window, Division: div}, k.user, st)
 			})
 		}
 	}

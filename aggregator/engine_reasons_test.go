@@ -17,7 +17,7 @@ func TestEngineReportsEveryReason(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	f := func(tm time.Time) string { return tm.Format(time.RFC3339) }
 	open := "window: {start: " + f(now.Add(-time.Hour)) + ", end: " + f(now.Add(time.Hour)) + "}\n"
-	rules := aggregator.NewRules([]*contest.Contest{
+	rules := contest.NewRegistry([]*contest.Contest{
 		mustParse(t, "main.yml", "id: c_main\ntitle: m\n"+open+`lateness: 60s
 scope: {providers: [acme]}
 eligibility: {min_bet_minor: 10}

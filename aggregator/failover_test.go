@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/oracle"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -28,7 +28,7 @@ type scorerProc struct {
 	done   chan struct{}
 }
 
-func startScorerProc(t *testing.T, url, name string, rules *aggregator.Rules) *scorerProc {
+func startScorerProc(t *testing.T, url, name string, rules *contest.Registry) *scorerProc {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := streams.Open(ctx, streams.Options{URL: url, Partitions: killPartitions, DedupWindow: killDedup, Name: name}, testLogger())
@@ -109,7 +109,7 @@ func TestFailoverThreeProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rules := aggregator.NewRules(cs)
+	rules := contest.NewRegistry(cs)
 	p := &pipeline{t: t, st: st, contests: cs, rules: rules}
 	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: rules, Tick: 50 * time.Millisecond}, log)
 	if err != nil {
@@ -194,7 +194,7 @@ func boardsEqual(p *pipeline, want oracle.Result) bool {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].Contest < ids[j].Contest })
 	for id, exp := range want.Boards {
-		rows := p.ranker.Board(readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
+		rows := p.ranker.Board(contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
 		if len(rows) != len(exp) {
 			return false
 		}

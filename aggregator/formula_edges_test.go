@@ -8,7 +8,6 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/oracle"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -59,7 +58,7 @@ func TestPipelineFormulaEdges(t *testing.T) {
 		"f_exact": {bet, bet}, "f_bonus": {bet, 500_000_000_000_000},
 	}
 	for _, c := range cs {
-		rows := p.ranker.Board(readmodel.BoardID{Contest: c.ID, Window: c.Window.Start.Unix()})
+		rows := p.ranker.Board(contest.BoardID{Contest: c.ID, Window: c.Window.Start.Unix()})
 		got := map[string]int64{}
 		for _, r := range rows {
 			got[r.User] = r.Standing.Score

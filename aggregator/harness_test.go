@@ -35,7 +35,7 @@ import (
 type pipeline struct {
 	t        *testing.T
 	st       *streams.Streams
-	rules    *aggregator.Rules
+	rules    *contest.Registry
 	scorer   *aggregator.Scorer
 	ranker   *aggregator.Ranker
 	rdb      *redis.Client
@@ -88,7 +88,7 @@ func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options, f
 	}
 	p := &pipeline{t: t, st: st, cancel: cancel, done: make(chan struct{}), contests: cs,
 		secrets: map[string]string{"acme": "acme-secret", "beta": "beta-secret"}}
-	p.rules = aggregator.NewRules(cs)
+	p.rules = contest.NewRegistry(cs)
 	p.rdb = redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 13})
 	if err := p.rdb.Ping(ctx).Err(); err != nil {
 		t.Fatalf("redis: %v", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/oracle"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
@@ -70,7 +71,7 @@ func TestKillHelperScorer(t *testing.T) {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	var mu sync.Mutex
-	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: aggregator.NewRules(propertyContests(t, t0)),
+	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: contest.NewRegistry(propertyContests(t, t0)),
 		Partitions: killPartitions, CheckpointInterval: 250 * time.Millisecond, CheckpointEvery: 3000, FoldMargin: testFoldMargin,
 		CheckpointHook: func(p int, covered uint64, stage string) {
 			mu.Lock()
@@ -117,7 +118,7 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline{t: t, st: st, contests: cs, rules: aggregator.NewRules(cs)}
+	p := &pipeline{t: t, st: st, contests: cs, rules: contest.NewRegistry(cs)}
 	p.rdb = redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 13})
 	p.prefix = fmt.Sprintf("rskill:%d:%d:", os.Getpid(), time.Now().UnixNano())
 	p.reader = readmodel.NewReader(p.rdb, p.prefix)

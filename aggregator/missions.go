@@ -1,7 +1,6 @@
 package aggregator
 
 import (
-	"sort"
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
@@ -13,37 +12,6 @@ import (
 // same Engine decides it from the same events, with the same dedup (the
 // partition's first valid arrival of an event_id), window, lateness and
 // rate-limit rules, and the same checkpoints hold it.
-
-type missionSet struct {
-	list []*contest.Mission
-	byID map[string]*contest.Mission
-}
-
-// SetMissions replaces the missions in force.
-func (r *Rules) SetMissions(ms []*contest.Mission) {
-	s := &missionSet{list: append([]*contest.Mission(nil), ms...), byID: make(map[string]*contest.Mission, len(ms))}
-	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
-	for _, m := range s.list {
-		s.byID[m.ID] = m
-	}
-	r.missions.Store(s)
-}
-
-// Missions returns the missions in force, sorted by id. Do not modify.
-func (r *Rules) Missions() []*contest.Mission {
-	if s := r.missions.Load(); s != nil {
-		return s.list
-	}
-	return nil
-}
-
-// Mission returns the mission with id, or nil.
-func (r *Rules) Mission(id string) *contest.Mission {
-	if s := r.missions.Load(); s != nil {
-		return s.byID[id]
-	}
-	return nil
-}
 
 type missionKey struct {
 	mission string

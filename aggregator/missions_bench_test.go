@@ -87,7 +87,7 @@ func BenchmarkScorerMissions(b *testing.B) {
 	last := info.State.LastSeq
 
 	run := func(withMissions bool) time.Duration {
-		rules := aggregator.NewRules(cs)
+		rules := contest.NewRegistry(cs)
 		if withMissions {
 			rules.SetMissions(ms)
 		}

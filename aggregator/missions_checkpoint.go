@@ -65,7 +65,7 @@ func (e *Engine) restoreMissions(ps *partState, r *ckReader) error {
 // missionsFingerprint adds the missions in force (id, version, source) to a
 // rules fingerprint; nothing when there are none, so the fingerprint of
 // contests alone is unchanged.
-func missionsFingerprint(h hash.Hash, r *Rules) {
+func missionsFingerprint(h hash.Hash, r *contest.Registry) {
 	for _, m := range r.Missions() {
 		for _, s := range [][]byte{[]byte("mission"), []byte(m.ID), binary.AppendVarint(nil, int64(m.Version)), m.Source} {
 			h.Write(binary.AppendUvarint(nil, uint64(len(s))))

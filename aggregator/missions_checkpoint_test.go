@@ -49,7 +49,7 @@ func storedEvents(evs []genEvent, firstSeq uint64, t0 time.Time) []aggregator.St
 // exactly like the engine that was never stopped.
 func TestMissionCheckpointRoundTrip(t *testing.T) {
 	t0 := time.Now().UTC()
-	rules := aggregator.NewRules(nil)
+	rules := contest.NewRegistry(nil)
 	rules.SetMissions(propertyMissions(t, t0))
 	g := &missionGen{r: rand.New(rand.NewSource(5)), t0: t0}
 	for i := 0; i < 6; i++ {
@@ -92,7 +92,7 @@ func TestMissionCheckpointRoundTrip(t *testing.T) {
 	}
 
 	// Other missions in force: the checkpoint is not used.
-	other := aggregator.NewRules(nil)
+	other := contest.NewRegistry(nil)
 	other.SetMissions(propertyMissions(t, t0)[:1])
 	if _, err := aggregator.NewEngine(other, 0).RestorePartition(0, data); !errors.Is(err, aggregator.ErrCheckpointRules) {
 		t.Fatalf("restore under other missions: %v, want ErrCheckpointRules", err)
@@ -127,7 +127,7 @@ func TestMissionRestartDoesNotReemit(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // past the duplicate window: only the checkpoint prevents re-emission
 
 	run := func(untilCovered uint64, needCkpt bool) (*aggregator.Metrics, func()) {
-		rules := aggregator.NewRules(nil)
+		rules := contest.NewRegistry(nil)
 		rules.SetMissions(ms)
 		m := aggregator.NewMetrics(prometheus.NewRegistry())
 		var written atomic.Uint64

@@ -13,7 +13,6 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/event"
 	"github.com/rankstream/rankstream/internal/oracle"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -424,7 +423,7 @@ func compareBoardsAtLeast(t *testing.T, p *pipeline, want oracle.Result, minPosi
 	checked := 0
 	for _, id := range ids {
 		exp := want.Boards[id]
-		rows := p.ranker.Board(readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
+		rows := p.ranker.Board(contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
 		if len(rows) != len(exp) {
 			t.Errorf("board %s: %d users, want %d", boardKey(id), len(rows), len(exp))
 			continue
@@ -451,7 +450,7 @@ func compareBoardsAtLeast(t *testing.T, p *pipeline, want oracle.Result, minPosi
 func compareReadModel(ctx context.Context, t *testing.T, p *pipeline, want oracle.Result) {
 	t.Helper()
 	for id, exp := range want.Boards {
-		rid := readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}
+		rid := contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			rows, total, _, err := p.reader.Top(ctx, rid, 0, 1000)

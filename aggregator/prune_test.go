@@ -9,7 +9,6 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/oracle"
-	"github.com/rankstream/rankstream/readmodel"
 )
 
 // pruneContests: a long window of every board type and recurring 1-minute
@@ -83,9 +82,9 @@ func (g *pruneTraffic) next() aggregator.StoredEvent {
 }
 
 // engineBoards collects an engine's standings per board and user.
-func engineBoards(e *aggregator.Engine) map[readmodel.BoardID]map[string]contest.Standing {
-	out := map[readmodel.BoardID]map[string]contest.Standing{}
-	e.Standings(func(id readmodel.BoardID, user string, st contest.Standing) {
+func engineBoards(e *aggregator.Engine) map[contest.BoardID]map[string]contest.Standing {
+	out := map[contest.BoardID]map[string]contest.Standing{}
+	e.Standings(func(id contest.BoardID, user string, st contest.Standing) {
 		if out[id] == nil {
 			out[id] = map[string]contest.Standing{}
 		}
@@ -102,7 +101,7 @@ func TestEngineFoldMatchesOracle(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Hour)
 	delay := 30 * time.Second
 	cs := pruneContests(t, t0, delay)
-	eng := aggregator.NewEngine(aggregator.NewRules(cs), 0)
+	eng := aggregator.NewEngine(contest.NewRegistry(cs), 0)
 	eng.SetPruning(aggregator.PruneOptions{FoldMargin: time.Millisecond})
 	g := &pruneTraffic{r: rand.New(rand.NewSource(7)), t0: t0, step: 20 * time.Millisecond, users: 30, delay: delay}
 	var arr []oracle.Arrival
@@ -123,7 +122,7 @@ func TestEngineFoldMatchesOracle(t *testing.T) {
 	}
 	got := engineBoards(eng)
 	for id, rows := range want.Boards {
-		bid := readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}
+		bid := contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}
 		if len(got[bid]) != len(rows) {
 			t.Errorf("board %v: %d users, want %d", bid, len(got[bid]), len(rows))
 		}
@@ -183,7 +182,7 @@ func TestEngineStateStopsGrowing(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Hour)
 	delay, retention := time.Minute, 2*time.Minute
 	cs := pruneContests(t, t0, delay)
-	eng := aggregator.NewEngine(aggregator.NewRules(cs), 0)
+	eng := aggregator.NewEngine(contest.NewRegistry(cs), 0)
 	eng.SetPruning(aggregator.PruneOptions{FinishedWindows: retention, FoldMargin: time.Second})
 	g := &pruneTraffic{r: rand.New(rand.NewSource(3)), t0: t0, step: 100 * time.Millisecond, users: 200, delay: delay}
 	n := int(40 * time.Minute / g.step)

@@ -22,7 +22,7 @@ import (
 // RankerOptions configure the ranker.
 type RankerOptions struct {
 	JS      jetstream.JetStream
-	Rules   *Rules
+	Rules   *contest.Registry
 	Writer  *readmodel.Writer // nil: no read model (tests, replay)
 	Tick    time.Duration     // default 100ms
 	Metrics *Metrics
@@ -32,7 +32,7 @@ type RankerOptions struct {
 	// Watched, when set, lists the users whose rank must be reported in
 	// BoardDelta.Ranks every tick their board changes (players with a live
 	// subscription), so they learn when others overtake them.
-	Watched func(id readmodel.BoardID) []string
+	Watched func(id contest.BoardID) []string
 	// TopK is the size of BoardDelta.Top (default 10).
 	TopK int
 	// Leader, when set, gates the read-model writes and OnTick: every
@@ -46,7 +46,7 @@ type RankerOptions struct {
 
 // BoardDelta is what changed on one board during a tick.
 type BoardDelta struct {
-	ID      readmodel.BoardID
+	ID      contest.BoardID
 	Changed []UserDelta
 	// Top is the board's top K after the tick.
 	Top []Rank
@@ -90,7 +90,7 @@ type Ranker struct {
 	m    *Metrics
 
 	mu     sync.Mutex
-	boards map[readmodel.BoardID]*rboard
+	boards map[contest.BoardID]*rboard
 
 	applied    uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
 	ready      atomic.Bool
@@ -102,7 +102,7 @@ type Ranker struct {
 }
 
 type rboard struct {
-	id    readmodel.BoardID
+	id    contest.BoardID
 	lb    contest.Leaderboard
 	tree  *board.Tree
 	st    map[string]contest.Standing
@@ -140,7 +140,7 @@ func NewRanker(opts RankerOptions, logger *slog.Logger) (*Ranker, error) {
 		logger = slog.Default()
 	}
 	return &Ranker{opts: opts, log: logger.With("component", "ranker"), m: opts.Metrics,
-		boards: map[readmodel.BoardID]*rboard{}}, nil
+		boards: map[contest.BoardID]*rboard{}}, nil
 }
 
 // Writes reports whether this process writes the read model (and pushes and
@@ -333,7 +333,7 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 	if c == nil {
 		return meta.Sequence.Stream
 	}
-	id := readmodel.BoardID{Contest: cid, Window: win, Division: div}
+	id := contest.BoardID{Contest: cid, Window: win, Division: div}
 	b := r.boards[id]
 	if b == nil {
 		if sm.Removed {
@@ -487,7 +487,7 @@ func (r *Ranker) flush(ctx context.Context) {
 	r.mu.Lock()
 	var changes []readmodel.BoardChange
 	var deltas []BoardDelta
-	taken := map[readmodel.BoardID]map[string]*dirtyEntry{}
+	taken := map[contest.BoardID]map[string]*dirtyEntry{}
 	now := time.Now().UTC()
 	for _, b := range r.boards {
 		if len(b.dirty) == 0 {
@@ -604,7 +604,7 @@ type Row struct {
 }
 
 // Board returns the standings of a board in order (nil when unknown).
-func (r *Ranker) Board(id readmodel.BoardID) []Row {
+func (r *Ranker) Board(id contest.BoardID) []Row {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b := r.boards[id]
@@ -620,10 +620,10 @@ func (r *Ranker) Board(id readmodel.BoardID) []Row {
 }
 
 // BoardIDs lists the boards held.
-func (r *Ranker) BoardIDs() []readmodel.BoardID {
+func (r *Ranker) BoardIDs() []contest.BoardID {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ids := make([]readmodel.BoardID, 0, len(r.boards))
+	ids := make([]contest.BoardID, 0, len(r.boards))
 	for id := range r.boards {
 		ids = append(ids, id)
 	}

@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Releasing finished windows (retention.finished_windows). A window whose
@@ -27,7 +26,7 @@ type windowID struct {
 }
 
 // windowEnd is when a window's state may be released; zero: never.
-func (r *Ranker) expireAt(id readmodel.BoardID) time.Time {
+func (r *Ranker) expireAt(id contest.BoardID) time.Time {
 	if r.opts.FinishedWindows <= 0 {
 		return time.Time{}
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -31,13 +30,17 @@ import (
 // ruleSync remembers which contest (pointer, so version) a worker's state was
 // built with.
 type ruleSync struct {
-	set   *ruleSet
+	set   *contest.RuleSet
 	built map[string]*contest.Contest
 }
 
-func newRuleSync(r *Rules) ruleSync {
-	s := r.set.Load()
-	return ruleSync{set: s, built: s.byID}
+func newRuleSync(r *contest.Registry) ruleSync {
+	s := r.Current()
+	built := make(map[string]*contest.Contest, len(s.All()))
+	for _, c := range s.All() {
+		built[c.ID] = c
+	}
+	return ruleSync{set: s, built: built}
 }
 
 // rescoreTimeout bounds one re-read of the stream.
@@ -46,14 +49,14 @@ const rescoreTimeout = 5 * time.Minute
 // syncRules re-scores the open windows of every contest that changed since
 // the worker last looked. Cheap when nothing changed.
 func (w *worker) syncRules(ctx context.Context) {
-	cur := w.s.opts.Rules.set.Load()
+	cur := w.s.opts.Rules.Current()
 	if cur == w.rs.set {
 		return
 	}
 	old := w.rs.built
-	built := make(map[string]*contest.Contest, len(cur.list))
+	built := make(map[string]*contest.Contest, len(cur.All()))
 	w.rs = ruleSync{set: cur, built: built}
-	for _, c := range cur.list {
+	for _, c := range cur.All() {
 		built[c.ID] = c
 		if old[c.ID] == c {
 			continue
@@ -105,9 +108,7 @@ func (w *worker) rescore(ctx context.Context, c *contest.Contest) (int, error) {
 	}
 	from = from.Add(-w.s.opts.MaxFutureSkew - time.Second)
 	// The new version alone, with the freezes in force.
-	only := &Rules{}
-	only.freeze.Store(w.s.opts.Rules.freeze.Load())
-	only.Set([]*contest.Contest{c})
+	only := w.s.opts.Rules.WithOnly([]*contest.Contest{c})
 	scratch := NewEngine(only, w.s.opts.MaxFutureSkew)
 	n, err := w.reread(ctx, from, scratch)
 	if err != nil {
@@ -189,7 +190,7 @@ func (w *worker) reread(ctx context.Context, from time.Time, eng *Engine) (int, 
 func (w *worker) swapWindows(p int, id string, open map[int64]contest.Window, fresh *partState) {
 	ps := w.part(p)
 	type sk struct {
-		board readmodel.BoardID
+		board contest.BoardID
 		user  string
 	}
 	gone := map[sk]bool{}
@@ -201,7 +202,7 @@ func (w *worker) swapWindows(p int, id string, open map[int64]contest.Window, fr
 			continue
 		}
 		uw.Standings(func(div string, _ contest.Standing) {
-			gone[sk{readmodel.BoardID{Contest: id, Window: k.window, Division: div}, k.user}] = true
+			gone[sk{contest.BoardID{Contest: id, Window: k.window, Division: div}, k.user}] = true
 		})
 		delete(ps.users, k)
 	}
@@ -211,7 +212,7 @@ func (w *worker) swapWindows(p int, id string, open map[int64]contest.Window, fr
 		}
 		ps.users[k] = uw
 		uw.Standings(func(div string, st contest.Standing) {
-			b := readmodel.BoardID{Contest: id, Window: k.window, Division: div}
+			b := contest.BoardID{Contest: id, Window: k.window, Division: div}
 			delete(gone, sk{b, k.user})
 			w.pending[streams.ScoreSubject(id, k.window, div, k.user)] = ScoreMsg{Standing: st, SrcSeq: ps.last}
 		})

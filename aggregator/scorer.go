@@ -16,14 +16,13 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/event"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
 // ScorerOptions configure the scorer shards.
 type ScorerOptions struct {
 	JS            jetstream.JetStream
-	Rules         *Rules
+	Rules         *contest.Registry
 	Partitions    int           // of the EVENTS stream (default 64)
 	Workers       int           // goroutines; a partition always maps to one (default GOMAXPROCS)
 	MaxFutureSkew time.Duration // default event.DefaultMaxFutureSkew
@@ -495,7 +494,7 @@ func (w *worker) goLive(ctx context.Context) {
 
 // enqueueAll makes every standing held pending.
 func (w *worker) enqueueAll() {
-	w.eng.Standings(func(id readmodel.BoardID, user string, st contest.Standing) {
+	w.eng.Standings(func(id contest.BoardID, user string, st contest.Standing) {
 		w.pending[streams.ScoreSubject(id.Contest, id.Window, id.Division, user)] = ScoreMsg{Standing: st}
 	})
 	w.enqueueMissions()

@@ -104,7 +104,7 @@ func (w *worker) checkpoint(ctx context.Context) {
 		return // a re-score is still to be done: the state is not that of any rules
 	}
 	// the contest versions the state was built with, not the latest
-	fp := fingerprintOf(w.rs.set.list, func(h hash.Hash) { missionsFingerprint(h, w.s.opts.Rules) })
+	fp := fingerprintOf(w.rs.set.All(), func(h hash.Hash) { missionsFingerprint(h, w.s.opts.Rules) })
 	if len(w.ckptJobs) == cap(w.ckptJobs) {
 		w.s.m.Checkpoints.WithLabelValues("skipped").Inc()
 		return

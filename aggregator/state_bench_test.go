@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // BenchmarkScorerStatePerUser measures the scorer's heap and checkpoint
@@ -25,7 +26,7 @@ func BenchmarkScorerStatePerUser(b *testing.B) {
 		users = n
 	}
 	t0 := time.Now().UTC().Truncate(time.Hour)
-	rules := aggregator.NewRules(pruneContests(b, t0, time.Minute))
+	rules := contest.NewRegistry(pruneContests(b, t0, time.Minute))
 	for i := 0; i < b.N; i++ {
 		for _, mode := range []struct {
 			name string
@@ -45,7 +46,7 @@ func BenchmarkScorerStatePerUser(b *testing.B) {
 
 // stateBytes feeds the traffic to one engine (64 partitions) and returns its
 // heap in use and the bytes of all its partition checkpoints.
-func stateBytes(rules *aggregator.Rules, opt aggregator.PruneOptions, users int, t0 time.Time) (heap, ckpt uint64) {
+func stateBytes(rules *contest.Registry, opt aggregator.PruneOptions, users int, t0 time.Time) (heap, ckpt uint64) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -50,7 +50,7 @@ func TestTraceIDInLogs(t *testing.T) {
 	now := time.Now().UTC()
 	ended := mustParse(t, "ended.yml", "id: ended\ntitle: e\nwindow: {start: "+now.Add(-3*time.Hour).Truncate(time.Second).Format(time.RFC3339)+
 		", end: "+now.Add(-2*time.Hour).Truncate(time.Second).Format(time.RFC3339)+"}\nlateness: 1m\nscoring: {model: wager}\nleaderboard: {type: sum}\n")
-	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: aggregator.NewRules([]*contest.Contest{ended}),
+	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: contest.NewRegistry([]*contest.Contest{ended}),
 		Partitions: 4, Metrics: aggregator.NewMetrics(prometheus.NewRegistry())}, log)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/oracle"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/replay"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -100,18 +99,18 @@ func TestNewVersionMidTrafficRescores(t *testing.T) {
 	compareReadModel(ctx, t, p, want)
 
 	// Replay with the version in force.
-	res, err := replay.Run(ctx, replay.Options{JS: p.st.JS, Rules: aggregator.NewRules(v2)})
+	res, err := replay.Run(ctx, replay.Options{JS: p.st.JS, Rules: contest.NewRegistry(v2)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareRows(t, "replay", func(id readmodel.BoardID) []aggregator.Row { return res.Boards[id] }, want)
+	compareRows(t, "replay", func(id contest.BoardID) []aggregator.Row { return res.Boards[id] }, want)
 
 	// Restart: stop scorer and ranker, start new ones on the same streams.
 	p.cancel()
 	<-p.done
 	rctx, rcancel := context.WithCancel(ctx)
 	defer rcancel()
-	rules := aggregator.NewRules(v2)
+	rules := contest.NewRegistry(v2)
 	m := aggregator.NewMetrics(prometheus.NewRegistry())
 	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: p.st.JS, Rules: rules, Partitions: 8, Metrics: m}, testLogger())
 	if err != nil {
@@ -164,7 +163,7 @@ func rowsDiff(got []aggregator.Row, exp []oracle.Standing) string {
 	return ""
 }
 
-func compareRows(t *testing.T, what string, board func(readmodel.BoardID) []aggregator.Row, want oracle.Result) {
+func compareRows(t *testing.T, what string, board func(contest.BoardID) []aggregator.Row, want oracle.Result) {
 	t.Helper()
 	ids := make([]oracle.BoardID, 0, len(want.Boards))
 	for id := range want.Boards {
@@ -172,20 +171,20 @@ func compareRows(t *testing.T, what string, board func(readmodel.BoardID) []aggr
 	}
 	sort.Slice(ids, func(i, j int) bool { return boardKey(ids[i]) < boardKey(ids[j]) })
 	for _, id := range ids {
-		got := board(readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
+		got := board(contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
 		if d := rowsDiff(got, want.Boards[id]); d != "" {
 			t.Errorf("%s: board %s: %s", what, boardKey(id), d)
 		}
 	}
 }
 
-func waitBoardsEqual(t *testing.T, what string, board func(readmodel.BoardID) []aggregator.Row, want oracle.Result, within time.Duration) {
+func waitBoardsEqual(t *testing.T, what string, board func(contest.BoardID) []aggregator.Row, want oracle.Result, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		diff := ""
 		for id, exp := range want.Boards {
-			if d := rowsDiff(board(readmodel.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}), exp); d != "" {
+			if d := rowsDiff(board(contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}), exp); d != "" {
 				diff = boardKey(id) + ": " + d
 				break
 			}

@@ -58,7 +58,7 @@ func analyticsFixture(t *testing.T) (driver.Conn, []*contest.Contest, []aggregat
 	want := tableCounts{standings: uint64(writeSnapshots(ctx, t, su, "etl_live", "hourly", 2, 100) +
 		writeSnapshots(ctx, t, su, "etl_past", "final", 1, 30))}
 	want.rewards = uint64(writeRewards(ctx, t, su, "etl_past", 20))
-	runETL(t, etl.Options{URL: chURL, JS: st.JS, Rules: aggregator.NewRules(cs), DB: pool,
+	runETL(t, etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(cs), DB: pool,
 		FlushInterval: 50 * time.Millisecond, PollInterval: 50 * time.Millisecond})
 	msgs := storedMessages(ctx, t, st.JS)
 	want.events, want.accruals = uint64(len(msgs)), uint64(len(expectedAccruals(cs, msgs)))

@@ -47,7 +47,7 @@ func BenchmarkLoadVsPlainInsert(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		stop := runETL(b, etl.Options{URL: chURL, JS: st.JS, Rules: aggregator.NewRules(cs), FlushInterval: 100 * time.Millisecond})
+		stop := runETL(b, etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(cs), FlushInterval: 100 * time.Millisecond})
 		waitFor(b, 10*time.Minute, func() (bool, string) {
 			var n uint64
 			err := ch.QueryRow(ctx, "SELECT (SELECT count() FROM events) + (SELECT count() FROM accruals)").Scan(&n)
@@ -97,7 +97,7 @@ func replaceDB(ddl, tbl string) string {
 // plainInsert builds the same rows with the same engine beforehand and
 // times only the clickhouse-go batch inserts.
 func plainInsert(b *testing.B, cs []*contest.Contest, msgs []aggregator.StoredEvent, c driver.Conn, block int) float64 {
-	evRows, acRows := etl.RowsForBench(aggregator.NewRules(cs), msgs)
+	evRows, acRows := etl.RowsForBench(contest.NewRegistry(cs), msgs)
 	start := time.Now()
 	for _, set := range []struct {
 		table string
@@ -147,7 +147,7 @@ func BenchmarkLagAt10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		chURL := etltest.New(b)
 		reg := prometheus.NewRegistry()
-		e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: aggregator.NewRules(cs)}, testLogger(), reg)
+		e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(cs)}, testLogger(), reg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func BenchmarkEngineAccruals(b *testing.B) {
 	publishTraffic(ctx, b, st.JS, 5, n, t0)
 	msgs := storedMessages(ctx, b, st.JS)
 	run := func(on bool) float64 {
-		eng := aggregator.NewEngine(aggregator.NewRules(cs), 0)
+		eng := aggregator.NewEngine(contest.NewRegistry(cs), 0)
 		eng.RecordAccruals(on)
 		start := time.Now()
 		for i := range msgs {

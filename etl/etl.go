@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Options of the etl stage.
@@ -35,7 +36,7 @@ type Options struct {
 	// URL of the ClickHouse database (clickhouse://host:9000/db).
 	URL   string
 	JS    jetstream.JetStream
-	Rules *aggregator.Rules
+	Rules *contest.Registry
 	// DB is the Postgres pool snapshots and reward_history are read from;
 	// nil: only events and accruals are loaded.
 	DB            *pgxpool.Pool

@@ -146,7 +146,7 @@ func TestLoadsEveryTableOnceAcrossRestart(t *testing.T) {
 	publishTraffic(ctx, t, st.JS, 1, 3000, t0)
 	want := tableCounts{standings: uint64(writeSnapshots(ctx, t, su, "etl_live", "hourly", 3, 200))}
 	want.rewards = uint64(writeRewards(ctx, t, su, "etl_live", 100))
-	opts := etl.Options{URL: chURL, JS: st.JS, Rules: aggregator.NewRules(cs), DB: pool, BatchRows: 700,
+	opts := etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(cs), DB: pool, BatchRows: 700,
 		FlushInterval: 100 * time.Millisecond, PollInterval: 100 * time.Millisecond}
 	stop := runETL(t, opts)
 
@@ -202,7 +202,7 @@ func TestLayoutMismatchIsReportedNeverDropped(t *testing.T) {
 	if err := b.Send(); err != nil {
 		t.Fatal(err)
 	}
-	e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: aggregator.NewRules(nil)}, testLogger(), prometheus.NewRegistry())
+	e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(nil)}, testLogger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestRewardsWaitForTheirTable(t *testing.T) {
 	}
 	chURL := etltest.New(t)
 	ch := etltest.Connect(t, chURL)
-	runETL(t, etl.Options{URL: chURL, JS: st.JS, Rules: aggregator.NewRules(nil), DB: pool, PollInterval: 50 * time.Millisecond})
+	runETL(t, etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(nil), DB: pool, PollInterval: 50 * time.Millisecond})
 	waitFor(t, 30*time.Second, func() (bool, string) {
 		return etltest.Count(t, ch, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'rewards'") == 1, "no rewards table"
 	})

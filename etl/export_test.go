@@ -4,6 +4,7 @@ import (
 	"reflect"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/event"
 )
 
@@ -14,7 +15,7 @@ func AccrualColumns() []string { return accrualCols }
 
 // RowsForBench builds the events and accruals rows of msgs as the loader
 // does, as plain rows, for a baseline that inserts the same rows.
-func RowsForBench(rules *aggregator.Rules, msgs []aggregator.StoredEvent) (evRows, acRows [][]any) {
+func RowsForBench(rules *contest.Registry, msgs []aggregator.StoredEvent) (evRows, acRows [][]any) {
 	eng := aggregator.NewEngine(rules, 0)
 	eng.RecordAccruals(true)
 	ev, ac := &eventColumns{}, &accrualColumns{}

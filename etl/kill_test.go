@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/etl/etltest"
 	"github.com/rankstream/rankstream/internal/db"
@@ -47,7 +47,7 @@ func TestETLChildProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns, _ := strconv.ParseInt(os.Getenv(envT0), 10, 64)
-	e, err := etl.New(etl.Options{URL: os.Getenv(envCH), JS: js, Rules: aggregator.NewRules(testContests(t, time.Unix(0, ns))),
+	e, err := etl.New(etl.Options{URL: os.Getenv(envCH), JS: js, Rules: contest.NewRegistry(testContests(t, time.Unix(0, ns))),
 		DB: pool, BatchRows: 300, FlushInterval: 30 * time.Millisecond, PollInterval: 30 * time.Millisecond}, testLogger(), nil)
 	if err != nil {
 		t.Fatal(err)

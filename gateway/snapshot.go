@@ -67,7 +67,7 @@ func (g *Gateway) snapshot(ctx context.Context, ct *contest.Contest, user string
 	if !ok {
 		return notifier.TopMsg{}, notifier.RankMsg{}, fmt.Errorf("gateway: contest %s has no window", ct.ID)
 	}
-	id := readmodel.BoardID{Contest: ct.ID, Window: win.Key()}
+	id := contest.BoardID{Contest: ct.ID, Window: win.Key()}
 	var me, above *readmodel.Row
 	var err error
 	if ct.Leaderboard.Divisions != "" {
@@ -104,7 +104,7 @@ func (g *Gateway) snapshot(ctx context.Context, ct *contest.Contest, user string
 	return top, rank, nil
 }
 
-func (g *Gateway) findDivision(ctx context.Context, id readmodel.BoardID, user string) (string, *readmodel.Row, *readmodel.Row, error) {
+func (g *Gateway) findDivision(ctx context.Context, id contest.BoardID, user string) (string, *readmodel.Row, *readmodel.Row, error) {
 	divs, err := g.opts.Reader.Divisions(ctx, id.Contest, id.Window)
 	if err != nil {
 		return "", nil, nil, err

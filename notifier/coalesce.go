@@ -5,12 +5,12 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // update is the latest state of one board waiting to go out on a subject.
 type update struct {
-	board readmodel.BoardID
+	board contest.BoardID
 	rank  aggregator.Rank // rank subjects
 	total int
 	top   []TopRow // top subjects
@@ -125,7 +125,7 @@ func (c *coalescer) add(subject string, isTop bool, u update, now time.Time) (co
 }
 
 // pending reports whether subject holds an update for board.
-func (c *coalescer) pending(subject string, board readmodel.BoardID) bool {
+func (c *coalescer) pending(subject string, board contest.BoardID) bool {
 	s := c.slots[subject]
 	if s == nil {
 		return false

@@ -11,10 +11,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nats.go"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/livetest"
 	"github.com/rankstream/rankstream/notifier"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -72,7 +72,7 @@ func TestPlayerOverNATS(t *testing.T) {
 		return errs.has(`subscription to "lb.` + livetest.ContestID + `.user.bob"`)
 	})
 	// The notifier learns of alice's NATS subscription (she is watched).
-	board := readmodel.BoardID{Contest: livetest.ContestID, Window: e.Window.Unix()}
+	board := contest.BoardID{Contest: livetest.ContestID, Window: e.Window.Unix()}
 	livetest.Poll(t, 10*time.Second, "alice watched", func() bool {
 		for _, u := range e.App.Live.Notifier.Watched(board) {
 			if u == "alice" {

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -143,7 +143,7 @@ func startNotifier(t *testing.T, nc *nats.Conn, opts Options) *Notifier {
 	return n
 }
 
-var board1 = readmodel.BoardID{Contest: "c1", Window: 1761415200}
+var board1 = contest.BoardID{Contest: "c1", Window: 1761415200}
 
 func gap(v int64) *int64 { return &v }
 
@@ -171,7 +171,7 @@ func delta(top []aggregator.Rank, changed []string, watched ...string) []aggrega
 }
 
 // waitWatched waits until the notifier's watched snapshot lists user.
-func waitWatched(t *testing.T, n *Notifier, id readmodel.BoardID, user string) {
+func waitWatched(t *testing.T, n *Notifier, id contest.BoardID, user string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -3,7 +3,7 @@ package notifier
 import (
 	"time"
 
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Message types, the "type" field of every live message.
@@ -59,7 +59,7 @@ func WindowString(start int64) string {
 	return time.Unix(start, 0).UTC().Format(time.RFC3339)
 }
 
-func topMsg(id readmodel.BoardID, total int, rows []TopRow) TopMsg {
+func topMsg(id contest.BoardID, total int, rows []TopRow) TopMsg {
 	return TopMsg{Type: TypeTop, Contest: id.Contest, Window: WindowString(id.Window), Division: id.Division,
 		Total: total, Top: rows}
 }

@@ -33,8 +33,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/pseudonym"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -95,7 +95,7 @@ type Notifier struct {
 	wake  chan struct{}
 
 	// Owned by the Run goroutine.
-	boards map[readmodel.BoardID]*boardState
+	boards map[contest.BoardID]*boardState
 	co     *coalescer
 
 	stopOnce sync.Once
@@ -150,7 +150,7 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 		return nil, err
 	}
 	return &Notifier{opts: opts, log: logger.With("component", "notifier"), m: m, watch: newWatchSet(),
-		wake: make(chan struct{}, 1), boards: map[readmodel.BoardID]*boardState{},
+		wake: make(chan struct{}, 1), boards: map[contest.BoardID]*boardState{},
 		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{})}, nil
 }
 
@@ -176,7 +176,7 @@ func (n *Notifier) OnTick(deltas []aggregator.BoardDelta) {
 
 // Watched is aggregator.RankerOptions.Watched: the users watching the
 // board's contest. It takes no lock and allocates nothing.
-func (n *Notifier) Watched(id readmodel.BoardID) []string { return n.watch.users(id) }
+func (n *Notifier) Watched(id contest.BoardID) []string { return n.watch.users(id) }
 
 // Watch marks user as watching contestID (a WebSocket subscription); calls
 // are counted, each needs its Unwatch.

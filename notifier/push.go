@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/pseudonym"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -27,7 +27,7 @@ func (n *Notifier) process() {
 	n.m.TickSeconds.Observe(time.Since(t0).Seconds())
 }
 
-func (n *Notifier) boardState(id readmodel.BoardID) *boardState {
+func (n *Notifier) boardState(id contest.BoardID) *boardState {
 	b := n.boards[id]
 	if b == nil {
 		b = &boardState{users: map[string]pushed{}}

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -190,7 +190,7 @@ func TestTwoWindowsShareTheSubjectRate(t *testing.T) {
 	st := embedded(t)
 	rec := record(t, st.NC)
 	n := startNotifier(t, st.NC, Options{})
-	w2 := readmodel.BoardID{Contest: "c1", Window: board1.Window + 3600}
+	w2 := contest.BoardID{Contest: "c1", Window: board1.Window + 3600}
 	for i := 0; i < 40; i++ {
 		d1 := delta([]aggregator.Rank{rk(1, "alice", int64(10+i), nil, 1)}, []string{"alice"})
 		d2 := delta([]aggregator.Rank{rk(1, "alice", int64(500+i), nil, 1)}, []string{"alice"})
@@ -218,7 +218,7 @@ func TestWatchCountsAndNATSInterest(t *testing.T) {
 	interest := []streams.Interest{{Contest: "*", User: "dave"}, {Contest: "c2", User: "erin"}}
 	n := startNotifier(t, st.NC, Options{Interest: func() ([]streams.Interest, error) { return interest, nil }, InterestEvery: 20 * time.Millisecond})
 	waitWatched(t, n, board1, "dave")
-	c2 := readmodel.BoardID{Contest: "c2"}
+	c2 := contest.BoardID{Contest: "c2"}
 	waitWatched(t, n, c2, "erin")
 	waitWatched(t, n, c2, "dave")
 	for _, u := range n.Watched(board1) {

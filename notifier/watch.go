@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -160,7 +160,7 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 // users is the ranker's Watched: no lock, no allocation.
-func (w *watchSet) users(id readmodel.BoardID) []string {
+func (w *watchSet) users(id contest.BoardID) []string {
 	s := w.snap.Load()
 	if u, ok := s.byContest[id.Contest]; ok {
 		return u

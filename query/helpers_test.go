@@ -95,7 +95,7 @@ func (f *fixture) fill(c *contest.Contest, win time.Time, div string, entries ..
 	f.t.Helper()
 	nw := c.Leaderboard.KeyWords()
 	bc := readmodel.BoardChange{
-		ID:   readmodel.BoardID{Contest: c.ID, Window: win.Unix(), Division: div},
+		ID:   contest.BoardID{Contest: c.ID, Window: win.Unix(), Division: div},
 		Meta: readmodel.BoardMeta{NWords: nw, Order: c.Leaderboard.Order, UpdatedAt: f.now.Add(-time.Second)},
 	}
 	for _, e := range entries {

@@ -83,7 +83,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
-	id := readmodel.BoardID{Contest: c.ID, Window: win.Key()}
+	id := contest.BoardID{Contest: c.ID, Window: win.Key()}
 	var mine *meRead
 	switch {
 	case c.Leaderboard.Divisions == "":

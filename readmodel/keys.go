@@ -3,6 +3,7 @@ package readmodel
 import (
 	"strconv"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/subjtok"
 )
 
@@ -15,11 +16,11 @@ type keys struct {
 
 // boardBase is the key prefix of a board; the division value is encoded
 // (internal/subjtok), so no value can reach into another board's keys.
-func boardBase(prefix string, id BoardID) string {
+func boardBase(prefix string, id contest.BoardID) string {
 	return prefix + "b:" + id.Contest + ":" + strconv.FormatInt(id.Window, 10) + ":" + subjtok.Encode(id.Division) + ":"
 }
 
-func keysOf(prefix string, id BoardID) keys {
+func keysOf(prefix string, id contest.BoardID) keys {
 	b := boardBase(prefix, id)
 	return keys{
 		z: b + "z", u: b + "u", m: b + "m",

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,7 +26,7 @@ func NewReader(rdb redis.UniversalClient, prefix string) *Reader {
 }
 
 // parseMeta decodes the meta hash; an empty hash is the zero BoardMeta.
-func parseMeta(id BoardID, vals map[string]string) (BoardMeta, error) {
+func parseMeta(id contest.BoardID, vals map[string]string) (BoardMeta, error) {
 	var m BoardMeta
 	if len(vals) == 0 {
 		return m, nil
@@ -46,7 +47,7 @@ func parseMeta(id BoardID, vals map[string]string) (BoardMeta, error) {
 }
 
 // decodeRows turns members starting at 1-based position first into rows.
-func decodeRows(id BoardID, members []string, first int, meta BoardMeta) ([]Row, error) {
+func decodeRows(id contest.BoardID, members []string, first int, meta BoardMeta) ([]Row, error) {
 	rows := make([]Row, 0, len(members))
 	for i, s := range members {
 		w0, user, ok := decodeString(s, meta.NWords)
@@ -60,7 +61,7 @@ func decodeRows(id BoardID, members []string, first int, meta BoardMeta) ([]Row,
 }
 
 // Meta returns a board's meta; ok is false for a board never written.
-func (r *Reader) Meta(ctx context.Context, id BoardID) (meta BoardMeta, ok bool, err error) {
+func (r *Reader) Meta(ctx context.Context, id contest.BoardID) (meta BoardMeta, ok bool, err error) {
 	vals, err := r.rdb.HGetAll(ctx, keysOf(r.prefix, id).m).Result()
 	if err != nil {
 		return BoardMeta{}, false, fmt.Errorf("readmodel: meta %s: %w", id, err)
@@ -71,7 +72,7 @@ func (r *Reader) Meta(ctx context.Context, id BoardID) (meta BoardMeta, ok bool,
 
 // Top returns at most n rows from the 0-based offset, the number of users on
 // the board and its meta, all from one MULTI/EXEC so they agree.
-func (r *Reader) Top(ctx context.Context, id BoardID, offset, n int) (rows []Row, total int64, meta BoardMeta, err error) {
+func (r *Reader) Top(ctx context.Context, id contest.BoardID, offset, n int) (rows []Row, total int64, meta BoardMeta, err error) {
 	if offset < 0 || n < 0 {
 		return nil, 0, BoardMeta{}, fmt.Errorf("readmodel: top %s: negative offset %d or count %d", id, offset, n)
 	}
@@ -105,7 +106,7 @@ func (r *Reader) Top(ctx context.Context, id BoardID, offset, n int) (rows []Row
 }
 
 // Around returns positions pos-k … pos+k (1-based), clipped to the board.
-func (r *Reader) Around(ctx context.Context, id BoardID, pos, k int) ([]Row, error) {
+func (r *Reader) Around(ctx context.Context, id contest.BoardID, pos, k int) ([]Row, error) {
 	if pos < 1 || k < 0 {
 		return nil, fmt.Errorf("readmodel: around %s: position %d, radius %d", id, pos, k)
 	}
@@ -131,14 +132,14 @@ return {m, rank, above, meta[1] or '', meta[2] or ''}
 `)
 
 // Me returns the user's row, or nil when the user is not on the board.
-func (r *Reader) Me(ctx context.Context, id BoardID, user string) (*Row, error) {
+func (r *Reader) Me(ctx context.Context, id contest.BoardID, user string) (*Row, error) {
 	me, _, err := r.MeAbove(ctx, id, user)
 	return me, err
 }
 
 // MeAbove returns the user's row and the row at the position above it (nil at
 // position 1), read atomically; both nil when the user is not on the board.
-func (r *Reader) MeAbove(ctx context.Context, id BoardID, user string) (me, above *Row, err error) {
+func (r *Reader) MeAbove(ctx context.Context, id contest.BoardID, user string) (me, above *Row, err error) {
 	k := keysOf(r.prefix, id)
 	res, err := meScript.Run(ctx, r.rdb, []string{k.u, k.z, k.m}, user).Slice()
 	if errors.Is(err, redis.Nil) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // standing is one user of a reference board.
@@ -82,7 +83,7 @@ func yieldAll(st []standing) func(func(string, []int64) bool) {
 }
 
 // checkBoard compares every read path of a board with want.
-func checkBoard(t *testing.T, r *Reader, id BoardID, want []Row) {
+func checkBoard(t *testing.T, r *Reader, id contest.BoardID, want []Row) {
 	t.Helper()
 	ctx := context.Background()
 	rows, total, _, err := r.Top(ctx, id, 0, len(want)+10)
@@ -116,7 +117,7 @@ func checkBoard(t *testing.T, r *Reader, id BoardID, want []Row) {
 func TestRoundTripDesc(t *testing.T) {
 	w, r, _ := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "c1", Window: 1761415200, Division: "DE"}
+	id := contest.BoardID{Contest: "c1", Window: 1761415200, Division: "DE"}
 	// Scores (desc: w0 = -score) with ties broken by word 1, then by user id,
 	// negative scores and the extremes of int64.
 	st := []standing{
@@ -163,7 +164,7 @@ func TestRoundTripDesc(t *testing.T) {
 func TestRoundTripAsc(t *testing.T) {
 	w, r, _ := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "fastest", Window: 0}
+	id := contest.BoardID{Contest: "fastest", Window: 0}
 	// asc: w0 = score, lower is better; negative scores first.
 	var st []standing
 	for i := range 30 {
@@ -182,7 +183,7 @@ func TestRoundTripAsc(t *testing.T) {
 func TestAround(t *testing.T) {
 	w, r, _ := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "c", Window: 10}
+	id := contest.BoardID{Contest: "c", Window: 10}
 	var st []standing
 	for i := range 10 {
 		st = append(st, standing{fmt.Sprintf("u%d", i), []int64{-int64(100 - i)}})
@@ -209,7 +210,7 @@ func TestAround(t *testing.T) {
 func TestEmptyBoard(t *testing.T) {
 	_, r, _ := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "nobody", Window: 1}
+	id := contest.BoardID{Contest: "nobody", Window: 1}
 	rows, total, meta, err := r.Top(ctx, id, 0, 100)
 	if err != nil || total != 0 || rows == nil || len(rows) != 0 || meta != (BoardMeta{}) {
 		t.Fatalf("Top = %v %d %+v %v", rows, total, meta, err)
@@ -227,7 +228,7 @@ func TestEmptyBoard(t *testing.T) {
 func TestApplyMovesAndDeletes(t *testing.T) {
 	w, r, reg := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "c", Window: 100, Division: "SE"}
+	id := contest.BoardID{Contest: "c", Window: 100, Division: "SE"}
 	meta := BoardMeta{NWords: 2, Order: OrderDesc}
 	st := map[string][]int64{"a": {-10, 0}, "b": {-20, 0}, "c": {-30, 0}, "d": {-40, 0}}
 	var ups []Upsert
@@ -265,13 +266,13 @@ func TestApplyMovesAndDeletes(t *testing.T) {
 func TestApplyInvalid(t *testing.T) {
 	w, r, _ := newWriter(t)
 	ctx := context.Background()
-	good := BoardChange{ID: BoardID{Contest: "c", Window: 1}, Meta: BoardMeta{NWords: 2}, Upserts: []Upsert{{User: "a", Key: []int64{1, 2}}}}
+	good := BoardChange{ID: contest.BoardID{Contest: "c", Window: 1}, Meta: BoardMeta{NWords: 2}, Upserts: []Upsert{{User: "a", Key: []int64{1, 2}}}}
 	for name, bad := range map[string]BoardChange{
-		"short key":        {ID: BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 2}, Upserts: []Upsert{{User: "a", Key: []int64{1}}}},
-		"short old key":    {ID: BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 2}, Upserts: []Upsert{{User: "a", Key: []int64{1, 2}, OldKey: []int64{}}}},
-		"delete no oldkey": {ID: BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 2}, Deletes: []DeleteEntry{{User: "a"}}},
-		"zero nwords":      {ID: BoardID{Contest: "c", Window: 2}},
-		"bad order":        {ID: BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 1, Order: "up"}},
+		"short key":        {ID: contest.BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 2}, Upserts: []Upsert{{User: "a", Key: []int64{1}}}},
+		"short old key":    {ID: contest.BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 2}, Upserts: []Upsert{{User: "a", Key: []int64{1, 2}, OldKey: []int64{}}}},
+		"delete no oldkey": {ID: contest.BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 2}, Deletes: []DeleteEntry{{User: "a"}}},
+		"zero nwords":      {ID: contest.BoardID{Contest: "c", Window: 2}},
+		"bad order":        {ID: contest.BoardID{Contest: "c", Window: 2}, Meta: BoardMeta{NWords: 1, Order: "up"}},
 		"no contest":       {Meta: BoardMeta{NWords: 1}},
 	} {
 		err := w.Apply(ctx, []BoardChange{good, bad})
@@ -293,7 +294,7 @@ func TestWindowsAndDivisions(t *testing.T) {
 	ctx := context.Background()
 	meta := BoardMeta{NWords: 1}
 	var changes []BoardChange
-	for _, id := range []BoardID{{"c", 300, "SE"}, {"c", 100, "DE"}, {"c", 100, "SE"}, {"c", 200, ""}, {"other", 5, "x"}} {
+	for _, id := range []contest.BoardID{{Contest: "c", Window: 300, Division: "SE"}, {Contest: "c", Window: 100, Division: "DE"}, {Contest: "c", Window: 100, Division: "SE"}, {Contest: "c", Window: 200, Division: ""}, {Contest: "other", Window: 5, Division: "x"}} {
 		changes = append(changes, BoardChange{ID: id, Meta: meta, Upserts: []Upsert{{User: "u", Key: []int64{1}}}})
 	}
 	if err := w.Apply(ctx, changes); err != nil {
@@ -316,7 +317,7 @@ func TestWindowsAndDivisions(t *testing.T) {
 func TestMetaKeepsStatusAndTime(t *testing.T) {
 	w, r, _ := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "c", Window: 1}
+	id := contest.BoardID{Contest: "c", Window: 1}
 	at := time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
 	if err := w.Apply(ctx, []BoardChange{{ID: id, Meta: BoardMeta{NWords: 1, Status: "final", UpdatedAt: at}}}); err != nil {
 		t.Fatal(err)
@@ -341,12 +342,12 @@ func TestApplyAtomic(t *testing.T) {
 	ctx := context.Background()
 	const users, boards, rounds, moves = 2000, 3, 25, 600
 	meta := BoardMeta{NWords: 2, Order: OrderDesc}
-	ids := make([]BoardID, boards)
+	ids := make([]contest.BoardID, boards)
 	keys := make([]map[string][]int64, boards)
 	rng := rand.New(rand.NewPCG(7, 8))
 	var first []BoardChange
 	for b := range ids {
-		ids[b] = BoardID{Contest: "atomic", Window: 1, Division: fmt.Sprint("d", b)}
+		ids[b] = contest.BoardID{Contest: "atomic", Window: 1, Division: fmt.Sprint("d", b)}
 		keys[b] = map[string][]int64{}
 		bc := BoardChange{ID: ids[b], Meta: meta}
 		for u := range users {
@@ -440,7 +441,7 @@ func TestApplyAtomic(t *testing.T) {
 func TestReplace(t *testing.T) {
 	w, r, _ := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "re", Window: 42, Division: "FI"}
+	id := contest.BoardID{Contest: "re", Window: 42, Division: "FI"}
 	meta := BoardMeta{NWords: 1, Order: OrderDesc, UpdatedAt: time.Now().UTC()}
 	// An old board, partly stale.
 	var old []Upsert
@@ -517,7 +518,7 @@ func TestReplace(t *testing.T) {
 func TestReplaceFailures(t *testing.T) {
 	w, r, _ := newWriter(t)
 	ctx := context.Background()
-	id := BoardID{Contest: "rf", Window: 1}
+	id := contest.BoardID{Contest: "rf", Window: 1}
 	meta := BoardMeta{NWords: 1}
 	before := []standing{{"a", []int64{-1}}, {"b", []int64{-2}}}
 	if err := w.Replace(ctx, id, meta, yieldAll(before)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -24,19 +25,19 @@ func expireBoard(ctx context.Context, pipe redis.Pipeliner, k keys, m BoardMeta)
 // given divisions, its division index, its entry in the window index) in
 // one transaction: the window is finished and past retention; its
 // snapshots in Postgres keep the record.
-func (w *Writer) Release(ctx context.Context, contest string, window int64, divisions []string) error {
+func (w *Writer) Release(ctx context.Context, contestID string, window int64, divisions []string) error {
 	_, err := w.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, d := range divisions {
-			k := keysOf(w.prefix, BoardID{Contest: contest, Window: window, Division: d})
+			k := keysOf(w.prefix, contest.BoardID{Contest: contestID, Window: window, Division: d})
 			pipe.Del(ctx, k.z, k.u, k.m)
 		}
-		pipe.Del(ctx, divisionsKey(w.prefix, contest, window))
-		pipe.ZRem(ctx, windowsKey(w.prefix, contest), strconv.FormatInt(window, 10))
+		pipe.Del(ctx, divisionsKey(w.prefix, contestID, window))
+		pipe.ZRem(ctx, windowsKey(w.prefix, contestID), strconv.FormatInt(window, 10))
 		return nil
 	})
 	if err != nil {
 		w.m.WriteErrors.WithLabelValues(opRelease).Inc()
-		return fmt.Errorf("readmodel: release %s/%d: %w", contest, window, err)
+		return fmt.Errorf("readmodel: release %s/%d: %w", contestID, window, err)
 	}
 	w.m.WriteBatches.WithLabelValues(opRelease).Inc()
 	return nil

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,7 +19,7 @@ func TestExpireAndRelease(t *testing.T) {
 	at := time.Now().Add(time.Hour).Truncate(time.Second)
 	meta := BoardMeta{NWords: 2, Order: OrderDesc, ExpireAt: at}
 	var changes []BoardChange
-	for _, id := range []BoardID{{"c", 100, "DE"}, {"c", 100, "SE"}, {"c", 200, "DE"}} {
+	for _, id := range []contest.BoardID{{Contest: "c", Window: 100, Division: "DE"}, {Contest: "c", Window: 100, Division: "SE"}, {Contest: "c", Window: 200, Division: "DE"}} {
 		changes = append(changes, BoardChange{ID: id, Meta: meta, Upserts: []Upsert{{User: "a", Key: []int64{-10, 0}}}})
 	}
 	if err := w.Apply(ctx, changes); err != nil {
@@ -46,5 +47,5 @@ func TestExpireAndRelease(t *testing.T) {
 	if len(wins) != 1 || wins[0] != 200 {
 		t.Errorf("windows after release %v, want [200]", wins)
 	}
-	checkBoard(t, r, BoardID{"c", 200, "DE"}, []Row{{1, "a", 10}})
+	checkBoard(t, r, contest.BoardID{Contest: "c", Window: 200, Division: "DE"}, []Row{{1, "a", 10}})
 }

@@ -2,8 +2,9 @@ package readmodel
 
 import (
 	"errors"
-	"strconv"
 	"time"
+
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Errors of the package; match them with errors.Is.
@@ -21,19 +22,6 @@ const (
 	OrderDesc = "desc"
 	OrderAsc  = "asc"
 )
-
-// BoardID names a board: contest, window start (Unix seconds), division ("" for
-// a board without divisions).
-type BoardID struct {
-	Contest  string
-	Window   int64
-	Division string
-}
-
-// String is "contest/window/division", for logs.
-func (id BoardID) String() string {
-	return id.Contest + "/" + strconv.FormatInt(id.Window, 10) + "/" + id.Division
-}
 
 // BoardMeta describes a board's encoding and freshness.
 type BoardMeta struct {
@@ -76,7 +64,7 @@ type DeleteEntry struct {
 
 // BoardChange is what changed on one board since the last write.
 type BoardChange struct {
-	ID      BoardID
+	ID      contest.BoardID
 	Meta    BoardMeta
 	Upserts []Upsert
 	Deletes []DeleteEntry

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -43,7 +44,7 @@ func NewWriter(rdb redis.UniversalClient, prefix string, logger *slog.Logger, re
 // Metrics returns the writer's metrics.
 func (w *Writer) Metrics() *Metrics { return w.m }
 
-func checkMeta(id BoardID, m BoardMeta) error {
+func checkMeta(id contest.BoardID, m BoardMeta) error {
 	if id.Contest == "" {
 		return fmt.Errorf("%w: board %s: empty contest id", ErrInvalid, id)
 	}
@@ -56,7 +57,7 @@ func checkMeta(id BoardID, m BoardMeta) error {
 	return nil
 }
 
-func checkKey(id BoardID, what, user string, key []int64, nwords int) error {
+func checkKey(id contest.BoardID, what, user string, key []int64, nwords int) error {
 	if len(key) != nwords {
 		return fmt.Errorf("%w: board %s: %s of user %q has %d words, want %d", ErrInvalid, id, what, user, len(key), nwords)
 	}
@@ -103,7 +104,7 @@ func metaArgs(m BoardMeta) []any {
 }
 
 // registerBoard adds the board to its contest's window and division indexes.
-func registerBoard(ctx context.Context, pipe redis.Pipeliner, k keys, id BoardID) {
+func registerBoard(ctx context.Context, pipe redis.Pipeliner, k keys, id contest.BoardID) {
 	pipe.ZAdd(ctx, k.windows, redis.Z{Score: float64(id.Window), Member: strconv.FormatInt(id.Window, 10)})
 	pipe.SAdd(ctx, k.divisions, id.Division)
 }
@@ -185,7 +186,7 @@ func (w *Writer) Apply(ctx context.Context, changes []BoardChange) error {
 // over the board's keys in one transaction, so readers see either the old board
 // or the new one. An error leaves the old board untouched; ctx cancels the
 // fill between chunks.
-func (w *Writer) Replace(ctx context.Context, id BoardID, meta BoardMeta, entries func(yield func(user string, key []int64) bool)) error {
+func (w *Writer) Replace(ctx context.Context, id contest.BoardID, meta BoardMeta, entries func(yield func(user string, key []int64) bool)) error {
 	if err := checkMeta(id, meta); err != nil {
 		return err
 	}
@@ -202,7 +203,7 @@ func (w *Writer) Replace(ctx context.Context, id BoardID, meta BoardMeta, entrie
 	return nil
 }
 
-func (w *Writer) replace(ctx context.Context, id BoardID, meta BoardMeta, entries func(yield func(user string, key []int64) bool)) (n int, err error) {
+func (w *Writer) replace(ctx context.Context, id contest.BoardID, meta BoardMeta, entries func(yield func(user string, key []int64) bool)) (n int, err error) {
 	k := keysOf(w.prefix, id)
 	suffix, err := randomSuffix()
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app/apptest"
 	"github.com/rankstream/rankstream/replay"
@@ -99,7 +98,7 @@ func BenchmarkReplayVsRead(b *testing.B) {
 			}
 			readT = append(readT, time.Since(t0))
 			t0 = time.Now()
-			res, err := replay.Run(ctx, replay.Options{JS: st.JS, Rules: aggregator.NewRules(cs)})
+			res, err := replay.Run(ctx, replay.Options{JS: st.JS, Rules: contest.NewRegistry(cs)})
 			if err != nil || res.Events != n || len(res.Boards) != 4 {
 				b.Fatalf("replay: %v %v", res, err)
 			}

@@ -18,14 +18,13 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/board"
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
 // Options of one replay.
 type Options struct {
 	JS    jetstream.JetStream
-	Rules *aggregator.Rules // the contests (and freezes) to apply
+	Rules *contest.Registry // the contests (and freezes) to apply
 	// Contest, when set, keeps only that contest's boards; Window (a window
 	// start in Unix seconds) with HasWindow keeps one window.
 	Contest   string
@@ -46,7 +45,7 @@ type Options struct {
 
 // Result is what a replay computed.
 type Result struct {
-	Boards    map[readmodel.BoardID][]aggregator.Row
+	Boards    map[contest.BoardID][]aggregator.Row
 	FirstSeq  uint64 // first sequence in the stream
 	LastSeq   uint64 // last sequence applied (0: the stream was empty)
 	Events    uint64 // messages read
@@ -192,16 +191,16 @@ func read(ctx context.Context, opts Options, engines []*aggregator.Engine, first
 }
 
 // collect orders every kept board as the ranker does.
-func collect(opts Options, engines []*aggregator.Engine) map[readmodel.BoardID][]aggregator.Row {
+func collect(opts Options, engines []*aggregator.Engine) map[contest.BoardID][]aggregator.Row {
 	type bstate struct {
 		lb   contest.Leaderboard
 		tree *board.Tree
 		st   map[string]contest.Standing
 	}
-	boards := map[readmodel.BoardID]*bstate{}
+	boards := map[contest.BoardID]*bstate{}
 	var key []int64
 	for _, e := range engines {
-		e.Standings(func(id readmodel.BoardID, user string, st contest.Standing) {
+		e.Standings(func(id contest.BoardID, user string, st contest.Standing) {
 			if opts.Contest != "" && id.Contest != opts.Contest {
 				return
 			}
@@ -222,7 +221,7 @@ func collect(opts Options, engines []*aggregator.Engine) map[readmodel.BoardID][
 			b.st[user] = st
 		})
 	}
-	out := make(map[readmodel.BoardID][]aggregator.Row, len(boards))
+	out := make(map[contest.BoardID][]aggregator.Row, len(boards))
 	for id, b := range boards {
 		rows := make([]aggregator.Row, 0, b.tree.Len())
 		b.tree.Each(func(pos int, user string, _ []int64) bool {

@@ -16,7 +16,6 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
 	"github.com/rankstream/rankstream/internal/db/dbtest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -61,7 +60,7 @@ func BenchmarkPayouts1M(b *testing.B) {
 		for rep := 0; rep < 2; rep++ {
 			win := time.Unix(int64(1_700_000_000+3600*(2*i+rep)), 0).UTC()
 			b.StopTimer()
-			h, err := snaps.Write(ctx, &snapshotter.Snapshot{Header: snapshotter.Header{Board: readmodel.BoardID{Contest: "bench",
+			h, err := snaps.Write(ctx, &snapshotter.Snapshot{Header: snapshotter.Header{Board: contest.BoardID{Contest: "bench",
 				Window: win.Unix()}, WindowEnd: win.Add(time.Hour), Kind: snapshotter.KindFinal, RuleVersion: 1}, Rows: rows})
 			if err != nil {
 				b.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
 	"github.com/rankstream/rankstream/internal/db/dbtest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -94,7 +93,7 @@ func (e *env) finalSnapshot(t *testing.T, contestID, division string, scores []i
 	for i, s := range scores {
 		rows[i] = aggregator.Row{Pos: i + 1, User: fmt.Sprintf("u_%d", i+1), Standing: contest.Standing{Score: s, Finish: -1}}
 	}
-	snap := &snapshotter.Snapshot{Header: snapshotter.Header{Board: readmodel.BoardID{Contest: contestID, Window: testWindow.Unix(),
+	snap := &snapshotter.Snapshot{Header: snapshotter.Header{Board: contest.BoardID{Contest: contestID, Window: testWindow.Unix(),
 		Division: division}, WindowEnd: testWindow.Add(time.Hour), Kind: snapshotter.KindFinal, RuleVersion: 1}, Rows: rows}
 	h, err := snapshotter.NewStore(e.pool).Write(context.Background(), snap)
 	if err != nil {

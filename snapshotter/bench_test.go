@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db/dbtest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -57,7 +57,7 @@ func BenchmarkSnapshot1M(b *testing.B) {
 			}
 			plainT = append(plainT, time.Since(t0))
 
-			id := readmodel.BoardID{Contest: "bench", Window: int64(1_700_000_000 + 3600*(i*3+rep))}
+			id := contest.BoardID{Contest: "bench", Window: int64(1_700_000_000 + 3600*(i*3+rep))}
 			t0 = time.Now()
 			if _, err := s.Write(ctx, &snapshotter.Snapshot{Header: snapshotter.Header{Board: id, Kind: snapshotter.KindFinal,
 				WindowEnd: time.Unix(id.Window+3600, 0), RuleVersion: 1, EventsSeq: 1}, Rows: rows}); err != nil {

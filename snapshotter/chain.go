@@ -7,7 +7,7 @@ import (
 	"fmt"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // ChainProblem is one way a board's stored snapshots fail to prove
@@ -26,7 +26,7 @@ func (p ChainProblem) String() string {
 // its rows still hash to its standings hash, that its header still hashes to
 // its hash, and that it names its predecessor's hash. It returns the problems
 // found (none: the chain holds).
-func (s *Store) VerifyChain(ctx context.Context, id readmodel.BoardID) ([]ChainProblem, error) {
+func (s *Store) VerifyChain(ctx context.Context, id contest.BoardID) ([]ChainProblem, error) {
 	hs, err := s.Headers(ctx, id)
 	if err != nil {
 		return nil, err

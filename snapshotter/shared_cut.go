@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // sharedCut is the exact cut with a shared scorer: every partition's holder
@@ -16,7 +16,7 @@ import (
 // copied with the per-partition cut, and the holders are released (see
 // aggregator/cut.go). The holders first catch up with the stream as it was
 // at the start, so the cut covers at least that.
-func (s *Snapshotter) sharedCut(ctx context.Context, ids []readmodel.BoardID) (Cut, map[readmodel.BoardID]aggregator.CopiedBoard, error) {
+func (s *Snapshotter) sharedCut(ctx context.Context, ids []contest.BoardID) (Cut, map[contest.BoardID]aggregator.CopiedBoard, error) {
 	if err := s.waitShared(ctx); err != nil {
 		return Cut{}, nil, fmt.Errorf("snapshotter: scorers to catch up: %w", err)
 	}

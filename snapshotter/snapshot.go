@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Snapshot kinds.
@@ -35,7 +35,7 @@ var (
 // Header describes one stored snapshot.
 type Header struct {
 	ID          int64
-	Board       readmodel.BoardID
+	Board       contest.BoardID
 	WindowEnd   time.Time
 	BoardSeq    int    // 1, 2, … per board
 	Kind        string // hourly | final

@@ -12,14 +12,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Options configure the snapshotter stage.
 type Options struct {
 	Store  *Store
 	JS     jetstream.JetStream
-	Rules  *aggregator.Rules
+	Rules  *contest.Registry
 	Scorer *aggregator.Scorer
 	Ranker *aggregator.Ranker
 	// Interval between snapshots of the live boards (default 1h).
@@ -45,7 +45,7 @@ type Snapshotter struct {
 	m    *Metrics
 
 	mu   sync.Mutex // one snapshot pass at a time
-	done map[readmodel.BoardID]bool
+	done map[contest.BoardID]bool
 }
 
 // New validates opts and fills defaults.
@@ -78,7 +78,7 @@ func New(opts Options, logger *slog.Logger) (*Snapshotter, error) {
 		logger = slog.Default()
 	}
 	return &Snapshotter{opts: opts, log: logger.With("component", "snapshotter"), m: opts.Metrics,
-		done: map[readmodel.BoardID]bool{}}, nil
+		done: map[contest.BoardID]bool{}}, nil
 }
 
 // Run writes hourly snapshots of live boards and final snapshots of windows
@@ -105,7 +105,7 @@ func (s *Snapshotter) Run(ctx context.Context) error {
 }
 
 // isFinal reports whether board id's window no longer takes events at now.
-func (s *Snapshotter) isFinal(id readmodel.BoardID, now time.Time) (bool, bool) {
+func (s *Snapshotter) isFinal(id contest.BoardID, now time.Time) (bool, bool) {
 	c := s.opts.Rules.Get(id.Contest)
 	if c == nil {
 		return false, false
@@ -129,7 +129,7 @@ func (s *Snapshotter) Finals(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	var due []readmodel.BoardID
+	var due []contest.BoardID
 	for _, id := range s.opts.Ranker.BoardIDs() {
 		if s.done[id] {
 			continue
@@ -163,7 +163,7 @@ func (s *Snapshotter) Hourly(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
-	var ids []readmodel.BoardID
+	var ids []contest.BoardID
 	for _, id := range s.opts.Ranker.BoardIDs() {
 		if final, known := s.isFinal(id, now); known && !final {
 			ids = append(ids, id)
@@ -190,7 +190,7 @@ func (s *Snapshotter) FinalizeWindow(ctx context.Context, contestID string, wind
 		return nil, fmt.Errorf("snapshotter: finalize: %w", ctx.Err())
 	case <-time.After(s.opts.Settle):
 	}
-	var ids []readmodel.BoardID
+	var ids []contest.BoardID
 	for _, id := range s.opts.Ranker.BoardIDs() {
 		if id.Contest == contestID && id.Window == window {
 			ids = append(ids, id)
@@ -201,7 +201,7 @@ func (s *Snapshotter) FinalizeWindow(ctx context.Context, contestID string, wind
 
 // write takes one cut of the streams with a copy of every board at it, then
 // writes each board outside of the ranker's lock.
-func (s *Snapshotter) write(ctx context.Context, ids []readmodel.BoardID, kind string) ([]Header, error) {
+func (s *Snapshotter) write(ctx context.Context, ids []contest.BoardID, kind string) ([]Header, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -238,7 +238,7 @@ func (s *Snapshotter) write(ctx context.Context, ids []readmodel.BoardID, kind s
 
 var errUnchanged = errors.New("snapshotter: unchanged since the last snapshot")
 
-func (s *Snapshotter) writeOne(ctx context.Context, id readmodel.BoardID, kind string, cut Cut, copied aggregator.CopiedBoard) (Header, error) {
+func (s *Snapshotter) writeOne(ctx context.Context, id contest.BoardID, kind string, cut Cut, copied aggregator.CopiedBoard) (Header, error) {
 	c := s.opts.Rules.Get(id.Contest)
 	if c == nil {
 		return Header{}, fmt.Errorf("snapshotter: contest %s not in force", id.Contest)
@@ -273,7 +273,7 @@ func (s *Snapshotter) writeOne(ctx context.Context, id readmodel.BoardID, kind s
 	return h, nil
 }
 
-func boardLess(a, b readmodel.BoardID) bool {
+func boardLess(a, b contest.BoardID) bool {
 	if a.Contest != b.Contest {
 		return a.Contest < b.Contest
 	}

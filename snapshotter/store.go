@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // Store reads and appends snapshots. Safe for concurrent use.
@@ -154,7 +154,7 @@ func scanHeader(row pgx.Row) (Header, error) {
 }
 
 // Headers lists a board's snapshots in chain order.
-func (s *Store) Headers(ctx context.Context, id readmodel.BoardID) ([]Header, error) {
+func (s *Store) Headers(ctx context.Context, id contest.BoardID) ([]Header, error) {
 	rows, err := s.pool.Query(ctx, "SELECT "+headerColumns+` FROM snapshots
 		WHERE contest_id = $1 AND window_start = $2 AND division = $3 ORDER BY board_seq`,
 		id.Contest, time.Unix(id.Window, 0).UTC(), id.Division)
@@ -193,18 +193,18 @@ func (s *Store) Divisions(ctx context.Context, contestID string, window int64) (
 // LatestSnapshot returns the board's latest snapshot with its rows, the
 // starting point of a ranker that recovers from snapshots (resume SCORES
 // after ScoresSeq). ErrNoSnapshot when there is none.
-func (s *Store) LatestSnapshot(ctx context.Context, id readmodel.BoardID) (*Snapshot, error) {
+func (s *Store) LatestSnapshot(ctx context.Context, id contest.BoardID) (*Snapshot, error) {
 	return s.one(ctx, id, "")
 }
 
 // FinalSnapshot returns the board's final snapshot, ErrNoSnapshot when the
 // window has none yet.
-func (s *Store) FinalSnapshot(ctx context.Context, id readmodel.BoardID) (*Snapshot, error) {
+func (s *Store) FinalSnapshot(ctx context.Context, id contest.BoardID) (*Snapshot, error) {
 	return s.one(ctx, id, KindFinal)
 }
 
 // HasFinal reports whether the board has its final snapshot.
-func (s *Store) HasFinal(ctx context.Context, id readmodel.BoardID) (bool, error) {
+func (s *Store) HasFinal(ctx context.Context, id contest.BoardID) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM snapshots WHERE contest_id = $1
 		AND window_start = $2 AND division = $3 AND kind = 'final')`,
@@ -215,7 +215,7 @@ func (s *Store) HasFinal(ctx context.Context, id readmodel.BoardID) (bool, error
 	return ok, nil
 }
 
-func (s *Store) one(ctx context.Context, id readmodel.BoardID, kind string) (*Snapshot, error) {
+func (s *Store) one(ctx context.Context, id contest.BoardID, kind string) (*Snapshot, error) {
 	q := "SELECT " + headerColumns + ` FROM snapshots WHERE contest_id = $1 AND window_start = $2 AND division = $3
 		AND ($4 = '' OR kind = $4) ORDER BY board_seq DESC LIMIT 1`
 	h, err := scanHeader(s.pool.QueryRow(ctx, q, id.Contest, time.Unix(id.Window, 0).UTC(), id.Division, kind))
@@ -262,7 +262,7 @@ func (s *Store) eachRow(ctx context.Context, snapshotID int64, fn func(aggregato
 }
 
 // LatestHeader returns the header of the board's latest snapshot.
-func (s *Store) LatestHeader(ctx context.Context, id readmodel.BoardID) (*Header, error) {
+func (s *Store) LatestHeader(ctx context.Context, id contest.BoardID) (*Header, error) {
 	q := "SELECT " + headerColumns + ` FROM snapshots WHERE contest_id = $1 AND window_start = $2 AND division = $3
 		ORDER BY board_seq DESC LIMIT 1`
 	h, err := scanHeader(s.pool.QueryRow(ctx, q, id.Contest, time.Unix(id.Window, 0).UTC(), id.Division))

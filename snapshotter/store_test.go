@@ -15,7 +15,6 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
 	"github.com/rankstream/rankstream/internal/db/dbtest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -44,7 +43,7 @@ func makeRows(n int, seed int64) []aggregator.Row {
 	return rows
 }
 
-var testBoard = readmodel.BoardID{Contest: "c1", Window: time.Date(2025, 10, 25, 18, 0, 0, 0, time.UTC).Unix(), Division: "DE"}
+var testBoard = contest.BoardID{Contest: "c1", Window: time.Date(2025, 10, 25, 18, 0, 0, 0, time.UTC).Unix(), Division: "DE"}
 
 func write(t *testing.T, s *snapshotter.Store, kind string, rows []aggregator.Row, evSeq uint64) snapshotter.Header {
 	t.Helper()

@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -34,7 +34,7 @@ type Cut struct {
 // up to its end and the boards are copied before the scorer is released:
 // an exact cut under any traffic, for a pause of the pipeline of the order
 // of a tick plus the copy.
-func (s *Snapshotter) sync(ctx context.Context, ids []readmodel.BoardID) (Cut, map[readmodel.BoardID]aggregator.CopiedBoard, error) {
+func (s *Snapshotter) sync(ctx context.Context, ids []contest.BoardID) (Cut, map[contest.BoardID]aggregator.CopiedBoard, error) {
 	t0 := time.Now()
 	defer func() { s.m.SyncSeconds.Observe(time.Since(t0).Seconds()) }()
 	ctx, cancel := context.WithTimeout(ctx, s.opts.SyncTimeout)

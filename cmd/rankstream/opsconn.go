@@ -21,7 +21,6 @@ import (
 	"github.com/rankstream/rankstream/config"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -140,7 +139,7 @@ func newProgress(w io.Writer, what string) (func(seq, first, last uint64), func(
 	return fn, done
 }
 
-func boardName(id readmodel.BoardID) string {
+func boardName(id contest.BoardID) string {
 	s := id.Contest + " window " + time.Unix(id.Window, 0).UTC().Format(time.RFC3339)
 	if id.Division != "" {
 		s += " division " + id.Division

@@ -13,10 +13,8 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/admin"
-	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/config"
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/replay"
 	"github.com/rankstream/rankstream/snapshotter"
 )
@@ -132,8 +130,8 @@ func (r *replayer) contestVersion(ctx context.Context, v int) (*contest.Contest,
 }
 
 // rulesFor builds the rules of one contest with its recorded freezes.
-func (r *replayer) rulesFor(ctx context.Context, c *contest.Contest) (*aggregator.Rules, error) {
-	rules := aggregator.NewRules([]*contest.Contest{c})
+func (r *replayer) rulesFor(ctx context.Context, c *contest.Contest) (*contest.Registry, error) {
+	rules := contest.NewRegistry([]*contest.Contest{c})
 	if r.versions != nil {
 		if err := r.versions.LoadActions(ctx, rules, c.ID); err != nil {
 			return nil, err
@@ -161,13 +159,13 @@ func (r *replayer) window(c *contest.Contest) (contest.Window, error) {
 	return w, nil
 }
 
-func (r *replayer) replay(ctx context.Context, rules *aggregator.Rules, win contest.Window, upTo uint64) (*replay.Result, error) {
+func (r *replayer) replay(ctx context.Context, rules *contest.Registry, win contest.Window, upTo uint64) (*replay.Result, error) {
 	return r.replayCut(ctx, rules, win, upTo, nil)
 }
 
 // replayCut replays up to upTo and, with a cut (a shared-mode snapshot's),
 // each partition p only up to cut[p].
-func (r *replayer) replayCut(ctx context.Context, rules *aggregator.Rules, win contest.Window, upTo uint64, cut []uint64) (*replay.Result, error) {
+func (r *replayer) replayCut(ctx context.Context, rules *contest.Registry, win contest.Window, upTo uint64, cut []uint64) (*replay.Result, error) {
 	opts := replay.Options{JS: r.conn.JS, Rules: rules, Contest: r.f.contestID, Window: win.Key(), HasWindow: true,
 		UpTo: upTo, MaxFutureSkew: r.cfg.MaxFutureSkew, Keep: replay.KeepCut(cut)}
 	var done func()
@@ -229,8 +227,8 @@ func (r *replayer) run(ctx context.Context) (int, error) {
 	return 0, nil
 }
 
-func sortedIDs[T any](m map[readmodel.BoardID]T) []readmodel.BoardID {
-	ids := make([]readmodel.BoardID, 0, len(m))
+func sortedIDs[T any](m map[contest.BoardID]T) []contest.BoardID {
+	ids := make([]contest.BoardID, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
 	"github.com/rankstream/rankstream/internal/db/dbtest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -107,7 +106,7 @@ func TestReplayVerify(t *testing.T) {
 	// v_b: a forged standing with every hash recomputed: the chain holds,
 	// the replay does not agree.
 	store := snapshotter.NewStore(a.DB)
-	bid := readmodel.BoardID{Contest: "v_b", Window: now.Add(-time.Hour).Truncate(time.Second).Unix()}
+	bid := contest.BoardID{Contest: "v_b", Window: now.Add(-time.Hour).Truncate(time.Second).Unix()}
 	snap, err := store.LatestSnapshot(ctx, bid)
 	if err != nil {
 		t.Fatal(err)

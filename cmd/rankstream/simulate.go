@@ -86,7 +86,7 @@ func simulate(ctx context.Context, cfgPath, rulesPath string, from, to time.Time
 		}
 		return !ev.TS.Before(from) && ev.TS.Before(to)
 	}
-	opts := replay.Options{JS: conn.JS, Rules: aggregator.NewRules([]*contest.Contest{c}), Contest: c.ID, Keep: keep,
+	opts := replay.Options{JS: conn.JS, Rules: contest.NewRegistry([]*contest.Contest{c}), Contest: c.ID, Keep: keep,
 		MaxFutureSkew: cfg.MaxFutureSkew}
 	var done func()
 	if !noProgress {

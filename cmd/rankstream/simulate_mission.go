@@ -49,7 +49,7 @@ func simulateMission(ctx context.Context, cfgPath, rulesPath string, from, to ti
 		return exitError
 	}
 	defer conn.Close()
-	rules := aggregator.NewRules(nil)
+	rules := contest.NewRegistry(nil)
 	rules.SetMissions([]*contest.Mission{m})
 	opts := replay.Options{JS: conn.JS, Rules: rules, MaxFutureSkew: cfg.MaxFutureSkew,
 		Keep: func(se *aggregator.StoredEvent) bool {

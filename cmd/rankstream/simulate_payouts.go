@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/rewards"
 )
 
 // printPayouts prints a board's top rows with what each would win under
 // the draft's rewards block (computed exactly as the rewards stage would
 // from a final snapshot with these standings), then the board's totals.
-func printPayouts(w io.Writer, r *rewards.Rules, id readmodel.BoardID, hash [32]byte, rows []aggregator.Row, top int) error {
+func printPayouts(w io.Writer, r *rewards.Rules, id contest.BoardID, hash [32]byte, rows []aggregator.Row, top int) error {
 	entries := make([]rewards.Entry, len(rows))
 	for i, row := range rows {
 		entries[i] = rewards.Entry{Pos: row.Pos, User: row.User, Score: row.Standing.Score}

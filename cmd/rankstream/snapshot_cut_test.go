@@ -11,7 +11,6 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app/apptest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -65,7 +64,7 @@ func TestHourlySnapshotUnderTrafficIsExact(t *testing.T) {
 		if err := a.Snapshotter.Hourly(ctx); err != nil {
 			t.Fatal(err)
 		}
-		h, err := store.LatestHeader(ctx, readmodel.BoardID{Contest: "cut_sum", Window: now.Add(-time.Hour).Truncate(time.Second).Unix(), Division: "DE"})
+		h, err := store.LatestHeader(ctx, contest.BoardID{Contest: "cut_sum", Window: now.Add(-time.Hour).Truncate(time.Second).Unix(), Division: "DE"})
 		if err != nil {
 			t.Fatal(err)
 		}

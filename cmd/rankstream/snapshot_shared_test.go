@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/replay"
 	"github.com/rankstream/rankstream/snapshotter"
 )
@@ -80,7 +78,7 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 
 	cfg := opsConfig(t, a1, env)
 	store := snapshotter.NewStore(a1.DB)
-	board := readmodel.BoardID{Contest: "sh_sum", Window: winStart.Unix(), Division: "DE"}
+	board := contest.BoardID{Contest: "sh_sum", Window: winStart.Unix(), Division: "DE"}
 	lastSeq := 0
 	for round := range 3 {
 		poll(t, 30*time.Second, "a new hourly snapshot", func() bool {
@@ -120,13 +118,13 @@ func verifyEverySnapshot(ctx context.Context, t *testing.T, a *app.App, store *s
 			t.Fatal(err)
 		}
 		for _, d := range divs {
-			id := readmodel.BoardID{Contest: c.ID, Window: window, Division: d}
+			id := contest.BoardID{Contest: c.ID, Window: window, Division: d}
 			hs, err := store.Headers(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, h := range hs {
-				res, err := replay.Run(ctx, replay.Options{JS: a.Streams.JS, Rules: aggregator.NewRules([]*contest.Contest{c}),
+				res, err := replay.Run(ctx, replay.Options{JS: a.Streams.JS, Rules: contest.NewRegistry([]*contest.Contest{c}),
 					Contest: c.ID, Window: window, HasWindow: true, UpTo: h.EventsSeq, Keep: replay.KeepCut(h.EventsCut)})
 				if err != nil {
 					t.Fatal(err)

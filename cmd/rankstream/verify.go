@@ -10,7 +10,6 @@ import (
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -31,9 +30,9 @@ func (r *replayer) verify(ctx context.Context, c *contest.Contest, win contest.W
 		return exitDiff, nil
 	}
 	code := 0
-	snaps := map[readmodel.BoardID]*snapshotter.Snapshot{}
+	snaps := map[contest.BoardID]*snapshotter.Snapshot{}
 	for _, d := range divs {
-		id := readmodel.BoardID{Contest: c.ID, Window: win.Key(), Division: d}
+		id := contest.BoardID{Contest: c.ID, Window: win.Key(), Division: d}
 		problems, err := store.VerifyChain(ctx, id)
 		if err != nil {
 			return exitError, err
@@ -57,7 +56,7 @@ func (r *replayer) verify(ctx context.Context, c *contest.Contest, win contest.W
 		cut     string // the per-partition cut of a shared-mode snapshot
 		version int
 	}
-	results := map[key]map[readmodel.BoardID][]aggregator.Row{}
+	results := map[key]map[contest.BoardID][]aggregator.Row{}
 	for _, id := range sortedIDs(snaps) {
 		s := snaps[id]
 		k := key{version: s.RuleVersion}

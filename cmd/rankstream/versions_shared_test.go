@@ -14,7 +14,6 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/replay"
 )
 
@@ -82,11 +81,11 @@ func TestVersionPutOnOneProcessRescoresEverywhere(t *testing.T) {
 		return a1.Rules.Get("vs_rules").Version == 2 && a2.Rules.Get("vs_rules").Version == 2
 	})
 	c2 := a1.Rules.Get("vs_rules")
-	res, err := replay.Run(ctx, replay.Options{JS: a1.Streams.JS, Rules: aggregator.NewRules([]*contest.Contest{c2})})
+	res, err := replay.Run(ctx, replay.Options{JS: a1.Streams.JS, Rules: contest.NewRegistry([]*contest.Contest{c2})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := readmodel.BoardID{Contest: "vs_rules", Window: winStart.Unix()}
+	id := contest.BoardID{Contest: "vs_rules", Window: winStart.Unix()}
 	want := res.Boards[id]
 	if len(want) == 0 {
 		t.Fatal("replay has no board")

@@ -102,7 +102,7 @@ type App struct {
 	opts    Options
 	log     *slog.Logger
 	Streams *streams.Streams
-	Rules   *aggregator.Rules
+	Rules   *contest.Registry
 	Scorer  *aggregator.Scorer
 	Ranker  *aggregator.Ranker
 	// Leader is the ranker lease (nil unless Options.Instance is set).
@@ -159,7 +159,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		a.Stop()
 		return nil, err
 	}
-	a.Rules = aggregator.NewRules(cs)
+	a.Rules = contest.NewRegistry(cs)
 	if err := a.loadMissions(opts); err != nil {
 		a.Stop()
 		return nil, err

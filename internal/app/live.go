@@ -11,6 +11,7 @@ import (
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/auth"
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/gateway"
 	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/notifier"
@@ -103,7 +104,7 @@ func (a *App) newNotifier() error {
 }
 
 // rankerHooks are the notifier's ranker hooks (nil without a notifier).
-func (a *App) rankerHooks() (func([]aggregator.BoardDelta), func(readmodel.BoardID) []string) {
+func (a *App) rankerHooks() (func([]aggregator.BoardDelta), func(contest.BoardID) []string) {
 	if a.Live == nil || a.Live.Notifier == nil {
 		return nil, nil
 	}

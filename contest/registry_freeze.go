@@ -1,4 +1,4 @@
-package aggregator
+package contest
 
 import (
 	"sort"
@@ -29,7 +29,7 @@ type closeKey struct {
 
 // Freeze records that contest id is frozen (or, with frozen false, thawed)
 // for events arriving at or after at.
-func (r *Rules) Freeze(id string, frozen bool, at time.Time) {
+func (r *Registry) Freeze(id string, frozen bool, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.freeze.Load()
@@ -43,7 +43,7 @@ func (r *Rules) Freeze(id string, frozen bool, at time.Time) {
 // CloseWindow closes window (its start in Unix seconds) of contest id for
 // events arriving at or after at: they no longer count there (reason
 // frozen). An earlier close of the same window wins.
-func (r *Rules) CloseWindow(id string, window int64, at time.Time) {
+func (r *Registry) CloseWindow(id string, window int64, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.freeze.Load()
@@ -57,14 +57,14 @@ func (r *Rules) CloseWindow(id string, window int64, at time.Time) {
 }
 
 // ClosedAt returns when a window was closed by an operator, if it was.
-func (r *Rules) ClosedAt(id string, window int64) (time.Time, bool) {
+func (r *Registry) ClosedAt(id string, window int64) (time.Time, bool) {
 	t, ok := r.freeze.Load().closed[closeKey{contest: id, window: window}]
 	return t, ok
 }
 
 // FrozenAt reports whether an event arriving at arrival is barred from
 // window of contest id by a freeze or a finalize.
-func (r *Rules) FrozenAt(id string, window int64, arrival time.Time) bool {
+func (r *Registry) FrozenAt(id string, window int64, arrival time.Time) bool {
 	fs := r.freeze.Load()
 	if len(fs.closed) > 0 {
 		if t, ok := fs.closed[closeKey{contest: id, window: window}]; ok && !arrival.Before(t) {
