@@ -1,13 +1,13 @@
 package ingest
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,7 +22,7 @@ func TestIngestRateLimitPerProvider(t *testing.T) {
 	e := newEnv(t, &cfg)
 	lim := ratelimit.New("ingest", 3, time.Hour, 3, nil)
 	h, err := NewHTTP(HTTPOptions{JS: e.js, Providers: map[string]string{testProvider: testSecret, otherProv: otherSecret},
-		Now: func() time.Time { return testNow }, Limit: lim.Allow}, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		Now: func() time.Time { return testNow }, Limit: lim.Allow}, testkit.Logger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
