@@ -41,8 +41,6 @@ var sizeAllowed = map[string]string{
 	"internal/oracle/validate.go:parseEvent":                                      notYet, // 128 lines
 	"loadgen/generator_test.go:TestGeneratorEventsAreValidAndRealistic":           notYet, // 84 lines
 	"loadgen/options.go:Options.withDefaults":                                     notYet, // 86 lines
-	"query/leaderboard.go:Handler.leaderboard":                                    notYet, // 95 lines
-	"query/query_test.go":                                                         notYet, // 504 lines
 	"readmodel/readmodel_test.go":                                                 notYet, // 588 lines
 	"readmodel/readmodel_test.go:TestApplyAtomic":                                 notYet, // 100 lines
 	"readmodel/writer.go:Writer.replace":                                          notYet, // 98 lines
