@@ -41,9 +41,6 @@ var sizeAllowed = map[string]string{
 	"internal/oracle/validate.go:parseEvent":                                      notYet, // 128 lines
 	"loadgen/generator_test.go:TestGeneratorEventsAreValidAndRealistic":           notYet, // 84 lines
 	"loadgen/options.go:Options.withDefaults":                                     notYet, // 86 lines
-	"readmodel/readmodel_test.go":                                                 notYet, // 588 lines
-	"readmodel/readmodel_test.go:TestApplyAtomic":                                 notYet, // 100 lines
-	"readmodel/writer.go:Writer.replace":                                          notYet, // 98 lines
 	"replay/missions_test.go:TestReplayMissionsEqualLive":                         notYet, // 89 lines
 
 	"aggregator/bench_recovery_test.go:BenchmarkCrashRecovery": ownedAggregator, // 118 lines
