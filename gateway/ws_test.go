@@ -2,9 +2,12 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
@@ -73,15 +76,20 @@ func TestSubscribeAnswersCurrentStateThenLive(t *testing.T) {
 	e.Event("alice", 100)
 	e.Event("carol", 50)
 	// Wait until the read model has both.
-	livetest.Poll(t, 10*time.Second, "board", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		resp, err := http.Get(e.Base + "/v1/leaderboards/" + livetest.ContestID + "?me=alice")
 		if err != nil {
-			return false
+			return err
 		}
 		defer resp.Body.Close()
 		var b struct{ Total int }
-		_ = jsonDecode(resp, &b)
-		return b.Total == 2
+		if err := jsonDecode(resp, &b); err != nil {
+			return err
+		}
+		if b.Total != 2 {
+			return fmt.Errorf("board total %d, want 2", b.Total)
+		}
+		return nil
 	})
 
 	c := e.NewClient(tok)

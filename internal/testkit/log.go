@@ -7,16 +7,19 @@ import (
 )
 
 // LogEnv names the environment variable that turns test logs on:
-// RANKSTREAM_TEST_LOG=debug (or info, warn, error) writes them to stderr.
+// RANKSTREAM_TEST_LOG=debug (or info, warn, error; any other non-empty value
+// means info) writes them to stderr.
 const LogEnv = "RANKSTREAM_TEST_LOG"
 
-// Logger is the logger of code under test: silent unless LogEnv names a
-// level, then text on stderr at that level. It never writes through a
-// testing.T, so a goroutine that logs after its test has ended is harmless.
+// Logger is the logger of code under test: silent unless LogEnv is set, then
+// text on stderr at its level. It never writes through a testing.T, so a
+// goroutine that logs after its test has ended is harmless.
 func Logger() *slog.Logger {
-	var lvl slog.Level
-	if v := os.Getenv(LogEnv); v == "" || lvl.UnmarshalText([]byte(v)) != nil {
+	v := os.Getenv(LogEnv)
+	if v == "" {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	lvl := slog.LevelInfo
+	_ = lvl.UnmarshalText([]byte(v)) // not a level name: info
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 }
