@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rankstream/rankstream/internal/testkit"
+
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/rankstream/rankstream/aggregator"
@@ -62,7 +64,7 @@ func analyticsFixture(t *testing.T) (driver.Conn, []*contest.Contest, []aggregat
 		FlushInterval: 50 * time.Millisecond, PollInterval: 50 * time.Millisecond})
 	msgs := storedMessages(ctx, t, st.JS)
 	want.events, want.accruals = uint64(len(msgs)), uint64(len(expectedAccruals(cs, msgs)))
-	waitFor(t, time.Minute, func() (bool, string) { return want.check(t, ch) })
+	testkit.Eventually(t, time.Minute, func() error { return want.check(t, ch) })
 	return ch, cs, msgs
 }
 
