@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/rankstream/rankstream/admin"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // TestFollowPutsOtherProcessesVersionsInForce: a version stored by another

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // accounts serves the account endpoints on a fresh database.

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 func TestCheckNewPassword(t *testing.T) {

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/rankstream/rankstream/aggregator"
@@ -21,6 +19,7 @@ import (
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/etl/etltest"
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // docQuery is one numbered query of docs/analytics.md.

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/etl/etltest"
 	"github.com/rankstream/rankstream/internal/db"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // The child: an ETL process the kill test starts and SIGKILLs. It is this

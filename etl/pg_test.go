@@ -4,12 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rankstream/rankstream/internal/db"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // rewardHistoryDDL re-creates the rewards stage's table (migration

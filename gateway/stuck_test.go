@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -18,6 +16,7 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/gateway"
 	"github.com/rankstream/rankstream/internal/livetest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )

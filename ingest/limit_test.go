@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/internal/ratelimit"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // Each provider has its own event budget: over it the answer is 429 with

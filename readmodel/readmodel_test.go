@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // standing is one user of a reference board.

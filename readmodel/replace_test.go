@@ -10,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 func TestReplace(t *testing.T) {

@@ -5,11 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // A board written with ExpireAt has every key of its own expiring then;

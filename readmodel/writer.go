@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rankstream/rankstream/contest"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rankstream/rankstream/contest"
 )
 
 // replaceChunk is the number of standings per pipeline while Replace fills

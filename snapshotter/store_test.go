@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +15,7 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 

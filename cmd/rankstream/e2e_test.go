@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/nats-io/nats.go"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // TestEndToEndProcess starts `rankstream run` as a process with its own

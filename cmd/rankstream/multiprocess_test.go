@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // proc is one `rankstream run` child process.

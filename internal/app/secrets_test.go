@@ -10,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/internal/testkit"
-
 	"github.com/nats-io/nats.go"
 
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
