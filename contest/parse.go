@@ -130,8 +130,11 @@ func (l *linter) singleDocument(data []byte, kind string) *yaml.Node {
 	root, probs := yamlpos.Document(data, kind)
 	syntax := false
 	for _, p := range probs {
-		syntax = syntax || p.Syntax
-		l.add(LintError{File: l.file, Line: p.Line, Col: p.Col, Msg: p.Msg})
+		msg := p.Msg
+		if p.Syntax {
+			syntax, msg = true, "invalid YAML: "+msg
+		}
+		l.add(LintError{File: l.file, Line: p.Line, Col: p.Col, Msg: msg})
 	}
 	if root == nil && !syntax {
 		l.errAt(nil, "empty %s file", kind)

@@ -62,8 +62,8 @@ func SyntaxError(err error) Problem {
 // Document decodes the one YAML document of a file of the given kind
 // ("contest", "configuration") and returns its root node (aliases
 // resolved). The root is nil for an empty or null document and after a
-// syntax error in the first one; a syntax error (Syntax, its message
-// prefixed "invalid YAML: ") or a second document is a problem.
+// syntax error in the first one; a syntax error (Syntax) or a second
+// document is a problem.
 func Document(data []byte, kind string) (*yaml.Node, []Problem) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -88,7 +88,7 @@ func Document(data []byte, kind string) (*yaml.Node, []Problem) {
 
 func invalid(err error) Problem {
 	p := SyntaxError(err)
-	p.Msg, p.Syntax = "invalid YAML: "+p.Msg, true
+	p.Syntax = true
 	return p
 }
 

@@ -17,10 +17,10 @@ func TestDocumentPositions(t *testing.T) {
 		{"null", "~\n", false, 0, ""},
 		{"mapping", "a: 1\n", true, 0, ""},
 		// A scanner error: yaml.v3 counts lines from 1.
-		{"tab indent", "a:\n\tb: 1\n", false, 2, "invalid YAML: found character that cannot start any token"},
+		{"tab indent", "a:\n\tb: 1\n", false, 2, "found character that cannot start any token"},
 		// A parser error: yaml.v3 counts lines from 0; reported on the
 		// line of the unclosed list, 2.
-		{"unclosed flow", "a: 1\nb: [1, 2\nc: 3\n", false, 2, "invalid YAML: did not find expected ',' or ']'"},
+		{"unclosed flow", "a: 1\nb: [1, 2\nc: 3\n", false, 2, "did not find expected ',' or ']'"},
 		{"two documents", "a: 1\n---\nb: 2\n", true, 2, "more than one YAML document in a test file"},
 	}
 	for _, c := range cases {
