@@ -20,9 +20,6 @@ const (
 var sizeAllowed = map[string]string{
 	"admin/handler_test.go:TestAdminAPI":                                          notYet, // 112 lines
 	"api/responses_test.go:TestResponsesMatchSpec":                                notYet, // 146 lines
-	"board/board_test.go":                                                         notYet, // 571 lines
-	"board/board_test.go:TestOrdering":                                            notYet, // 83 lines
-	"board/board_test.go:runRandom":                                               notYet, // 92 lines
 	"cmd/rankstream/cluster_process_test.go:TestClusterProcessesR3NodeLoss":       notYet, // 85 lines
 	"cmd/rankstream/e2e_test.go:TestEndToEndProcess":                              notYet, // 160 lines
 	"cmd/rankstream/multiprocess_test.go:TestAggregatorProcessesShareAndFailOver": notYet, // 203 lines
