@@ -46,6 +46,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) test -count=1 ./internal/lint/ # sizes, layers (docs/architecture.md)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

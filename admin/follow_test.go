@@ -2,14 +2,14 @@ package admin_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/rankstream/rankstream/admin"
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/internal/app/apptest"
 	"github.com/rankstream/rankstream/internal/db"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // TestFollowPutsOtherProcessesVersionsInForce: a version stored by another
@@ -19,7 +19,7 @@ import (
 func TestFollowPutsOtherProcessesVersionsInForce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool, err := db.Open(ctx, dbtest.New(t), apptest.Logger())
+	pool, err := db.Open(ctx, testkit.Postgres(t), testkit.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestFollowPutsOtherProcessesVersionsInForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	rules := contest.NewRegistry([]*contest.Contest{c1})
-	go store.Follow(ctx, rules, 20*time.Millisecond, apptest.Logger())
+	go store.Follow(ctx, rules, 20*time.Millisecond, testkit.Logger())
 
 	if _, _, err := store.Put(ctx, "adm", admin.SourceAPI, []byte(contestYAML("Two", start, end))); err != nil {
 		t.Fatal(err)
@@ -46,17 +46,13 @@ func TestFollowPutsOtherProcessesVersionsInForce(t *testing.T) {
 	if _, _, err := store.Put(ctx, "adm_new", admin.SourceAPI, other); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		c, n := rules.Get("adm"), rules.Get("adm_new")
 		if c != nil && c.Version == 2 && c.Title == "Two" && n != nil && n.Version == 1 {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versions not followed: adm %+v, adm_new %v", c, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("versions not followed: adm %+v, adm_new %v", c, n)
+	})
 	// A version put in force here first (newer than the store's) stays.
 	c3, err := contest.Parse("adm.yml", []byte(contestYAML("Three", start, end)))
 	if err != nil {

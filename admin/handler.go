@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/httpjson"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -97,7 +97,7 @@ func (h *Handler) guard(endpoint string, fn http.HandlerFunc) http.HandlerFunc {
 		defer func() { h.m.WithLabelValues(endpoint, strconv.Itoa(sw.code)).Inc() }()
 		if !h.authorized(r) {
 			sw.Header().Set("WWW-Authenticate", `Bearer realm="rankstream-admin"`)
-			writeJSON(sw, http.StatusUnauthorized, map[string]any{"error": "admin token required"})
+			httpjson.Write(sw, http.StatusUnauthorized, map[string]any{"error": "admin token required"})
 			return
 		}
 		fn(sw, r)
@@ -112,14 +112,8 @@ func (h *Handler) authorized(r *http.Request) bool {
 	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(h.opts.Token)) == 1
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func errJSON(w http.ResponseWriter, code int, format string, args ...any) {
-	writeJSON(w, code, map[string]any{"error": fmt.Sprintf(format, args...)})
+	httpjson.Error(w, code, fmt.Sprintf(format, args...))
 }
 
 // put stores a new version of a contest and puts it in force.
@@ -146,14 +140,14 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 			for i, e := range le {
 				msgs[i] = e.Error()
 			}
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid contest", "errors": msgs})
+			httpjson.Write(w, http.StatusBadRequest, map[string]any{"error": "invalid contest", "errors": msgs})
 			return
 		}
 		errJSON(w, http.StatusBadRequest, "invalid contest: %v", err)
 		return
 	}
 	if c.ID != id {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid contest",
+		httpjson.Write(w, http.StatusBadRequest, map[string]any{"error": "invalid contest",
 			"errors": []string{fmt.Sprintf("id: %q in the body differs from %q in the path", c.ID, id)}})
 		return
 	}
@@ -172,7 +166,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusCreated
 		h.log.Info("contest version in force", "contest", id, "version", v.Version)
 	}
-	writeJSON(w, code, map[string]any{"id": id, "version": v.Version, "title": c.Title, "created": created,
+	httpjson.Write(w, code, map[string]any{"id": id, "version": v.Version, "title": c.Title, "created": created,
 		"sha256": v.SHA256, "created_at": v.CreatedAt})
 }
 
@@ -208,7 +202,7 @@ func (h *Handler) versions(w http.ResponseWriter, r *http.Request) {
 		out[i] = map[string]any{"id": id, "version": v.Version, "source": v.Source, "sha256": v.SHA256,
 			"created_at": v.CreatedAt, "live": v.Version == live}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func (h *Handler) version(w http.ResponseWriter, r *http.Request) {
@@ -231,7 +225,7 @@ func (h *Handler) version(w http.ResponseWriter, r *http.Request) {
 	if c := h.opts.Rules.Get(id); c != nil {
 		live = c.Version == v.Version
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "version": v.Version, "source": v.Source,
+	httpjson.Write(w, http.StatusOK, map[string]any{"id": id, "version": v.Version, "source": v.Source,
 		"sha256": v.SHA256, "created_at": v.CreatedAt, "live": live, "body": string(v.Body)})
 }
 
@@ -260,7 +254,7 @@ func (h *Handler) freeze(frozen bool) http.HandlerFunc {
 			return
 		}
 		h.log.Info("contest "+a.Action, "contest", id, "effective_at", a.EffectiveAt)
-		writeJSON(w, http.StatusOK, map[string]any{"id": id, "frozen": frozen, "effective_at": a.EffectiveAt})
+		httpjson.Write(w, http.StatusOK, map[string]any{"id": id, "frozen": frozen, "effective_at": a.EffectiveAt})
 	}
 }
 
@@ -313,7 +307,7 @@ func (h *Handler) finalize(w http.ResponseWriter, r *http.Request) {
 			"events_seq": s.EventsSeq, "rule_version": s.RuleVersion, "hash": hex.EncodeToString(s.Hash[:])}
 	}
 	h.log.Info("window finalized", "contest", id, "window", start, "closed_at", closeAt, "snapshots", len(hs))
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "status": contest.StatusFinal, "closed_at": closeAt,
+	httpjson.Write(w, http.StatusOK, map[string]any{"id": id, "status": contest.StatusFinal, "closed_at": closeAt,
 		"window":    map[string]string{"start": start.Format(time.RFC3339), "end": win.End.UTC().Format(time.RFC3339)},
 		"snapshots": snaps})
 }

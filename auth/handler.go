@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 // Password length limits (bytes) of a login request; a new password must
@@ -111,7 +113,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 // checks its stored token with it).
 func me(w http.ResponseWriter, r *http.Request) {
 	c, _ := ClaimsFrom(r.Context())
-	writeJSON(w, http.StatusOK, map[string]string{"user_id": c.UserID, "expires_at": c.ExpiresAt.UTC().Format(time.RFC3339)})
+	httpjson.Write(w, http.StatusOK, map[string]string{"user_id": c.UserID, "expires_at": c.ExpiresAt.UTC().Format(time.RFC3339)})
 }
 
 type credentials struct {
@@ -187,7 +189,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.m.Requests.WithLabelValues("register", "ok").Inc()
 		h.log.Info("user registered", "user", c.Login)
-		writeJSON(w, http.StatusCreated, map[string]string{"user_id": c.Login})
+		httpjson.Write(w, http.StatusCreated, map[string]string{"user_id": c.Login})
 	}
 }
 
@@ -230,7 +232,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.m.Requests.WithLabelValues("login", "ok").Inc()
-	writeJSON(w, http.StatusOK, loginBody{Token: tok, ExpiresAt: exp.UTC().Format(time.RFC3339), UserID: c.Login})
+	httpjson.Write(w, http.StatusOK, loginBody{Token: tok, ExpiresAt: exp.UTC().Format(time.RFC3339), UserID: c.Login})
 }
 
 func (h *Handler) unavailable(w http.ResponseWriter, endpoint string, err error) {

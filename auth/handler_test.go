@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -15,21 +13,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // accounts serves the account endpoints on a fresh database.
 func accounts(t *testing.T) (*httptest.Server, *Tokens, *pgxpool.Pool) {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), dbtest.New(t))
+	pool, err := pgxpool.New(context.Background(), testkit.Postgres(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
 	tk := newTokens(t, TokenOptions{Secret: []byte("test-secret"), Issuer: "rankstream", TTL: time.Hour})
-	h, err := New(Options{DB: pool, Tokens: tk, Hash: testHash}, quietLogger(), prometheus.NewRegistry())
+	h, err := New(Options{DB: pool, Tokens: tk, Hash: testHash}, testkit.Logger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +145,7 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	}
 	defer pool.Close()
 	tk := newTokens(t, TokenOptions{Secret: []byte("x")})
-	h, err := New(Options{DB: pool, Tokens: tk, Hash: testHash, Timeout: 2 * time.Second}, quietLogger(), nil)
+	h, err := New(Options{DB: pool, Tokens: tk, Hash: testHash, Timeout: 2 * time.Second}, testkit.Logger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 func TestCheckNewPassword(t *testing.T) {
@@ -66,14 +66,14 @@ func postCode(t *testing.T, url, body string) (int, string) {
 // login is locked (429 + Retry-After, growing), even for the right
 // password; once the lock ends the right password works and resets it.
 func TestRepeatedWrongLoginsLock(t *testing.T) {
-	pool, err := pgxpool.New(context.Background(), dbtest.New(t))
+	pool, err := pgxpool.New(context.Background(), testkit.Postgres(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	tk := newTokens(t, TokenOptions{Secret: []byte("test-secret"), Issuer: "rankstream", TTL: time.Hour})
-	h, err := New(Options{DB: pool, Tokens: tk, Hash: testHash, Now: clk.now}, quietLogger(), prometheus.NewRegistry())
+	h, err := New(Options{DB: pool, Tokens: tk, Hash: testHash, Now: clk.now}, testkit.Logger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

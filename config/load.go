@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rankstream/rankstream/internal/yamlpos"
 )
 
 // Load reads the config file at path ("" = defaults only), applies the
@@ -61,54 +62,19 @@ type loader struct {
 
 var durationType = reflect.TypeFor[time.Duration]()
 
-// yamlLine finds "line N" in a yaml.v3 error message.
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
-
 func (l *loader) fileErr(line int, key, format string, args ...any) {
 	l.errs = append(l.errs, Error{File: l.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (l *loader) decodeFile(data []byte, cfg *Config) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg, line := err.Error(), 0
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = msg[len(m[0]):]
-		} else {
-			msg = strings.TrimPrefix(msg, "yaml: ")
-		}
-		l.fileErr(line, "", "%s", msg)
-		return
+	root, probs := yamlpos.Document(data, "configuration")
+	for _, p := range probs {
+		l.fileErr(p.Line, "", "%s", p.Msg)
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return // empty file: defaults
+	if root == nil {
+		return // empty file (defaults) or a syntax error
 	}
-	l.decodeStruct(doc.Content[0], reflect.ValueOf(cfg).Elem(), nil)
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
-	default:
-		return "something else"
-	}
+	l.decodeStruct(root, reflect.ValueOf(cfg).Elem(), nil)
 }
 
 func dotted(path []string) string { return strings.Join(path, ".") }
@@ -129,18 +95,18 @@ func fieldKeys(t reflect.Type) (map[string]int, []string) {
 }
 
 func (l *loader) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
-	n = resolve(n)
-	if isNull(n) {
+	n = yamlpos.Deref(n)
+	if yamlpos.IsNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		l.fileErr(n.Line, dotted(path), "expected a mapping, got %s", kindName(n))
+		l.fileErr(n.Line, dotted(path), "expected a mapping, got %s", yamlpos.Describe(n))
 		return
 	}
 	fields, names := fieldKeys(v.Type())
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolve(n.Content[i]), n.Content[i+1]
+		k, val := yamlpos.Deref(n.Content[i]), n.Content[i+1]
 		key := k.Value
 		p := append(append([]string(nil), path...), key)
 		if prev, ok := seen[key]; ok {
@@ -157,13 +123,13 @@ func (l *loader) decodeStruct(n *yaml.Node, v reflect.Value, path []string) {
 			l.fileErr(k.Line, "", "unknown key %q %s (known: %s)", key, where, strings.Join(names, ", "))
 			continue
 		}
-		l.lines[dotted(p)] = resolve(val).Line
+		l.lines[dotted(p)] = yamlpos.Deref(val).Line
 		l.decodeValue(val, v.Field(idx), p)
 	}
 }
 
 func (l *loader) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
-	n = resolve(n)
+	n = yamlpos.Deref(n)
 	key := dotted(path)
 	switch {
 	case v.Kind() == reflect.Struct:
@@ -174,12 +140,12 @@ func (l *loader) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		return
 	}
 	if n.Kind != yaml.ScalarNode {
-		l.fileErr(n.Line, key, "expected a single value, got %s", kindName(n))
+		l.fileErr(n.Line, key, "expected a single value, got %s", yamlpos.Describe(n))
 		return
 	}
 	switch {
 	case v.Type() == durationType:
-		if isNull(n) {
+		if yamlpos.IsNull(n) {
 			l.fileErr(n.Line, key, "a duration is required (e.g. 30s, 2m)")
 			return
 		}
@@ -191,7 +157,7 @@ func (l *loader) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		v.SetInt(int64(d))
 	case v.Kind() == reflect.Int:
 		if n.Tag != "!!int" {
-			l.fileErr(n.Line, key, "expected an integer, got %s", kindName(n))
+			l.fileErr(n.Line, key, "expected an integer, got %s", yamlpos.Describe(n))
 			return
 		}
 		var i int
@@ -201,7 +167,7 @@ func (l *loader) decodeValue(n *yaml.Node, v reflect.Value, path []string) {
 		}
 		v.SetInt(int64(i))
 	case v.Kind() == reflect.String:
-		if isNull(n) {
+		if yamlpos.IsNull(n) {
 			v.SetString("")
 			return
 		}
@@ -216,24 +182,24 @@ func (l *loader) decodeMap(n *yaml.Node, v reflect.Value, path []string) {
 	key := dotted(path)
 	m := reflect.MakeMap(v.Type())
 	v.Set(m)
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		l.fileErr(n.Line, key, "expected a mapping, got %s", kindName(n))
+		l.fileErr(n.Line, key, "expected a mapping, got %s", yamlpos.Describe(n))
 		return
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolve(n.Content[i]), resolve(n.Content[i+1])
+		k, val := yamlpos.Deref(n.Content[i]), yamlpos.Deref(n.Content[i+1])
 		sub := key + "." + k.Value
 		if prev, ok := seen[k.Value]; ok {
 			l.fileErr(k.Line, sub, "duplicate key (first at line %d)", prev)
 			continue
 		}
 		seen[k.Value] = k.Line
-		if k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode || isNull(val) {
-			l.fileErr(k.Line, sub, "expected a string value, got %s", kindName(val))
+		if k.Kind != yaml.ScalarNode || val.Kind != yaml.ScalarNode || yamlpos.IsNull(val) {
+			l.fileErr(k.Line, sub, "expected a string value, got %s", yamlpos.Describe(val))
 			continue
 		}
 		l.lines[sub] = val.Line

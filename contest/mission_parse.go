@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/yamlpos"
 )
 
 var (
@@ -44,7 +45,7 @@ func IsMissionFile(data []byte) bool {
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) != 1 {
 		return false
 	}
-	root := deref(doc.Content[0])
+	root := yamlpos.Deref(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		return false
 	}
@@ -130,7 +131,7 @@ func (l *linter) mission(root *yaml.Node) *Mission {
 	}
 	base := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: root.Line, Column: root.Column}
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if oneOf(deref(root.Content[i]).Value, baseKeys) {
+		if oneOf(yamlpos.Deref(root.Content[i]).Value, baseKeys) {
 			base.Content = append(base.Content, root.Content[i], root.Content[i+1])
 		}
 	}
@@ -148,7 +149,7 @@ func (l *linter) mission(root *yaml.Node) *Mission {
 	}
 	if f := fs["auto_grant"]; f.present() {
 		if f.val.Kind != yaml.ScalarNode || f.val.Tag != "!!bool" {
-			l.errAt(f.val, "auto_grant: must be true or false, got %s", describe(f.val))
+			l.errAt(f.val, "auto_grant: must be true or false, got %s", yamlpos.Describe(f.val))
 		} else {
 			_ = f.val.Decode(&m.AutoGrant)
 		}
@@ -166,7 +167,7 @@ func (l *linter) mission(root *yaml.Node) *Mission {
 
 func (l *linter) steps(f kv, m *Mission) {
 	if f.val.Kind != yaml.SequenceNode || len(f.val.Content) == 0 {
-		l.errAt(f.val, "steps: must be a non-empty list, got %s", describe(f.val))
+		l.errAt(f.val, "steps: must be a non-empty list, got %s", yamlpos.Describe(f.val))
 		return
 	}
 	if len(f.val.Content) > MaxSteps {

@@ -19,6 +19,7 @@ import (
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/etl/etltest"
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // docQuery is one numbered query of docs/analytics.md.
@@ -62,7 +63,7 @@ func analyticsFixture(t *testing.T) (driver.Conn, []*contest.Contest, []aggregat
 		FlushInterval: 50 * time.Millisecond, PollInterval: 50 * time.Millisecond})
 	msgs := storedMessages(ctx, t, st.JS)
 	want.events, want.accruals = uint64(len(msgs)), uint64(len(expectedAccruals(cs, msgs)))
-	waitFor(t, time.Minute, func() (bool, string) { return want.check(t, ch) })
+	testkit.Eventually(t, time.Minute, func() error { return want.check(t, ch) })
 	return ch, cs, msgs
 }
 

@@ -2,6 +2,7 @@ package etl_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/etl/etltest"
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -48,10 +50,15 @@ func BenchmarkLoadVsPlainInsert(b *testing.B) {
 		}
 		start := time.Now()
 		stop := runETL(b, etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(cs), FlushInterval: 100 * time.Millisecond})
-		waitFor(b, 10*time.Minute, func() (bool, string) {
+		testkit.Eventually(b, 10*time.Minute, func() error {
 			var n uint64
-			err := ch.QueryRow(ctx, "SELECT (SELECT count() FROM events) + (SELECT count() FROM accruals)").Scan(&n)
-			return err == nil && n == rows, "loading"
+			if err := ch.QueryRow(ctx, "SELECT (SELECT count() FROM events) + (SELECT count() FROM accruals)").Scan(&n); err != nil {
+				return err
+			}
+			if n != rows {
+				return fmt.Errorf("loaded %d rows of %d", n, rows)
+			}
+			return nil
 		})
 		etlSecs := time.Since(start).Seconds()
 		_ = stop()
@@ -147,7 +154,7 @@ func BenchmarkLagAt10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		chURL := etltest.New(b)
 		reg := prometheus.NewRegistry()
-		e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(cs)}, testLogger(), reg)
+		e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(cs)}, testkit.Logger(), reg)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,15 +16,9 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/etl/etltest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
-
-func testLogger() *slog.Logger {
-	if os.Getenv("RANKSTREAM_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
 
 func startStreams(ctx context.Context, t testing.TB, dir string) *streams.Streams {
 	t.Helper()
@@ -43,7 +34,7 @@ func startStreams(ctx context.Context, t testing.TB, dir string) *streams.Stream
 // returns Run's error.
 func runETL(t testing.TB, opts etl.Options) func() error {
 	t.Helper()
-	e, err := etl.New(opts, testLogger(), prometheus.NewRegistry())
+	e, err := etl.New(opts, testkit.Logger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,22 +52,6 @@ func runETL(t testing.TB, opts etl.Options) func() error {
 	}
 	t.Cleanup(func() { _ = stop() })
 	return stop
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out: %s", why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func loadedAccruals(t testing.TB, c driver.Conn) []accRow {
@@ -103,14 +78,17 @@ func loadedAccruals(t testing.TB, c driver.Conn) []accRow {
 // tableCounts is what every table must hold: the source counts.
 type tableCounts struct{ events, accruals, standings, rewards uint64 }
 
-func (w tableCounts) check(t testing.TB, c driver.Conn) (bool, string) {
+func (w tableCounts) check(t testing.TB, c driver.Conn) error {
 	got := tableCounts{
 		events:    etltest.Count(t, c, "SELECT count() FROM events"),
 		accruals:  etltest.Count(t, c, "SELECT count() FROM accruals"),
 		standings: etltest.Count(t, c, "SELECT count() FROM standings"),
 		rewards:   etltest.Count(t, c, "SELECT count() FROM rewards"),
 	}
-	return got == w, fmt.Sprintf("counts %+v, want %+v", got, w)
+	if got != w {
+		return fmt.Errorf("counts %+v, want %+v", got, w)
+	}
+	return nil
 }
 
 // checkExactlyOnce asserts that events holds each stream sequence once and
@@ -152,7 +130,7 @@ func TestLoadsEveryTableOnceAcrossRestart(t *testing.T) {
 
 	msgs := storedMessages(ctx, t, st.JS)
 	want.events, want.accruals = uint64(len(msgs)), uint64(len(expectedAccruals(cs, msgs)))
-	waitFor(t, time.Minute, func() (bool, string) { return want.check(t, ch) })
+	testkit.Eventually(t, time.Minute, func() error { return want.check(t, ch) })
 	checkExactlyOnce(t, ch, cs, msgs)
 	for _, r := range []string{"counted", "ineligible", "outside_window", "duplicate", "late"} {
 		if etltest.Count(t, ch, "SELECT count() FROM accruals WHERE result = ?", r) == 0 {
@@ -173,7 +151,7 @@ func TestLoadsEveryTableOnceAcrossRestart(t *testing.T) {
 	runETL(t, opts)
 	msgs = storedMessages(ctx, t, st.JS)
 	want.events, want.accruals = uint64(len(msgs)), uint64(len(expectedAccruals(cs, msgs)))
-	waitFor(t, time.Minute, func() (bool, string) { return want.check(t, ch) })
+	testkit.Eventually(t, time.Minute, func() error { return want.check(t, ch) })
 	checkExactlyOnce(t, ch, cs, msgs)
 	if n := etltest.Count(t, ch, "SELECT count() FROM (SELECT snapshot_id, pos FROM standings GROUP BY snapshot_id, pos HAVING count() > 1)"); n != 0 {
 		t.Fatalf("%d standings rows twice", n)
@@ -202,7 +180,7 @@ func TestLayoutMismatchIsReportedNeverDropped(t *testing.T) {
 	if err := b.Send(); err != nil {
 		t.Fatal(err)
 	}
-	e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(nil)}, testLogger(), prometheus.NewRegistry())
+	e, err := etl.New(etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(nil)}, testkit.Logger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,17 +210,22 @@ func TestRewardsWaitForTheirTable(t *testing.T) {
 	chURL := etltest.New(t)
 	ch := etltest.Connect(t, chURL)
 	runETL(t, etl.Options{URL: chURL, JS: st.JS, Rules: contest.NewRegistry(nil), DB: pool, PollInterval: 50 * time.Millisecond})
-	waitFor(t, 30*time.Second, func() (bool, string) {
-		return etltest.Count(t, ch, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'rewards'") == 1, "no rewards table"
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if etltest.Count(t, ch, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'rewards'") != 1 {
+			return errors.New("no rewards table")
+		}
+		return nil
 	})
 	time.Sleep(200 * time.Millisecond) // a few polls against the missing source
 	if _, err := su.Exec(ctx, rewardHistoryDDL); err != nil {
 		t.Fatal(err)
 	}
 	n := writeRewards(ctx, t, su, "c1", 40)
-	waitFor(t, 30*time.Second, func() (bool, string) {
-		got := etltest.Count(t, ch, "SELECT count() FROM rewards")
-		return got == uint64(n), fmt.Sprintf("rewards %d, want %d", got, n)
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if got := etltest.Count(t, ch, "SELECT count() FROM rewards"); got != uint64(n) {
+			return fmt.Errorf("rewards %d, want %d", got, n)
+		}
+		return nil
 	})
 	var pos *int32
 	var status string

@@ -16,6 +16,7 @@ import (
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/etl/etltest"
 	"github.com/rankstream/rankstream/internal/db"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // The child: an ETL process the kill test starts and SIGKILLs. It is this
@@ -48,7 +49,7 @@ func TestETLChildProcess(t *testing.T) {
 	}
 	ns, _ := strconv.ParseInt(os.Getenv(envT0), 10, 64)
 	e, err := etl.New(etl.Options{URL: os.Getenv(envCH), JS: js, Rules: contest.NewRegistry(testContests(t, time.Unix(0, ns))),
-		DB: pool, BatchRows: 300, FlushInterval: 30 * time.Millisecond, PollInterval: 30 * time.Millisecond}, testLogger(), nil)
+		DB: pool, BatchRows: 300, FlushInterval: 30 * time.Millisecond, PollInterval: 30 * time.Millisecond}, testkit.Logger(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestExactlyOnceAcrossKill9(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	msgs := storedMessages(ctx, t, st.JS)
 	want.events, want.accruals = uint64(len(msgs)), uint64(len(expectedAccruals(cs, msgs)))
-	waitFor(t, 60*time.Second, func() (bool, string) { return want.check(t, ch) })
+	testkit.Eventually(t, 60*time.Second, func() error { return want.check(t, ch) })
 	checkExactlyOnce(t, ch, cs, msgs)
 	if n := etltest.Count(t, ch, "SELECT count() FROM (SELECT snapshot_id, pos FROM standings GROUP BY snapshot_id, pos HAVING count() > 1)"); n != 0 {
 		t.Fatalf("%d standings rows twice", n)

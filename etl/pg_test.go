@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rankstream/rankstream/internal/db"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // rewardHistoryDDL re-creates the rewards stage's table (migration
@@ -24,13 +24,13 @@ GRANT SELECT ON reward_history TO rankstream_app`
 // (to write the sources) and the application pool the ETL reads with.
 func pgSource(ctx context.Context, t testing.TB) (*pgx.Conn, *pgxpool.Pool, string) {
 	t.Helper()
-	url := dbtest.New(t)
+	url := testkit.Postgres(t)
 	pool, err := db.Open(ctx, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	su, err := dbtest.Connect(ctx, url)
+	su, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

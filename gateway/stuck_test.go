@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,12 +11,12 @@ import (
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/auth"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/gateway"
 	"github.com/rankstream/rankstream/internal/livetest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -25,19 +26,18 @@ import (
 func TestClientThatStopsReadingIsClosed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: t.TempDir(), Partitions: 2}, livetest.Logger())
+	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: t.TempDir(), Partitions: 2}, testkit.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: livetest.RedisDB})
-	defer rdb.Close()
+	rdb, prefix := testkit.Redis(t, "gateway")
 	tk, _ := auth.NewTokens(auth.TokenOptions{Secret: []byte("s")})
 	c := livetest.Contest(t, time.Now())
 	reg := prometheus.NewRegistry()
-	g, err := gateway.New(gateway.Options{Tokens: tk, Reader: readmodel.NewReader(rdb, "rsstuck:"),
+	g, err := gateway.New(gateway.Options{Tokens: tk, Reader: readmodel.NewReader(rdb, prefix),
 		Contests: func() []*contest.Contest { return []*contest.Contest{c} }, NC: st.NC,
-		WriteTimeout: time.Second}, livetest.Logger(), reg)
+		WriteTimeout: time.Second}, testkit.Logger(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +62,11 @@ func TestClientThatStopsReadingIsClosed(t *testing.T) {
 		st.NC.Publish(streams.LiveTopSubject(c.ID), []byte(big))
 		time.Sleep(5 * time.Millisecond)
 	}
-	livetest.Poll(t, 5*time.Second, "connection gone", func() bool {
-		return value(g.Metrics().Connections) == 0
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if n := value(g.Metrics().Connections); n != 0 {
+			return fmt.Errorf("%v connections open, want the stuck one closed", n)
+		}
+		return nil
 	})
 }
 

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/livetest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -73,15 +75,20 @@ func TestSubscribeAnswersCurrentStateThenLive(t *testing.T) {
 	e.Event("alice", 100)
 	e.Event("carol", 50)
 	// Wait until the read model has both.
-	livetest.Poll(t, 10*time.Second, "board", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		resp, err := http.Get(e.Base + "/v1/leaderboards/" + livetest.ContestID + "?me=alice")
 		if err != nil {
-			return false
+			return err
 		}
 		defer resp.Body.Close()
 		var b struct{ Total int }
-		_ = jsonDecode(resp, &b)
-		return b.Total == 2
+		if err := jsonDecode(resp, &b); err != nil {
+			return err
+		}
+		if b.Total != 2 {
+			return fmt.Errorf("board total %d, want 2", b.Total)
+		}
+		return nil
 	})
 
 	c := e.NewClient(tok)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 const (
@@ -41,42 +41,6 @@ type env struct {
 	srv *httptest.Server
 }
 
-// startJS starts an embedded nats-server with JetStream and connects to it.
-func startJS(t *testing.T) (*server.Server, *nats.Conn, jetstream.JetStream) {
-	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		Host:      "127.0.0.1",
-		Port:      -1,
-		JetStream: true,
-		StoreDir:  t.TempDir(),
-		NoLog:     true,
-		NoSigs:    true,
-	})
-	if err != nil {
-		t.Fatalf("nats server: %v", err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		ns.Shutdown()
-		t.Fatal("nats server not ready")
-	}
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		ns.Shutdown()
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() {
-		nc.Close()
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatalf("jetstream: %v", err)
-	}
-	return ns, nc, js
-}
-
 // eventsStream is the EVENTS stream of the tests (the streams package owns
 // the real topology).
 func eventsStream(mod func(*jetstream.StreamConfig)) jetstream.StreamConfig {
@@ -96,7 +60,7 @@ func eventsStream(mod func(*jetstream.StreamConfig)) jetstream.StreamConfig {
 // webhook on an httptest server.
 func newEnv(t *testing.T, cfg *jetstream.StreamConfig) *env {
 	t.Helper()
-	ns, nc, js := startJS(t)
+	ns, nc, js := testkit.JetStream(t)
 	if cfg != nil {
 		if _, err := js.CreateStream(context.Background(), *cfg); err != nil {
 			t.Fatalf("create stream: %v", err)
@@ -107,7 +71,7 @@ func newEnv(t *testing.T, cfg *jetstream.StreamConfig) *env {
 		JS:        js,
 		Providers: map[string]string{testProvider: testSecret, otherProv: otherSecret},
 		Now:       func() time.Time { return testNow },
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
+	}, testkit.Logger(), reg)
 	if err != nil {
 		t.Fatalf("NewHTTP: %v", err)
 	}
@@ -222,7 +186,7 @@ func (e *env) do(r req) answer {
 	hr.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	switch r.sig {
 	case "":
-		hr.Header.Set(HeaderSignature, Sign(secret, ts, r.body))
+		hr.Header.Set(HeaderSignature, testkit.Sign(secret, ts, r.body))
 	case "-":
 	default:
 		hr.Header.Set(HeaderSignature, r.sig)

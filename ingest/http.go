@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 // Limits and defaults of the HTTP webhook.
@@ -252,6 +253,12 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 	}
 	res.Duplicates += localDup
 
+	return h.answer(w, provider, len(raws), res)
+}
+
+// answer counts and logs the batch's outcome and writes it: 202, or 400
+// when no event was accepted or a duplicate.
+func (h *HTTP) answer(w http.ResponseWriter, provider string, events int, res Result) int {
 	h.metrics.Accepted(DoorHTTP, res.Accepted)
 	h.metrics.Duplicates(DoorHTTP, res.Duplicates)
 	for _, rj := range res.Rejected {
@@ -262,9 +269,9 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 	if res.Accepted == 0 && res.Duplicates == 0 {
 		code = http.StatusBadRequest
 	}
-	h.log.Debug("batch ingested", "provider", provider, "events", len(raws), "accepted", res.Accepted,
+	h.log.Debug("batch ingested", "provider", provider, "events", events, "accepted", res.Accepted,
 		"duplicates", res.Duplicates, "rejected", len(res.Rejected), "code", code)
-	writeJSON(w, code, res)
+	httpjson.Write(w, code, res)
 	return code
 }
 

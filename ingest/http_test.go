@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // badEvent is one malformed event; alone in a request it gets 400 with the
@@ -128,9 +129,9 @@ func TestHTTPMalformedRequests(t *testing.T) {
 		{"empty array", req{body: []byte(`[]`)}, http.StatusBadRequest},
 		{"bad signature", req{body: one, sig: "sha256=" + strings.Repeat("ab", 32)}, http.StatusUnauthorized},
 		{"signature with another secret", req{body: one, secret: "wrong"}, http.StatusUnauthorized},
-		{"signature of another body", req{body: one, sig: Sign(testSecret, testNow.Unix(), []byte(`[]`))}, http.StatusUnauthorized},
-		{"signature of another timestamp", req{body: one, sig: Sign(testSecret, testNow.Unix()-1, one)}, http.StatusUnauthorized},
-		{"signature without prefix", req{body: one, sig: strings.TrimPrefix(Sign(testSecret, testNow.Unix(), one), "sha256=")}, http.StatusUnauthorized},
+		{"signature of another body", req{body: one, sig: testkit.Sign(testSecret, testNow.Unix(), []byte(`[]`))}, http.StatusUnauthorized},
+		{"signature of another timestamp", req{body: one, sig: testkit.Sign(testSecret, testNow.Unix()-1, one)}, http.StatusUnauthorized},
+		{"signature without prefix", req{body: one, sig: strings.TrimPrefix(testkit.Sign(testSecret, testNow.Unix(), one), "sha256=")}, http.StatusUnauthorized},
 		{"signature not hex", req{body: one, sig: "sha256=zz"}, http.StatusUnauthorized},
 		{"missing signature", req{body: one, sig: "-"}, http.StatusUnauthorized},
 		{"unknown provider", req{body: one, provider: "nobody", secret: "x"}, http.StatusUnauthorized},
@@ -328,9 +329,16 @@ func TestHTTPStreamDeleted(t *testing.T) {
 	if _, err := e.js.CreateStream(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // past the cache of a failed fetch
-	if a := e.do(req{body: mustJSON(t, []any{ev("del-2", "u_1"), ev("del-3", "u_2")})}); a.code != http.StatusAccepted || a.result.Accepted != 2 {
-		t.Fatalf("after recreate: %d %s", a.code, a.raw)
+	// Once the cache of the failed fetch expires (a 503 writes nothing, so
+	// the batch can be sent again).
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if a := e.do(req{body: mustJSON(t, []any{ev("del-2", "u_1"), ev("del-3", "u_2")})}); a.code != http.StatusAccepted || a.result.Accepted != 2 {
+			return fmt.Errorf("after recreate: %d %s", a.code, a.raw)
+		}
+		return nil
+	})
+	if got := streamEvents(t, e.js, DefaultStreamName); !slices.Equal(got, []string{"del-2", "del-3"}) {
+		t.Fatalf("recreated stream holds %v, want del-2 del-3 once", got)
 	}
 }
 
@@ -412,7 +420,7 @@ func TestHTTPStreamMaxBytes(t *testing.T) {
 }
 
 func TestNewHTTPOptions(t *testing.T) {
-	_, _, js := startJS(t)
+	_, _, js := testkit.JetStream(t)
 	if _, err := NewHTTP(HTTPOptions{}, nil, nil); err == nil {
 		t.Fatal("nil JS accepted")
 	}
@@ -446,7 +454,7 @@ func TestHTTPConcurrent(t *testing.T) {
 				hr, _ := http.NewRequest(http.MethodPost, e.srv.URL, bytes.NewReader(body))
 				hr.Header.Set(HeaderProviderID, testProvider)
 				hr.Header.Set(HeaderTimestamp, fmt.Sprint(testNow.Unix()))
-				hr.Header.Set(HeaderSignature, Sign(testSecret, testNow.Unix(), body))
+				hr.Header.Set(HeaderSignature, testkit.Sign(testSecret, testNow.Unix(), body))
 				resp, err := http.DefaultClient.Do(hr)
 				if err != nil {
 					errs <- err

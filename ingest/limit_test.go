@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -12,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/internal/ratelimit"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // Each provider has its own event budget: over it the answer is 429 with
@@ -22,7 +21,7 @@ func TestIngestRateLimitPerProvider(t *testing.T) {
 	e := newEnv(t, &cfg)
 	lim := ratelimit.New("ingest", 3, time.Hour, 3, nil)
 	h, err := NewHTTP(HTTPOptions{JS: e.js, Providers: map[string]string{testProvider: testSecret, otherProv: otherSecret},
-		Now: func() time.Time { return testNow }, Limit: lim.Allow}, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		Now: func() time.Time { return testNow }, Limit: lim.Allow}, testkit.Logger(), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
 package ingest
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
+
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 func (h *HTTP) writeError(w http.ResponseWriter, r *http.Request, provider string, herr *httpError) int {
@@ -18,18 +19,6 @@ func (h *HTTP) writeError(w http.ResponseWriter, r *http.Request, provider strin
 	default:
 		h.log.Info("request refused", "provider", provider, "remote", r.RemoteAddr, "code", herr.code, "error", herr.msg)
 	}
-	writeJSON(w, herr.code, ErrorBody{Error: herr.msg})
+	httpjson.Write(w, herr.code, ErrorBody{Error: herr.msg})
 	return herr.code
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		code = http.StatusInternalServerError
-		b = []byte(`{"error":"encoding the answer failed"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
-	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 type windowJSON struct {
@@ -66,5 +67,5 @@ func (h *Handler) contests(w http.ResponseWriter, r *http.Request) {
 		out = append(out, cj)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }

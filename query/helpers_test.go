@@ -3,13 +3,10 @@ package query
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -18,11 +15,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/readmodel"
 )
-
-// testRedisDB is the Redis database the tests of this package use.
-const testRedisDB = 14
 
 // fixture is a query API over a real Redis, with a writer to fill boards.
 type fixture struct {
@@ -44,17 +39,7 @@ type closeKey struct {
 
 func newFixture(t *testing.T, now time.Time, cs ...*contest.Contest) *fixture {
 	t.Helper()
-	addr := os.Getenv("RANKSTREAM_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: testRedisDB})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("redis at %s: %v (run scripts/services.sh)", addr, err)
-	}
-	prefix := fmt.Sprintf("rstest:q:%d:%x:", os.Getpid(), rand.Uint64())
+	rdb, prefix := testkit.Redis(t, "query")
 	f := &fixture{t: t, rdb: rdb, contests: cs, now: now, frozen: map[string]bool{}, closed: map[closeKey]time.Time{}, reg: prometheus.NewRegistry()}
 	f.writer = readmodel.NewWriter(rdb, prefix, nil, f.reg)
 	h, err := New(Options{
@@ -70,15 +55,7 @@ func newFixture(t *testing.T, now time.Time, cs ...*contest.Contest) *fixture {
 	mux := http.NewServeMux()
 	h.Register(mux)
 	f.srv = httptest.NewServer(mux)
-	t.Cleanup(func() {
-		f.srv.Close()
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
+	t.Cleanup(f.srv.Close)
 	return f
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/httpjson"
 	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/readmodel"
 )
@@ -57,38 +58,27 @@ type meRead struct {
 func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 	c := h.findContest(r.PathValue("contest"))
 	if c == nil {
-		writeError(w, http.StatusNotFound, "unknown contest")
+		httpjson.Error(w, http.StatusNotFound, "unknown contest")
 		return
 	}
 	p, err := parseBoardParams(r.URL.Query())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpjson.Error(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	now := h.opts.Now()
-	var win contest.Window
-	if p.window != nil {
-		var ok bool
-		if win, ok = c.WindowAt(*p.window); !ok {
-			writeError(w, http.StatusBadRequest, "window "+p.window.UTC().Format(time.RFC3339)+" is not a window of contest "+c.ID)
-			return
-		}
-	} else {
-		var ok bool
-		if win, ok = c.CurrentWindow(now); !ok {
-			writeError(w, http.StatusNotFound, "contest "+c.ID+" has no window")
-			return
-		}
+	win, ok := pickWindow(w, c, p, now)
+	if !ok {
+		return
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
 	id := contest.BoardID{Contest: c.ID, Window: win.Key()}
-	var mine *meRead
 	switch {
 	case c.Leaderboard.Divisions == "":
 		if p.hasDivision && p.division != "" {
-			writeError(w, http.StatusBadRequest, "contest "+c.ID+" has no divisions")
+			httpjson.Error(w, http.StatusBadRequest, "contest "+c.ID+" has no divisions")
 			return
 		}
 	case p.hasDivision:
@@ -101,7 +91,7 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 			h.readFailed(w, r, endpointLeaderboard, err)
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, divisionBody{Error: "division required", Divisions: nonNil(divs)})
+		httpjson.Write(w, http.StatusBadRequest, divisionBody{Error: "division required", Divisions: nonNil(divs)})
 		return
 	}
 
@@ -126,28 +116,49 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 		s := EncodeCursor(next)
 		out.NextCursor = &s
 	}
-	if p.me != "" {
-		if mine == nil {
-			me, above, err := h.opts.Reader.MeAbove(ctx, id, p.me)
-			if err != nil {
-				h.readFailed(w, r, endpointLeaderboard, err)
-				return
-			}
-			mine = &meRead{me: me, above: above}
-		}
-		if mine.me != nil {
-			out.Me = meOf(mine)
-			if p.around > 0 {
-				near, err := h.opts.Reader.Around(ctx, id, mine.me.Pos, p.around)
-				if err != nil {
-					h.readFailed(w, r, endpointLeaderboard, err)
-					return
-				}
-				out.Around = rowsJSON(near, h.opts.Pseudonym, p.me)
-			}
-		}
+	if err := h.addMe(ctx, id, p, &out); err != nil {
+		h.readFailed(w, r, endpointLeaderboard, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
+}
+
+// pickWindow is the window asked for (window=) or the current one; it
+// answers 400 or 404 and returns false when there is none.
+func pickWindow(w http.ResponseWriter, c *contest.Contest, p boardParams, now time.Time) (contest.Window, bool) {
+	if p.window != nil {
+		win, ok := c.WindowAt(*p.window)
+		if !ok {
+			httpjson.Error(w, http.StatusBadRequest, "window "+p.window.UTC().Format(time.RFC3339)+" is not a window of contest "+c.ID)
+		}
+		return win, ok
+	}
+	win, ok := c.CurrentWindow(now)
+	if !ok {
+		httpjson.Error(w, http.StatusNotFound, "contest "+c.ID+" has no window")
+	}
+	return win, ok
+}
+
+// addMe fills "me" and "around" of out for p.me (nothing without me=, or
+// when the user is not on the board).
+func (h *Handler) addMe(ctx context.Context, id contest.BoardID, p boardParams, out *boardJSON) error {
+	if p.me == "" {
+		return nil
+	}
+	me, above, err := h.opts.Reader.MeAbove(ctx, id, p.me)
+	if err != nil || me == nil {
+		return err
+	}
+	out.Me = meOf(&meRead{me: me, above: above})
+	if p.around > 0 {
+		near, err := h.opts.Reader.Around(ctx, id, me.Pos, p.around)
+		if err != nil {
+			return err
+		}
+		out.Around = rowsJSON(near, h.opts.Pseudonym, p.me)
+	}
+	return nil
 }
 
 // meOf builds "me": gap_to_next is the score difference to the position

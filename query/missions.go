@@ -10,6 +10,7 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/event"
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 // ErrNoProgress is what a MissionProgress reader returns for a user without
@@ -71,7 +72,7 @@ func (h *Handler) missions(w http.ResponseWriter, r *http.Request, mo MissionOpt
 		out = append(out, mj)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 // missionProgress answers GET /v1/missions/{id}/progress?user=…[&window=…].
@@ -83,18 +84,18 @@ func (h *Handler) missionProgress(w http.ResponseWriter, r *http.Request, mo Mis
 		}
 	}
 	if m == nil {
-		writeError(w, http.StatusNotFound, "unknown mission")
+		httpjson.Error(w, http.StatusNotFound, "unknown mission")
 		return
 	}
 	q := r.URL.Query()
 	user := q.Get("user")
 	if !event.ValidToken(user, 1, event.MaxUserIDLen) {
-		writeError(w, http.StatusBadRequest, "user must be a user id: 1 to 64 characters of [A-Za-z0-9_-]")
+		httpjson.Error(w, http.StatusBadRequest, "user must be a user id: 1 to 64 characters of [A-Za-z0-9_-]")
 		return
 	}
 	win, code, msg := missionWindow(m, q.Get("window"), h.opts.Now())
 	if code != 0 {
-		writeError(w, code, msg)
+		httpjson.Error(w, code, msg)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
@@ -102,7 +103,7 @@ func (h *Handler) missionProgress(w http.ResponseWriter, r *http.Request, mo Mis
 	data, err := mo.Progress(ctx, m.ID, win.Key(), user)
 	switch {
 	case errors.Is(err, ErrNoProgress):
-		writeJSON(w, http.StatusOK, m.EmptyProgressDoc(win))
+		httpjson.Write(w, http.StatusOK, m.EmptyProgressDoc(win))
 		return
 	case err != nil:
 		h.readFailed(w, r, endpointMissionProgress, err)
@@ -113,7 +114,7 @@ func (h *Handler) missionProgress(w http.ResponseWriter, r *http.Request, mo Mis
 		h.readFailed(w, r, endpointMissionProgress, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, doc)
+	httpjson.Write(w, http.StatusOK, doc)
 }
 
 // missionWindow is the window named by the window parameter (its RFC 3339

@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/contest"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // A board written with ExpireAt has every key of its own expiring then;
@@ -25,7 +27,7 @@ func TestExpireAndRelease(t *testing.T) {
 	if err := w.Apply(ctx, changes); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range scanKeys(t, rdb, prefix+"b:*") {
+	for _, key := range testkit.RedisKeys(t, rdb, prefix+"b:*") {
 		exp, err := rdb.ExpireTime(ctx, key).Result()
 		if err != nil {
 			t.Fatal(err)
@@ -37,7 +39,7 @@ func TestExpireAndRelease(t *testing.T) {
 	if err := w.Release(ctx, "c", 100, []string{"DE", "SE"}); err != nil {
 		t.Fatal(err)
 	}
-	if keys := scanKeys(t, rdb, prefix+"b:c:100:*"); len(keys) != 0 {
+	if keys := testkit.RedisKeys(t, rdb, prefix+"b:c:100:*"); len(keys) != 0 {
 		t.Errorf("released window keeps keys %v", keys)
 	}
 	wins, err := r.Windows(ctx, "c")

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rankstream/rankstream/contest"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rankstream/rankstream/contest"
 )
 
 // replaceChunk is the number of standings per pipeline while Replace fills
@@ -268,21 +269,39 @@ func (w *Writer) replace(ctx context.Context, id contest.BoardID, meta BoardMeta
 		return 0, err
 	}
 
-	if n > 0 {
-		// A user yielded twice would leave two members for one hash field.
-		var zc, hc *redis.IntCmd
-		if _, err := w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			zc, hc = p.ZCard(ctx, tz), p.HLen(ctx, tu)
-			return nil
-		}); err != nil {
-			return 0, fmt.Errorf("readmodel: replace %s: count: %w", id, err)
-		}
-		if zc.Val() != int64(n) || hc.Val() != int64(n) {
-			return 0, fmt.Errorf("%w: board %s: %d entries but %d members and %d users (a user given twice?)",
-				ErrInvalid, id, n, zc.Val(), hc.Val())
-		}
+	if err := w.checkCount(ctx, id, tz, tu, n); err != nil {
+		return 0, err
 	}
+	if err := w.swap(ctx, k, id, meta, tz, tu, n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
 
+// checkCount checks that the n entries filled into the temporary keys are n
+// members and n users: a user yielded twice would leave two members for one
+// hash field.
+func (w *Writer) checkCount(ctx context.Context, id contest.BoardID, tz, tu string, n int) error {
+	if n == 0 {
+		return nil
+	}
+	var zc, hc *redis.IntCmd
+	if _, err := w.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		zc, hc = p.ZCard(ctx, tz), p.HLen(ctx, tu)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("readmodel: replace %s: count: %w", id, err)
+	}
+	if zc.Val() != int64(n) || hc.Val() != int64(n) {
+		return fmt.Errorf("%w: board %s: %d entries but %d members and %d users (a user given twice?)",
+			ErrInvalid, id, n, zc.Val(), hc.Val())
+	}
+	return nil
+}
+
+// swap puts the temporary keys in the board's place (or deletes the board
+// when it has no entries) with its meta, in one transaction.
+func (w *Writer) swap(ctx context.Context, k keys, id contest.BoardID, meta BoardMeta, tz, tu string, n int) error {
 	if _, err := w.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		if n > 0 {
 			pipe.Rename(ctx, tz, k.z)
@@ -297,9 +316,9 @@ func (w *Writer) replace(ctx context.Context, id contest.BoardID, meta BoardMeta
 		expireBoard(ctx, pipe, k, meta)
 		return nil
 	}); err != nil {
-		return 0, fmt.Errorf("readmodel: replace %s: swap: %w", id, err)
+		return fmt.Errorf("readmodel: replace %s: swap: %w", id, err)
 	}
-	return n, nil
+	return nil
 }
 
 // dropTemp deletes Replace's temporary keys, also after ctx was cancelled.

@@ -1,18 +1,16 @@
 package replay_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"math/rand"
 	"testing"
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
 )
 
-// Random traffic, after aggregator/property_test.go: every board type,
-// divisions, caps, the rate limit, recurring windows, lateness, bonus funds,
-// invalid events and duplicates.
+// The contests of the replay tests, after aggregator/property_test.go:
+// every board type, divisions, caps, the rate limit, recurring windows,
+// lateness and bonus funds; the traffic is testkit.Traffic.
 
 func mustParse(t *testing.T, name, yml string) *contest.Contest {
 	t.Helper()
@@ -62,80 +60,4 @@ scoring: {formula: "floor(win / 10) + 1", cap_per_user_per_day: 50}
 leaderboard: {type: sum}
 `),
 	}
-}
-
-type genEvent struct {
-	provider, user, id string
-	body               []byte
-}
-
-type gen struct {
-	r     *rand.Rand
-	t0    time.Time
-	n     int
-	users []string
-}
-
-func newGen(seed int64, t0 time.Time, users int) *gen {
-	g := &gen{r: rand.New(rand.NewSource(seed)), t0: t0}
-	for i := 0; i < users; i++ {
-		g.users = append(g.users, fmt.Sprintf("u_%d", i))
-	}
-	return g
-}
-
-func (g *gen) event() genEvent {
-	g.n++
-	prov := []string{"acme", "beta", "gamma"}[g.r.Intn(3)]
-	user := g.users[g.r.Intn(len(g.users))]
-	id := fmt.Sprintf("ev-%d", g.n)
-	var ts time.Time
-	switch g.r.Intn(10) {
-	case 0:
-		ts = g.t0.Add(-time.Duration(g.r.Intn(3)) * time.Second).Truncate(time.Second).Add(time.Duration(g.r.Intn(1000)) * time.Millisecond)
-	case 1:
-		ts = g.t0.Add(time.Duration(g.r.Intn(5)) * time.Second)
-	default:
-		ts = g.t0.Add(-time.Duration(g.r.Int63n(int64(95 * time.Hour))))
-	}
-	bet := []int{0, 5, 10, 20, 50, 100}[g.r.Intn(6)]
-	win := 0
-	if g.r.Intn(2) == 0 {
-		win = bet * g.r.Intn(8)
-	}
-	ev := map[string]any{
-		"event_id": id, "ts": ts.UTC().Format(time.RFC3339Nano),
-		"type":    []string{"round_end", "round_end", "spin", "bet", "win"}[g.r.Intn(5)],
-		"user_id": user,
-		"game":    map[string]any{"id": []string{"g_1", "g_2", "x_9"}[g.r.Intn(3)], "provider": prov, "type": "slot"},
-		"bet":     map[string]any{"amount_minor": bet, "currency": "EUR"},
-		"win":     map[string]any{"amount_minor": win},
-		"round":   map[string]any{"id": "r" + id, "duration_ms": []int{100, 600, 2000}[g.r.Intn(3)]},
-	}
-	if m := g.r.Intn(4); m < 3 {
-		ev["market"] = []string{"DE", "SE", "FI"}[m]
-	}
-	if g.r.Intn(4) == 0 {
-		ev["funds"] = "bonus"
-	}
-	if g.r.Intn(6) == 0 {
-		ev["win"].(map[string]any)["multiplier"] = float64(g.r.Intn(40)) / 4
-	}
-	if g.r.Intn(8) == 0 {
-		ev["device"] = map[string]any{"asn": "hosting"}
-	}
-	b, _ := json.Marshal(ev)
-	return genEvent{provider: prov, user: user, id: id, body: b}
-}
-
-func (g *gen) invalid() genEvent {
-	g.n++
-	user := g.users[g.r.Intn(len(g.users))]
-	id := fmt.Sprintf("bad-%d", g.n)
-	bodies := []string{
-		`not json`,
-		`{"event_id":"` + id + `","user_id":"` + user + `"}`,
-		`{"event_id":"` + id + `","ts":"` + g.t0.Add(time.Hour).Format(time.RFC3339) + `","type":"bet","user_id":"` + user + `","game":{"id":"g_1","provider":"acme"},"bet":{"amount_minor":5,"currency":"EUR"}}`,
-	}
-	return genEvent{provider: "acme", user: user, id: id, body: []byte(bodies[g.r.Intn(len(bodies))])}
 }

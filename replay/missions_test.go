@@ -3,6 +3,7 @@ package replay_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"sort"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/replay"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -37,10 +39,10 @@ completion_reward: {kind: points, amount: 3}
 		t.Fatal(err)
 	}
 	a := apptest.Start(t, apptest.NewEnv(t), propertyContests(t, t0), func(o *app.Options) { o.Missions = []*contest.Mission{m} })
-	g := newGen(3, t0, 20)
+	g := testkit.NewTraffic(3, t0, 20)
 	for i := 0; i < 600; i++ {
-		e := g.event()
-		apptest.Publish(t, a, e.provider, e.user, e.id, e.body)
+		e := g.Valid()
+		apptest.Publish(t, a, e.Provider, e.User, e.ID, e.Body)
 	}
 	apptest.Settle(t, a)
 
@@ -60,18 +62,17 @@ completion_reward: {kind: points, amount: 3}
 		for _, step := range mp.Rewards {
 			wantIDs = append(wantIDs, contest.MissionRewardID(mp.Mission, mp.Window.Start, mp.User, step))
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		testkit.Eventually(t, 10*time.Second, func() error {
 			var live contest.MissionProgressDoc
 			e, err := kv.Get(ctx, streams.MissionProgressKey(mp.Mission, mp.Window.Key(), mp.User))
-			if err == nil && json.Unmarshal(e.Value(), &live) == nil && reflect.DeepEqual(live, mp.Doc) {
-				break
+			if err == nil {
+				err = json.Unmarshal(e.Value(), &live)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: live %+v (%v), replay %+v", mp.User, live, err, mp.Doc)
+			if err != nil || !reflect.DeepEqual(live, mp.Doc) {
+				return fmt.Errorf("%s: live %+v (%v), replay %+v", mp.User, live, err, mp.Doc)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	if len(wantIDs) == 0 {
 		t.Fatal("no rewards reported; the test would not test them")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/replay"
 	"github.com/rankstream/rankstream/snapshotter"
 )
@@ -46,8 +47,8 @@ func replayEqualsLive(t *testing.T, seed int64) {
 	defer cancel()
 	t0 := time.Now().UTC()
 	a := apptest.Start(t, apptest.NewEnv(t), propertyContests(t, t0))
-	g := newGen(seed, t0, 30)
-	var sent []genEvent
+	g := testkit.NewTraffic(seed, t0, 30)
+	var sent []testkit.Event
 	const n = 900
 	for i := 0; i < n; i++ {
 		switch {
@@ -56,15 +57,15 @@ func replayEqualsLive(t *testing.T, seed int64) {
 		case i == 2*n/3:
 			adminPost(t, a, "/v1/admin/contests/p_sum/unfreeze")
 		}
-		e := g.event()
+		e := g.Valid()
 		if i%25 == 0 {
-			e = g.invalid()
+			e = g.Invalid()
 		}
 		if i%10 == 0 && len(sent) > 0 { // a duplicate with a fresh Nats-Msg-Id
-			d := sent[g.r.Intn(len(sent))]
-			apptest.Publish(t, a, d.provider, d.user, d.id+"-again", d.body)
+			d := sent[g.R.Intn(len(sent))]
+			apptest.Publish(t, a, d.Provider, d.User, d.ID+"-again", d.Body)
 		}
-		apptest.Publish(t, a, e.provider, e.user, e.id, e.body)
+		apptest.Publish(t, a, e.Provider, e.User, e.ID, e.Body)
 		sent = append(sent, e)
 	}
 	apptest.Settle(t, a)

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -30,7 +29,7 @@ func BenchmarkSnapshot1M(b *testing.B) {
 	const n = 1_000_000
 	ctx := context.Background()
 	s, pool, url := openStore(b)
-	su, err := dbtest.Connect(ctx, url)
+	su, err := pgx.Connect(ctx, url)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,19 +8,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
 func openStore(t testing.TB) (*snapshotter.Store, *pgxpool.Pool, string) {
 	t.Helper()
-	url := dbtest.New(t)
+	url := testkit.Postgres(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pool, err := db.Open(ctx, url, nil)
@@ -121,7 +122,7 @@ func TestSnapshotsAreWriteOnce(t *testing.T) {
 			t.Errorf("%q as the app role succeeded", q)
 		}
 	}
-	su, err := dbtest.Connect(ctx, url)
+	su, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

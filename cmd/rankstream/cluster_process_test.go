@@ -17,7 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/rankstream/rankstream/internal/natstest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -36,8 +36,8 @@ func TestClusterProcessesR3NodeLoss(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	nodes := natstest.StartCluster(t, 3)
-	urls := natstest.URLs(nodes)
+	nodes := testkit.Cluster(t, 3)
+	urls := testkit.URLs(nodes)
 	now := time.Now().UTC()
 	contests := filepath.Join(dir, "contests")
 	os.MkdirAll(contests, 0o755)
@@ -49,21 +49,21 @@ scope: {providers: [acme]}
 scoring: {model: wager}
 leaderboard: {type: sum, tiebreakers: [earliest_finish]}
 `, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))), 0o644)
-	prefix := fmt.Sprintf("rscl:%d:", time.Now().UnixNano())
+	prefix := testkit.RedisPrefix(t, "rscl")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var procs []*proc
 	start := func(name string) *proc {
-		port := freePort(t)
+		port := testkit.FreePort(t)
 		cfg := filepath.Join(dir, name+".yml")
 		os.WriteFile(cfg, []byte(fmt.Sprintf(`http: {addr: "127.0.0.1:%d"}
 nats: {url: "%s", partitions: 8, replicas: 3}
-redis: {url: "redis://127.0.0.1:6379/12", prefix: "%s"}
+redis: {url: "%s", prefix: "%s"}
 postgres: {url: ""}
 contests_dir: %s
 providers: {acme: cl-secret}
 aggregator: {instance: auto, lease_ttl: 2s}
-`, port, urls, prefix, contests)), 0o644)
+`, port, urls, testkit.RedisURL(), prefix, contests)), 0o644)
 		p := &proc{name: name, http: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}}
 		p.cmd = exec.CommandContext(ctx, bin, "run", "--config", cfg, "--only", "ingest,aggregator,api,notifier")
 		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

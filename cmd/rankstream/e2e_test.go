@@ -4,33 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-)
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+	"github.com/rankstream/rankstream/internal/testkit"
+)
 
 // TestEndToEndProcess starts `rankstream run` as a process with its own
 // config and talks to it only over HTTP and NATS, as a provider and a player.
@@ -54,15 +42,15 @@ scope: {providers: [acme]}
 scoring: {model: wager, cap_per_event: 1000}
 leaderboard: {type: sum, tiebreakers: [earliest_finish]}
 `, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))), 0o644)
-	httpPort, natsPort := freePort(t), freePort(t)
-	prefix := fmt.Sprintf("rse2e:%d:", time.Now().UnixNano())
+	httpPort, natsPort := testkit.FreePort(t), testkit.FreePort(t)
+	prefix := testkit.RedisPrefix(t, "rse2e")
 	cfg := filepath.Join(dir, "config.yml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`http: {addr: "127.0.0.1:%d"}
 nats: {port: %d, store_dir: %s}
-redis: {url: "redis://127.0.0.1:6379/12", prefix: "%s"}
+redis: {url: "%s", prefix: "%s"}
 contests_dir: %s
 providers: {acme: e2e-secret}
-`, httpPort, natsPort, filepath.Join(dir, "nats"), prefix, contests)), 0o644)
+`, httpPort, natsPort, filepath.Join(dir, "nats"), testkit.RedisURL(), prefix, contests)), 0o644)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -101,15 +89,7 @@ providers: {acme: e2e-secret}
 	}
 	// Provider over HTTP: two valid events, one invalid.
 	body, _ := json.Marshal([]any{ev("e1", "alice", 300, now), ev("e2", "bob", 200, now), map[string]any{"event_id": "e3"}})
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	mac := hmac.New(sha256.New, []byte("e2e-secret"))
-	mac.Write([]byte(ts + "."))
-	mac.Write(body)
-	req, _ := http.NewRequest("POST", base+"/v1/events", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Provider-Id", "acme")
-	req.Header.Set("X-Timestamp", ts)
-	req.Header.Set("X-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	req := testkit.SignedRequest(t, base+"/v1/events", "acme", "e2e-secret", body)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -195,13 +175,13 @@ providers: {acme: e2e-secret}
 	})
 }
 
+// poll waits for ok (testkit.Eventually), failing with what after d.
 func poll(t *testing.T, d time.Duration, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached within %s", what, d)
+	testkit.Eventually(t, d, func() error {
+		if ok() {
+			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return errors.New(what)
+	})
 }

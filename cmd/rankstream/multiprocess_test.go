@@ -20,6 +20,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // proc is one `rankstream run` child process.
@@ -105,21 +107,21 @@ scope: {providers: [acme]}
 scoring: {model: wager}
 leaderboard: {type: sum, tiebreakers: [earliest_finish]}
 `, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))), 0o644)
-	natsPort := freePort(t)
-	prefix := fmt.Sprintf("rsmp:%d:", time.Now().UnixNano())
+	natsPort := testkit.FreePort(t)
+	prefix := testkit.RedisPrefix(t, "rsmp")
 	const partitions = 16
-	common := fmt.Sprintf(`redis: {url: "redis://127.0.0.1:6379/12", prefix: "%s"}
+	common := fmt.Sprintf(`redis: {url: "%s", prefix: "%s"}
 postgres: {url: ""}
 contests_dir: %s
 providers: {acme: mp-secret}
 admin_token: mp-admin-token
 aggregator: {instance: auto, lease_ttl: 2s}
-`, prefix, contests)
+`, testkit.RedisURL(), prefix, contests)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var procs []*proc
 	start := func(name, natsCfg, only string) *proc {
-		port := freePort(t)
+		port := testkit.FreePort(t)
 		cfg := filepath.Join(dir, name+".yml")
 		os.WriteFile(cfg, []byte(fmt.Sprintf("http: {addr: \"127.0.0.1:%d\"}\n%s\n%s", port, natsCfg, common)), 0o644)
 		p := &proc{name: name, http: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}}

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
 	"github.com/rankstream/rankstream/snapshotter"
 )
 
@@ -83,7 +84,7 @@ func TestReplayVerify(t *testing.T) {
 		}
 	}
 
-	su, err := dbtest.Connect(ctx, env.PostgresURL)
+	su, err := pgx.Connect(ctx, env.PostgresURL)
 	if err != nil {
 		t.Fatal(err)
 	}

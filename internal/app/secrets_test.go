@@ -14,6 +14,7 @@ import (
 
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -40,7 +41,7 @@ func TestSecretsNeverLoggedAndProviderDoor(t *testing.T) {
 	secrets := []string{"acme-provider-secret-1", "admin-token-secret-2", "jwt-signing-secret-3"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := app.New(ctx, app.Options{HTTPAddr: "127.0.0.1:0", RedisURL: "redis://127.0.0.1:6379/11", RedisPrefix: env.RedisPrefix,
+	a, err := app.New(ctx, app.Options{HTTPAddr: "127.0.0.1:0", RedisURL: testkit.RedisURL(), RedisPrefix: env.RedisPrefix,
 		Streams: streams.Options{Port: -1, StoreDir: env.StoreDir, Partitions: 4}, PostgresURL: env.PostgresURL,
 		Providers: map[string]string{"acme": secrets[0]}, AdminToken: secrets[1], Live: app.LiveOptions{JWTSecret: secrets[2]},
 		Contests: nil}, log)

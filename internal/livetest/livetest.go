@@ -8,11 +8,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,11 +19,10 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -32,9 +30,6 @@ import (
 // hour ago to an hour ahead; a ladder pays places 1 (5000) and 2-3 (2000 EUR
 // minor units each).
 const ContestID = "live_sprint"
-
-// RedisDB is the Redis database the tests use (keys under a unique prefix).
-const RedisDB = 14
 
 // Env is a running process.
 type Env struct {
@@ -46,13 +41,8 @@ type Env struct {
 	seq    atomic.Int64
 }
 
-// Logger is quiet unless RANKSTREAM_TEST_LOG is set.
-func Logger() *slog.Logger {
-	if os.Getenv("RANKSTREAM_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+// Logger is testkit.Logger: quiet unless RANKSTREAM_TEST_LOG is set.
+func Logger() *slog.Logger { return testkit.Logger() }
 
 // Contest returns the test contest.
 func Contest(t testing.TB, now time.Time) *contest.Contest {
@@ -86,48 +76,45 @@ func Start(t testing.TB, live app.LiveOptions) *Env {
 	}
 	now := time.Now().UTC()
 	c := Contest(t, now)
-	prefix := fmt.Sprintf("rslive:%d:%d:", os.Getpid(), time.Now().UnixNano())
+	prefix := testkit.RedisPrefix(t, "live")
 	ctx := context.Background()
 	a, err := app.New(ctx, app.Options{
 		HTTPAddr:    "127.0.0.1:0",
 		Streams:     streams.Options{Port: -1, StoreDir: t.TempDir(), Partitions: 8},
-		RedisURL:    fmt.Sprintf("redis://127.0.0.1:6379/%d", RedisDB),
+		RedisURL:    testkit.RedisURL(),
 		RedisPrefix: prefix,
 		Contests:    []*contest.Contest{c},
 		Providers:   map[string]string{"acme": "acme-secret"},
-		PostgresURL: dbtest.New(t),
+		PostgresURL: testkit.Postgres(t),
 		AdminToken:  "livetest-admin",
 		RankerTick:  50 * time.Millisecond,
 		Live:        live,
-	}, Logger())
+	}, testkit.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Start(ctx)
 	e := &Env{T: t, App: a, Base: "http://" + a.Addr(), Secret: live.JWTSecret, Window: c.Window.Start}
-	t.Cleanup(func() {
-		a.Stop()
-		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: RedisDB})
-		defer rdb.Close()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
+	t.Cleanup(a.Stop)
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if ok, why := a.Ready(); !ok {
+			return fmt.Errorf("process not ready: %s", why)
 		}
+		return nil
 	})
-	Poll(t, 30*time.Second, "ready", func() bool { ok, _ := a.Ready(); return ok })
 	return e
 }
 
-// Poll calls ok until it is true, failing the test after d.
+// Poll calls ok until it is true, failing the test after d. Prefer
+// testkit.Eventually, whose condition says why it does not hold yet.
 func Poll(t testing.TB, d time.Duration, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, d)
+	testkit.Eventually(t, d, func() error {
+		if ok() {
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errors.New(what)
+	})
 }
 
 // PostJSON posts body and decodes the answer.

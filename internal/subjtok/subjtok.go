@@ -8,8 +8,12 @@
 package subjtok
 
 import (
+	"math"
+
 	"encoding/base64"
 	"errors"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 // Empty is the token of the empty value.
@@ -48,15 +52,6 @@ func Decode(tok string) (string, error) {
 	return tok, nil
 }
 
-func plain(v string) bool {
-	if v == "" {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// plain reports whether v is non-empty and all of [A-Za-z0-9_-]
+// (event.ValidToken, the one check of that rule).
+func plain(v string) bool { return event.ValidToken(v, 1, math.MaxInt) }

@@ -1,36 +1,28 @@
 // Package apptest starts a whole rankstream process in a test: embedded NATS
-// (own store), Redis (DB 11, own prefix), a fresh Postgres database, every
+// (own store), Redis (own prefix), a fresh Postgres database, every
 // stage, and helpers to publish events and wait for the pipeline to settle.
 package apptest
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
 // AdminToken is the admin token of test processes.
 const AdminToken = "test-admin-token"
 
-// Logger discards logs unless RANKSTREAM_TEST_LOG is set.
-func Logger() *slog.Logger {
-	if os.Getenv("RANKSTREAM_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+// Logger is testkit.Logger: quiet unless RANKSTREAM_TEST_LOG is set.
+func Logger() *slog.Logger { return testkit.Logger() }
 
 // Env is what a test process runs on; reuse it to restart on the same state.
 type Env struct {
@@ -42,16 +34,7 @@ type Env struct {
 // NewEnv makes a fresh database, store directory and Redis prefix.
 func NewEnv(t *testing.T) Env {
 	t.Helper()
-	prefix := fmt.Sprintf("rsapptest:%d:%d:", os.Getpid(), time.Now().UnixNano())
-	t.Cleanup(func() {
-		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 11})
-		defer rdb.Close()
-		ctx := context.Background()
-		if keys, err := rdb.Keys(ctx, prefix+"*").Result(); err == nil && len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
-	return Env{PostgresURL: dbtest.New(t), StoreDir: t.TempDir(), RedisPrefix: prefix}
+	return Env{PostgresURL: testkit.Postgres(t), StoreDir: t.TempDir(), RedisPrefix: testkit.RedisPrefix(t, "app")}
 }
 
 // Start runs a process with cs on env; it stops with the test (or earlier
@@ -61,7 +44,7 @@ func Start(t *testing.T, env Env, cs []*contest.Contest, mutate ...func(*app.Opt
 	opts := app.Options{
 		HTTPAddr:    "127.0.0.1:0",
 		Streams:     streams.Options{Port: -1, StoreDir: env.StoreDir, Partitions: 8},
-		RedisURL:    "redis://127.0.0.1:6379/11",
+		RedisURL:    testkit.RedisURL(),
 		RedisPrefix: env.RedisPrefix,
 		Contests:    cs,
 		PostgresURL: env.PostgresURL,
