@@ -349,7 +349,9 @@ func (s *Scorer) lagLoop(ctx context.Context, stream jetstream.Stream) {
 }
 
 // loadDLQMarks reads, per partition, the highest EVENTS sequence already
-// dead-lettered, so that re-reading the stream does not dead-letter twice.
+// dead-lettered, so that re-reading the stream does not dead-letter twice:
+// an invalid event has one letter (skipped up to its mark), a late one a
+// letter per contest (skipped below the mark; see lateMsg).
 func (s *Scorer) loadDLQMarks(ctx context.Context) error {
 	for p := 0; p < s.opts.Partitions; p++ {
 		if err := s.loadPartDLQMarks(ctx, s.workers[p%len(s.workers)].part(p), p); err != nil {
@@ -617,7 +619,11 @@ func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reaso
 func (w *worker) lateMsg(im *inMsg, ps *partState, l LateHit) *nats.Msg {
 	c, win := l.Contest, l.Window
 	w.s.m.Late.WithLabelValues(c.ID).Inc()
-	if im.seq <= ps.lateMark {
+	// Below the mark every letter of the event is stored. At the mark some
+	// may not be (a process died between two letters of one event): they
+	// are all sent again under their Nats-Msg-Id, and DLQ_LATE drops the
+	// ones it holds (within its duplicate window).
+	if im.seq < ps.lateMark {
 		return nil
 	}
 	p, _, _, _ := streams.ParseEventSubject(im.msg.Subject())
