@@ -1,6 +1,7 @@
 // Package replay recomputes standings from the EVENTS stream with the same
-// Engine the live scorer uses: it reads the stream with an ordered consumer
-// (every partition, in stream order), applies each message, and orders each
+// Engine the live scorer uses: it reads the stream through the scorer's own
+// reader (aggregator.Lane: one ordered consumer, every partition in stream
+// order), applies each message, and orders each
 // board exactly as the ranker does (board tree over contest sort keys). It
 // publishes nothing and writes nothing.
 package replay
@@ -101,93 +102,96 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// read feeds the stream [first, last] to the workers, batched per worker.
+// read feeds the stream [first, last] to the engines through one lane
+// (aggregator.Lane, the live scorer's reader), batched per engine.
 func read(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cons, err := opts.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return fmt.Errorf("replay: consumer: %w", err)
+	f := newFeeder(ctx, opts, engines, first, last, res)
+	lane := aggregator.Lane{JS: opts.JS, Partition: aggregator.AllPartitions, From: first, UpTo: last, Batch: 4096}
+	err := lane.Run(ctx, f)
+	if ferr := f.close(); err == nil {
+		err = ferr
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
-	if err != nil {
-		return fmt.Errorf("replay: messages: %w", err)
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("replay: %w", ctx.Err())
 	}
-	defer it.Stop()
-	go func() { <-ctx.Done(); it.Stop() }()
+	return err
+}
 
-	chans := make([]chan []aggregator.StoredEvent, len(engines))
-	var wg sync.WaitGroup
-	for i := range engines {
-		chans[i] = make(chan []aggregator.StoredEvent, 64)
-		wg.Add(1)
-		go func(e *aggregator.Engine, in <-chan []aggregator.StoredEvent) {
-			defer wg.Done()
+// feeder is the replay lane's sink: it batches each message to the engine
+// of its partition (one goroutine per engine applies the batches).
+type feeder struct {
+	opts        Options
+	res         *Result
+	first, last uint64
+	chans       []chan []aggregator.StoredEvent
+	pending     [][]aggregator.StoredEvent
+	wg          sync.WaitGroup
+	ctx         context.Context
+}
+
+func newFeeder(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) *feeder {
+	f := &feeder{opts: opts, res: res, first: first, last: last, ctx: ctx,
+		chans: make([]chan []aggregator.StoredEvent, len(engines)), pending: make([][]aggregator.StoredEvent, len(engines))}
+	for i, e := range engines {
+		f.chans[i] = make(chan []aggregator.StoredEvent, 64)
+		f.wg.Add(1)
+		go func(in <-chan []aggregator.StoredEvent) {
+			defer f.wg.Done()
 			for batch := range in {
 				for j := range batch {
 					e.Apply(batch[j])
 				}
 			}
-		}(engines[i], chans[i])
+		}(f.chans[i])
 	}
-	pending := make([][]aggregator.StoredEvent, len(engines))
-	flush := func(i int) bool {
-		if len(pending[i]) == 0 {
-			return true
-		}
-		select {
-		case chans[i] <- pending[i]:
-			pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
-			return true
-		case <-ctx.Done():
+	return f
+}
+
+func (f *feeder) Deliver(ctx context.Context, d *aggregator.Delivery) bool {
+	f.res.Events++
+	f.res.LastSeq = d.Seq
+	se := aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time}
+	if f.opts.Keep == nil || f.opts.Keep(&se) {
+		w := d.Partition % len(f.chans)
+		f.pending[w] = append(f.pending[w], se)
+		if len(f.pending[w]) >= batchSize && !f.flush(w) {
 			return false
 		}
 	}
-	var rerr error
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				rerr = fmt.Errorf("replay: %w", ctx.Err())
-			} else {
-				rerr = fmt.Errorf("replay: next: %w", err)
-			}
-			break
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			continue
-		}
-		seq := meta.Sequence.Stream
-		if seq > last {
-			break
-		}
-		res.Events++
-		res.LastSeq = seq
-		se := aggregator.StoredEvent{Subject: msg.Subject(), Data: msg.Data(), Seq: seq, Time: meta.Timestamp}
-		if opts.Keep == nil || opts.Keep(&se) {
-			w := partitionOf(se.Subject) % len(engines)
-			pending[w] = append(pending[w], se)
-			if len(pending[w]) >= batchSize && !flush(w) {
-				rerr = fmt.Errorf("replay: %w", ctx.Err())
-				break
-			}
-		}
-		if opts.Progress != nil && (seq%4096 == 0 || seq == last) {
-			opts.Progress(seq, first, last)
-		}
-		if seq >= last {
-			break
-		}
+	if f.opts.Progress != nil && (d.Seq%4096 == 0 || d.Seq == f.last) {
+		f.opts.Progress(d.Seq, f.first, f.last)
 	}
-	for i := range pending {
-		if rerr == nil && !flush(i) {
-			rerr = fmt.Errorf("replay: %w", ctx.Err())
-		}
-		close(chans[i])
+	return true
+}
+
+func (f *feeder) CaughtUp() {}
+
+func (f *feeder) flush(i int) bool {
+	if len(f.pending[i]) == 0 {
+		return true
 	}
-	wg.Wait()
-	return rerr
+	select {
+	case f.chans[i] <- f.pending[i]:
+		f.pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
+		return true
+	case <-f.ctx.Done():
+		return false
+	}
+}
+
+// close hands on what is pending and waits until every engine applied it.
+func (f *feeder) close() error {
+	var err error
+	for i := range f.pending {
+		if err == nil && !f.flush(i) {
+			err = fmt.Errorf("replay: %w", f.ctx.Err())
+		}
+		close(f.chans[i])
+	}
+	f.wg.Wait()
+	return err
 }
 
 // collect orders every kept board as the ranker does.
@@ -231,22 +235,4 @@ func collect(opts Options, engines []*aggregator.Engine) map[contest.BoardID][]a
 		out[id] = rows
 	}
 	return out
-}
-
-// partitionOf reads <p> of events.<p>.… without splitting the subject (0
-// when malformed: the engine dead-letters such a subject anyway).
-func partitionOf(subj string) int {
-	const prefix = "events."
-	if len(subj) <= len(prefix) || subj[:len(prefix)] != prefix {
-		return 0
-	}
-	p := 0
-	for i := len(prefix); i < len(subj) && subj[i] != '.'; i++ {
-		c := subj[i]
-		if c < '0' || c > '9' || p > 1<<20 {
-			return 0
-		}
-		p = p*10 + int(c-'0')
-	}
-	return p
 }
