@@ -252,18 +252,20 @@ func TestPipelineMatchesBatchRecomputation(t *testing.T) {
 	if testing.Short() {
 		seeds = seeds[:1]
 	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runProperty(t, seed) })
-	}
+	forModes(t, func(t *testing.T, m scorerMode) {
+		for _, seed := range seeds {
+			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runProperty(t, m, seed) })
+		}
+	})
 }
 
-func runProperty(t *testing.T, seed int64) {
+func runProperty(t *testing.T, m scorerMode, seed int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t0 := time.Now().UTC()
 	cs := append(propertyContests(t, t0), divisionContest(t, t0))
 	dedup := 400 * time.Millisecond
-	p := startPipeline(t, cs, streams.Options{Partitions: 8, DedupWindow: dedup})
+	p := startPipelineMode(t, m, cs, streams.Options{Partitions: 8, DedupWindow: dedup})
 
 	g := &gen{r: rand.New(rand.NewSource(seed)), t0: t0, divisions: true}
 	for i := 0; i < 40; i++ {

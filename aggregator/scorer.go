@@ -187,8 +187,22 @@ func (s *Scorer) Barrier(ctx context.Context) (seq uint64, exact bool, release f
 	return s.processed.Load(), exact, release, nil
 }
 
-// Processed is the highest EVENTS sequence fully processed.
+// Processed is the highest EVENTS sequence fully processed (shared mode:
+// the highest handed to any partition; see UpToDate).
 func (s *Scorer) Processed() uint64 { return s.processed.Load() }
+
+// UpToDate reports whether the scorer has applied every message the EVENTS
+// stream holds now of the partitions it scores (single mode: all of them).
+func (s *Scorer) UpToDate(ctx context.Context) (bool, error) {
+	if s.shared != nil {
+		return s.sharedUpToDate(ctx)
+	}
+	last, err := Lane{JS: s.opts.JS, Partition: AllPartitions}.lastAtStart(ctx)
+	if err != nil {
+		return false, err
+	}
+	return s.caughtUp.Load() && s.processed.Load() >= last, nil
+}
 
 type inMsg struct {
 	Delivery

@@ -34,6 +34,7 @@ type worker struct {
 	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
 	liveA      atomic.Bool   // live, readable from other goroutines
 	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
+	restoredA  atomic.Bool   // shared mode: the partition started from a checkpoint
 	rs         ruleSync      // contests the state was built with (rescore.go)
 	// Shared mode cuts (cut.go): last request answered, the one held for and until when.
 	cutSeen, cutHeld uint64

@@ -83,6 +83,22 @@ func (s *Scorer) sharedCaughtUp() bool {
 	return true
 }
 
+func (s *Scorer) sharedUpToDate(ctx context.Context) (bool, error) {
+	if !s.sharedCaughtUp() {
+		return false, nil
+	}
+	for p, r := range s.snapshotRuns() {
+		last, err := Lane{JS: s.opts.JS, Partition: p}.lastAtStart(ctx)
+		if err != nil {
+			return false, err
+		}
+		if r.w.doneA.Load() < last {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 func (s *Scorer) runShared(ctx context.Context) error {
 	obs, err := streams.EnsureCheckpoints(ctx, s.opts.JS, s.opts.Replicas)
 	if err != nil {
@@ -121,7 +137,7 @@ func (s *Scorer) leaseRound(ctx context.Context, kv jetstream.KeyValue) {
 	if _, err := kv.Put(ctx, streams.MemberKey(s.opts.Instance), []byte(s.opts.Instance)); err != nil && ctx.Err() == nil {
 		s.log.Warn("member refresh failed", "err", err)
 	}
-	defer func() { s.m.OwnedPartitions.Set(float64(len(s.snapshotRuns()))) }()
+	defer s.ownedGauges()
 	s.refreshLeases(ctx)
 	if ctx.Err() != nil {
 		return
@@ -133,6 +149,19 @@ func (s *Scorer) leaseRound(ctx context.Context, kv jetstream.KeyValue) {
 		return
 	}
 	s.takeFree(ctx, kv, target, members)
+}
+
+// ownedGauges sets the owned and restored (from a checkpoint) partitions.
+func (s *Scorer) ownedGauges() {
+	runs := s.snapshotRuns()
+	restored := 0
+	for _, r := range runs {
+		if r.w.restoredA.Load() {
+			restored++
+		}
+	}
+	s.m.OwnedPartitions.Set(float64(len(runs)))
+	s.m.RestoredPartitions.Set(float64(restored))
 }
 
 // refreshLeases refreshes every held partition lease and stops the
@@ -263,6 +292,8 @@ func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
 	}
 	w.ckptSeq[p] = covered
 	w.doneA.Store(covered)
+	w.restoredA.Store(covered > 0)
+	s.ownedGauges()
 	if err := s.loadPartDLQMarks(ctx, w.part(p), p); err != nil {
 		return err
 	}
