@@ -2,8 +2,8 @@ package replay_test
 
 import (
 	"context"
-	"fmt"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
