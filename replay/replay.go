@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -42,6 +41,10 @@ type Options struct {
 	// Progress, when set, is called now and then with the last sequence read
 	// and the range [first, last] being replayed.
 	Progress func(seq, first, last uint64)
+	// PerPartition reads with one lane (ordered consumer) per partition
+	// instead of one over the whole stream; Keep and Progress are then
+	// called from several goroutines (one at a time).
+	PerPartition bool
 }
 
 // Result is what a replay computed.
@@ -92,7 +95,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		engines[i] = aggregator.NewEngine(opts.Rules, opts.MaxFutureSkew)
 	}
 	if last > 0 && info.State.Msgs > 0 && last >= info.State.FirstSeq {
-		if err := read(ctx, opts, engines, info.State.FirstSeq, last, res); err != nil {
+		if err := read(ctx, opts, engines, info, last, res); err != nil {
 			return nil, err
 		}
 	}
@@ -100,98 +103,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Missions = collectMissions(opts, engines)
 	res.Elapsed = time.Since(t0)
 	return res, nil
-}
-
-// read feeds the stream [first, last] to the engines through one lane
-// (aggregator.Lane, the live scorer's reader), batched per engine.
-func read(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	f := newFeeder(ctx, opts, engines, first, last, res)
-	lane := aggregator.Lane{JS: opts.JS, Partition: aggregator.AllPartitions, From: first, UpTo: last, Batch: 4096}
-	err := lane.Run(ctx, f)
-	if ferr := f.close(); err == nil {
-		err = ferr
-	}
-	if err == nil && ctx.Err() != nil {
-		err = fmt.Errorf("replay: %w", ctx.Err())
-	}
-	return err
-}
-
-// feeder is the replay lane's sink: it batches each message to the engine
-// of its partition (one goroutine per engine applies the batches).
-type feeder struct {
-	opts        Options
-	res         *Result
-	first, last uint64
-	chans       []chan []aggregator.StoredEvent
-	pending     [][]aggregator.StoredEvent
-	wg          sync.WaitGroup
-	ctx         context.Context
-}
-
-func newFeeder(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) *feeder {
-	f := &feeder{opts: opts, res: res, first: first, last: last, ctx: ctx,
-		chans: make([]chan []aggregator.StoredEvent, len(engines)), pending: make([][]aggregator.StoredEvent, len(engines))}
-	for i, e := range engines {
-		f.chans[i] = make(chan []aggregator.StoredEvent, 64)
-		f.wg.Add(1)
-		go func(in <-chan []aggregator.StoredEvent) {
-			defer f.wg.Done()
-			for batch := range in {
-				for j := range batch {
-					e.Apply(batch[j])
-				}
-			}
-		}(f.chans[i])
-	}
-	return f
-}
-
-func (f *feeder) Deliver(ctx context.Context, d *aggregator.Delivery) bool {
-	f.res.Events++
-	f.res.LastSeq = d.Seq
-	se := aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time}
-	if f.opts.Keep == nil || f.opts.Keep(&se) {
-		w := d.Partition % len(f.chans)
-		f.pending[w] = append(f.pending[w], se)
-		if len(f.pending[w]) >= batchSize && !f.flush(w) {
-			return false
-		}
-	}
-	if f.opts.Progress != nil && (d.Seq%4096 == 0 || d.Seq == f.last) {
-		f.opts.Progress(d.Seq, f.first, f.last)
-	}
-	return true
-}
-
-func (f *feeder) CaughtUp() {}
-
-func (f *feeder) flush(i int) bool {
-	if len(f.pending[i]) == 0 {
-		return true
-	}
-	select {
-	case f.chans[i] <- f.pending[i]:
-		f.pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
-		return true
-	case <-f.ctx.Done():
-		return false
-	}
-}
-
-// close hands on what is pending and waits until every engine applied it.
-func (f *feeder) close() error {
-	var err error
-	for i := range f.pending {
-		if err == nil && !f.flush(i) {
-			err = fmt.Errorf("replay: %w", f.ctx.Err())
-		}
-		close(f.chans[i])
-	}
-	f.wg.Wait()
-	return err
 }
 
 // collect orders every kept board as the ranker does.
