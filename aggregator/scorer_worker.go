@@ -178,6 +178,13 @@ func (w *worker) flushNow(ctx context.Context) {
 }
 
 func (w *worker) handle(ctx context.Context, im *inMsg) {
+	if ctx.Err() != nil {
+		// Stopping: what is still queued is not handled. Its dead letters
+		// could not all be stored (a synchronous publish fails, an async
+		// one may still land), and a later letter stored before an earlier
+		// one that is lost would move the DLQ mark past it for good.
+		return
+	}
 	defer w.s.advance(im.Seq)
 	if w.s.shared != nil {
 		defer w.doneA.Store(im.Seq)
