@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/rankstream/rankstream/internal/varint"
+
 	"github.com/rankstream/rankstream/contest"
 )
 
@@ -79,14 +81,14 @@ func (e *Engine) marshalPartition(b []byte, p int, covered uint64, fp [32]byte) 
 		b = binary.AppendVarint(b, bucket)
 		b = binary.AppendUvarint(b, uint64(len(ids)))
 		for _, id := range ids {
-			b = appendStr(b, id)
+			b = varint.AppendStr(b, id)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(ps.users)))
 	for k, uw := range ps.users {
-		b = appendStr(b, k.contest)
+		b = varint.AppendStr(b, k.contest)
 		b = binary.AppendVarint(b, k.window)
-		b = appendStr(b, k.user)
+		b = varint.AppendStr(b, k.user)
 		b = uw.AppendBinary(b)
 	}
 	return appendMissions(b, ps)
@@ -102,108 +104,56 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 	if fp := RulesFingerprint(e.rules); !bytes.Equal(fp[:], data[:32]) {
 		return 0, ErrCheckpointRules
 	}
-	r := ckReader{b: data[32:]}
-	if got := r.uvarint(); r.err == nil && got != uint64(p) {
+	r := varint.Reader{B: data[32:]}
+	if got := r.Uvarint(); r.Err == nil && got != uint64(p) {
 		return 0, fmt.Errorf("%w: partition %d in checkpoint of %d", ErrBadCheckpoint, got, p)
 	}
 	ps := &partState{id: p, seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
-	covered := r.uvarint()
-	ps.invalidMark, ps.lateMark = r.uvarint(), r.uvarint()
+	covered := r.Uvarint()
+	ps.invalidMark, ps.lateMark = r.Uvarint(), r.Uvarint()
 	ps.last = covered
-	nb := r.uvarint()
-	ps.seenByTS = make(map[int64][]string, min(nb, uint64(len(r.b))))
-	for i := uint64(0); i < nb && r.err == nil; i++ {
-		bucket, n := r.varint(), r.uvarint()
-		if n > uint64(len(r.b)) {
+	nb := r.Uvarint()
+	ps.seenByTS = make(map[int64][]string, min(nb, uint64(len(r.B))))
+	for i := uint64(0); i < nb && r.Err == nil; i++ {
+		bucket, n := r.Varint(), r.Uvarint()
+		if n > uint64(len(r.B)) {
 			return 0, fmt.Errorf("%w: seen bucket of %d ids", ErrBadCheckpoint, n)
 		}
 		ids := make([]string, 0, n)
-		for j := uint64(0); j < n && r.err == nil; j++ {
-			id := r.str()
+		for j := uint64(0); j < n && r.Err == nil; j++ {
+			id := r.Str()
 			ps.seen[id] = struct{}{}
 			ids = append(ids, id)
 		}
 		ps.seenByTS[bucket] = ids
 	}
-	nUsers := r.uvarint()
-	for i := uint64(0); i < nUsers && r.err == nil; i++ {
+	nUsers := r.Uvarint()
+	for i := uint64(0); i < nUsers && r.Err == nil; i++ {
 		var k uwKey
-		k.contest, k.window, k.user = r.str(), r.varint(), r.str()
-		if r.err != nil {
+		k.contest, k.window, k.user = r.Str(), r.Varint(), r.Str()
+		if r.Err != nil {
 			break
 		}
 		c := e.rules.Get(k.contest)
 		if c == nil {
 			return 0, fmt.Errorf("%w: unknown contest %q", ErrCheckpointRules, k.contest)
 		}
-		uw, rest, err := contest.UnmarshalUserWindow(c, r.b)
+		uw, rest, err := contest.UnmarshalUserWindow(c, r.B)
 		if err != nil {
 			return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 		}
-		r.b = rest
+		r.B = rest
 		ps.users[k] = uw
 	}
 	if err := e.restoreMissions(ps, &r); err != nil {
 		return 0, err
 	}
-	if r.err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, r.err)
+	if r.Err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, r.Err)
 	}
-	if len(r.b) != 0 {
-		return 0, fmt.Errorf("%w: %d trailing bytes", ErrBadCheckpoint, len(r.b))
+	if len(r.B) != 0 {
+		return 0, fmt.Errorf("%w: %d trailing bytes", ErrBadCheckpoint, len(r.B))
 	}
 	e.parts[p] = ps
 	return covered, nil
-}
-
-func appendStr(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-type ckReader struct {
-	b   []byte
-	err error
-}
-
-var errTruncated = errors.New("truncated")
-
-func (r *ckReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errTruncated
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *ckReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errTruncated
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *ckReader) str() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errTruncated
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
 }

@@ -25,6 +25,10 @@ func TestClusterR3NodeLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node cluster")
 	}
+	forModes(t, clusterR3NodeLoss)
+}
+
+func clusterR3NodeLoss(t *testing.T, mode scorerMode) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	nodes := natstest.StartCluster(t, 3)
@@ -44,8 +48,8 @@ func TestClusterR3NodeLoss(t *testing.T) {
 	defer st.Close()
 	rules := contest.NewRegistry(cs)
 	p := &pipeline{t: t, st: st, contests: cs, rules: rules}
-	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: rules, Partitions: killPartitions,
-		Replicas: 3, CheckpointInterval: 300 * time.Millisecond}, log)
+	p.scorer, err = aggregator.NewScorer(mode.options(aggregator.ScorerOptions{JS: st.JS, Rules: rules, Partitions: killPartitions,
+		Replicas: 3, CheckpointInterval: 300 * time.Millisecond}), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +202,7 @@ func settle(ctx context.Context, t *testing.T, p *pipeline) {
 			si, _ := sc.Info(ctx)
 			if ei != nil && si != nil {
 				evLast, scLast = ei.State.LastSeq, si.State.LastSeq
-				if p.scorer.CaughtUp() && p.scorer.Processed() >= evLast && p.ranker.Ready() && p.ranker.Processed() >= scLast {
+				if p.scorer.CaughtUp() && scorerUpToDate(ctx, p.scorer) && p.ranker.Ready() && p.ranker.Processed() >= scLast {
 					time.Sleep(300 * time.Millisecond)
 					si2, _ := sc.Info(ctx)
 					if si2 != nil && si2.State.LastSeq == scLast && p.ranker.Processed() >= scLast {

@@ -70,6 +70,12 @@ func mustParse(t *testing.T, name, yml string) *contest.Contest {
 // scorer checkpoint every 200ms).
 func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options, finished ...time.Duration) *pipeline {
 	t.Helper()
+	return startPipelineMode(t, scorerModes[0], cs, sopts, finished...)
+}
+
+// startPipelineMode is startPipeline with the scorer in mode m.
+func startPipelineMode(t *testing.T, m scorerMode, cs []*contest.Contest, sopts streams.Options, finished ...time.Duration) *pipeline {
+	t.Helper()
 	var retention, ckpt time.Duration
 	if len(finished) > 0 {
 		retention, ckpt = finished[0], 200*time.Millisecond
@@ -96,14 +102,14 @@ func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options, f
 	p.prefix = fmt.Sprintf("rstest:%d:%d:", os.Getpid(), time.Now().UnixNano())
 	p.reader = readmodel.NewReader(p.rdb, p.prefix)
 	reg := prometheus.NewRegistry()
-	m := aggregator.NewMetrics(reg)
-	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: st.Opts.Partitions, Metrics: m,
-		FoldMargin: testFoldMargin, FinishedWindows: retention, CheckpointInterval: ckpt}, log)
+	metrics := aggregator.NewMetrics(reg)
+	p.scorer, err = aggregator.NewScorer(m.options(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: st.Opts.Partitions,
+		Metrics: metrics, FoldMargin: testFoldMargin, FinishedWindows: retention, CheckpointInterval: ckpt}), log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := readmodel.NewWriter(p.rdb, p.prefix, log, reg)
-	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Writer: w, Tick: 50 * time.Millisecond, Metrics: m,
+	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Writer: w, Tick: 50 * time.Millisecond, Metrics: metrics,
 		FinishedWindows: retention}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +193,7 @@ func (p *pipeline) waitSettled(ctx context.Context) {
 			ei, _ := ev.Info(ctx)
 			si, _ := sc.Info(ctx)
 			if ei != nil && si != nil && p.scorer.CaughtUp() && p.ranker.Ready() &&
-				p.scorer.Processed() >= ei.State.LastSeq && p.ranker.Processed() >= si.State.LastSeq {
+				scorerUpToDate(ctx, p.scorer) && p.ranker.Processed() >= si.State.LastSeq {
 				// Scorers may still be flushing: confirm SCORES did not move.
 				time.Sleep(150 * time.Millisecond)
 				si2, _ := sc.Info(ctx)

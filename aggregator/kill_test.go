@@ -26,8 +26,9 @@ import (
 
 // Environment of the scorer child process of the kill test.
 const (
-	envKillURL = "RANKSTREAM_KILL_URL"
-	envKillT0  = "RANKSTREAM_KILL_T0"
+	envKillURL      = "RANKSTREAM_KILL_URL"
+	envKillT0       = "RANKSTREAM_KILL_T0"
+	envKillInstance = "RANKSTREAM_KILL_INSTANCE" // shared mode: the child's instance
 )
 
 const (
@@ -71,7 +72,8 @@ func TestKillHelperScorer(t *testing.T) {
 	}
 	out := bufio.NewWriter(os.Stdout)
 	var mu sync.Mutex
-	sc, err := aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: contest.NewRegistry(propertyContests(t, t0)),
+	mode := scorerMode{instance: os.Getenv(envKillInstance)}
+	sc, err := aggregator.NewScorer(mode.options(aggregator.ScorerOptions{JS: st.JS, Rules: contest.NewRegistry(propertyContests(t, t0)),
 		Partitions: killPartitions, CheckpointInterval: 250 * time.Millisecond, CheckpointEvery: 3000, FoldMargin: testFoldMargin,
 		CheckpointHook: func(p int, covered uint64, stage string) {
 			mu.Lock()
@@ -84,7 +86,7 @@ func TestKillHelperScorer(t *testing.T) {
 			fmt.Fprintf(out, "fold %d %d\n", p, folded)
 			out.Flush()
 			mu.Unlock()
-		}}, testLogger())
+		}}), testLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +110,10 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 	if os.Getenv(envKillURL) != "" {
 		t.Skip("inside the helper")
 	}
+	forModes(t, scorerSurvivesSIGKILL)
+}
+
+func scorerSurvivesSIGKILL(t *testing.T, mode scorerMode) {
 	prm := killTestParams()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -187,6 +193,9 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 	for k := 0; k < prm.kills; k++ {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestKillHelperScorer$")
 		cmd.Env = append(os.Environ(), envKillURL+"="+st.URL(), envKillT0+"="+t0.Format(time.RFC3339Nano))
+		if mode.instance != "" { // a new process, a new instance: the killed one's leases expire
+			cmd.Env = append(cmd.Env, envKillInstance+"="+mode.instance+"-"+strconv.Itoa(k))
+		}
 		cmd.Stderr = os.Stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
@@ -273,8 +282,8 @@ func TestScorerSurvivesSIGKILL(t *testing.T) {
 
 	// The last run is in-process and not killed: it restores the checkpoints
 	// the killed processes left and must end exactly at the oracle's result.
-	p.scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: killPartitions,
-		CheckpointInterval: 250 * time.Millisecond, Metrics: m, FoldMargin: testFoldMargin}, log)
+	p.scorer, err = aggregator.NewScorer(mode.options(aggregator.ScorerOptions{JS: st.JS, Rules: p.rules, Partitions: killPartitions,
+		CheckpointInterval: 250 * time.Millisecond, Metrics: m, FoldMargin: testFoldMargin}), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,18 +13,12 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// Leader is a lease held by at most one process at a time: a key of the
-// RANKSTREAM_LEASES bucket (whose keys expire LeaseTTL after their last
-// write), taken with Create and refreshed with compare-and-set Update, like
-// the partition leases. Every process ranks every board from SCORES, but only
-// the holder of the "ranker" lease writes the Redis read model, pushes live
-// ranks and writes snapshots, so those have one writer however many
-// processes run the aggregator.
-//
-// A holder that cannot refresh for TTL/2 gives the lease up before it can
-// expire, so a new holder (which can only Create once the key expired) never
-// overlaps with an old one while NATS answers. Epoch grows every time the
-// lease is gained: a new holder writes full boards, not diffs.
+// Leader holds a role lease (a Lease on a key of the RANKSTREAM_LEASES
+// bucket, see lease.go). Every process ranks every board from SCORES, but
+// only the holder of the "ranker" lease writes the Redis read model, pushes
+// live ranks and writes snapshots, so those have one writer however many
+// processes run the aggregator. Epoch grows every time the lease is gained:
+// a new holder writes full boards, not diffs.
 type Leader struct {
 	js       jetstream.JetStream
 	name     string
@@ -34,11 +28,9 @@ type Leader struct {
 	log      *slog.Logger
 	m        *Metrics
 
-	held    atomic.Bool
-	epoch   atomic.Uint64
-	ready   atomic.Bool // one round done: Held is meaningful
-	rev     uint64
-	renewed time.Time
+	held  atomic.Bool
+	epoch atomic.Uint64
+	ready atomic.Bool // one round done: Held is meaningful
 }
 
 // LeaderOptions configure a Leader.
@@ -88,19 +80,19 @@ func (l *Leader) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("aggregator: leader %s: %w", l.name, err)
 	}
-	key := streams.RoleLeaseKey(l.name)
+	lease := NewLease(kv, streams.RoleLeaseKey(l.name), l.ttl)
 	t := time.NewTicker(l.ttl / 5)
 	defer t.Stop()
 	defer func() {
 		if l.held.Swap(false) {
 			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_ = kv.Delete(dctx, key, jetstream.LastRevision(l.rev))
+			_ = lease.Release(dctx)
 			cancel()
 			l.m.Leader.WithLabelValues(l.name).Set(0)
 		}
 	}()
 	for {
-		l.round(ctx, kv, key)
+		l.round(ctx, lease)
 		l.ready.Store(true)
 		select {
 		case <-ctx.Done():
@@ -110,35 +102,25 @@ func (l *Leader) Run(ctx context.Context) error {
 	}
 }
 
-func (l *Leader) round(ctx context.Context, kv jetstream.KeyValue, key string) {
-	now := time.Now()
+func (l *Leader) round(ctx context.Context, lease *Lease) {
 	me := []byte(l.instance)
 	if l.held.Load() {
-		rev, err := kv.Update(ctx, key, me, l.rev)
-		switch {
-		case err == nil:
-			l.rev, l.renewed = rev, now
-		case errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
-			errors.Is(err, jetstream.ErrKeyNotFound):
-			l.lose("lease taken over", err)
-		case now.Sub(l.renewed) > l.ttl/2:
-			l.lose("lease not refreshed in time", err)
+		if err := lease.Refresh(ctx, me); errors.Is(err, ErrLeaseLost) {
+			l.lose(err)
 		}
 		return
 	}
-	rev, err := kv.Create(ctx, key, me)
-	if err != nil {
+	if !lease.Take(ctx, me) {
 		return // held elsewhere (or NATS trouble): next round
 	}
-	l.rev, l.renewed = rev, now
 	l.epoch.Add(1)
 	l.held.Store(true)
 	l.m.Leader.WithLabelValues(l.name).Set(1)
 	l.log.Info("lease gained", "instance", l.instance)
 }
 
-func (l *Leader) lose(why string, err error) {
+func (l *Leader) lose(err error) {
 	l.held.Store(false)
 	l.m.Leader.WithLabelValues(l.name).Set(0)
-	l.log.Warn(why+"; giving it up", "instance", l.instance, "err", err)
+	l.log.Warn("lease lost; giving it up", "instance", l.instance, "err", err)
 }

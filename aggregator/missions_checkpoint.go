@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash"
 
+	"github.com/rankstream/rankstream/internal/varint"
+
 	"github.com/rankstream/rankstream/contest"
 )
 
@@ -23,9 +25,9 @@ func appendMissions(b []byte, ps *partState) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(ps.missions)))
 	for k, um := range ps.missions {
-		b = appendStr(b, k.mission)
+		b = varint.AppendStr(b, k.mission)
 		b = binary.AppendVarint(b, k.window)
-		b = appendStr(b, k.user)
+		b = varint.AppendStr(b, k.user)
 		b = um.AppendBinary(b)
 	}
 	return b
@@ -34,26 +36,26 @@ func appendMissions(b []byte, ps *partState) []byte {
 // restoreMissions reads what appendMissions wrote into ps. The completions a
 // state had reported stay reported: a restarted scorer does not emit them
 // again (docs/missions.md).
-func (e *Engine) restoreMissions(ps *partState, r *ckReader) error {
-	if len(r.b) == 0 || r.err != nil {
+func (e *Engine) restoreMissions(ps *partState, r *varint.Reader) error {
+	if len(r.B) == 0 || r.Err != nil {
 		return nil
 	}
-	n := r.uvarint()
-	for i := uint64(0); i < n && r.err == nil; i++ {
+	n := r.Uvarint()
+	for i := uint64(0); i < n && r.Err == nil; i++ {
 		var k missionKey
-		k.mission, k.window, k.user = r.str(), r.varint(), r.str()
-		if r.err != nil {
+		k.mission, k.window, k.user = r.Str(), r.Varint(), r.Str()
+		if r.Err != nil {
 			break
 		}
 		m := e.rules.Mission(k.mission)
 		if m == nil {
 			return fmt.Errorf("%w: unknown mission %q", ErrCheckpointRules, k.mission)
 		}
-		um, rest, err := contest.UnmarshalUserMission(m, r.b)
+		um, rest, err := contest.UnmarshalUserMission(m, r.B)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 		}
-		r.b = rest
+		r.B = rest
 		if ps.missions == nil {
 			ps.missions = make(map[missionKey]*contest.UserMission, n)
 		}

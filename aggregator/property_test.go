@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -252,47 +251,27 @@ func TestPipelineMatchesBatchRecomputation(t *testing.T) {
 	if testing.Short() {
 		seeds = seeds[:1]
 	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runProperty(t, seed) })
-	}
+	forModes(t, func(t *testing.T, m scorerMode) {
+		for _, seed := range seeds {
+			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { runProperty(t, m, seed) })
+		}
+	})
 }
 
-func runProperty(t *testing.T, seed int64) {
+func runProperty(t *testing.T, m scorerMode, seed int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t0 := time.Now().UTC()
 	cs := append(propertyContests(t, t0), divisionContest(t, t0))
 	dedup := 400 * time.Millisecond
-	p := startPipeline(t, cs, streams.Options{Partitions: 8, DedupWindow: dedup})
+	p := startPipelineMode(t, m, cs, streams.Options{Partitions: 8, DedupWindow: dedup})
 
 	g := &gen{r: rand.New(rand.NewSource(seed)), t0: t0, divisions: true}
 	for i := 0; i < 40; i++ {
 		g.users = append(g.users, fmt.Sprintf("u_%d", i))
 	}
 	var sent []genEvent
-	send := func(evs []genEvent, viaHTTP bool) {
-		if !viaHTTP {
-			for _, e := range evs {
-				p.publishNATS(ctx, e.provider, e.user, e.id, e.body)
-			}
-			return
-		}
-		byProv := map[string][]json.RawMessage{}
-		for _, e := range evs {
-			if e.provider == "gamma" { // no HTTP secret: goes through NATS
-				p.publishNATS(ctx, e.provider, e.user, e.id, e.body)
-				continue
-			}
-			byProv[e.provider] = append(byProv[e.provider], json.RawMessage(e.body))
-		}
-		for prov, list := range byProv {
-			body, _ := json.Marshal(list)
-			code, out := p.postHTTP(prov, body)
-			if code != 202 && code != 400 {
-				t.Fatalf("http door: %d %v", code, out)
-			}
-		}
-	}
+	send := func(evs []genEvent, viaHTTP bool) { p.send(ctx, evs, viaHTTP) }
 	// Phase 1: fresh events through both doors, with some invalid ones.
 	var batch []genEvent
 	for i := 0; i < 1500; i++ {
@@ -332,19 +311,7 @@ func runProperty(t *testing.T, seed int64) {
 
 	// Phase 3: once p_late's window plus lateness is over, more events for it:
 	// they must land in the late dead-letter stream and not count.
-	var lateC *contest.Contest
-	for _, c := range cs {
-		if c.ID == "p_late" {
-			lateC = c
-		}
-	}
-	if lateC == nil {
-		t.Fatal("no contest p_late")
-	}
-	lateEnd := lateC.Window.End.Add(lateC.Lateness)
-	for time.Now().Before(lateEnd.Add(100 * time.Millisecond)) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitLateClosed(t, cs)
 	var late []genEvent
 	for i := 0; i < 100; i++ {
 		late = append(late, g.event())
@@ -391,112 +358,47 @@ func checkDivisionBoards(t *testing.T, want oracle.Result) {
 	}
 }
 
-func boardKey(id oracle.BoardID) string {
-	return fmt.Sprintf("%s/%d/%s", id.Contest, id.Window, id.Division)
-}
-
-func compareBoards(t *testing.T, p *pipeline, want oracle.Result) {
-	t.Helper()
-	compareBoardsAtLeast(t, p, want, 100)
-}
-
-// compareBoardsAtLeast compares every board position by position and fails
-// when fewer than minPositions positions were compared.
-func compareBoardsAtLeast(t *testing.T, p *pipeline, want oracle.Result, minPositions int) {
-	t.Helper()
-	got := map[string]bool{}
-	for _, id := range p.ranker.BoardIDs() {
-		got[boardKey(oracle.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})] = true
-	}
-	var ids []oracle.BoardID
-	for id := range want.Boards {
-		ids = append(ids, id)
-		if !got[boardKey(id)] {
-			t.Errorf("board %s missing from the pipeline", boardKey(id))
+// send publishes evs through the NATS door, or (viaHTTP) as one signed
+// batch per provider through the HTTP door (gamma has no HTTP secret: NATS).
+func (p *pipeline) send(ctx context.Context, evs []genEvent, viaHTTP bool) {
+	p.t.Helper()
+	if !viaHTTP {
+		for _, e := range evs {
+			p.publishNATS(ctx, e.provider, e.user, e.id, e.body)
 		}
-		delete(got, boardKey(id))
+		return
 	}
-	for k := range got {
-		t.Errorf("pipeline has board %s the oracle has not", k)
-	}
-	sort.Slice(ids, func(i, j int) bool { return boardKey(ids[i]) < boardKey(ids[j]) })
-	checked := 0
-	for _, id := range ids {
-		exp := want.Boards[id]
-		rows := p.ranker.Board(contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division})
-		if len(rows) != len(exp) {
-			t.Errorf("board %s: %d users, want %d", boardKey(id), len(rows), len(exp))
+	byProv := map[string][]json.RawMessage{}
+	for _, e := range evs {
+		if e.provider == "gamma" {
+			p.publishNATS(ctx, e.provider, e.user, e.id, e.body)
 			continue
 		}
-		for i := range exp {
-			g, w := rows[i], exp[i]
-			if g.Pos != w.Pos || g.User != w.User || g.Standing.Score != w.Score || g.Standing.Rounds != w.Rounds ||
-				g.Standing.MaxMult != w.MaxMultiplier || g.Standing.Finish != w.Finish {
-				t.Errorf("board %s pos %d: got %s score=%d rounds=%d mult=%v fin=%d, want %s score=%d rounds=%d mult=%v fin=%d",
-					boardKey(id), w.Pos, g.User, g.Standing.Score, g.Standing.Rounds, g.Standing.MaxMult, g.Standing.Finish,
-					w.User, w.Score, w.Rounds, w.MaxMultiplier, w.Finish)
-				break
-			}
-			checked++
-		}
+		byProv[e.provider] = append(byProv[e.provider], json.RawMessage(e.body))
 	}
-	if checked < minPositions {
-		t.Errorf("only %d positions compared; traffic too thin", checked)
-	}
-	t.Logf("%d boards, %d positions equal to the batch recomputation (late=%d invalid=%d)", len(ids), checked, want.Late, want.Invalid)
-}
-
-// compareReadModel checks what the query API would serve: the Redis boards.
-func compareReadModel(ctx context.Context, t *testing.T, p *pipeline, want oracle.Result) {
-	t.Helper()
-	for id, exp := range want.Boards {
-		rid := contest.BoardID{Contest: id.Contest, Window: id.Window, Division: id.Division}
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			rows, total, _, err := p.reader.Top(ctx, rid, 0, 1000)
-			if err != nil {
-				t.Fatalf("read model %s: %v", boardKey(id), err)
-			}
-			ok := int(total) == len(exp) && len(rows) == len(exp)
-			for i := 0; ok && i < len(exp); i++ {
-				ok = rows[i].User == exp[i].User && rows[i].Score == exp[i].Score && rows[i].Pos == exp[i].Pos
-			}
-			if ok {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("read model board %s differs from the oracle (total %d, want %d)", boardKey(id), total, len(exp))
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
+	for prov, list := range byProv {
+		body, _ := json.Marshal(list)
+		code, out := p.postHTTP(prov, body)
+		if code != 202 && code != 400 {
+			p.t.Fatalf("http door: %d %v", code, out)
 		}
 	}
 }
 
-func checkDeadLetters(ctx context.Context, t *testing.T, p *pipeline, want oracle.Result) {
+// waitLateClosed waits until p_late's window plus lateness is over.
+func waitLateClosed(t *testing.T, cs []*contest.Contest) {
 	t.Helper()
-	for _, x := range []struct {
-		stream string
-		want   int
-	}{{streams.DLQInvalid, want.Invalid}, {streams.DLQLate, want.Late}} {
-		s, err := p.st.JS.Stream(ctx, x.stream)
-		if err != nil {
-			t.Fatal(err)
+	var lateC *contest.Contest
+	for _, c := range cs {
+		if c.ID == "p_late" {
+			lateC = c
 		}
-		info, _ := s.Info(ctx)
-		// The oracle does not see the two garbage messages' subjects differently;
-		// every invalid arrival is one dead letter.
-		if int(info.State.Msgs) != x.want {
-			t.Errorf("%s holds %d messages, oracle counts %d", x.stream, info.State.Msgs, x.want)
-		}
-		if x.stream == streams.DLQInvalid && info.State.Msgs > 0 {
-			m, err := s.GetMsg(ctx, info.State.FirstSeq)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.Header.Get(streams.HeaderReason) == "" || !strings.Contains(m.Header.Get(streams.HeaderError), ":") {
-				t.Errorf("dead letter without reason: %v", m.Header)
-			}
-		}
+	}
+	if lateC == nil {
+		t.Fatal("no contest p_late")
+	}
+	lateEnd := lateC.Window.End.Add(lateC.Lateness)
+	for time.Now().Before(lateEnd.Add(100 * time.Millisecond)) {
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/contest"
@@ -189,19 +187,27 @@ func (s *Scorer) Barrier(ctx context.Context) (seq uint64, exact bool, release f
 	return s.processed.Load(), exact, release, nil
 }
 
-// Processed is the highest EVENTS sequence fully processed.
+// Processed is the highest EVENTS sequence fully processed (shared mode:
+// the highest handed to any partition; see UpToDate).
 func (s *Scorer) Processed() uint64 { return s.processed.Load() }
 
+// UpToDate reports whether the scorer has applied every message the EVENTS
+// stream holds now of the partitions it scores (single mode: all of them).
+func (s *Scorer) UpToDate(ctx context.Context) (bool, error) {
+	if s.shared != nil {
+		return s.sharedUpToDate(ctx)
+	}
+	last, err := Lane{JS: s.opts.JS, Partition: AllPartitions}.lastAtStart(ctx)
+	if err != nil {
+		return false, err
+	}
+	return s.caughtUp.Load() && s.processed.Load() >= last, nil
+}
+
 type inMsg struct {
-	msg       jetstream.Msg
-	seq       uint64
-	ts        time.Time
-	partition int
-	provider  string
-	user      string
-	subjectOK bool
-	caughtUp  bool        // marker: no message, the stream has been read up to start
-	barrier   chan<- bool // marker: flush, then report whether nothing is left pending
+	Delivery
+	caughtUp bool        // marker: no message, the stream has been read up to start
+	barrier  chan<- bool // marker: flush, then report whether nothing is left pending
 }
 
 // Run blocks until ctx ends or the stream cannot be read.
@@ -213,17 +219,10 @@ func (s *Scorer) Run(ctx context.Context) error {
 	if s.opts.Instance != "" {
 		return s.runShared(ctx)
 	}
-
 	stream, err := s.opts.JS.Stream(ctx, streams.Events)
 	if err != nil {
 		return fmt.Errorf("aggregator: scorer: events stream: %w", err)
 	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("aggregator: scorer: stream info: %w", err)
-	}
-	startLast := info.State.LastSeq
-
 	s.workers = make([]*worker, s.opts.Workers)
 	for i := range s.workers {
 		s.workers[i] = newWorker(s, i)
@@ -239,6 +238,17 @@ func (s *Scorer) Run(ctx context.Context) error {
 	if err := s.loadDLQMarks(ctx); err != nil {
 		return err
 	}
+	stopWorkers := s.startWorkers(ctx)
+	defer stopWorkers()
+	go s.lagLoop(ctx, stream)
+	s.log.Info("scorer reading EVENTS", "from_seq", startSeq)
+	lane := Lane{JS: s.opts.JS, Partition: AllPartitions, From: startSeq, Batch: 2048}
+	return lane.Run(ctx, dispatcher{s})
+}
+
+// startWorkers starts every worker and its checkpoint writer; the returned
+// func closes their input (once no Barrier is sending) and waits for them.
+func (s *Scorer) startWorkers(ctx context.Context) func() {
 	var wg sync.WaitGroup
 	for _, w := range s.workers {
 		wg.Add(2)
@@ -252,7 +262,7 @@ func (s *Scorer) Run(ctx context.Context) error {
 		}()
 	}
 	s.running.Store(true)
-	defer func() {
+	return func() {
 		s.gate.Lock() // no Barrier is sending to the workers
 		s.running.Store(false)
 		for _, w := range s.workers {
@@ -260,66 +270,33 @@ func (s *Scorer) Run(ctx context.Context) error {
 		}
 		s.gate.Unlock()
 		wg.Wait()
-	}()
-
-	ocfg := jetstream.OrderedConsumerConfig{}
-	if startSeq > 1 {
-		ocfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		ocfg.OptStartSeq = startSeq
-	}
-	s.log.Info("scorer reading EVENTS", "from_seq", startSeq, "stream_last", startLast)
-	cons, err := s.opts.JS.OrderedConsumer(ctx, streams.Events, ocfg)
-	if err != nil {
-		return fmt.Errorf("aggregator: scorer: consumer: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2048))
-	if err != nil {
-		return fmt.Errorf("aggregator: scorer: messages: %w", err)
-	}
-	defer it.Stop()
-	go func() { <-ctx.Done(); it.Stop() }()
-
-	go s.lagLoop(ctx, stream)
-
-	if startLast < startSeq {
-		s.markCaughtUp()
-	}
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			return fmt.Errorf("aggregator: scorer: next: %w", err)
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			s.log.Error("message without metadata", "err", err)
-			continue
-		}
-		s.m.EventsIn.Inc()
-		im := inMsg{msg: msg, seq: meta.Sequence.Stream, ts: meta.Timestamp}
-		im.partition, im.provider, im.user, im.subjectOK = streams.ParseEventSubject(msg.Subject())
-		wi := 0
-		if im.subjectOK {
-			wi = im.partition % len(s.workers)
-		}
-		s.gate.RLock() // held off while a Barrier holds the scorer
-		select {
-		case s.workers[wi].in <- im:
-		case <-ctx.Done():
-			s.gate.RUnlock()
-			return nil
-		}
-		s.gate.RUnlock()
-		if !s.caughtUp.Load() && im.seq >= startLast {
-			s.markCaughtUp()
-		}
 	}
 }
 
-func (s *Scorer) markCaughtUp() {
-	for _, w := range s.workers {
+// dispatcher is the single-mode lane's sink: each message goes to the
+// worker of its partition (partition 0's for a subject that does not parse).
+type dispatcher struct{ s *Scorer }
+
+func (d dispatcher) Deliver(ctx context.Context, dl *Delivery) bool {
+	s := d.s
+	s.m.EventsIn.Inc()
+	wi := 0
+	if dl.SubjectOK {
+		wi = dl.Partition % len(s.workers)
+	}
+	s.gate.RLock() // held off while a Barrier holds the scorer
+	defer s.gate.RUnlock()
+	select {
+	case s.workers[wi].in <- inMsg{Delivery: *dl}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// CaughtUp tells every worker that the stream has been read up to start.
+func (d dispatcher) CaughtUp() {
+	for _, w := range d.s.workers {
 		w.in <- inMsg{caughtUp: true}
 	}
 }
@@ -344,321 +321,6 @@ func (s *Scorer) lagLoop(ctx context.Context, stream jetstream.Stream) {
 			}
 			s.m.Lag.WithLabelValues("scorer").Set(lag)
 			s.m.LagSeconds.WithLabelValues("scorer").Set(lagSeconds(lag, time.Unix(0, s.lastEvent.Load())))
-		}
-	}
-}
-
-// loadDLQMarks reads, per partition, the highest EVENTS sequence already
-// dead-lettered, so that re-reading the stream does not dead-letter twice.
-func (s *Scorer) loadDLQMarks(ctx context.Context) error {
-	for p := 0; p < s.opts.Partitions; p++ {
-		if err := s.loadPartDLQMarks(ctx, s.workers[p%len(s.workers)].part(p), p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Scorer) loadPartDLQMarks(ctx context.Context, ps *partState, p int) error {
-	{
-		for _, x := range []struct {
-			stream, subj string
-			dst          *uint64
-		}{
-			{streams.DLQInvalid, streams.DLQInvalidSubject(p), &ps.invalidMark},
-			{streams.DLQLate, streams.DLQLateSubject(p), &ps.lateMark},
-		} {
-			st, err := s.opts.JS.Stream(ctx, x.stream)
-			if err != nil {
-				return fmt.Errorf("aggregator: scorer: %s: %w", x.stream, err)
-			}
-			m, err := st.GetLastMsgForSubject(ctx, x.subj)
-			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgNotFound) {
-					continue
-				}
-				return fmt.Errorf("aggregator: scorer: last of %s: %w", x.subj, err)
-			}
-			if v, err := strconv.ParseUint(m.Header.Get(streams.HeaderSeq), 10, 64); err == nil && v > *x.dst {
-				*x.dst = v
-			}
-		}
-	}
-	return nil
-}
-
-type worker struct {
-	s       *Scorer
-	id      int
-	in      chan inMsg
-	eng     *Engine
-	pending map[string]ScoreMsg
-	mout    missionOut // mission progress and rewards (scorer_missions.go)
-	live    bool
-	buf     []byte
-
-	// Checkpointing (see scorer_checkpoint.go).
-	inflight   []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
-	sinceCkpt  int                      // events handled since the last round
-	lastSeq    uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
-	ckptSeq    map[int]uint64           // partition → covered seq of the last round taken
-	ckptJobs   chan ckptJob
-	ckptRedo   atomic.Bool   // a round failed: republish every standing, checkpoint every partition
-	owned      []int         // partitions fed to this worker
-	gauges     stateGauges   // worker goroutine: state size
-	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
-	liveA      atomic.Bool   // live, readable from other goroutines
-	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
-	rs         ruleSync      // contests the state was built with (rescore.go)
-	// Shared mode cuts (cut.go): last request answered, the one held for and until when.
-	cutSeen, cutHeld uint64
-	cutUntil         time.Time
-}
-
-func newWorker(s *Scorer, id int) *worker {
-	eng := NewEngine(s.opts.Rules, s.opts.MaxFutureSkew)
-	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook})
-	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
-		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
-}
-
-func (w *worker) part(p int) *partState { return w.eng.part(p) }
-
-func (w *worker) run(ctx context.Context) {
-	defer close(w.ckptJobs)
-	t := time.NewTicker(w.s.opts.FlushInterval)
-	defer t.Stop()
-	var ckptC <-chan time.Time
-	if w.s.ckpts != nil {
-		ct := time.NewTicker(w.s.opts.CheckpointInterval)
-		defer ct.Stop()
-		ckptC = ct.C
-	}
-	for {
-		select {
-		case im, ok := <-w.in:
-			if !ok {
-				if ctx.Err() == nil {
-					w.flush(ctx)
-				}
-				return
-			}
-			if im.caughtUp {
-				w.goLive(ctx)
-				continue
-			}
-			if im.barrier != nil {
-				w.syncRules(ctx)
-				w.flush(ctx)
-				im.barrier <- len(w.pending) == 0
-				continue
-			}
-			w.handle(ctx, &im)
-			if len(w.pending) >= 4096 {
-				w.flush(ctx)
-			}
-			if w.s.ckpts != nil {
-				w.sinceCkpt++
-				if w.sinceCkpt >= w.s.opts.CheckpointEvery {
-					w.checkpoint(ctx)
-				}
-			}
-		case <-t.C:
-			w.syncRules(ctx)
-			w.flush(ctx)
-		case <-ckptC:
-			w.checkpoint(ctx)
-		}
-	}
-}
-
-// goLive publishes, once, every standing changed while catching up.
-func (w *worker) goLive(ctx context.Context) {
-	w.live = true
-	w.liveA.Store(true)
-	// Every standing changed since each partition's start point is pending
-	// (one entry per subject, removals included). A partition replayed from
-	// the start has all its standings there; one restored from a checkpoint
-	// needs no more, as SCORES is never behind a checkpoint (written only
-	// after the standings it reflects were acknowledged).
-	w.flush(ctx)
-	if w.s.shared != nil {
-		return
-	}
-	if int(w.s.liveCount.Add(1)) == len(w.s.workers) {
-		w.s.caughtUp.Store(true)
-		w.s.m.CatchupSeconds.WithLabelValues("scorer").Set(time.Since(w.s.startedAt).Seconds())
-		w.s.log.Info("scorer caught up", "took", time.Since(w.s.startedAt))
-	}
-}
-
-// enqueueAll makes every standing held pending.
-func (w *worker) enqueueAll() {
-	w.eng.Standings(func(id contest.BoardID, user string, st contest.Standing) {
-		w.pending[streams.ScoreSubject(id.Contest, id.Window, id.Division, user)] = ScoreMsg{Standing: st}
-	})
-	w.enqueueMissions()
-}
-
-// noRetry turns off the client's own retry of an async publish answered "no
-// responders" (as during a stream leader election on a cluster): a retried
-// standing could land after a newer one of the same subject and, with one
-// message kept per subject, win. A failed publish fails its checkpoint
-// round instead, and the worker republishes its current standings.
-var noRetry = jetstream.WithRetryAttempts(0)
-
-// flush publishes the pending standings, unless a cut holds them (cut.go).
-func (w *worker) flush(ctx context.Context) {
-	if w.holdForCut(ctx) {
-		return
-	}
-	w.flushNow(ctx)
-}
-
-func (w *worker) flushNow(ctx context.Context) {
-	w.flushMissions(ctx)
-	if len(w.pending) == 0 || !w.live {
-		return // nothing is published before catch-up
-	}
-	for subj, sm := range w.pending {
-		w.buf = sm.encode(w.buf[:0])
-		data := make([]byte, len(w.buf))
-		copy(data, w.buf)
-		msg := scoreMsg(subj, data, sm.EventTime)
-		f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
-		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-			// Back-pressure: let the acks catch up, then retry once.
-			select {
-			case <-w.s.opts.JS.PublishAsyncComplete():
-			case <-ctx.Done():
-				return
-			}
-			f, err = w.s.opts.JS.PublishMsgAsync(msg, noRetry)
-		}
-		if err != nil {
-			w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()
-			w.s.log.Error("publish standing", "subject", subj, "err", err)
-			continue
-		}
-		w.s.m.ScoresOut.Inc()
-		if !sm.EventTime.IsZero() {
-			w.s.m.EventLatency.WithLabelValues(LatencyScored).Observe(time.Since(sm.EventTime).Seconds())
-		}
-		if w.s.ckpts != nil {
-			w.inflight = append(w.inflight, f)
-		}
-		delete(w.pending, subj)
-	}
-}
-
-func (w *worker) handle(ctx context.Context, im *inMsg) {
-	defer w.s.advance(im.seq)
-	if w.s.shared != nil {
-		defer w.doneA.Store(im.seq)
-	}
-	w.syncRules(ctx)
-	ps := w.part(im.partition) // partition 0 for a subject that does not parse
-	if im.seq <= ps.last {
-		return // covered by the partition's checkpoint
-	}
-	ps.last = im.seq
-	w.lastSeq = im.seq
-	w.s.lastEvent.Store(im.ts.UnixNano())
-	d := w.eng.Apply(StoredEvent{Subject: im.msg.Subject(), Data: im.msg.Data(), Seq: im.seq, Time: im.ts})
-	switch {
-	case d.Invalid != nil:
-		w.deadLetter(ctx, im, d.Partition, d.Reason, d.Invalid)
-		return
-	case d.Duplicate:
-		w.s.m.Duplicates.Inc()
-		return
-	}
-	for cid, res := range d.Accruals {
-		w.s.m.Accruals.WithLabelValues(cid, res).Inc()
-	}
-	w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
-	w.queueMissions(&d.Missions)
-	// Before catch-up the changes only accumulate (one entry per subject):
-	// they are published once, when the worker goes live.
-	for _, ch := range d.Changes {
-		w.pending[streams.ScoreSubject(ch.Board.Contest, ch.Board.Window, ch.Board.Division, ch.User)] =
-			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.seq, EventTime: im.ts}
-	}
-}
-
-func (s *Scorer) advance(seq uint64) {
-	for {
-		cur := s.processed.Load()
-		if seq <= cur || s.processed.CompareAndSwap(cur, seq) {
-			return
-		}
-	}
-}
-
-func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reason string, err error) {
-	w.s.m.Rejected.WithLabelValues(reason).Inc()
-	ps := w.part(partition)
-	if im.seq <= ps.invalidMark {
-		return
-	}
-	m := nats.NewMsg(streams.DLQInvalidSubject(partition))
-	m.Data = im.msg.Data()
-	m.Header.Set(streams.HeaderReason, reason)
-	m.Header.Set(streams.HeaderError, err.Error())
-	m.Header.Set(streams.HeaderSubject, im.msg.Subject())
-	m.Header.Set(streams.HeaderSeq, strconv.FormatUint(im.seq, 10))
-	m.Header.Set(streams.HeaderMsgID, "invalid-"+strconv.FormatUint(im.seq, 10))
-	w.s.log.Info("event dead-lettered", "reason", reason, "subject", im.msg.Subject(), "seq", im.seq,
-		"trace_id", traceID(im.msg.Data()), "err", err)
-	w.publishDLQ(ctx, m, streams.DLQInvalid)
-}
-
-// lateMsg is the dead letter of an event late for l (nil: already in DLQ_LATE).
-func (w *worker) lateMsg(im *inMsg, ps *partState, l LateHit) *nats.Msg {
-	c, win := l.Contest, l.Window
-	w.s.m.Late.WithLabelValues(c.ID).Inc()
-	if im.seq <= ps.lateMark {
-		return nil
-	}
-	p, _, _, _ := streams.ParseEventSubject(im.msg.Subject())
-	m := nats.NewMsg(streams.DLQLateSubject(p))
-	m.Data = im.msg.Data()
-	m.Header.Set(streams.HeaderReason, contest.ReasonLate)
-	m.Header.Set(streams.HeaderError, lateError(im.ts, l))
-	m.Header.Set(streams.HeaderSubject, im.msg.Subject())
-	m.Header.Set(streams.HeaderSeq, strconv.FormatUint(im.seq, 10))
-	m.Header.Set(streams.HeaderContest, c.ID)
-	m.Header.Set(streams.HeaderWindow, win.Start.UTC().Format(time.RFC3339))
-	m.Header.Set(streams.HeaderMsgID, "late-"+c.ID+"-"+strconv.FormatInt(win.Key(), 10)+"-"+strconv.FormatUint(im.seq, 10))
-	w.s.log.Info("late event", "contest", c.ID, "subject", im.msg.Subject(), "seq", im.seq,
-		"trace_id", traceID(im.msg.Data()))
-	return m
-}
-
-// dlqTimeout bounds one attempt of a dead-letter publish: a request whose
-// reply died with a server would otherwise wait for ctx (which may have no
-// end), holding the worker and every partition it owns.
-const dlqTimeout = 5 * time.Second
-
-// publishDLQ publishes synchronously: a dead letter must be stored before the
-// event counts as handled. Retries (each attempt bounded) until ctx ends.
-func (w *worker) publishDLQ(ctx context.Context, m *nats.Msg, stream string) {
-	for attempt := 0; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, dlqTimeout)
-		_, err := w.s.opts.JS.PublishMsg(actx, m)
-		cancel()
-		if err == nil {
-			return
-		}
-		w.s.m.PublishErrors.WithLabelValues(stream).Inc()
-		if ctx.Err() != nil {
-			return
-		}
-		w.s.log.Error("dead-letter publish failed, retrying", "stream", stream, "attempt", attempt, "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

@@ -41,8 +41,7 @@ type sharedState struct {
 
 type partRun struct {
 	w         *worker
-	rev       uint64 // lease revision
-	renewed   time.Time
+	lease     *Lease
 	cancel    context.CancelFunc
 	done      chan struct{}
 	sinceTake time.Time
@@ -84,6 +83,22 @@ func (s *Scorer) sharedCaughtUp() bool {
 	return true
 }
 
+func (s *Scorer) sharedUpToDate(ctx context.Context) (bool, error) {
+	if !s.sharedCaughtUp() {
+		return false, nil
+	}
+	for p, r := range s.snapshotRuns() {
+		last, err := Lane{JS: s.opts.JS, Partition: p}.lastAtStart(ctx)
+		if err != nil {
+			return false, err
+		}
+		if r.w.doneA.Load() < last {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 func (s *Scorer) runShared(ctx context.Context) error {
 	obs, err := streams.EnsureCheckpoints(ctx, s.opts.JS, s.opts.Replicas)
 	if err != nil {
@@ -119,58 +134,83 @@ func (s *Scorer) runShared(ctx context.Context) error {
 
 // leaseRound refreshes, counts, and takes or releases partitions.
 func (s *Scorer) leaseRound(ctx context.Context, kv jetstream.KeyValue) {
-	me := []byte(s.opts.Instance)
-	if _, err := kv.Put(ctx, streams.MemberKey(s.opts.Instance), me); err != nil && ctx.Err() == nil {
+	if _, err := kv.Put(ctx, streams.MemberKey(s.opts.Instance), []byte(s.opts.Instance)); err != nil && ctx.Err() == nil {
 		s.log.Warn("member refresh failed", "err", err)
 	}
-	now := time.Now()
-	defer func() { s.m.OwnedPartitions.Set(float64(len(s.snapshotRuns()))) }()
-	for p, r := range s.snapshotRuns() {
-		// The lease value also tells the others how far the partition is applied.
-		rev, err := kv.Update(ctx, streams.PartitionLeaseKey(p), leaseValue(s.opts.Instance, r.w.doneA.Load()), r.rev)
-		switch {
-		case err == nil:
-			r.rev, r.renewed = rev, now
-		case errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists):
-			s.log.Warn("partition lease lost", "partition", p, "err", err)
-			s.stopPart(p)
-		case now.Sub(r.renewed) > s.opts.LeaseTTL/2:
-			s.log.Warn("partition lease not refreshed in time; stopping it", "partition", p, "err", err)
-			s.stopPart(p)
-		}
-	}
+	defer s.ownedGauges()
+	s.refreshLeases(ctx)
 	if ctx.Err() != nil {
 		return
 	}
-	members := 1
-	if kl, err := kv.ListKeysFiltered(ctx, streams.MembersFilter); err == nil {
-		n := 0
-		for range kl.Keys() {
-			n++
-		}
-		members = max(n, 1)
-	}
+	members := s.countMembers(ctx, kv)
 	target := (s.opts.Partitions + members - 1) / members
-	runs := s.snapshotRuns()
-	if len(runs) > target {
-		// Release the excess, most recently taken first.
-		owned := make([]int, 0, len(runs))
-		for p := range runs {
-			owned = append(owned, p)
-		}
-		sort.Slice(owned, func(i, j int) bool { return runs[owned[i]].sinceTake.After(runs[owned[j]].sinceTake) })
-		for _, p := range owned[:len(runs)-target] {
-			rev := runs[p].rev
-			s.stopPart(p)
-			if err := kv.Delete(ctx, streams.PartitionLeaseKey(p), jetstream.LastRevision(rev)); err != nil {
-				s.log.Warn("lease release failed (it will expire)", "partition", p, "err", err)
-			}
-			s.log.Info("partition released", "partition", p, "members", members)
-		}
+	if runs := s.snapshotRuns(); len(runs) > target {
+		s.releaseExcess(ctx, runs, len(runs)-target, members)
 		return
 	}
-	// Take free partitions, starting at an instance-specific offset so that
-	// processes starting together do not race for the same ones.
+	s.takeFree(ctx, kv, target, members)
+}
+
+// ownedGauges sets the owned and restored (from a checkpoint) partitions.
+func (s *Scorer) ownedGauges() {
+	runs := s.snapshotRuns()
+	restored := 0
+	for _, r := range runs {
+		if r.w.restoredA.Load() {
+			restored++
+		}
+	}
+	s.m.OwnedPartitions.Set(float64(len(runs)))
+	s.m.RestoredPartitions.Set(float64(restored))
+}
+
+// refreshLeases refreshes every held partition lease and stops the
+// partitions whose lease is lost.
+func (s *Scorer) refreshLeases(ctx context.Context) {
+	for p, r := range s.snapshotRuns() {
+		// The lease value also tells the others how far the partition is applied.
+		if err := r.lease.Refresh(ctx, leaseValue(s.opts.Instance, r.w.doneA.Load())); errors.Is(err, ErrLeaseLost) {
+			s.log.Warn("partition lease lost; stopping it", "partition", p, "err", err)
+			s.stopPart(p)
+		}
+	}
+}
+
+// countMembers counts the live member keys (at least this process).
+func (s *Scorer) countMembers(ctx context.Context, kv jetstream.KeyValue) int {
+	kl, err := kv.ListKeysFiltered(ctx, streams.MembersFilter)
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for range kl.Keys() {
+		n++
+	}
+	return max(n, 1)
+}
+
+// releaseExcess releases n partitions, the most recently taken first.
+func (s *Scorer) releaseExcess(ctx context.Context, runs map[int]*partRun, n, members int) {
+	owned := make([]int, 0, len(runs))
+	for p := range runs {
+		owned = append(owned, p)
+	}
+	sort.Slice(owned, func(i, j int) bool { return runs[owned[i]].sinceTake.After(runs[owned[j]].sinceTake) })
+	for _, p := range owned[:n] {
+		s.stopPart(p)
+		if err := runs[p].lease.Release(ctx); err != nil {
+			s.log.Warn("lease release failed (it will expire)", "partition", p, "err", err)
+		}
+		s.log.Info("partition released", "partition", p, "members", members)
+	}
+}
+
+// takeFree takes free partitions up to target, starting at an
+// instance-specific offset so that processes starting together do not race
+// for the same ones.
+func (s *Scorer) takeFree(ctx context.Context, kv jetstream.KeyValue, target, members int) {
+	runs := s.snapshotRuns()
+	me := []byte(s.opts.Instance)
 	h := fnv.New32a()
 	h.Write(me)
 	off := int(h.Sum32() % uint32(s.opts.Partitions))
@@ -179,11 +219,11 @@ func (s *Scorer) leaseRound(ctx context.Context, kv jetstream.KeyValue) {
 		if _, ok := runs[p]; ok {
 			continue
 		}
-		rev, err := kv.Create(ctx, streams.PartitionLeaseKey(p), me)
-		if err != nil {
+		lease := NewLease(kv, streams.PartitionLeaseKey(p), s.opts.LeaseTTL)
+		if !lease.Take(ctx, me) {
 			continue // held by another process (or NATS trouble: next round)
 		}
-		s.startPart(ctx, p, rev)
+		s.startPart(ctx, p, lease)
 		runs[p] = nil
 		s.log.Info("partition taken", "partition", p, "members", members)
 	}
@@ -199,11 +239,11 @@ func (s *Scorer) snapshotRuns() map[int]*partRun {
 	return out
 }
 
-func (s *Scorer) startPart(ctx context.Context, p int, rev uint64) {
+func (s *Scorer) startPart(ctx context.Context, p int, lease *Lease) {
 	ctx, cancel := context.WithCancel(ctx)
 	w := newWorker(s, p)
 	w.owned = []int{p}
-	r := &partRun{w: w, rev: rev, renewed: time.Now(), cancel: cancel, done: make(chan struct{}), sinceTake: time.Now()}
+	r := &partRun{w: w, lease: lease, cancel: cancel, done: make(chan struct{}), sinceTake: time.Now()}
 	s.shared.mu.Lock()
 	s.shared.runs[p] = r
 	s.shared.mu.Unlock()
@@ -237,13 +277,13 @@ func (s *Scorer) release(kv jetstream.KeyValue) {
 	defer cancel()
 	for p, r := range s.snapshotRuns() {
 		s.stopPart(p)
-		_ = kv.Delete(ctx, streams.PartitionLeaseKey(p), jetstream.LastRevision(r.rev))
+		_ = r.lease.Release(ctx)
 	}
 	_ = kv.Delete(ctx, streams.MemberKey(s.opts.Instance))
 }
 
-// runPart scores partition p from its checkpoint with its own ordered
-// consumer until ctx ends.
+// runPart scores partition p from its checkpoint with its own lane (an
+// ordered consumer filtered on p) until ctx ends.
 func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
 	started := time.Now()
 	covered, err := s.restorePart(ctx, w, p)
@@ -252,18 +292,10 @@ func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
 	}
 	w.ckptSeq[p] = covered
 	w.doneA.Store(covered)
+	w.restoredA.Store(covered > 0)
+	s.ownedGauges()
 	if err := s.loadPartDLQMarks(ctx, w.part(p), p); err != nil {
 		return err
-	}
-	stream, err := s.opts.JS.Stream(ctx, streams.Events)
-	if err != nil {
-		return fmt.Errorf("aggregator: partition %d: events stream: %w", p, err)
-	}
-	var lastSeq uint64 // the partition's last message at start
-	if m, err := stream.GetLastMsgForSubject(ctx, streams.PartitionFilter(p)); err == nil {
-		lastSeq = m.Sequence
-	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
-		return fmt.Errorf("aggregator: partition %d: last message: %w", p, err)
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -273,53 +305,32 @@ func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
 		close(w.in)
 		wg.Wait()
 	}()
-	live := false
-	goLive := func() {
-		live = true
-		w.in <- inMsg{caughtUp: true}
-		s.log.Info("partition caught up", "partition", p, "from_seq", covered+1, "took", time.Since(started))
+	lane := Lane{JS: s.opts.JS, Partition: p, From: covered + 1}
+	return lane.Run(ctx, partSink{s: s, w: w, p: p, from: covered + 1, started: started})
+}
+
+// partSink is a shared-mode partition lane's sink: its worker.
+type partSink struct {
+	s       *Scorer
+	w       *worker
+	p       int
+	from    uint64
+	started time.Time
+}
+
+func (ps partSink) Deliver(ctx context.Context, d *Delivery) bool {
+	ps.s.m.EventsIn.Inc()
+	select {
+	case ps.w.in <- inMsg{Delivery: *d}:
+		return true
+	case <-ctx.Done():
+		return false
 	}
-	if lastSeq <= covered {
-		goLive()
-	}
-	cons, err := s.opts.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{streams.PartitionFilter(p)},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    covered + 1,
-	})
-	if err != nil {
-		return fmt.Errorf("aggregator: partition %d: consumer: %w", p, err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
-	if err != nil {
-		return fmt.Errorf("aggregator: partition %d: messages: %w", p, err)
-	}
-	defer it.Stop()
-	go func() { <-ctx.Done(); it.Stop() }()
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			return fmt.Errorf("aggregator: partition %d: next: %w", p, err)
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			continue
-		}
-		s.m.EventsIn.Inc()
-		im := inMsg{msg: msg, seq: meta.Sequence.Stream, ts: meta.Timestamp, partition: p}
-		_, im.provider, im.user, im.subjectOK = streams.ParseEventSubject(msg.Subject())
-		select {
-		case w.in <- im:
-		case <-ctx.Done():
-			return nil
-		}
-		if !live && im.seq >= lastSeq {
-			goLive()
-		}
-	}
+}
+
+func (ps partSink) CaughtUp() {
+	ps.w.in <- inMsg{caughtUp: true}
+	ps.s.log.Info("partition caught up", "partition", ps.p, "from_seq", ps.from, "took", time.Since(ps.started))
 }
 
 // leaseValue is a partition lease's value: the holder and the EVENTS

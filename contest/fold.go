@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"sort"
+
+	"github.com/rankstream/rankstream/internal/varint"
 )
 
 // Folding (CONTRACT.md §3: nothing older than max_event_delay can change).
@@ -206,7 +208,7 @@ func (f *foldSummary) appendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(divs)))
 	for _, d := range divs {
 		fb := f.boards[d]
-		b = appendString(b, d)
+		b = varint.AppendStr(b, d)
 		b = binary.AppendVarint(b, fb.score)
 		b = binary.AppendVarint(b, fb.rounds)
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(fb.maxMult))
@@ -216,24 +218,24 @@ func (f *foldSummary) appendBinary(b []byte) []byte {
 }
 
 // readFold reads what appendBinary wrote (nil for none); errors stick in r.
-func readFold(r *reader) *foldSummary {
-	if r.byte() != 1 {
+func readFold(r *varint.Reader) *foldSummary {
+	if r.Byte() != 1 {
 		return nil
 	}
-	f := &foldSummary{upTo: r.varint()}
-	if r.byte() == 1 {
-		f.hasDay, f.day, f.dayUse = true, r.varint(), r.varint()
+	f := &foldSummary{upTo: r.Varint()}
+	if r.Byte() == 1 {
+		f.hasDay, f.day, f.dayUse = true, r.Varint(), r.Varint()
 	}
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.err = errShort
+	n := r.Uvarint()
+	if n > uint64(len(r.B)) {
+		r.Err = varint.ErrTruncated
 		return nil
 	}
 	f.boards = make(map[string]*foldBoard, n)
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		d := r.str()
-		f.boards[d] = &foldBoard{score: r.varint(), rounds: r.varint(),
-			maxMult: math.Float64frombits(r.u64()), finish: r.varint()}
+	for i := uint64(0); i < n && r.Err == nil; i++ {
+		d := r.Str()
+		f.boards[d] = &foldBoard{score: r.Varint(), rounds: r.Varint(),
+			maxMult: math.Float64frombits(r.U64()), finish: r.Varint()}
 	}
 	return f
 }

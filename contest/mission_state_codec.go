@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/rankstream/rankstream/internal/varint"
 )
 
 // AppendBinary appends u's state to b: the candidate events in event-time
@@ -14,11 +16,11 @@ func (u *UserMission) AppendBinary(b []byte) []byte {
 	for i := range u.events {
 		e := &u.events[i]
 		b = binary.AppendVarint(b, e.TS)
-		b = appendString(b, e.EventID)
+		b = varint.AppendStr(b, e.EventID)
 		b = binary.AppendVarint(b, e.Arrived)
 		b = binary.AppendVarint(b, e.Bet)
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.Multiplier))
-		b = appendString(b, e.Game)
+		b = varint.AppendStr(b, e.Game)
 		b = binary.AppendUvarint(b, e.Scope)
 	}
 	b = binary.AppendUvarint(b, u.emitted)
@@ -37,41 +39,41 @@ func (u *UserMission) AppendBinary(b []byte) []byte {
 // AppendBinary and returns it with the bytes that follow it. Completions
 // already reported stay reported: nothing is reported again.
 func UnmarshalUserMission(m *Mission, data []byte) (*UserMission, []byte, error) {
-	r := reader{b: data}
-	n := r.uvarint()
-	if r.err != nil || n > uint64(len(data)) {
+	r := varint.Reader{B: data}
+	n := r.Uvarint()
+	if r.Err != nil || n > uint64(len(data)) {
 		return nil, nil, fmt.Errorf("%w: mission candidate count", ErrBadState)
 	}
 	u := NewUserMission(m)
 	u.events = make([]MissionCand, 0, n)
 	for i := uint64(0); i < n; i++ {
 		var c MissionCand
-		c.TS = r.varint()
-		c.EventID = r.str()
-		c.Arrived = r.varint()
-		c.Bet = r.varint()
-		c.Multiplier = math.Float64frombits(r.u64())
-		c.Game = r.str()
-		c.Scope = r.uvarint()
-		if r.err != nil {
-			return nil, nil, fmt.Errorf("%w: mission candidate %d: %w", ErrBadState, i, r.err)
+		c.TS = r.Varint()
+		c.EventID = r.Str()
+		c.Arrived = r.Varint()
+		c.Bet = r.Varint()
+		c.Multiplier = math.Float64frombits(r.U64())
+		c.Game = r.Str()
+		c.Scope = r.Uvarint()
+		if r.Err != nil {
+			return nil, nil, fmt.Errorf("%w: mission candidate %d: %w", ErrBadState, i, r.Err)
 		}
 		if k := len(u.events); k > 0 && !mcandLess(&u.events[k-1], &c) {
 			return nil, nil, fmt.Errorf("%w: mission candidates out of order at %d", ErrBadState, i)
 		}
 		u.insert(c)
 	}
-	u.emitted = r.uvarint()
-	done := r.uvarint()
-	if r.err != nil || done > 1 {
+	u.emitted = r.Uvarint()
+	done := r.Uvarint()
+	if r.Err != nil || done > 1 {
 		return nil, nil, fmt.Errorf("%w: mission reported steps", ErrBadState)
 	}
 	u.emittedDone = done == 1
 	for i := range u.emittedAt {
-		u.emittedAt[i] = r.varint()
+		u.emittedAt[i] = r.Varint()
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("%w: mission report times: %w", ErrBadState, r.err)
+	if r.Err != nil {
+		return nil, nil, fmt.Errorf("%w: mission report times: %w", ErrBadState, r.Err)
 	}
-	return u, r.b, nil
+	return u, r.B, nil
 }

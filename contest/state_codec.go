@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/rankstream/rankstream/internal/varint"
 )
 
 // ErrBadState is returned by UnmarshalUserWindow for data it cannot decode.
@@ -23,10 +25,10 @@ func (u *UserWindow) AppendBinary(b []byte) []byte {
 	for i := range u.events {
 		e := &u.events[i]
 		b = binary.AppendVarint(b, e.TS)
-		b = appendString(b, e.EventID)
+		b = varint.AppendStr(b, e.EventID)
 		b = binary.AppendVarint(b, e.Base)
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(e.Multiplier))
-		b = appendString(b, e.Division)
+		b = varint.AppendStr(b, e.Division)
 		b = binary.AppendVarint(b, e.Day)
 		if e.pinned {
 			b = append(b, 1)
@@ -42,7 +44,7 @@ func (u *UserWindow) AppendBinary(b []byte) []byte {
 	sort.Strings(divs)
 	b = binary.AppendUvarint(b, uint64(len(divs)))
 	for _, d := range divs {
-		b = appendString(b, d)
+		b = varint.AppendStr(b, d)
 		b = binary.AppendVarint(b, u.boards[d].st.LastPoints)
 	}
 	return b
@@ -51,29 +53,29 @@ func (u *UserWindow) AppendBinary(b []byte) []byte {
 // UnmarshalUserWindow rebuilds a UserWindow of c from data written by
 // AppendBinary and returns it with the bytes that follow it.
 func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
-	r := reader{b: data}
+	r := varint.Reader{B: data}
 	u := NewUserWindow(c)
 	u.fold = readFold(&r)
-	n := r.uvarint()
-	if r.err != nil || n > uint64(len(data)) {
+	n := r.Uvarint()
+	if r.Err != nil || n > uint64(len(data)) {
 		return nil, nil, fmt.Errorf("%w: candidate count", ErrBadState)
 	}
 	u.events = make([]Candidate, 0, n)
 	pinned := true // pinned candidates come first; the rest are re-added
 	for i := uint64(0); i < n; i++ {
 		var cd Candidate
-		cd.TS = r.varint()
-		cd.EventID = r.str()
-		cd.Base = r.varint()
-		cd.Multiplier = math.Float64frombits(r.u64())
-		cd.Division = r.str()
-		cd.Day = r.varint()
-		cd.pinned = r.byte() == 1
+		cd.TS = r.Varint()
+		cd.EventID = r.Str()
+		cd.Base = r.Varint()
+		cd.Multiplier = math.Float64frombits(r.U64())
+		cd.Division = r.Str()
+		cd.Day = r.Varint()
+		cd.pinned = r.Byte() == 1
 		if cd.pinned {
-			cd.counted, cd.final = true, r.varint()
+			cd.counted, cd.final = true, r.Varint()
 		}
-		if r.err != nil {
-			return nil, nil, fmt.Errorf("%w: candidate %d: %w", ErrBadState, i, r.err)
+		if r.Err != nil {
+			return nil, nil, fmt.Errorf("%w: candidate %d: %w", ErrBadState, i, r.Err)
 		}
 		if k := len(u.events); k > 0 && !candLess(&u.events[k-1], &cd) {
 			return nil, nil, fmt.Errorf("%w: candidates out of order at %d", ErrBadState, i)
@@ -93,94 +95,15 @@ func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 	if pinned {
 		u.rescore()
 	}
-	nb := r.uvarint()
-	for i := uint64(0); i < nb && r.err == nil; i++ {
-		d, lp := r.str(), r.varint()
-		if b := u.boards[d]; b != nil && r.err == nil {
+	nb := r.Uvarint()
+	for i := uint64(0); i < nb && r.Err == nil; i++ {
+		d, lp := r.Str(), r.Varint()
+		if b := u.boards[d]; b != nil && r.Err == nil {
 			b.st.LastPoints = lp
 		}
 	}
-	if r.err != nil {
-		return nil, nil, fmt.Errorf("%w: boards: %w", ErrBadState, r.err)
+	if r.Err != nil {
+		return nil, nil, fmt.Errorf("%w: boards: %w", ErrBadState, r.Err)
 	}
-	return u, r.b, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// reader decodes the varint format; the first error sticks.
-type reader struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("truncated")
-
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) byte() byte {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 1 {
-		r.err = errShort
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *reader) u64() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) < 8 {
-		r.err = errShort
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(r.b)
-	r.b = r.b[8:]
-	return v
-}
-
-func (r *reader) str() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errShort
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
+	return u, r.B, nil
 }

@@ -77,19 +77,7 @@ completion_reward: {kind: points, amount: 3}
 	if len(wantIDs) == 0 {
 		t.Fatal("no rewards reported; the test would not test them")
 	}
-	s, err := a.Streams.JS.Stream(ctx, streams.Missions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var gotIDs []string
-	info, _ := s.Info(ctx)
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		msg, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gotIDs = append(gotIDs, msg.Header.Get(streams.HeaderMsgID))
-	}
+	gotIDs := missionMsgIDs(ctx, t, a)
 	sort.Strings(wantIDs)
 	sort.Strings(gotIDs)
 	if !reflect.DeepEqual(gotIDs, wantIDs) {
@@ -106,4 +94,23 @@ completion_reward: {kind: points, amount: 3}
 		}
 		t.Fatalf("MISSIONS holds %d rewards, replay reports %d", len(gotIDs), len(wantIDs))
 	}
+}
+
+// missionMsgIDs lists the Nats-Msg-Id of every message on MISSIONS.
+func missionMsgIDs(ctx context.Context, t *testing.T, a *app.App) []string {
+	t.Helper()
+	s, err := a.Streams.JS.Stream(ctx, streams.Missions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	info, _ := s.Info(ctx)
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		msg, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, msg.Header.Get(streams.HeaderMsgID))
+	}
+	return ids
 }

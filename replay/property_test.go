@@ -3,6 +3,7 @@ package replay_test
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -37,16 +38,28 @@ func TestReplayEqualsLive(t *testing.T) {
 	if testing.Short() {
 		seeds = seeds[:1]
 	}
-	for _, seed := range seeds {
-		t.Run("seed="+string(rune('0'+seed)), func(t *testing.T) { replayEqualsLive(t, seed) })
+	// The live scorer in both modes (one lane over the stream; partition
+	// leases with a lane per partition); replay reads through the same Lane.
+	modes := []struct {
+		name     string
+		instance string
+	}{{"single", ""}, {"shared", "replay-live"}}
+	for _, m := range modes {
+		for _, seed := range seeds {
+			t.Run(fmt.Sprintf("%s/seed=%d", m.name, seed), func(t *testing.T) { replayEqualsLive(t, m.instance, seed) })
+		}
 	}
 }
 
-func replayEqualsLive(t *testing.T, seed int64) {
+func replayEqualsLive(t *testing.T, instance string, seed int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	t0 := time.Now().UTC()
-	a := apptest.Start(t, apptest.NewEnv(t), propertyContests(t, t0))
+	a := apptest.Start(t, apptest.NewEnv(t), propertyContests(t, t0), func(o *app.Options) {
+		if instance != "" {
+			o.Instance, o.LeaseTTL = instance, time.Second
+		}
+	})
 	g := testkit.NewTraffic(seed, t0, 30)
 	var sent []testkit.Event
 	const n = 900

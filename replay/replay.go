@@ -1,6 +1,7 @@
 // Package replay recomputes standings from the EVENTS stream with the same
-// Engine the live scorer uses: it reads the stream with an ordered consumer
-// (every partition, in stream order), applies each message, and orders each
+// Engine the live scorer uses: it reads the stream through the scorer's own
+// reader (aggregator.Lane: one ordered consumer, every partition in stream
+// order), applies each message, and orders each
 // board exactly as the ranker does (board tree over contest sort keys). It
 // publishes nothing and writes nothing.
 package replay
@@ -10,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -41,6 +41,10 @@ type Options struct {
 	// Progress, when set, is called now and then with the last sequence read
 	// and the range [first, last] being replayed.
 	Progress func(seq, first, last uint64)
+	// PerPartition reads with one lane (ordered consumer) per partition
+	// instead of one over the whole stream; Keep and Progress are then
+	// called from several goroutines (one at a time).
+	PerPartition bool
 }
 
 // Result is what a replay computed.
@@ -91,7 +95,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		engines[i] = aggregator.NewEngine(opts.Rules, opts.MaxFutureSkew)
 	}
 	if last > 0 && info.State.Msgs > 0 && last >= info.State.FirstSeq {
-		if err := read(ctx, opts, engines, info.State.FirstSeq, last, res); err != nil {
+		if err := read(ctx, opts, engines, info, last, res); err != nil {
 			return nil, err
 		}
 	}
@@ -99,95 +103,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Missions = collectMissions(opts, engines)
 	res.Elapsed = time.Since(t0)
 	return res, nil
-}
-
-// read feeds the stream [first, last] to the workers, batched per worker.
-func read(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cons, err := opts.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		return fmt.Errorf("replay: consumer: %w", err)
-	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4096))
-	if err != nil {
-		return fmt.Errorf("replay: messages: %w", err)
-	}
-	defer it.Stop()
-	go func() { <-ctx.Done(); it.Stop() }()
-
-	chans := make([]chan []aggregator.StoredEvent, len(engines))
-	var wg sync.WaitGroup
-	for i := range engines {
-		chans[i] = make(chan []aggregator.StoredEvent, 64)
-		wg.Add(1)
-		go func(e *aggregator.Engine, in <-chan []aggregator.StoredEvent) {
-			defer wg.Done()
-			for batch := range in {
-				for j := range batch {
-					e.Apply(batch[j])
-				}
-			}
-		}(engines[i], chans[i])
-	}
-	pending := make([][]aggregator.StoredEvent, len(engines))
-	flush := func(i int) bool {
-		if len(pending[i]) == 0 {
-			return true
-		}
-		select {
-		case chans[i] <- pending[i]:
-			pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	var rerr error
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				rerr = fmt.Errorf("replay: %w", ctx.Err())
-			} else {
-				rerr = fmt.Errorf("replay: next: %w", err)
-			}
-			break
-		}
-		meta, err := msg.Metadata()
-		if err != nil {
-			continue
-		}
-		seq := meta.Sequence.Stream
-		if seq > last {
-			break
-		}
-		res.Events++
-		res.LastSeq = seq
-		se := aggregator.StoredEvent{Subject: msg.Subject(), Data: msg.Data(), Seq: seq, Time: meta.Timestamp}
-		if opts.Keep == nil || opts.Keep(&se) {
-			w := partitionOf(se.Subject) % len(engines)
-			pending[w] = append(pending[w], se)
-			if len(pending[w]) >= batchSize && !flush(w) {
-				rerr = fmt.Errorf("replay: %w", ctx.Err())
-				break
-			}
-		}
-		if opts.Progress != nil && (seq%4096 == 0 || seq == last) {
-			opts.Progress(seq, first, last)
-		}
-		if seq >= last {
-			break
-		}
-	}
-	for i := range pending {
-		if rerr == nil && !flush(i) {
-			rerr = fmt.Errorf("replay: %w", ctx.Err())
-		}
-		close(chans[i])
-	}
-	wg.Wait()
-	return rerr
 }
 
 // collect orders every kept board as the ranker does.
@@ -231,22 +146,4 @@ func collect(opts Options, engines []*aggregator.Engine) map[contest.BoardID][]a
 		out[id] = rows
 	}
 	return out
-}
-
-// partitionOf reads <p> of events.<p>.… without splitting the subject (0
-// when malformed: the engine dead-letters such a subject anyway).
-func partitionOf(subj string) int {
-	const prefix = "events."
-	if len(subj) <= len(prefix) || subj[:len(prefix)] != prefix {
-		return 0
-	}
-	p := 0
-	for i := len(prefix); i < len(subj) && subj[i] != '.'; i++ {
-		c := subj[i]
-		if c < '0' || c > '9' || p > 1<<20 {
-			return 0
-		}
-		p = p*10 + int(c-'0')
-	}
-	return p
 }

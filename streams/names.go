@@ -56,15 +56,18 @@ func EventsTransformDest(partitions int) string {
 // ParseEventSubject splits a stored event subject
 // events.<partition>.<provider>.<user>.
 func ParseEventSubject(subj string) (partition int, provider, user string, ok bool) {
-	parts := strings.Split(subj, ".")
-	if len(parts) != 4 || parts[0] != "events" {
+	// strings.Cut, not Split: this runs for every message read (no allocation).
+	head, rest, ok1 := strings.Cut(subj, ".")
+	ps, rest, ok2 := strings.Cut(rest, ".")
+	provider, user, ok3 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || !ok3 || head != "events" || strings.IndexByte(user, '.') >= 0 {
 		return 0, "", "", false
 	}
-	p, err := strconv.Atoi(parts[1])
+	p, err := strconv.Atoi(ps)
 	if err != nil {
 		return 0, "", "", false
 	}
-	return p, parts[2], parts[3], true
+	return p, provider, user, true
 }
 
 // ScoreSubject is the compacted subject of one user's standing on one board:

@@ -98,8 +98,9 @@ func Settle(t *testing.T, a *app.App) {
 		if err1 == nil && err2 == nil {
 			ei, _ := ev.Info(ctx)
 			si, _ := sc.Info(ctx)
+			upToDate, _ := a.Scorer.UpToDate(ctx) // shared mode too: every partition applied
 			if ei != nil && si != nil && a.Scorer.CaughtUp() && a.Ranker.Ready() &&
-				a.Scorer.Processed() >= ei.State.LastSeq && a.Ranker.Processed() >= si.State.LastSeq {
+				upToDate && a.Ranker.Processed() >= si.State.LastSeq {
 				time.Sleep(200 * time.Millisecond)
 				si2, _ := sc.Info(ctx)
 				if si2 != nil && si2.State.LastSeq == si.State.LastSeq && a.Ranker.Processed() >= si2.State.LastSeq {

@@ -1,0 +1,229 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/streams"
+)
+
+type worker struct {
+	s       *Scorer
+	id      int
+	in      chan inMsg
+	eng     *Engine
+	pending map[string]ScoreMsg
+	mout    missionOut // mission progress and rewards (scorer_missions.go)
+	live    bool
+	buf     []byte
+
+	// Checkpointing (see scorer_checkpoint.go).
+	inflight   []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
+	sinceCkpt  int                      // events handled since the last round
+	lastSeq    uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
+	ckptSeq    map[int]uint64           // partition → covered seq of the last round taken
+	ckptJobs   chan ckptJob
+	ckptRedo   atomic.Bool   // a round failed: republish every standing, checkpoint every partition
+	owned      []int         // partitions fed to this worker
+	gauges     stateGauges   // worker goroutine: state size
+	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
+	liveA      atomic.Bool   // live, readable from other goroutines
+	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
+	restoredA  atomic.Bool   // shared mode: the partition started from a checkpoint
+	rs         ruleSync      // contests the state was built with (rescore.go)
+	// Shared mode cuts (cut.go): last request answered, the one held for and until when.
+	cutSeen, cutHeld uint64
+	cutUntil         time.Time
+}
+
+func newWorker(s *Scorer, id int) *worker {
+	eng := NewEngine(s.opts.Rules, s.opts.MaxFutureSkew)
+	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook})
+	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
+		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
+}
+
+func (w *worker) part(p int) *partState { return w.eng.part(p) }
+
+func (w *worker) run(ctx context.Context) {
+	defer close(w.ckptJobs)
+	t := time.NewTicker(w.s.opts.FlushInterval)
+	defer t.Stop()
+	var ckptC <-chan time.Time
+	if w.s.ckpts != nil {
+		ct := time.NewTicker(w.s.opts.CheckpointInterval)
+		defer ct.Stop()
+		ckptC = ct.C
+	}
+	for {
+		select {
+		case im, ok := <-w.in:
+			if !ok {
+				if ctx.Err() == nil {
+					w.flush(ctx)
+				}
+				return
+			}
+			if im.caughtUp {
+				w.goLive(ctx)
+				continue
+			}
+			if im.barrier != nil {
+				w.syncRules(ctx)
+				w.flush(ctx)
+				im.barrier <- len(w.pending) == 0
+				continue
+			}
+			w.handle(ctx, &im)
+			if len(w.pending) >= 4096 {
+				w.flush(ctx)
+			}
+			if w.s.ckpts != nil {
+				w.sinceCkpt++
+				if w.sinceCkpt >= w.s.opts.CheckpointEvery {
+					w.checkpoint(ctx)
+				}
+			}
+		case <-t.C:
+			w.syncRules(ctx)
+			w.flush(ctx)
+		case <-ckptC:
+			w.checkpoint(ctx)
+		}
+	}
+}
+
+// goLive publishes, once, every standing changed while catching up.
+func (w *worker) goLive(ctx context.Context) {
+	w.live = true
+	w.liveA.Store(true)
+	// Every standing changed since each partition's start point is pending
+	// (one entry per subject, removals included). A partition replayed from
+	// the start has all its standings there; one restored from a checkpoint
+	// needs no more, as SCORES is never behind a checkpoint (written only
+	// after the standings it reflects were acknowledged).
+	w.flush(ctx)
+	if w.s.shared != nil {
+		return
+	}
+	if int(w.s.liveCount.Add(1)) == len(w.s.workers) {
+		w.s.caughtUp.Store(true)
+		w.s.m.CatchupSeconds.WithLabelValues("scorer").Set(time.Since(w.s.startedAt).Seconds())
+		w.s.log.Info("scorer caught up", "took", time.Since(w.s.startedAt))
+	}
+}
+
+// enqueueAll makes every standing held pending.
+func (w *worker) enqueueAll() {
+	w.eng.Standings(func(id contest.BoardID, user string, st contest.Standing) {
+		w.pending[streams.ScoreSubject(id.Contest, id.Window, id.Division, user)] = ScoreMsg{Standing: st}
+	})
+	w.enqueueMissions()
+}
+
+// noRetry turns off the client's own retry of an async publish answered "no
+// responders" (as during a stream leader election on a cluster): a retried
+// standing could land after a newer one of the same subject and, with one
+// message kept per subject, win. A failed publish fails its checkpoint
+// round instead, and the worker republishes its current standings.
+var noRetry = jetstream.WithRetryAttempts(0)
+
+// flush publishes the pending standings, unless a cut holds them (cut.go).
+func (w *worker) flush(ctx context.Context) {
+	if w.holdForCut(ctx) {
+		return
+	}
+	w.flushNow(ctx)
+}
+
+func (w *worker) flushNow(ctx context.Context) {
+	w.flushMissions(ctx)
+	if len(w.pending) == 0 || !w.live {
+		return // nothing is published before catch-up
+	}
+	for subj, sm := range w.pending {
+		w.buf = sm.encode(w.buf[:0])
+		data := make([]byte, len(w.buf))
+		copy(data, w.buf)
+		msg := scoreMsg(subj, data, sm.EventTime)
+		f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
+		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			// Back-pressure: let the acks catch up, then retry once.
+			select {
+			case <-w.s.opts.JS.PublishAsyncComplete():
+			case <-ctx.Done():
+				return
+			}
+			f, err = w.s.opts.JS.PublishMsgAsync(msg, noRetry)
+		}
+		if err != nil {
+			w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()
+			w.s.log.Error("publish standing", "subject", subj, "err", err)
+			continue
+		}
+		w.s.m.ScoresOut.Inc()
+		if !sm.EventTime.IsZero() {
+			w.s.m.EventLatency.WithLabelValues(LatencyScored).Observe(time.Since(sm.EventTime).Seconds())
+		}
+		if w.s.ckpts != nil {
+			w.inflight = append(w.inflight, f)
+		}
+		delete(w.pending, subj)
+	}
+}
+
+func (w *worker) handle(ctx context.Context, im *inMsg) {
+	if ctx.Err() != nil {
+		// Stopping: what is still queued is not handled. Its dead letters
+		// could not all be stored (a synchronous publish fails, an async
+		// one may still land), and a later letter stored before an earlier
+		// one that is lost would move the DLQ mark past it for good.
+		return
+	}
+	defer w.s.advance(im.Seq)
+	if w.s.shared != nil {
+		defer w.doneA.Store(im.Seq)
+	}
+	w.syncRules(ctx)
+	ps := w.part(im.Partition) // partition 0 for a subject that does not parse
+	if im.Seq <= ps.last {
+		return // covered by the partition's checkpoint
+	}
+	ps.last = im.Seq
+	w.lastSeq = im.Seq
+	w.s.lastEvent.Store(im.Time.UnixNano())
+	d := w.eng.Apply(StoredEvent{Subject: im.Msg.Subject(), Data: im.Msg.Data(), Seq: im.Seq, Time: im.Time})
+	switch {
+	case d.Invalid != nil:
+		w.deadLetter(ctx, im, d.Partition, d.Reason, d.Invalid)
+		return
+	case d.Duplicate:
+		w.s.m.Duplicates.Inc()
+		return
+	}
+	for cid, res := range d.Accruals {
+		w.s.m.Accruals.WithLabelValues(cid, res).Inc()
+	}
+	w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
+	w.queueMissions(&d.Missions)
+	// Before catch-up the changes only accumulate (one entry per subject):
+	// they are published once, when the worker goes live.
+	for _, ch := range d.Changes {
+		w.pending[streams.ScoreSubject(ch.Board.Contest, ch.Board.Window, ch.Board.Division, ch.User)] =
+			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.Seq, EventTime: im.Time}
+	}
+}
+
+func (s *Scorer) advance(seq uint64) {
+	for {
+		cur := s.processed.Load()
+		if seq <= cur || s.processed.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package replay
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/aggregator"
+)
+
+// read feeds the stream [first, last] to the engines through the live
+// scorer's reader (aggregator.Lane): one lane over the whole stream, or
+// with Options.PerPartition one lane per partition, all at once.
+func read(ctx context.Context, opts Options, engines []*aggregator.Engine, info *jetstream.StreamInfo, last uint64, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := newFeed(ctx, opts, engines, info.State.FirstSeq, last, res)
+	lanes := []aggregator.Lane{{JS: opts.JS, Partition: aggregator.AllPartitions, From: f.first, UpTo: last, Batch: 4096}}
+	if opts.PerPartition {
+		n, err := strconv.Atoi(info.Config.Metadata["rankstream_partitions"])
+		if err != nil || n <= 0 {
+			return fmt.Errorf("replay: per partition: EVENTS names no partition count (%q)", info.Config.Metadata["rankstream_partitions"])
+		}
+		lanes = lanes[:0]
+		for p := 0; p < n; p++ {
+			lanes = append(lanes, aggregator.Lane{JS: opts.JS, Partition: p, From: f.first, UpTo: last, Batch: 1024})
+		}
+	}
+	errs := make([]error, len(lanes))
+	var wg sync.WaitGroup
+	for i, l := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = l.Run(ctx, f.sink()); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	err := f.close()
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("replay: %w", ctx.Err())
+	}
+	return err
+}
+
+// feed hands batches of events to the engines, one goroutine per engine
+// applying them; each lane puts its messages in through its own sink.
+type feed struct {
+	ctx         context.Context
+	opts        Options
+	first, last uint64
+	chans       []chan []aggregator.StoredEvent
+	wg          sync.WaitGroup
+	mu          sync.Mutex // res, Keep, Progress
+	res         *Result
+	sinks       []*laneSink
+}
+
+func newFeed(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) *feed {
+	f := &feed{ctx: ctx, opts: opts, first: first, last: last, res: res, chans: make([]chan []aggregator.StoredEvent, len(engines))}
+	for i, e := range engines {
+		f.chans[i] = make(chan []aggregator.StoredEvent, 64)
+		f.wg.Add(1)
+		go func(in <-chan []aggregator.StoredEvent) {
+			defer f.wg.Done()
+			for batch := range in {
+				for j := range batch {
+					e.Apply(batch[j])
+				}
+			}
+		}(f.chans[i])
+	}
+	return f
+}
+
+// sink returns a new lane's sink (before the lanes run).
+func (f *feed) sink() *laneSink {
+	ls := &laneSink{f: f, pending: make([][]aggregator.StoredEvent, len(f.chans))}
+	f.sinks = append(f.sinks, ls)
+	return ls
+}
+
+// close hands on what every sink holds and waits until the engines applied it.
+func (f *feed) close() error {
+	var err error
+	for _, ls := range f.sinks {
+		for i := range ls.pending {
+			if err == nil && !ls.flush(i) {
+				err = fmt.Errorf("replay: %w", f.ctx.Err())
+			}
+		}
+	}
+	for _, c := range f.chans {
+		close(c)
+	}
+	f.wg.Wait()
+	return err
+}
+
+// laneSink is one lane's aggregator.LaneSink: it batches each message to
+// the engine of its partition.
+type laneSink struct {
+	f       *feed
+	pending [][]aggregator.StoredEvent
+}
+
+func (ls *laneSink) Deliver(ctx context.Context, d *aggregator.Delivery) bool {
+	f := ls.f
+	se := aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time}
+	f.mu.Lock()
+	f.res.Events++
+	f.res.LastSeq = max(f.res.LastSeq, d.Seq)
+	keep := f.opts.Keep == nil || f.opts.Keep(&se)
+	if f.opts.Progress != nil && (d.Seq%4096 == 0 || d.Seq == f.last) {
+		f.opts.Progress(f.res.LastSeq, f.first, f.last)
+	}
+	f.mu.Unlock()
+	if keep {
+		w := d.Partition % len(f.chans)
+		ls.pending[w] = append(ls.pending[w], se)
+		if len(ls.pending[w]) >= batchSize && !ls.flush(w) {
+			return false
+		}
+	}
+	return true
+}
+
+func (ls *laneSink) CaughtUp() {}
+
+func (ls *laneSink) flush(i int) bool {
+	if len(ls.pending[i]) == 0 {
+		return true
+	}
+	select {
+	case ls.f.chans[i] <- ls.pending[i]:
+		ls.pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
+		return true
+	case <-ls.f.ctx.Done():
+		return false
+	}
+}
