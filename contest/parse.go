@@ -514,16 +514,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 		}
 	}
 	if f := fs["anti_abuse"]; f.present() {
-		if afs := l.fields(f.val, "anti_abuse", "max_events_per_user_per_sec"); afs != nil {
-			if g := afs["max_events_per_user_per_sec"]; g.present() {
-				if n, ok := l.integer(g, "anti_abuse.max_events_per_user_per_sec", 0); ok {
-					if n > math.MaxInt32 {
-						l.errAt(g.val, "anti_abuse.max_events_per_user_per_sec: too large")
-					}
-					c.AntiAbuse.MaxEventsPerUserPerSec = int(n)
-				}
-			}
-		}
+		l.antiAbuse(f, &c.AntiAbuse)
 	}
 	return c
 }
