@@ -80,7 +80,9 @@ type RaisedFlag struct {
 }
 
 // MsgID is the record's Nats-Msg-Id.
-func (f RaisedFlag) MsgID() string { return "flag|" + f.Flag + "|" + f.Contest + "|" + f.Window + "|" + f.User }
+func (f RaisedFlag) MsgID() string {
+	return "flag|" + f.Flag + "|" + f.Contest + "|" + f.Window + "|" + f.User
+}
 
 // TimingEvidence is why uniform_timing was raised: the event times of the
 // last min_events counted events and the standard deviation of their gaps.
