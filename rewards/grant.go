@@ -74,7 +74,7 @@ func (s *Store) grantRows(ctx context.Context, tx pgx.Tx, rs []Reward, via strin
 func lockGrantable(ctx context.Context, tx pgx.Tx, ids []string, now time.Time, skip bool) ([]Reward, error) {
 	q := `SELECT ` + rewardColumns + ` FROM rewards r WHERE reward_id IN (SELECT unnest($1::text[])) AND status = 'pending'
 		AND (auto_grant OR expires_at > $2) AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.user_id = r.user_id)
-		AND NOT `+flagHeld+`
+		AND NOT ` + flagHeld + `
 		ORDER BY reward_id FOR UPDATE`
 	if skip {
 		q += " SKIP LOCKED"
