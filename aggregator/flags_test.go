@@ -247,7 +247,7 @@ func TestScorerPublishesFlags(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"flags.raised.uniform_timing.u_a":              "u_a",
+		"flags.raised.uniform_timing.u_a":            "u_a",
 		streams.DeviceSubject("shared-dev") + "|u_a": "u_a",
 		streams.DeviceSubject("shared-dev") + "|u_b": "u_b",
 	}

@@ -56,3 +56,41 @@ func rewardIDs(rs []Reward) []string {
 	}
 	return ids
 }
+
+// flagHeldUsers adds to held the users an uncleared abuse flag with hold
+// holds in the board of rs (one contest window), read under the window's
+// flag lock, so a flag raised meanwhile waits and then holds the rewards
+// it finds.
+func flagHeldUsers(ctx context.Context, tx pgx.Tx, rs []Reward, held map[string]bool) error {
+	if len(rs) == 0 || rs[0].Context != ContextContest {
+		return nil
+	}
+	if err := lockFlagBoard(ctx, tx, rs[0].ID, rs[0].Window); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT user_id FROM abuse_flags WHERE contest_id = $1 AND window_start = $2
+		AND hold AND cleared_at IS NULL`, rs[0].ID, rs[0].Window)
+	if err != nil {
+		return fmt.Errorf("rewards: flagged users: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("rewards: flagged users: %w", err)
+	}
+	for _, u := range users {
+		held[u] = true
+	}
+	return nil
+}
+
+// lockFlagBoard takes the transaction-scoped advisory lock of a contest
+// window's flags: a flag's insert and a board's payouts of that window
+// take it, so each sees the other whole (the app role may not LOCK the
+// flags table: it has no table-wide UPDATE).
+func lockFlagBoard(ctx context.Context, tx pgx.Tx, contestID string, window time.Time) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`,
+		"flags|"+contestID+"|"+WindowString(window)); err != nil {
+		return fmt.Errorf("rewards: flag lock: %w", err)
+	}
+	return nil
+}

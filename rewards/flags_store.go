@@ -81,6 +81,9 @@ func collectFlags(rows pgx.Rows) ([]Flag, error) {
 // with hold, holds the user's pending rewards of the window. It returns
 // whether f was new.
 func (s *Store) insertFlag(ctx context.Context, tx pgx.Tx, f Flag, now time.Time) (bool, error) {
+	if err := lockFlagBoard(ctx, tx, f.Contest, f.Window); err != nil {
+		return false, err
+	}
 	tag, err := tx.Exec(ctx, `INSERT INTO abuse_flags (contest_id, window_start, user_id, flag, subject, rule_version, hold,
 		evidence, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (contest_id, window_start, user_id, flag, subject) DO NOTHING`,
@@ -216,6 +219,9 @@ func (s *Store) ClearFlags(ctx context.Context, contestID, user string, win time
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.now()
+		if err := lockUserFlagWindows(ctx, tx, contestID, user, win); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `UPDATE abuse_flags SET cleared_at = $1, cleared_by = $2
 			WHERE contest_id = $3 AND user_id = $4 AND cleared_at IS NULL AND ($5::timestamptz IS NULL OR window_start = $5)
 			RETURNING `+flagColumns, now, by, contestID, user, nullTime(win))
@@ -256,4 +262,26 @@ func FlagFromRecord(r streams.RaisedFlag) (Flag, error) {
 	}
 	return Flag{Contest: r.Contest, Window: win.UTC(), User: r.User, Flag: r.Flag, RuleVersion: r.Version, Hold: r.Hold,
 		Evidence: ev}, nil
+}
+
+// lockUserFlagWindows takes the flag lock of every window in which user has
+// uncleared flags of a contest (win: only that one), in window order, so a
+// board computed meanwhile either sees the flags cleared or has its held
+// rewards found by the release.
+func lockUserFlagWindows(ctx context.Context, tx pgx.Tx, contestID, user string, win time.Time) error {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT window_start FROM abuse_flags WHERE contest_id = $1 AND user_id = $2
+		AND cleared_at IS NULL AND ($3::timestamptz IS NULL OR window_start = $3) ORDER BY window_start`, contestID, user, nullTime(win))
+	if err != nil {
+		return fmt.Errorf("rewards: flag windows: %w", err)
+	}
+	wins, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return fmt.Errorf("rewards: flag windows: %w", err)
+	}
+	for _, w := range wins {
+		if err := lockFlagBoard(ctx, tx, contestID, w); err != nil {
+			return err
+		}
+	}
+	return nil
 }
