@@ -34,7 +34,7 @@ anti_abuse: {flags: {uniform_timing_ms: 10}}
 	if err != nil || c.AntiAbuse.Flags.MinEvents != DefaultFlagMinEvents || c.AntiAbuse.Flags.SharedDevice() || c.AntiAbuse.Flags.Hold {
 		t.Fatalf("defaults: %+v %v", c.AntiAbuse.Flags, err)
 	}
-	// The bad cases are in testdata/abuse_flags.bad.yml (TestLintGolden).
+	// The bad cases are in testdata/abuse_flags.bad.yml (TestBadFiles).
 }
 
 // TestTimingStat: the statistic keeps the last n event times whatever the
