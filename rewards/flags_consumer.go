@@ -34,8 +34,9 @@ func (s *Stage) handleFlag(ctx context.Context, msg jetstream.Msg) {
 	case strings.HasPrefix(subj, "flags.device."):
 		var d streams.DeviceSighting
 		if err = json.Unmarshal(msg.Data(), &d); err == nil {
-			raised, err = s.Store.SightDevice(ctx, d)
-			fm.Sightings.Inc()
+			if raised, err = s.Store.SightDevice(ctx, d); err == nil {
+				fm.Sightings.Inc()
+			}
 		}
 	case strings.HasPrefix(subj, "flags.raised."):
 		var (

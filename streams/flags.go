@@ -100,6 +100,7 @@ func flagsConfig(opts Options) jetstream.StreamConfig {
 		Subjects:    []string{FlagsAll},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      opts.EventsMaxAge, // the records are in Postgres once consumed; kept as long as the events
 		Duplicates:  opts.DedupWindow,
 		Replicas:    opts.Replicas,
 		AllowDirect: true,
