@@ -192,42 +192,52 @@ func TestFlagHoldsReleaseOnce(t *testing.T) {
 	a.finalSnapshot(t, "t_auto", "", []int64{90, 50, 40})
 	a.finalSnapshot(t, "t_claim", "", []int64{90, 50, 40})
 	a.stage.Round(ctx)
-	status := func(contestID string) map[string]string {
-		rs, err := a.stage.Store.BoardRewards(ctx, contestID, testWindow, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]string{}
-		for _, r := range rs {
-			out[r.User] = r.Status
-		}
-		return out
-	}
-	if got := fmt.Sprint(status("t_auto")); got != "map[u_1:held u_2:granted u_3:granted]" {
+	if got := fmt.Sprint(a.statuses(ctx, t, "t_auto")); got != "map[u_1:held u_2:granted u_3:granted]" {
 		t.Fatalf("t_auto rewards %s", got)
 	}
 	// A flag raised after the payouts: u_2's pending t_claim reward turns held.
 	a.sight(t, "t_claim", "dev", "u_2", 2, true)
 	a.sight(t, "t_claim", "dev", "u_9", 2, true)
-	eventually(t, 30*time.Second, "t_claim held", func() bool { return status("t_claim")["u_2"] == StatusHeld })
-	if got := fmt.Sprint(status("t_claim")); got != "map[u_1:pending u_2:held u_3:pending]" {
+	eventually(t, 30*time.Second, "t_claim held", func() bool { return a.statuses(ctx, t, "t_claim")["u_2"] == StatusHeld })
+	if got := fmt.Sprint(a.statuses(ctx, t, "t_claim")); got != "map[u_1:pending u_2:held u_3:pending]" {
 		t.Fatalf("t_claim rewards %s", got)
 	}
-	claim := func(user, contestID string) (Reward, bool, error) {
-		return a.stage.Store.Claim(ctx, user, ClaimRequest{Context: ContextContest, ID: contestID, Window: "2025-10-25T18:00:00Z"})
-	}
-	if _, _, err := claim("u_2", "t_claim"); !errors.Is(err, ErrHeld) {
+	if _, _, err := a.claimAs(ctx, "u_2", "t_claim"); !errors.Is(err, ErrHeld) {
 		t.Fatalf("claim of a flagged user: %v, want ErrHeld", err)
 	}
 	if code, _ := a.do(t, "POST", "/v1/rewards/claim", a.token(t, "u_2"), `{"context":"contest","id":"t_claim","window":"2025-10-25T18:00:00Z"}`); code != 423 {
 		t.Fatalf("claim answer %d, want 423", code)
 	}
 	a.stage.Round(ctx)
-	if status("t_auto")["u_1"] != StatusHeld {
+	if a.statuses(ctx, t, "t_auto")["u_1"] != StatusHeld {
 		t.Fatal("auto grant paid a flagged user")
 	}
+	checkFlagList(t, a)
+	clearReleasesOnce(ctx, t, a)
+}
 
-	// The admin list shows the flags with their evidence.
+// statuses maps the users of a contest board to their rewards' status.
+func (a *apiEnv) statuses(ctx context.Context, t *testing.T, contestID string) map[string]string {
+	t.Helper()
+	rs, err := a.stage.Store.BoardRewards(ctx, contestID, testWindow, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rs {
+		out[r.User] = r.Status
+	}
+	return out
+}
+
+func (a *apiEnv) claimAs(ctx context.Context, user, contestID string) (Reward, bool, error) {
+	return a.stage.Store.Claim(ctx, user, ClaimRequest{Context: ContextContest, ID: contestID, Window: "2025-10-25T18:00:00Z"})
+}
+
+// checkFlagList: the admin list shows t_auto's flags with their evidence,
+// to the admin only.
+func checkFlagList(t *testing.T, a *apiEnv) {
+	t.Helper()
 	code, body := a.do(t, "GET", "/v1/admin/flags/t_auto?window=2025-10-25T18:00:00Z", "adm", "")
 	list, _ := body["flags"].([]any)
 	if code != 200 || body["window"] != "2025-10-25T18:00:00Z" || len(list) != 2 {
@@ -241,8 +251,13 @@ func TestFlagHoldsReleaseOnce(t *testing.T) {
 	if code, _ := a.do(t, "GET", "/v1/admin/flags/t_auto", "", ""); code != 401 {
 		t.Fatalf("list without the admin token: %d", code)
 	}
+}
 
-	// Clearing releases: auto grant at once, claim afterwards; both once.
+// clearReleasesOnce: clearing releases (auto grant at once, a claim
+// afterwards), each reward granted, posted and published once, however
+// often it is cleared, claimed or rounds run.
+func clearReleasesOnce(ctx context.Context, t *testing.T, a *apiEnv) {
+	t.Helper()
 	var wg sync.WaitGroup
 	codes := make(chan int, 4)
 	for i := 0; i < 4; i++ {
@@ -263,20 +278,19 @@ func TestFlagHoldsReleaseOnce(t *testing.T) {
 	if fmt.Sprint(got) != "[200 404 404 404]" {
 		t.Fatalf("concurrent clears answered %v", got)
 	}
-	if status("t_auto")["u_1"] != StatusGranted {
-		t.Fatalf("after clearing: %v", status("t_auto"))
+	if a.statuses(ctx, t, "t_auto")["u_1"] != StatusGranted {
+		t.Fatalf("after clearing: %v", a.statuses(ctx, t, "t_auto"))
 	}
 	if code, body := a.do(t, "DELETE", "/v1/admin/flags/t_claim/u_2", "adm", ""); code != 200 || body["released"] != 1.0 {
 		t.Fatalf("clear t_claim: %d %v", code, body)
 	}
 	for i := 0; i < 3; i++ {
-		if _, isNew, err := claim("u_2", "t_claim"); err != nil || isNew != (i == 0) {
+		if _, isNew, err := a.claimAs(ctx, "u_2", "t_claim"); err != nil || isNew != (i == 0) {
 			t.Fatalf("claim %d after clearing: new=%v %v", i, isNew, err)
 		}
 		a.stage.Round(ctx)
 	}
-	by, _ := flagsByUser(t, a.stage.Store, "t_auto")
-	if fmt.Sprint(by["u_1"]) != "[uniform_timing:cleared]" {
+	if by, _ := flagsByUser(t, a.stage.Store, "t_auto"); fmt.Sprint(by["u_1"]) != "[uniform_timing:cleared]" {
 		t.Fatalf("flags after clearing %v", by)
 	}
 	grants := a.ledgerCheck(t)
