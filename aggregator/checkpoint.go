@@ -91,7 +91,7 @@ func (e *Engine) marshalPartition(b []byte, p int, covered uint64, fp [32]byte) 
 		b = varint.AppendStr(b, k.user)
 		b = uw.AppendBinary(b)
 	}
-	return appendMissions(b, ps)
+	return appendFlags(appendMissions(b, ps), ps)
 }
 
 // RestorePartition replaces partition p's state with the checkpoint in data
@@ -146,6 +146,9 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 		ps.users[k] = uw
 	}
 	if err := e.restoreMissions(ps, &r); err != nil {
+		return 0, err
+	}
+	if err := e.restoreFlags(ps, &r); err != nil {
 		return 0, err
 	}
 	if r.Err != nil {

@@ -51,6 +51,8 @@ type Decision struct {
 	Details []Accrual
 	// Missions is what the event did to the missions (missions.go).
 	Missions MissionDecision
+	// Flags is what the event did to the abuse flags (flags.go).
+	Flags FlagDecision
 	// Event is the parsed event when the engine records accruals (nil
 	// for a subject it could not parse).
 	Event *event.Event
@@ -82,6 +84,8 @@ type partState struct {
 
 	// missions: nil until a mission counts an event (missions.go)
 	missions map[missionKey]*contest.UserMission
+	// flags: nil until a contest with abuse flags counts an event (flags.go)
+	flags map[uwKey]*userFlags
 }
 
 type uwKey struct {
@@ -227,6 +231,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		result, pts := contest.ReasonRateLimited, int64(0)
 		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
 			result, pts = contest.ReasonCounted, p
+			e.flagCounted(d, ps, c, k, ev)
 		}
 		d.accrual(c.ID, result)
 		if e.detail {

@@ -116,6 +116,7 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 		}
 		if fin {
 			delete(ps.users, k)
+			delete(ps.flags, k)
 			continue
 		}
 		folded += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())

@@ -31,6 +31,7 @@ type missionOut struct {
 	ready    bool                 // the progress bucket exists
 	counted  map[*contest.Mission]prometheus.Counter
 	buf      []byte
+	flags    flagOut // abuse flag records (scorer_flags.go)
 }
 
 type progressKey struct {
@@ -102,10 +103,12 @@ func (w *worker) enqueueMissions() {
 			w.queueReward(m, win, user, contest.Completed{Step: step, Arrived: um.CompletedAt(step)})
 		}
 	})
+	w.enqueueFlags()
 }
 
 // flushMissions publishes what is pending (worker goroutine, once live).
 func (w *worker) flushMissions(ctx context.Context) {
+	w.flushFlags(ctx)
 	o := &w.mout
 	if o.pending() == 0 || !w.live {
 		return

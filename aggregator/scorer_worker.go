@@ -211,6 +211,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	}
 	w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
 	w.queueMissions(&d.Missions)
+	w.queueFlags(&d.Flags)
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
 	for _, ch := range d.Changes {

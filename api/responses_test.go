@@ -149,6 +149,12 @@ func TestResponsesMatchSpec(t *testing.T) {
 	do("DELETE", "/v1/admin/holds/spec_user", adm, "", "", nil)
 	want(401, "GET", "/v1/admin/rewards/spec"+win, "", "", "", nil)
 	do("GET", "/v1/admin/rewards/spec"+win, adm, "", "", nil)
+	want(401, "GET", "/v1/admin/flags/spec", "", "", "", nil)
+	want(200, "GET", "/v1/admin/flags/spec", adm, "", "", nil)
+	want(200, "GET", "/v1/admin/flags/spec"+win, adm, "", "", nil)
+	want(400, "GET", "/v1/admin/flags/spec?window=nope", adm, "", "", nil)
+	want(401, "DELETE", "/v1/admin/flags/spec/spec_user", "", "", "", nil)
+	want(404, "DELETE", "/v1/admin/flags/spec/spec_user", adm, "", "", nil)
 	want(200, "GET", "/v1/missions", "", "", "", nil)
 	want(404, "GET", "/v1/missions/none/progress?user=u_1", "", "", "", nil)
 

@@ -175,7 +175,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 		l.rewards(f, c)
 	}
 	if f := fs["anti_abuse"]; f.present() {
-		l.antiAbuse(f, c)
+		l.antiAbuse(f, &c.AntiAbuse)
 	}
 	return c
 }

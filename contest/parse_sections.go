@@ -90,20 +90,6 @@ func (l *linter) rewards(f kv, c *Contest) {
 	}
 }
 
-// antiAbuse reads anti_abuse.
-func (l *linter) antiAbuse(f kv, c *Contest) {
-	if afs := l.fields(f.val, "anti_abuse", "max_events_per_user_per_sec"); afs != nil {
-		if g := afs["max_events_per_user_per_sec"]; g.present() {
-			if n, ok := l.integer(g, "anti_abuse.max_events_per_user_per_sec", 0); ok {
-				if n > math.MaxInt32 {
-					l.errAt(g.val, "anti_abuse.max_events_per_user_per_sec: too large")
-				}
-				c.AntiAbuse.MaxEventsPerUserPerSec = int(n)
-			}
-		}
-	}
-}
-
 func (l *linter) window(f kv) *FixedWindow {
 	fs := l.fields(f.val, "window", "start", "end")
 	if fs == nil {

@@ -124,6 +124,7 @@ type Leaderboard struct {
 // AntiAbuse limits. Zero means no limit.
 type AntiAbuse struct {
 	MaxEventsPerUserPerSec int
+	Flags                  AbuseFlags // anti_abuse.flags (flags_parse.go)
 }
 
 // Statuses of a contest window (CONTRACT.md §4).

@@ -56,6 +56,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("PUT /v1/admin/holds/{user_id}", auth.RequireAdmin(a.o.AdminToken, http.HandlerFunc(a.putHold)))
 	mux.Handle("DELETE /v1/admin/holds/{user_id}", auth.RequireAdmin(a.o.AdminToken, http.HandlerFunc(a.deleteHold)))
 	mux.Handle("GET /v1/admin/rewards/{contest}", auth.RequireAdmin(a.o.AdminToken, http.HandlerFunc(a.table)))
+	a.registerFlags(mux)
 }
 
 // ClaimAnswer is the body of a successful claim.

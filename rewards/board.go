@@ -80,8 +80,9 @@ func (s *Store) SaveBoard(ctx context.Context, b Board, snapshotID int64, ruleVe
 // transaction just inserted, so none of them exists yet (their ids hold the
 // board): one COPY each into rewards and reward_history, and with auto_grant
 // the grants, postings and outbox rows, without a second pass over rewards.
-// Holds are read under a SHARE lock, so a hold put meanwhile waits for this
-// transaction and then finds the rewards.
+// Holds are read under a SHARE lock (abuse flags with hold under their
+// window's lock, flags_hold.go), so a hold put meanwhile waits for this transaction and then finds
+// the rewards.
 func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, auto bool, now time.Time) error {
 	if _, err := tx.Exec(ctx, `LOCK TABLE holds IN SHARE MODE`); err != nil {
 		return fmt.Errorf("rewards: lock holds: %w", err)
@@ -97,6 +98,9 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 	}
 	for _, u := range users {
 		held[u] = true
+	}
+	if err := flagHeldUsers(ctx, tx, rs, held); err != nil {
+		return err
 	}
 	var rest, claimable []Reward // position order
 	for i := range rs {

@@ -58,13 +58,17 @@ func (s *Store) claimLocked(ctx context.Context, tx pgx.Tx, user string, rs []Re
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM holds WHERE user_id = $1)`, user).Scan(&held); err != nil {
 		return Reward{}, false, fmt.Errorf("rewards: hold: %w", err)
 	}
+	flagged, err := flagHeldIDs(ctx, tx, rewardIDs(rs))
+	if err != nil {
+		return Reward{}, false, err
+	}
 	var due, done, late []Reward
 	onHold := false
 	for _, r := range rs {
 		switch {
 		case r.Status == StatusGranted:
 			done = append(done, r)
-		case r.Status == StatusHeld || (r.Status == StatusPending && held):
+		case r.Status == StatusHeld || (r.Status == StatusPending && (held || flagged[r.RewardID])):
 			onHold = true
 		case r.Status == StatusPending && (r.AutoGrant || r.ExpiresAt == nil || r.ExpiresAt.After(now)):
 			due = append(due, r)

@@ -70,10 +70,11 @@ func (s *Store) grantRows(ctx context.Context, tx pgx.Tx, rs []Reward, via strin
 
 // lockGrantable locks the rewards among ids that can be granted now:
 // pending, not expired (auto-grant rewards do not expire), the user not on
-// hold. Rows another transaction holds are skipped when skip is set.
+// hold, no abuse flag holding it. Rows another transaction holds are skipped when skip is set.
 func lockGrantable(ctx context.Context, tx pgx.Tx, ids []string, now time.Time, skip bool) ([]Reward, error) {
 	q := `SELECT ` + rewardColumns + ` FROM rewards r WHERE reward_id IN (SELECT unnest($1::text[])) AND status = 'pending'
 		AND (auto_grant OR expires_at > $2) AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.user_id = r.user_id)
+		AND NOT ` + flagHeld + `
 		ORDER BY reward_id FOR UPDATE`
 	if skip {
 		q += " SKIP LOCKED"

@@ -23,6 +23,8 @@ type Metrics struct {
 	Relayed   prometheus.Counter
 	Boards    prometheus.Counter
 	Missions  prometheus.Counter
+	// Flags are the abuse flag metrics (flags_metrics.go).
+	Flags *FlagMetrics
 }
 
 // NewMetrics creates the metrics and registers them on reg (nil: not
@@ -46,10 +48,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Missions: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_rewards_mission_steps_total",
 			Help: "Mission step completions consumed from the MISSIONS stream."}),
 	}
+	var err error
+	if m.Flags, err = newFlagMetrics(reg); err != nil {
+		return nil, err
+	}
 	if reg == nil {
 		return m, nil
 	}
-	var err error
 	if m.Granted, err = register(reg, m.Granted); err != nil {
 		return nil, err
 	}

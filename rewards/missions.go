@@ -103,55 +103,7 @@ func (s *Store) SaveMissionReward(ctx context.Context, r Reward) (bool, error) {
 // consumer, acking each after its reward is committed. A message that can
 // never be a reward is logged and terminated.
 func (s *Stage) consumeMissions(ctx context.Context) {
-	waiting := false
-	for ctx.Err() == nil {
-		err := s.missionLoop(ctx)
-		switch {
-		case ctx.Err() != nil:
-		case errors.Is(err, jetstream.ErrStreamNotFound):
-			if !waiting { // the scorer creates it; say so once
-				s.log.Info("waiting for the missions stream", "stream", s.opts.MissionsStream)
-			}
-			waiting = true
-		case err != nil:
-			s.log.Warn("missions consumer", "stream", s.opts.MissionsStream, "err", err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(s.opts.Poll):
-		}
-	}
-}
-
-func (s *Stage) missionLoop(ctx context.Context) error {
-	cons, err := s.opts.JS.CreateOrUpdateConsumer(ctx, s.opts.MissionsStream, jetstream.ConsumerConfig{
-		Durable: "rewards", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 5 * time.Second,
-		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: 1000,
-	})
-	if err != nil {
-		return fmt.Errorf("rewards: missions consumer: %w", err)
-	}
-	for ctx.Err() == nil {
-		batch, err := cons.FetchNoWait(100)
-		if err != nil {
-			return fmt.Errorf("rewards: fetch missions: %w", err)
-		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			s.handleMission(ctx, msg)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return fmt.Errorf("rewards: fetch missions: %w", err)
-		}
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(s.opts.Poll / 4):
-			}
-		}
-	}
-	return nil
+	s.consumeStream(ctx, s.opts.MissionsStream, "rewards", 1000, s.handleMission)
 }
 
 func (s *Stage) handleMission(ctx context.Context, msg jetstream.Msg) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/snapshotter"
+	"github.com/rankstream/rankstream/streams"
 )
 
 // Options of the rewards stage.
@@ -32,6 +33,9 @@ type Options struct {
 	// MissionsStream is the stream of mission step completions (default
 	// "MISSIONS"); the stage waits for it to exist. "-" disables it.
 	MissionsStream string
+	// FlagsStream is the stream of abuse flag records (default "FLAGS",
+	// docs/flags.md); "-" disables the flags consumer.
+	FlagsStream string
 	// Poll is the time between two rounds of work (default 1s).
 	Poll time.Duration
 	// Batch bounds the rewards granted and messages relayed per
@@ -61,6 +65,9 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Stage, 
 	}
 	if opts.MissionsStream == "" {
 		opts.MissionsStream = "MISSIONS"
+	}
+	if opts.FlagsStream == "" {
+		opts.FlagsStream = streams.Flags
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
@@ -93,6 +100,13 @@ func (s *Stage) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			s.consumeMissions(ctx)
+		}()
+	}
+	if s.opts.FlagsStream != "-" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.consumeFlags(ctx)
 		}()
 	}
 	wg.Add(1)
@@ -134,6 +148,7 @@ func (s *Stage) Round(ctx context.Context) {
 
 func (s *Stage) work(ctx context.Context) {
 	s.fail(ctx, "compute payouts", s.computeDue(ctx))
+	s.fail(ctx, "hold flagged", s.Store.HoldFlagged(ctx))
 	for {
 		n, err := s.Store.GrantDue(ctx, s.opts.Batch)
 		s.m.Granted.Add(float64(n))

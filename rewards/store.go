@@ -97,13 +97,16 @@ func (s *Store) insertRewards(ctx context.Context, tx pgx.Tx, rs []Reward, now t
 	if err != nil {
 		return nil, fmt.Errorf("rewards: copy rewards: %w", err)
 	}
-	// Users on hold: the reward is held, its claim clock paused.
+	// Users on hold, and contest rewards an abuse flag holds (flags_hold.go):
+	// the reward is held, its claim clock paused.
 	rows, err := tx.Query(ctx, `INSERT INTO rewards SELECT n.reward_id, n.context, n.ctx_id, n.window_start, n.division,
 		n.step, n.user_id, n.pos, n.amount_minor, n.currency, n.kind, n.game, n.auto_grant, n.claim_window_ms, n.computed_at,
-		CASE WHEN h.user_id IS NULL THEN 'pending' ELSE 'held' END,
-		CASE WHEN h.user_id IS NULL THEN n.expires_at END,
-		CASE WHEN h.user_id IS NULL THEN NULL ELSE n.claim_window_ms END
+		CASE WHEN h.user_id IS NULL AND f.user_id IS NULL THEN 'pending' ELSE 'held' END,
+		CASE WHEN h.user_id IS NULL AND f.user_id IS NULL THEN n.expires_at END,
+		CASE WHEN h.user_id IS NULL AND f.user_id IS NULL THEN NULL ELSE n.claim_window_ms END
 		FROM new_rewards n LEFT JOIN holds h ON h.user_id = n.user_id
+		LEFT JOIN (SELECT DISTINCT user_id, contest_id, window_start FROM abuse_flags WHERE hold AND cleared_at IS NULL) f
+			ON n.context = 'contest' AND f.user_id = n.user_id AND f.contest_id = n.ctx_id AND f.window_start = n.window_start
 		ON CONFLICT (reward_id) DO NOTHING RETURNING `+rewardColumns)
 	if err != nil {
 		return nil, fmt.Errorf("rewards: insert rewards: %w", err)

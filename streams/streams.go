@@ -229,6 +229,7 @@ func Configs(opts Options) []jetstream.StreamConfig {
 			AllowDirect: true,
 		},
 		missionsConfig(opts),
+		flagsConfig(opts),
 	}
 }
 
