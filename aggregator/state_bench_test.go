@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -74,6 +75,12 @@ func stateBytes(rules *contest.Registry, opt aggregator.PruneOptions, users int,
 	runtime.ReadMemStats(&after)
 	for p := 0; p < parts; p++ {
 		ckpt += uint64(len(eng.MarshalPartition(nil, p, seq)))
+	}
+	if f := os.Getenv("RANKSTREAM_BENCH_HEAPPROF"); f != "" {
+		if w, err := os.Create(f + "." + strconv.FormatInt(opt.FoldMargin.Milliseconds(), 10)); err == nil {
+			_ = pprof.WriteHeapProfile(w)
+			_ = w.Close()
+		}
 	}
 	runtime.KeepAlive(eng)
 	if after.HeapInuse > before.HeapInuse {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 )
 
 // ErrBadState is returned by UnmarshalUserWindow for data it cannot decode.
@@ -18,7 +17,7 @@ var ErrBadState = errors.New("contest: bad user window state")
 // event-time order, which takes the same path a live run in event-time order
 // takes, so the rebuilt state is exact by construction.
 func (u *UserWindow) AppendBinary(b []byte) []byte {
-	b = u.fold.appendBinary(b)
+	b = u.appendFold(b)
 	b = binary.AppendUvarint(b, uint64(len(u.events)))
 	for i := range u.events {
 		e := &u.events[i]
@@ -35,15 +34,10 @@ func (u *UserWindow) AppendBinary(b []byte) []byte {
 			b = append(b, 0)
 		}
 	}
-	divs := make([]string, 0, len(u.boards))
-	for d := range u.boards {
-		divs = append(divs, d)
-	}
-	sort.Strings(divs)
-	b = binary.AppendUvarint(b, uint64(len(divs)))
-	for _, d := range divs {
-		b = appendString(b, d)
-		b = binary.AppendVarint(b, u.boards[d].st.LastPoints)
+	b = binary.AppendUvarint(b, uint64(len(u.boards)))
+	for i := range u.boards { // sorted by division
+		b = appendString(b, u.boards[i].div)
+		b = binary.AppendVarint(b, u.boards[i].st.LastPoints)
 	}
 	return b
 }
@@ -53,7 +47,7 @@ func (u *UserWindow) AppendBinary(b []byte) []byte {
 func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 	r := reader{b: data}
 	u := NewUserWindow(c)
-	u.fold = readFold(&r)
+	u.readFold(&r)
 	n := r.uvarint()
 	if r.err != nil || n > uint64(len(data)) {
 		return nil, nil, fmt.Errorf("%w: candidate count", ErrBadState)
@@ -79,7 +73,7 @@ func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 			return nil, nil, fmt.Errorf("%w: candidates out of order at %d", ErrBadState, i)
 		}
 		switch {
-		case cd.pinned && (!pinned || u.fold == nil || cd.TS >= u.fold.upTo):
+		case cd.pinned && (!pinned || !u.fold.done || cd.TS >= u.fold.upTo):
 			return nil, nil, fmt.Errorf("%w: folded candidate %d after the horizon", ErrBadState, i)
 		case cd.pinned:
 			u.events = append(u.events, cd)
@@ -96,7 +90,7 @@ func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 	nb := r.uvarint()
 	for i := uint64(0); i < nb && r.err == nil; i++ {
 		d, lp := r.str(), r.varint()
-		if b := u.boards[d]; b != nil && r.err == nil {
+		if b := u.board(d); b != nil && r.err == nil {
 			b.st.LastPoints = lp
 		}
 	}
@@ -117,7 +111,10 @@ type reader struct {
 	err error
 }
 
-var errShort = errors.New("truncated")
+var (
+	errShort   = errors.New("truncated")
+	errBadFold = errors.New("bad folded board")
+)
 
 func (r *reader) uvarint() uint64 {
 	if r.err != nil {
