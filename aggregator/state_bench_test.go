@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -76,12 +75,7 @@ func stateBytes(rules *contest.Registry, opt aggregator.PruneOptions, users int,
 	for p := 0; p < parts; p++ {
 		ckpt += uint64(len(eng.MarshalPartition(nil, p, seq)))
 	}
-	if f := os.Getenv("RANKSTREAM_BENCH_HEAPPROF"); f != "" {
-		if w, err := os.Create(f + "." + strconv.FormatInt(opt.FoldMargin.Milliseconds(), 10)); err == nil {
-			_ = pprof.WriteHeapProfile(w)
-			_ = w.Close()
-		}
-	}
+	writeHeapProfile(strconv.FormatInt(opt.FoldMargin.Milliseconds(), 10))
 	runtime.KeepAlive(eng)
 	if after.HeapInuse > before.HeapInuse {
 		heap = after.HeapInuse - before.HeapInuse
