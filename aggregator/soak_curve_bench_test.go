@@ -42,7 +42,7 @@ func BenchmarkSoakStateCurve(b *testing.B) {
 		gen := loadgen.NewGenerator(loadgen.Options{Users: users, Seed: 1, Now: func() time.Time { return now }})
 		step := time.Second / time.Duration(rate)
 		var seq uint64
-		b.Logf("minute,checkpoint_bytes,candidates,user_windows,seen_ids,heap_inuse_bytes")
+		fmt.Fprintln(os.Stderr, "soak-curve: minute,checkpoint_bytes,candidates,user_windows,seen_ids,heap_inuse_bytes")
 		for m := 1; m <= minutes; m++ {
 			for k := 0; k < 60*rate; k++ {
 				now = now.Add(step)
@@ -51,14 +51,15 @@ func BenchmarkSoakStateCurve(b *testing.B) {
 				eng.Apply(aggregator.StoredEvent{Subject: partitioned(subj), Data: body, Seq: seq, Time: now})
 			}
 			if m%sample == 0 {
-				logSoakSample(b, eng, m, seq)
+				logSoakSample(eng, m, seq)
 			}
 		}
 	}
 }
 
-// logSoakSample logs one row of the curve.
-func logSoakSample(b *testing.B, eng *aggregator.Engine, minute int, seq uint64) {
+// logSoakSample prints one row of the curve (to stderr at once: a long
+// run shows its progress).
+func logSoakSample(eng *aggregator.Engine, minute int, seq uint64) {
 	var ckpt int
 	for p := 0; p < 64; p++ {
 		ckpt += len(eng.MarshalPartition(nil, p, seq))
@@ -67,7 +68,7 @@ func logSoakSample(b *testing.B, eng *aggregator.Engine, minute int, seq uint64)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	b.Logf("%d,%d,%d,%d,%d,%d", minute, ckpt, cands, windows, seen, ms.HeapInuse)
+	fmt.Fprintf(os.Stderr, "soak-curve: %d,%d,%d,%d,%d,%d\n", minute, ckpt, cands, windows, seen, ms.HeapInuse)
 }
 
 // partitioned turns events.<provider>.<user> into events.<p>.<provider>.<user>
