@@ -16,9 +16,10 @@ type Candidate struct {
 	Division   string
 	Day        int64 // contest day of TS (for the daily cap)
 
-	// Results of the last computation.
-	counted bool  // not rate limited
+	// Results of the last computation (the two flags side by side: 80 bytes
+	// a candidate instead of 88).
 	final   int64 // points after the daily cap
+	counted bool  // not rate limited
 	pinned  bool  // folded (fold.go), held only as one of a board's best n
 }
 
