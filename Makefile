@@ -114,6 +114,16 @@ soak-state: services
 bench-state:
 	$(GO) test ./aggregator -run '^$$' -bench ScorerStatePerUser -benchtime 1x -timeout 120m
 
+# Heap and checkpoint bytes per (user, board) of a sum and a max board, 1M users.
+.PHONY: bench-state-board bench-restart
+bench-state-board:
+	$(GO) test ./aggregator -run '^$$' -bench ScorerStatePerBoard -benchtime 1x -timeout 120m
+
+# Restart after 30 vs 3 minutes of soak traffic at 5k ev/s, made in stream
+# time (env RANKSTREAM_BENCH_RATE, RANKSTREAM_BENCH_RESTART_MINUTES).
+bench-restart:
+	$(GO) test ./aggregator -run '^$$' -bench RestartAfterTraffic -benchtime 1x -timeout 120m
+
 # Scorer with three missions vs none (BENCHMARKS.md "Missions").
 .PHONY: bench-missions
 bench-missions:

@@ -41,8 +41,13 @@ type MissionDecision struct {
 // scoreMissions offers a valid, first-arrival event to every mission.
 func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *event.Event) {
 	for _, m := range e.rules.Missions() {
+		// Scope and eligibility first: they are cheap, and most events of a
+		// scoped mission stop there before the window lookup.
+		if !m.Base.InScope(ev) || m.Base.Eligible(ev) != "" {
+			continue
+		}
 		wins := m.WindowsAt(ev.TS)
-		if len(wins) == 0 || !m.Base.InScope(ev) || m.Base.Eligible(ev) != "" {
+		if len(wins) == 0 {
 			continue
 		}
 		var cand contest.MissionCand

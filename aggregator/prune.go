@@ -127,7 +127,15 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 	for _, c := range e.rules.All() {
 		maxDelay = max(maxDelay, c.EventDelay())
 	}
-	horizon := floorDivI(now.Add(-maxDelay-margin).UnixNano(), seenBucket)
+	ps.dropSeen(floorDivI(now.Add(-maxDelay-margin).UnixNano(), seenBucket))
+}
+
+// dropSeen forgets the seen ids of the buckets before horizon. A Go map
+// never gives back the room of deleted entries, so when a prune removed more
+// ids than remain (after a burst, or once traffic stops) the rest move to a
+// map of their own size and the old table is freed.
+func (ps *partState) dropSeen(horizon int64) {
+	dropped := 0
 	for b, ids := range ps.seenByTS {
 		if b >= horizon {
 			continue
@@ -135,7 +143,15 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 		for _, id := range ids {
 			delete(ps.seen, id)
 		}
+		dropped += len(ids)
 		delete(ps.seenByTS, b)
+	}
+	if dropped > len(ps.seen) {
+		seen := make(map[string]struct{}, len(ps.seen))
+		for id := range ps.seen {
+			seen[id] = struct{}{}
+		}
+		ps.seen = seen
 	}
 }
 

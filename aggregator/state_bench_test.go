@@ -75,6 +75,7 @@ func stateBytes(rules *contest.Registry, opt aggregator.PruneOptions, users int,
 	for p := 0; p < parts; p++ {
 		ckpt += uint64(len(eng.MarshalPartition(nil, p, seq)))
 	}
+	writeHeapProfile(strconv.FormatInt(opt.FoldMargin.Milliseconds(), 10))
 	runtime.KeepAlive(eng)
 	if after.HeapInuse > before.HeapInuse {
 		heap = after.HeapInuse - before.HeapInuse

@@ -29,27 +29,36 @@ import (
 //   - the rate-limit second: upTo is cut to a whole second, so no later event
 //     shares a second with a folded one and nothing of the limit carries over.
 
-// foldSummary is what the folded candidates left behind.
-type foldSummary struct {
+// foldMark is what the folded candidates left behind besides each board's
+// share (boardState.base).
+type foldMark struct {
 	upTo   int64 // unix nanos, a whole second: every folded candidate has TS < upTo
-	hasDay bool
-	day    int64 // contest day of the newest folded counted candidate
+	day    int64 // contest day of the newest folded counted candidate (hasDay)
 	dayUse int64 // daily-cap use of that day by the folded candidates
-	boards map[string]*foldBoard
+	done   bool  // folded at least once
+	hasDay bool
 }
 
 // foldBoard is one board's share of the summary.
 type foldBoard struct {
 	score   int64 // sum and max; best_n scores from its pinned candidates
-	rounds  int64
+	rounds  int64 // 0: no folded candidate on this board
 	maxMult float64
 	finish  int64 // -1: none
+}
+
+// standing is the board's standing with only the folded share counted.
+func (f foldBoard) standing(lastPoints int64) Standing {
+	if f.rounds == 0 {
+		return Standing{Finish: -1, LastPoints: lastPoints}
+	}
+	return Standing{Score: f.score, MaxMult: f.maxMult, Rounds: f.rounds, Finish: f.finish, LastPoints: lastPoints}
 }
 
 // FoldedBefore is the horizon of the last Fold (unix nanos; 0: none). A
 // candidate with TS before it must not be added.
 func (u *UserWindow) FoldedBefore() int64 {
-	if u.fold == nil {
+	if !u.fold.done {
 		return 0
 	}
 	return u.fold.upTo
@@ -62,14 +71,11 @@ func (u *UserWindow) FoldedBefore() int64 {
 // guarantee.
 func (u *UserWindow) Fold(upTo int64) int {
 	upTo = floorDiv(upTo, 1e9) * 1e9
-	if u.fold != nil && upTo <= u.fold.upTo {
+	if u.fold.done && upTo <= u.fold.upTo {
 		return 0
 	}
 	k := sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
-	if u.fold == nil {
-		u.fold = &foldSummary{boards: make(map[string]*foldBoard, len(u.boards))}
-	}
-	u.fold.upTo = upTo
+	u.fold.done, u.fold.upTo = true, upTo
 	if k == 0 {
 		return 0
 	}
@@ -81,7 +87,7 @@ func (u *UserWindow) Fold(upTo int64) int {
 		}
 		folded++
 		if e.counted {
-			u.fold.add(u.c.Leaderboard.Type, e)
+			u.foldOne(e)
 		}
 	}
 	prefix := u.events[:k]
@@ -93,31 +99,30 @@ func (u *UserWindow) Fold(upTo int64) int {
 	if k == len(prefix) {
 		return folded // nothing released: every folded candidate stays pinned
 	}
-	rest := make([]Candidate, 0, len(prefix)+len(u.events)-k)
-	rest = append(rest, prefix...)
-	rest = append(rest, u.events[k:]...)
-	u.events = rest
-	old := u.boards
-	u.rescore()
-	for d, b := range u.boards {
-		if o := old[d]; o != nil {
-			b.st.LastPoints = o.st.LastPoints
-		}
+	var rest []Candidate
+	if n := len(prefix) + len(u.events) - k; n > 0 {
+		rest = make([]Candidate, 0, n)
+		rest = append(rest, prefix...)
+		rest = append(rest, u.events[k:]...)
 	}
+	u.events = rest
+	u.rescore()
 	return folded
 }
 
-// add folds one counted candidate (in event-time order).
-func (f *foldSummary) add(typ string, e *Candidate) {
+// foldOne folds one counted candidate (in event-time order) into the mark
+// and its board's share; the board exists, as e counts on it.
+func (u *UserWindow) foldOne(e *Candidate) {
+	f := &u.fold
 	if !f.hasDay || e.Day != f.day {
 		f.hasDay, f.day, f.dayUse = true, e.Day, 0
 	}
 	f.dayUse = SatAdd(f.dayUse, e.final)
-	b := f.boards[e.Division]
-	if b == nil {
-		b = &foldBoard{finish: -1}
-		f.boards[e.Division] = b
-	}
+	u.board(e.Division).base.add(u.c.Leaderboard.Type, e)
+}
+
+// add folds one counted candidate (in event-time order) into the share.
+func (b *foldBoard) add(typ string, e *Candidate) {
 	first := b.rounds == 0
 	b.rounds++
 	if first || e.Multiplier > b.maxMult {
@@ -167,28 +172,10 @@ func bestOfPrefix(prefix []Candidate, n int) []Candidate {
 	return out
 }
 
-// seedBoards returns fresh board states holding the summary (empty for nil).
-func (f *foldSummary) seedBoards() map[string]*boardState {
-	if f == nil {
-		return make(map[string]*boardState, 1)
-	}
-	out := make(map[string]*boardState, len(f.boards))
-	for d, b := range f.boards {
-		out[d] = &boardState{st: Standing{Score: b.score, MaxMult: b.maxMult, Rounds: b.rounds, Finish: b.finish}}
-	}
-	return out
-}
-
-// seedDayUse puts the folded day's cap use into dayUse (nil: no daily cap).
-func (f *foldSummary) seedDayUse(dayUse map[int64]int64) {
-	if f != nil && f.hasDay && dayUse != nil {
-		dayUse[f.day] = f.dayUse
-	}
-}
-
-// appendBinary writes the summary (a 0 byte for none).
-func (f *foldSummary) appendBinary(b []byte) []byte {
-	if f == nil {
+// appendFold writes the fold mark and the boards' shares (a 0 byte for none).
+func (u *UserWindow) appendFold(b []byte) []byte {
+	f := &u.fold
+	if !f.done {
 		return append(b, 0)
 	}
 	b = append(b, 1)
@@ -200,15 +187,19 @@ func (f *foldSummary) appendBinary(b []byte) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	divs := make([]string, 0, len(f.boards))
-	for d := range f.boards {
-		divs = append(divs, d)
+	n := 0
+	for i := range u.boards {
+		if u.boards[i].base.rounds > 0 {
+			n++
+		}
 	}
-	sort.Strings(divs)
-	b = binary.AppendUvarint(b, uint64(len(divs)))
-	for _, d := range divs {
-		fb := f.boards[d]
-		b = varint.AppendStr(b, d)
+	b = binary.AppendUvarint(b, uint64(n))
+	for i := range u.boards { // sorted by division
+		fb := &u.boards[i].base
+		if fb.rounds == 0 {
+			continue
+		}
+		b = varint.AppendStr(b, u.boards[i].div)
 		b = binary.AppendVarint(b, fb.score)
 		b = binary.AppendVarint(b, fb.rounds)
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(fb.maxMult))
@@ -217,25 +208,32 @@ func (f *foldSummary) appendBinary(b []byte) []byte {
 	return b
 }
 
-// readFold reads what appendBinary wrote (nil for none); errors stick in r.
-func readFold(r *varint.Reader) *foldSummary {
+// readFold reads what appendFold wrote into u (new, without boards); the
+// boards with a folded share are created. Errors stick in r.
+func (u *UserWindow) readFold(r *varint.Reader) {
 	if r.Byte() != 1 {
-		return nil
+		return
 	}
-	f := &foldSummary{upTo: r.Varint()}
+	f := &u.fold
+	f.done, f.upTo = true, r.Varint()
 	if r.Byte() == 1 {
 		f.hasDay, f.day, f.dayUse = true, r.Varint(), r.Varint()
 	}
 	n := r.Uvarint()
 	if n > uint64(len(r.B)) {
 		r.Err = varint.ErrTruncated
-		return nil
+		return
 	}
-	f.boards = make(map[string]*foldBoard, n)
 	for i := uint64(0); i < n && r.Err == nil; i++ {
 		d := r.Str()
-		f.boards[d] = &foldBoard{score: r.Varint(), rounds: r.Varint(),
-			maxMult: math.Float64frombits(r.U64()), finish: r.Varint()}
+		fb := foldBoard{score: r.Varint(), rounds: r.Varint(), maxMult: math.Float64frombits(r.U64()), finish: r.Varint()}
+		if r.Err != nil {
+			return
+		}
+		if fb.rounds <= 0 || u.board(d) != nil {
+			r.Err = errBadFold
+			return
+		}
+		u.addBoard(d).base = fb
 	}
-	return f
 }

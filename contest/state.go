@@ -3,6 +3,7 @@ package contest
 import (
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Candidate is one event that passed scope, eligibility, window, lateness and
@@ -15,9 +16,10 @@ type Candidate struct {
 	Division   string
 	Day        int64 // contest day of TS (for the daily cap)
 
-	// Results of the last computation.
-	counted bool  // not rate limited
+	// Results of the last computation (the two flags side by side: 80 bytes
+	// a candidate instead of 88).
 	final   int64 // points after the daily cap
+	counted bool  // not rate limited
 	pinned  bool  // folded (fold.go), held only as one of a board's best n
 }
 
@@ -50,22 +52,50 @@ type Change struct {
 // Events that can no longer change (older than the stream time minus
 // max_event_delay) are folded into a summary by Fold (fold.go), which keeps
 // the result exact while the state stays bounded.
+//
+// The layout is kept small on purpose (a scorer holds one per user and
+// window, millions of them): no maps, the boards in a slice sorted by
+// division with their folded share inline, the daily-cap use as one running
+// (day, use) pair. Daily caps apply in event-time order and the contest day
+// never decreases with ts, so only the newest day's use is ever needed.
 type UserWindow struct {
 	c      *Contest
 	events []Candidate
-	dayUse map[int64]int64 // sum of final points per day, counted events only
-	boards map[string]*boardState
-	fold   *foldSummary // nil until the first Fold
+	boards []boardState // sorted by division
+	day    int64        // newest contest day with a counted candidate (hasDay)
+	dayUse int64        // sum of final points on day, counted candidates only
+	fold   foldMark     // fold.go
+	hasDay bool
 }
 
 type boardState struct {
+	div  string
 	st   Standing
-	kept []int // best_n: indices into events of the kept n (sorted by bestNTotals)
+	base foldBoard // the folded candidates' share (rounds 0: none)
+	kept []int     // best_n: indices into events of the kept n (sorted by bestNTotals)
 }
 
 // NewUserWindow returns empty state for c.
 func NewUserWindow(c *Contest) *UserWindow {
-	return &UserWindow{c: c, boards: make(map[string]*boardState, 1)}
+	return &UserWindow{c: c}
+}
+
+// board returns the state of division div, or nil.
+func (u *UserWindow) board(div string) *boardState {
+	for i := range u.boards {
+		if u.boards[i].div == div {
+			return &u.boards[i]
+		}
+	}
+	return nil
+}
+
+// addBoard inserts an empty board for div (not yet present), keeping the
+// slice sorted, and returns it.
+func (u *UserWindow) addBoard(div string) *boardState {
+	i, _ := slices.BinarySearchFunc(u.boards, div, func(b boardState, d string) int { return strings.Compare(b.div, d) })
+	u.boards = slices.Insert(u.boards, i, boardState{div: div, st: Standing{Finish: -1}, base: foldBoard{finish: -1}})
+	return &u.boards[i]
 }
 
 // Len is the number of candidate events held.
@@ -73,8 +103,8 @@ func (u *UserWindow) Len() int { return len(u.events) }
 
 // Standings calls fn for each board the user is on.
 func (u *UserWindow) Standings(fn func(division string, st Standing)) {
-	for d, b := range u.boards {
-		fn(d, b.st)
+	for i := range u.boards {
+		fn(u.boards[i].div, u.boards[i].st)
 	}
 }
 
@@ -120,19 +150,34 @@ func (u *UserWindow) appendLast() []Change {
 	e.final = u.capDaily(e.Day, e.Base)
 	u.useDay(e.Day, e.final)
 
-	b := u.boards[e.Division]
+	b := u.board(e.Division)
 	if b == nil {
-		b = &boardState{st: Standing{Finish: -1}}
-		u.boards[e.Division] = b
+		b = u.addBoard(e.Division)
 	}
 	prev := b.st
 	st := &b.st
+	first := st.Rounds == 0
+	tally(u.c.Leaderboard.Type, st, e)
+	if u.c.Leaderboard.Type == TypeBestN {
+		u.bestNAppend(b, idx)
+	}
+	st.LastPoints = e.final
+	if !first && standingEq(prev, *st) {
+		return nil
+	}
+	return []Change{{Division: e.Division, Standing: *st}}
+}
+
+// tally counts the counted candidate e (newest in event-time order) on the
+// standing st: rounds, highest multiplier and, for sum and max, the score and
+// finish (best_n scores from its kept set).
+func tally(typ string, st *Standing, e *Candidate) {
 	first := st.Rounds == 0
 	st.Rounds++
 	if first || e.Multiplier > st.MaxMult {
 		st.MaxMult = e.Multiplier
 	}
-	switch u.c.Leaderboard.Type {
+	switch typ {
 	case TypeMax:
 		if first || e.final > st.Score {
 			st.Score = e.final
@@ -142,29 +187,24 @@ func (u *UserWindow) appendLast() []Change {
 			}
 		}
 	case TypeBestN:
-		u.bestNAppend(b, idx)
 	default: // sum
 		st.Score = SatAdd(st.Score, e.final)
 		if e.final > 0 {
 			st.Finish = e.TS
 		}
 	}
-	st.LastPoints = e.final
-	if !first && standingEq(prev, *st) {
-		return nil
-	}
-	return []Change{{Division: e.Division, Standing: *st}}
 }
 
 // useDay adds points to the day's cap use (only kept with a daily cap).
+// Candidates are counted in event-time order, so day is never before u.day.
 func (u *UserWindow) useDay(day, points int64) {
 	if u.c.Scoring.CapPerUserPerDay == nil {
 		return
 	}
-	if u.dayUse == nil {
-		u.dayUse = make(map[int64]int64, 1)
+	if !u.hasDay || day != u.day {
+		u.hasDay, u.day, u.dayUse = true, day, 0
 	}
-	u.dayUse[day] = SatAdd(u.dayUse[day], points)
+	u.dayUse = SatAdd(u.dayUse, points)
 }
 
 func (u *UserWindow) capDaily(day, base int64) int64 {
@@ -172,7 +212,11 @@ func (u *UserWindow) capDaily(day, base int64) int64 {
 	if capd == nil {
 		return base
 	}
-	rem := SatSub(*capd, u.dayUse[day])
+	used := int64(0)
+	if u.hasDay && day == u.day {
+		used = u.dayUse
+	}
+	rem := SatSub(*capd, used)
 	if rem < 0 {
 		rem = 0
 	}
@@ -229,103 +273,36 @@ func (u *UserWindow) bestNTotals(b *boardState) {
 // recompute rebuilds everything from the sorted events after an out-of-order
 // insert at index at, and returns the boards whose standing changed.
 func (u *UserWindow) recompute(at int) []Change {
-	old := u.boards
+	old := make([]Change, len(u.boards))
+	for i := range u.boards {
+		old[i] = Change{Division: u.boards[i].div, Standing: u.boards[i].st}
+	}
 	u.rescore()
 	last := &u.events[at]
+	if b := u.board(last.Division); b != nil {
+		b.st.LastPoints = last.final
+	}
 	var out []Change
-	for d, b := range u.boards {
-		if d == last.Division {
-			b.st.LastPoints = last.final
-		} else if o := old[d]; o != nil {
-			b.st.LastPoints = o.st.LastPoints
+	i := 0 // old and u.boards are both sorted by division
+	for j := range u.boards {
+		b := &u.boards[j]
+		for i < len(old) && old[i].Division < b.div {
+			out = append(out, Change{Division: old[i].Division, Standing: old[i].Standing, Removed: true})
+			i++
 		}
-		if o := old[d]; o == nil || !standingEq(o.st, b.st) {
-			out = append(out, Change{Division: d, Standing: b.st})
-		}
-	}
-	for d, o := range old {
-		if _, ok := u.boards[d]; !ok {
-			out = append(out, Change{Division: d, Standing: o.st, Removed: true})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Division < out[j].Division })
-	return out
-}
-
-// rescore rebuilds the boards and the daily cap use from the folded summary
-// (fold.go) and the sorted events. LastPoints is left 0.
-func (u *UserWindow) rescore() {
-	u.boards = u.fold.seedBoards()
-	clear(u.dayUse)
-	if u.dayUse == nil && u.c.Scoring.CapPerUserPerDay != nil {
-		u.dayUse = make(map[int64]int64, 1)
-	}
-	u.fold.seedDayUse(u.dayUse)
-	m := u.c.AntiAbuse.MaxEventsPerUserPerSec
-	secCount, curSec := 0, int64(0)
-	for i := range u.events {
-		e := &u.events[i]
-		if e.pinned { // folded, kept for best_n: counted and final are fixed
-			if b := u.boards[e.Division]; b != nil && u.c.Leaderboard.Type == TypeBestN {
-				b.kept = append(b.kept, i)
+		if i < len(old) && old[i].Division == b.div {
+			if !standingEq(old[i].Standing, b.st) {
+				out = append(out, Change{Division: b.div, Standing: b.st})
 			}
+			i++
 			continue
 		}
-		if m > 0 {
-			sec := floorDiv(e.TS, 1e9)
-			if i == 0 || sec != curSec {
-				curSec, secCount = sec, 0
-			}
-			if secCount >= m {
-				e.counted, e.final = false, 0
-				continue
-			}
-			secCount++
-		}
-		e.counted = true
-		e.final = u.capDaily(e.Day, e.Base)
-		u.useDay(e.Day, e.final)
-		b := u.boards[e.Division]
-		if b == nil {
-			b = &boardState{st: Standing{Finish: -1}}
-			u.boards[e.Division] = b
-		}
-		st := &b.st
-		first := st.Rounds == 0
-		st.Rounds++
-		if first || e.Multiplier > st.MaxMult {
-			st.MaxMult = e.Multiplier
-		}
-		switch u.c.Leaderboard.Type {
-		case TypeMax:
-			if first || e.final > st.Score {
-				st.Score = e.final
-				st.Finish = -1
-				if e.final > 0 {
-					st.Finish = e.TS
-				}
-			}
-		case TypeBestN:
-			b.kept = append(b.kept, i)
-		default:
-			st.Score = SatAdd(st.Score, e.final)
-			if e.final > 0 {
-				st.Finish = e.TS
-			}
-		}
+		out = append(out, Change{Division: b.div, Standing: b.st})
 	}
-	if u.c.Leaderboard.Type == TypeBestN {
-		n := u.c.Leaderboard.N
-		for _, b := range u.boards {
-			sort.Slice(b.kept, func(x, y int) bool {
-				return keptWorse(&u.events[b.kept[y]], &u.events[b.kept[x]])
-			})
-			if len(b.kept) > n {
-				b.kept = b.kept[:n]
-			}
-			u.bestNTotals(b)
-		}
+	for ; i < len(old); i++ {
+		out = append(out, Change{Division: old[i].Division, Standing: old[i].Standing, Removed: true})
 	}
+	return out
 }
 
 // standingEq compares what is visible on a board (LastPoints excluded).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/rankstream/rankstream/internal/varint"
 )
@@ -20,7 +19,7 @@ var ErrBadState = errors.New("contest: bad user window state")
 // event-time order, which takes the same path a live run in event-time order
 // takes, so the rebuilt state is exact by construction.
 func (u *UserWindow) AppendBinary(b []byte) []byte {
-	b = u.fold.appendBinary(b)
+	b = u.appendFold(b)
 	b = binary.AppendUvarint(b, uint64(len(u.events)))
 	for i := range u.events {
 		e := &u.events[i]
@@ -37,15 +36,10 @@ func (u *UserWindow) AppendBinary(b []byte) []byte {
 			b = append(b, 0)
 		}
 	}
-	divs := make([]string, 0, len(u.boards))
-	for d := range u.boards {
-		divs = append(divs, d)
-	}
-	sort.Strings(divs)
-	b = binary.AppendUvarint(b, uint64(len(divs)))
-	for _, d := range divs {
-		b = varint.AppendStr(b, d)
-		b = binary.AppendVarint(b, u.boards[d].st.LastPoints)
+	b = binary.AppendUvarint(b, uint64(len(u.boards)))
+	for i := range u.boards { // sorted by division
+		b = varint.AppendStr(b, u.boards[i].div)
+		b = binary.AppendVarint(b, u.boards[i].st.LastPoints)
 	}
 	return b
 }
@@ -55,7 +49,7 @@ func (u *UserWindow) AppendBinary(b []byte) []byte {
 func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 	r := varint.Reader{B: data}
 	u := NewUserWindow(c)
-	u.fold = readFold(&r)
+	u.readFold(&r)
 	n := r.Uvarint()
 	if r.Err != nil || n > uint64(len(data)) {
 		return nil, nil, fmt.Errorf("%w: candidate count", ErrBadState)
@@ -81,7 +75,7 @@ func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 			return nil, nil, fmt.Errorf("%w: candidates out of order at %d", ErrBadState, i)
 		}
 		switch {
-		case cd.pinned && (!pinned || u.fold == nil || cd.TS >= u.fold.upTo):
+		case cd.pinned && (!pinned || !u.fold.done || cd.TS >= u.fold.upTo):
 			return nil, nil, fmt.Errorf("%w: folded candidate %d after the horizon", ErrBadState, i)
 		case cd.pinned:
 			u.events = append(u.events, cd)
@@ -98,7 +92,7 @@ func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 	nb := r.Uvarint()
 	for i := uint64(0); i < nb && r.Err == nil; i++ {
 		d, lp := r.Str(), r.Varint()
-		if b := u.boards[d]; b != nil && r.Err == nil {
+		if b := u.board(d); b != nil && r.Err == nil {
 			b.st.LastPoints = lp
 		}
 	}
@@ -107,3 +101,6 @@ func UnmarshalUserWindow(c *Contest, data []byte) (*UserWindow, []byte, error) {
 	}
 	return u, r.B, nil
 }
+
+// errBadFold is a folded board that cannot be (rounds ≤ 0, or twice).
+var errBadFold = errors.New("bad folded board")
