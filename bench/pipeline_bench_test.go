@@ -164,6 +164,7 @@ func BenchmarkPipeline(b *testing.B) {
 	defer cancel()
 	for i := 0; i < b.N; i++ {
 		raw := rawRate(ctx, b, msgs)
+		zset := zsetRate(ctx, b, msgs)
 
 		a, rdb, prefix := startApp(ctx, b)
 		js, _ := jetstream.New(a.Streams.NC, jetstream.WithPublishAsyncMaxPending(4000))
@@ -191,6 +192,8 @@ func BenchmarkPipeline(b *testing.B) {
 		b.ReportMetric(httpRate, "http_door_ev/s")
 		b.ReportMetric(natsRate/raw, "nats_ratio")
 		b.ReportMetric(httpRate/raw, "http_ratio")
+		b.ReportMetric(zset, "zset_consumer_ev/s")
+		b.ReportMetric(natsRate/zset, "nats_vs_zset")
 	}
 }
 
