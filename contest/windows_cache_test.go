@@ -93,3 +93,38 @@ func TestWindowsAtConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkWindowsAtCached is WindowsAt of a six-hourly Kyiv schedule (the
+// recurring contest of the property tests) at event times a few ms apart,
+// as a scorer sees them; BenchmarkWindowsAtCron the cron Next computation
+// it replaced, on the same instants.
+func BenchmarkWindowsAtCached(b *testing.B) {
+	c := benchSchedule(b)
+	ts := tUTC("2025-10-25T18:00:00Z")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(c.WindowsAt(ts.Add(time.Duration(i%100000)*7*time.Millisecond))) != 1 {
+			b.Fatal("no window")
+		}
+	}
+}
+
+func BenchmarkWindowsAtCron(b *testing.B) {
+	c := benchSchedule(b)
+	sp, d, _ := c.recurring()
+	ts := tUTC("2025-10-25T18:00:00Z")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if len(windowsAtDirect(sp, d, ts.Add(time.Duration(i%100000)*7*time.Millisecond))) != 1 {
+			b.Fatal("no window")
+		}
+	}
+}
+
+func benchSchedule(b *testing.B) *Contest {
+	c, err := Parse("bench.yml", []byte("id: s\ntitle: S\nschedule: {cron: '0 */6 * * *', duration: 6h, tz: Europe/Kyiv}\nscoring: {model: wager}\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
