@@ -35,6 +35,7 @@ func BenchmarkScorerProcesses(b *testing.B) {
 		for _, k := range []int{1, 2, 4} {
 			rate := scorersRate(ctx, b, msgs, k)
 			b.ReportMetric(rate, fmt.Sprintf("scorers%d_ev/s", k))
+			fmt.Printf("%d scorers: %.0f ev/s (%s)\n", k, rate, time.Now().UTC().Format("15:04:05"))
 		}
 	}
 }
