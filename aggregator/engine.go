@@ -121,7 +121,10 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	}
 	ev, err := event.Parse(se.Data)
 	if e.detail {
-		d.Event = &ev // as far as Parse got, for the ETL's events row
+		// As far as Parse got, for the ETL's events row. A copy, so that ev
+		// stays on the stack (no allocation) when detail is off.
+		evc := ev
+		d.Event = &evc
 	}
 	if err != nil {
 		return invalid(d, err)

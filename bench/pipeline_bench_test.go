@@ -107,6 +107,8 @@ func startApp(ctx context.Context, b *testing.B) (*app.App, *redis.Client, strin
 		HTTPAddr: "127.0.0.1:0", Streams: streams.Options{Port: -1, StoreDir: b.TempDir()},
 		RedisURL: "redis://127.0.0.1:6379/11", RedisPrefix: prefix, Contests: benchContests(b),
 		Providers: map[string]string{"acme": "bench"},
+		// What the benchmark measures: doors, scorers, ranker, read model.
+		Only: []string{app.StageIngest, app.StageAggregator, app.StageAPI},
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
@@ -129,23 +131,28 @@ func cleanup(a *app.App, rdb *redis.Client, prefix string) {
 	rdb.Close()
 }
 
-// waitRanked waits until every event in EVENTS is scored and every standing ranked.
-func waitRanked(ctx context.Context, b *testing.B, a *app.App) {
+// waitRanked waits until every event in EVENTS is scored and every standing
+// ranked; it returns how long after start the scorer had applied every event.
+func waitRanked(ctx context.Context, b *testing.B, a *app.App, start time.Time) (scored time.Duration) {
 	evs, _ := a.Streams.JS.Stream(ctx, streams.Events)
 	scs, _ := a.Streams.JS.Stream(ctx, streams.Scores)
 	for ctx.Err() == nil {
 		ei, _ := evs.Info(ctx)
 		si, _ := scs.Info(ctx)
+		if ei != nil && scored == 0 && a.Scorer.Processed() >= ei.State.LastSeq {
+			scored = time.Since(start)
+		}
 		if ei != nil && si != nil && a.Scorer.Processed() >= ei.State.LastSeq && a.Ranker.Processed() >= si.State.LastSeq {
 			time.Sleep(30 * time.Millisecond)
 			si2, _ := scs.Info(ctx)
 			if si2 != nil && si2.State.LastSeq == si.State.LastSeq {
-				return
+				return scored
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	b.Fatal("pipeline did not finish")
+	return 0
 }
 
 // BenchmarkPipeline reports events/s ingested, scored and ranked through each
@@ -157,13 +164,16 @@ func BenchmarkPipeline(b *testing.B) {
 	defer cancel()
 	for i := 0; i < b.N; i++ {
 		raw := rawRate(ctx, b, msgs)
+		zset := zsetRate(ctx, b, msgs)
 
 		a, rdb, prefix := startApp(ctx, b)
 		js, _ := jetstream.New(a.Streams.NC, jetstream.WithPublishAsyncMaxPending(4000))
 		start := time.Now()
-		publishAll(ctx, b, js, msgs)
-		waitRanked(ctx, b, a)
+		pub := publishAll(ctx, b, js, msgs)
+		scored := waitRanked(ctx, b, a, start)
 		natsRate := float64(n) / time.Since(start).Seconds()
+		b.ReportMetric(float64(n)/pub.Seconds(), "nats_publish_ev/s")
+		b.ReportMetric(float64(n)/scored.Seconds(), "nats_scored_ev/s")
 		cleanup(a, rdb, prefix)
 
 		a, rdb, prefix = startApp(ctx, b)
@@ -173,7 +183,7 @@ func BenchmarkPipeline(b *testing.B) {
 		if err != nil || st.Acked < int64(n)*99/100 {
 			b.Fatalf("http load: %v %+v", err, st)
 		}
-		waitRanked(ctx, b, a)
+		waitRanked(ctx, b, a, start)
 		httpRate := float64(n) / time.Since(start).Seconds()
 		cleanup(a, rdb, prefix)
 
@@ -182,6 +192,8 @@ func BenchmarkPipeline(b *testing.B) {
 		b.ReportMetric(httpRate, "http_door_ev/s")
 		b.ReportMetric(natsRate/raw, "nats_ratio")
 		b.ReportMetric(httpRate/raw, "http_ratio")
+		b.ReportMetric(zset, "zset_consumer_ev/s")
+		b.ReportMetric(natsRate/zset, "nats_vs_zset")
 	}
 }
 

@@ -35,6 +35,7 @@ func Parse(file string, data []byte) (*Contest, error) {
 	}
 	c.File = file
 	c.Source = data
+	c.win = newWindowCache()
 	return c, nil
 }
 

@@ -41,6 +41,9 @@ type Contest struct {
 	Source []byte // the file as read
 
 	program *vm.Program // compiled Scoring.Formula, nil for models
+	// win caches WindowsAt (windows_cache.go); set by Parse, nil (no
+	// cache) on a contest built by hand.
+	win *windowCache
 }
 
 // FixedWindow is the single window of a non-recurring contest.

@@ -82,8 +82,12 @@ func mkWindow(start time.Time, d time.Duration) Window {
 
 // WindowsAt returns every window with start ≤ ts < end, ordered by start.
 // Recurring windows overlap when the duration exceeds the cron period.
+// The returned slice may be shared: callers must not modify it.
 func (c *Contest) WindowsAt(ts time.Time) []Window {
 	if c.Window != nil {
+		if c.win != nil {
+			return c.win.fixedAt(c.Window, ts)
+		}
 		if w := c.fixed(); w.Contains(ts) {
 			return []Window{w}
 		}
@@ -93,6 +97,16 @@ func (c *Contest) WindowsAt(ts time.Time) []Window {
 	if !ok {
 		return nil
 	}
+	if c.win != nil {
+		if ws, ok := c.win.recurringAt(sp, d, ts); ok {
+			return ws
+		}
+	}
+	return windowsAtDirect(sp, d, ts)
+}
+
+// windowsAtDirect computes WindowsAt of a recurring contest with cron's Next.
+func windowsAtDirect(sp *cron.SpecSchedule, d time.Duration, ts time.Time) []Window {
 	var out []Window
 	// start > ts-d ⇔ end > ts; Next returns fire times strictly after its argument.
 	for f := sp.Next(ts.Add(-d)); !f.IsZero() && !f.After(ts) && len(out) < MaxWindows; f = sp.Next(f) {

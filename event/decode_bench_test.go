@@ -30,3 +30,16 @@ func BenchmarkDecodeExact(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseDecoded is Parse through the decoders (the path before the
+// scanner, now taken only outside its plain subset): the baseline of
+// BenchmarkParse.
+func BenchmarkParseDecoded(b *testing.B) {
+	raw := []byte(validJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseDecoded(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -119,6 +119,21 @@ func Parse(raw []byte) (Event, error) {
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: "event must be a JSON object"}
 	}
 	var w wireEvent
+	var st scanStrings
+	if scanWire(raw, &w, &st) {
+		var ev Event
+		if err := w.validate(&ev); err != nil {
+			return partial(&w), err
+		}
+		return ev, nil
+	}
+	return parseDecoded(raw)
+}
+
+// parseDecoded is Parse for an input outside the scanner's plain subset:
+// decoded by decodeWire, whose errors it reports.
+func parseDecoded(raw []byte) (Event, error) {
+	var w wireEvent
 	if err := decodeWire(raw, &w); err != nil {
 		var se *json.SemanticError
 		if errors.As(err, &se) && se.JSONPointer != "" && se.GoType != nil {

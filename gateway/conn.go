@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +22,8 @@ type conn struct {
 	contests map[string]bool
 	// writing is when the current batch of writes began (unix ns), 0 when idle.
 	writing atomic.Int64
+	// cork batches a round of writes into one syscall; nil: one per frame.
+	cork *corkConn
 }
 
 func newConn(g *Gateway, ws *websocket.Conn, user string) *conn {
@@ -115,16 +118,37 @@ func (c *conn) write(ctx context.Context) {
 			// gateway's watchdog closes a connection whose write has been
 			// blocked for WriteTimeout.
 			c.writing.Store(time.Now().UnixNano())
-			for _, data := range buf {
-				if err := c.ws.Write(context.Background(), websocket.MessageText, data); err != nil {
-					c.writing.Store(0)
-					return
-				}
-				c.g.sent[msgType(data)].Inc()
-			}
+			err := c.writeBatch(buf)
 			c.writing.Store(0)
+			if err != nil {
+				return
+			}
 		}
 	}
+}
+
+// writeBatch writes the messages of buf, corked into one syscall when it can.
+func (c *conn) writeBatch(buf [][]byte) error {
+	if c.cork != nil && len(buf) > 1 {
+		c.cork.cork()
+	}
+	for _, data := range buf {
+		if err := c.ws.Write(context.Background(), websocket.MessageText, data); err != nil {
+			if c.cork != nil {
+				_ = c.cork.uncork()
+			}
+			return fmt.Errorf("gateway: write: %w", err)
+		}
+	}
+	if c.cork != nil {
+		if err := c.cork.uncork(); err != nil {
+			return err
+		}
+	}
+	for _, data := range buf {
+		c.g.sent[msgType(data)].Inc()
+	}
+	return nil
 }
 
 // msgType is the "type" of a message for the metrics. Every message the

@@ -226,12 +226,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.opts.OriginPatterns})
+	cw := &corkWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{OriginPatterns: g.opts.OriginPatterns})
 	if err != nil {
 		g.m.Refused.WithLabelValues("upgrade").Inc()
 		return // Accept answered the request
 	}
 	c := newConn(g, ws, claims.UserID)
+	c.cork = cw.cork // batched writes (cork.go)
 	g.mu.Lock()
 	if g.stopped {
 		g.mu.Unlock()

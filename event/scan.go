@@ -1,0 +1,320 @@
+package event
+
+import "github.com/go-json-experiment/json/jsontext"
+
+// scanWire is the allocation-light fast path of Parse: a scanner for the
+// plain subset of JSON that providers send (ASCII, no escapes in the fields
+// rankstream reads, each known name once per object). It fills w as the
+// decoders of decodeWire would, with the strings rankstream keeps as their
+// own small allocations (event_id, user_id, round, device.id, trace_id) or
+// interned (the short tokens of intern.go), and the rest (ts, numbers)
+// read in place without a copy.
+//
+// It returns false, with w in an undefined state, whenever the input is
+// outside that subset — invalid JSON, null, a wrong JSON type, a duplicate
+// known name, an escape or non-ASCII byte where it matters, nesting deeper
+// than maxSkipDepth — and the caller then decodes with decodeWire, whose
+// answer (and error) is the one returned. FuzzScanAgrees checks that where
+// scanWire answers, decodeWire reads the same wire event.
+func scanWire(raw []byte, w *wireEvent, st *scanStrings) bool {
+	s := scanner{b: raw}
+	if !s.object(func(key []byte) bool { return s.topField(key, w, st) }) {
+		return false
+	}
+	s.ws()
+	return s.i == len(s.b)
+}
+
+// scanStrings holds the strings the *string fields of a scanned wireEvent
+// point to (on the caller's stack).
+type scanStrings struct {
+	eventID, ts, typ, userID, funds, gameID, gameProvider, currency string
+}
+
+// maxSkipDepth bounds the nesting of unknown values the scanner skips.
+const maxSkipDepth = 32
+
+type scanner struct {
+	b    []byte
+	i    int
+	seen uint32 // known names already read (duplicate check)
+}
+
+// Bits of scanner.seen, one per known name.
+const (
+	fEventID = 1 << iota
+	fTS
+	fType
+	fUserID
+	fMarket
+	fBrand
+	fGame
+	fBet
+	fWin
+	fRound
+	fFunds
+	fDevice
+	fTraceID
+	fGameID
+	fGameProvider
+	fGameType
+	fBetAmount
+	fBetCurrency
+	fWinAmount
+	fWinMultiplier
+	fRoundID
+	fRoundStatus
+	fRoundDuration
+	fDevPlatform
+	fDevASN
+	fDevID
+)
+
+// once marks bit as seen; false when it was already.
+func (s *scanner) once(bit uint32) bool {
+	if s.seen&bit != 0 {
+		return false
+	}
+	s.seen |= bit
+	return true
+}
+
+func (s *scanner) topField(key []byte, w *wireEvent, st *scanStrings) bool {
+	switch string(key) {
+	case "event_id":
+		return s.once(fEventID) && s.ownStr(&st.eventID, &w.EventID)
+	case "ts":
+		return s.once(fTS) && s.viewStr(&st.ts, &w.TS)
+	case "type":
+		return s.once(fType) && s.enumStr(&st.typ, &w.Type, TypeRoundEnd, TypeBet, TypeWin, TypeSpin)
+	case "user_id":
+		return s.once(fUserID) && s.ownStr(&st.userID, &w.UserID)
+	case "market":
+		return s.once(fMarket) && s.tokenStr(&w.Market)
+	case "brand":
+		return s.once(fBrand) && s.tokenStr(&w.Brand)
+	case "funds":
+		return s.once(fFunds) && s.enumStr(&st.funds, &w.Funds, FundsCash, FundsBonus)
+	case "trace_id":
+		return s.once(fTraceID) && s.plainStr(&w.TraceID)
+	case "game":
+		return s.once(fGame) && s.object(func(k []byte) bool { return s.gameField(k, w, st) })
+	case "bet":
+		return s.once(fBet) && s.object(func(k []byte) bool { return s.betField(k, w, st) })
+	case "win":
+		return s.once(fWin) && s.object(func(k []byte) bool { return s.winField(k, w) })
+	case "round":
+		return s.once(fRound) && s.object(func(k []byte) bool { return s.roundField(k, w) })
+	case "device":
+		return s.once(fDevice) && s.object(func(k []byte) bool { return s.deviceField(k, w) })
+	}
+	return s.skip(0)
+}
+
+func (s *scanner) gameField(key []byte, w *wireEvent, st *scanStrings) bool {
+	switch string(key) {
+	case "id":
+		return s.once(fGameID) && s.internPtr(&st.gameID, &w.Game.ID)
+	case "provider":
+		return s.once(fGameProvider) && s.internPtr(&st.gameProvider, &w.Game.Provider)
+	case "type":
+		return s.once(fGameType) && s.tokenStr(&w.Game.Type)
+	}
+	return s.skip(0)
+}
+
+func (s *scanner) betField(key []byte, w *wireEvent, st *scanStrings) bool {
+	switch string(key) {
+	case "amount_minor":
+		return s.once(fBetAmount) && s.number(&w.Bet.AmountMinor)
+	case "currency":
+		return s.once(fBetCurrency) && s.internPtr(&st.currency, &w.Bet.Currency)
+	}
+	return s.skip(0)
+}
+
+func (s *scanner) winField(key []byte, w *wireEvent) bool {
+	switch string(key) {
+	case "amount_minor":
+		return s.once(fWinAmount) && s.number(&w.Win.AmountMinor)
+	case "multiplier":
+		return s.once(fWinMultiplier) && s.number(&w.Win.Multiplier)
+	}
+	return s.skip(0)
+}
+
+func (s *scanner) roundField(key []byte, w *wireEvent) bool {
+	switch string(key) {
+	case "id":
+		return s.once(fRoundID) && s.plainStr(&w.Round.ID)
+	case "status":
+		return s.once(fRoundStatus) && s.plainStr(&w.Round.Status)
+	case "duration_ms":
+		return s.once(fRoundDuration) && s.number(&w.Round.DurationMS)
+	}
+	return s.skip(0)
+}
+
+func (s *scanner) deviceField(key []byte, w *wireEvent) bool {
+	switch string(key) {
+	case "platform":
+		return s.once(fDevPlatform) && s.tokenStr(&w.Device.Platform)
+	case "asn":
+		return s.once(fDevASN) && s.tokenStr(&w.Device.ASN)
+	case "id":
+		return s.once(fDevID) && s.plainStr(&w.Device.ID)
+	}
+	return s.skip(0)
+}
+
+// ws skips JSON whitespace.
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// object reads {"key": value, …}, calling field with s positioned at each
+// value (after the colon and whitespace); field must consume the value.
+func (s *scanner) object(field func(key []byte) bool) bool {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return false
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return true
+	}
+	for {
+		key, ok := s.rawString()
+		if !ok {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return false
+		}
+		s.i++
+		s.ws()
+		if !field(key) {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return false
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+		case '}':
+			s.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// rawString reads a string of printable ASCII without escapes and returns
+// its content (a view of the input).
+func (s *scanner) rawString() ([]byte, bool) {
+	if s.i >= len(s.b) || s.b[s.i] != '"' {
+		return nil, false
+	}
+	start := s.i + 1
+	for j := start; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			s.i = j + 1
+			return s.b[start:j], true
+		case c == '\\' || c < 0x20 || c >= 0x7f:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// ownStr reads a string into its own allocation and points *p at it.
+func (s *scanner) ownStr(dst *string, p **string) bool {
+	v, ok := s.rawString()
+	if ok {
+		*dst = string(v)
+		*p = dst
+	}
+	return ok
+}
+
+// viewStr reads a string that is only parsed, never kept (ts): a view of
+// the input, no copy.
+func (s *scanner) viewStr(dst *string, p **string) bool {
+	v, ok := s.rawString()
+	if ok {
+		*dst = viewString(v)
+		*p = dst
+	}
+	return ok
+}
+
+// enumStr reads a string; one of the allowed values becomes that constant,
+// anything else a view (only quoted in the error validate returns).
+func (s *scanner) enumStr(dst *string, p **string, allowed ...string) bool {
+	v, ok := s.rawString()
+	if !ok {
+		return false
+	}
+	*dst = viewString(v)
+	for _, a := range allowed {
+		if string(v) == a {
+			*dst = a
+			break
+		}
+	}
+	*p = dst
+	return true
+}
+
+// internPtr reads a short token, interned, and points *p at it.
+func (s *scanner) internPtr(dst *string, p **string) bool {
+	v, ok := s.rawString()
+	if ok {
+		*dst = intern(v)
+		*p = dst
+	}
+	return ok
+}
+
+// tokenStr reads a short token (market, brand, types, device tokens), interned.
+func (s *scanner) tokenStr(dst *string) bool {
+	v, ok := s.rawString()
+	if ok {
+		*dst = intern(v)
+	}
+	return ok
+}
+
+// plainStr reads a string into its own allocation (kept, high cardinality).
+func (s *scanner) plainStr(dst *string) bool {
+	v, ok := s.rawString()
+	if ok {
+		*dst = string(v)
+	}
+	return ok
+}
+
+// number reads a JSON number (RFC 8259 grammar) as a view of the input.
+func (s *scanner) number(dst *jsontext.Value) bool {
+	start := s.i
+	if !s.skipNumber() {
+		return false
+	}
+	*dst = jsontext.Value(s.b[start:s.i:s.i])
+	return true
+}

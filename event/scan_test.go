@@ -1,0 +1,85 @@
+package event
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// scanSeeds are inputs at the edges of the scanner's subset.
+var scanSeeds = []string{
+	validJSON,
+	minimalJSON,
+	strings.Replace(minimalJSON, `"ts"`, `"TS"`, 1),
+	strings.Replace(minimalJSON, `{`, `{"x":[1,-0.5e+3,{"y":null},true,false,"a\n\"b"],`, 1),
+	strings.Replace(minimalJSON, `{`, `{"user_id":"dup",`, 1),
+	strings.Replace(minimalJSON, `{`, `{"game":{"id":"g0"},`, 1),
+	strings.Replace(minimalJSON, `{`, `{"market":null,`, 1),
+	strings.Replace(minimalJSON, `{`, `{"market":"D\u0045",`, 1),
+	strings.Replace(minimalJSON, `{`, `{"x":"\u00e9",`, 1),
+	strings.Replace(minimalJSON, `{`, `{"x":01,`, 1),
+	strings.Replace(minimalJSON, `{`, `{"x":1.,`, 1),
+	strings.Replace(minimalJSON, `"amount_minor":100`, `"amount_minor":"100"`, 1),
+	strings.Replace(minimalJSON, `"amount_minor":100`, `"amount_minor":1e2`, 1),
+	strings.Replace(minimalJSON, `"amount_minor":100`, `"amount_minor":-0`, 1),
+	strings.Replace(minimalJSON, `"round_end"`, `"Round_end"`, 1),
+	minimalJSON + " x",
+	"{}",
+	`{"event_id":"e1"`,
+}
+
+// TestScanAgreesOnSeeds runs the agreement check of FuzzScanAgrees on the
+// seeds, so plain `go test` covers it.
+func TestScanAgreesOnSeeds(t *testing.T) {
+	scanned := 0
+	for _, s := range scanSeeds {
+		if checkScanAgrees(t, []byte(s)) {
+			scanned++
+		}
+	}
+	if scanned < 5 {
+		t.Fatalf("only %d seeds took the scanner's path", scanned)
+	}
+	var w wireEvent
+	var st scanStrings
+	if !scanWire([]byte(validJSON), &w, &st) {
+		t.Fatal("the typical event does not take the scanner's path")
+	}
+}
+
+// FuzzScanAgrees: wherever scanWire reads an input, decodeWire reads the
+// same wire event, and Parse answers as the decoder path does.
+func FuzzScanAgrees(f *testing.F) {
+	for _, s := range scanSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) { checkScanAgrees(t, raw) })
+}
+
+// checkScanAgrees reports whether scanWire took raw.
+func checkScanAgrees(t *testing.T, raw []byte) bool {
+	t.Helper()
+	trimmed := bytes.TrimLeft(raw, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return false // refused by Parse before any decoding
+	}
+	got, gerr := Parse(raw)
+	want, werr := parseDecoded(trimmed)
+	if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Parse(%q) = %+v, %v; decoders: %+v, %v", raw, got, gerr, want, werr)
+	}
+	var sw wireEvent
+	var st scanStrings
+	if !scanWire(raw, &sw, &st) {
+		return false
+	}
+	var dw wireEvent
+	if err := decodeWire(raw, &dw); err != nil {
+		t.Fatalf("scanner reads %q, decoders fail: %v", raw, err)
+	}
+	if !reflect.DeepEqual(sw, dw) {
+		t.Fatalf("scanner and decoders differ on %q:\n scan %+v\n dec  %+v", raw, sw, dw)
+	}
+	return true
+}
