@@ -186,3 +186,12 @@ func waitWatched(t *testing.T, n *Notifier, id contest.BoardID, user string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// staticSource is an interest source that always finds the same interest.
+type staticSource []streams.Interest
+
+func (s staticSource) Name() string { return "static" }
+
+func (s staticSource) Poll(context.Context) (InterestPoll, error) {
+	return InterestPoll{Interest: s, Servers: 1, Subs: len(s)}, nil
+}
