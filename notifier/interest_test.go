@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/natstest"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -72,6 +73,12 @@ func TestServerSourceSeesAnonymousSubscribers(t *testing.T) {
 	}
 	if p.Servers != 1 || p.Subs < 6 || p.Truncated != 0 {
 		t.Fatalf("poll %+v", p)
+	}
+	// A process connected to this server from elsewhere (no system
+	// account): the account CONNZ lists the same subscribers.
+	pc, err := (&PingSource{NC: st.NC}).Poll(context.Background())
+	if err != nil || len(interestSet(pc)) != 2 || !interestSet(pc)[streams.Interest{Contest: "c1", User: "alice"}] {
+		t.Fatalf("account connz %+v, %v", pc, err)
 	}
 	// Over the per-server bound: the rest is reported, not silently lost.
 	p, err = (&ServerSource{Server: st.Server, MaxSubs: 2}).Poll(context.Background())
@@ -205,3 +212,23 @@ func value(t *testing.T, c prometheus.Metric) float64 {
 	}
 	return m.GetGauge().GetValue()
 }
+
+// The watched pairs are bounded (MaxWatched): the first in (contest, user)
+// order are kept, the rest counted in rankstream_notifier_watched_dropped.
+func TestWatchedBound(t *testing.T) {
+	st := embedded(t)
+	in := staticSource{{Contest: "c1", User: "a"}, {Contest: "c1", User: "b"}, {Contest: "c1", User: "c"}, {Contest: "c2", User: "d"}}
+	n := startNotifier(t, st.NC, Options{Interest: in, InterestEvery: 20 * time.Millisecond, MaxWatched: 2})
+	waitFor(t, "dropped gauge", func() bool { return value(t, n.m.WatchedDropped) == 2 })
+	if w := n.Watched(board1); len(w) != 2 || w[0] != "a" || w[1] != "b" {
+		t.Fatalf("watched %v, want [a b]", w)
+	}
+	if w := n.Watched(contestBoard("c2")); len(w) != 0 {
+		t.Fatalf("c2 watched %v over the bound", w)
+	}
+	if v := value(t, n.m.Watched); v != 2 {
+		t.Fatalf("watched gauge %v", v)
+	}
+}
+
+func contestBoard(c string) contest.BoardID { return contest.BoardID{Contest: c} }
