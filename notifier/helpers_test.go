@@ -27,7 +27,7 @@ func testLogger() *slog.Logger {
 
 // embedded starts a real nats-server (no JetStream streams needed beyond the
 // topology) and returns the app connection.
-func embedded(t *testing.T) *streams.Streams {
+func embedded(t testing.TB) *streams.Streams {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
