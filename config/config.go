@@ -94,6 +94,11 @@ type NATS struct {
 	// Credentials of the app's own connection to an external server: a
 	// creds file, an nkey seed file, or "user:password" (see security.go).
 	Credentials string `yaml:"credentials"`
+	// SystemCredentials of a system account user of the external server
+	// (same forms as Credentials): the notifier asks every server for its
+	// live rank subscribers ($SYS.REQ.SERVER.PING.SUBSZ). Empty: only the
+	// subscribers in the app's own account are seen (docs/live-push.md).
+	SystemCredentials string `yaml:"system_credentials"`
 	// TLS of the client connection: the CA that signed the server's
 	// certificate and, for mutual TLS, the client's cert and key.
 	TLS TLSFiles `yaml:"tls"`

@@ -53,7 +53,7 @@ func TestGoodFiles(t *testing.T) {
 		HTTP: HTTP{Addr: "0.0.0.0:9090"},
 		NATS: NATS{URL: "nats://10.0.0.1:4222,nats://10.0.0.2:4222", Port: 4251,
 			StoreDir: "/var/lib/rankstream/nats", Partitions: 128, SyncInterval: time.Second,
-			Replicas: 3, Credentials: "rankstream:app-password"},
+			Replicas: 3, Credentials: "rankstream:app-password", SystemCredentials: "rs_sys:sys-password"},
 		Postgres:    Postgres{URL: "postgres://rs@db:5432/rankstream?sslmode=require"},
 		Redis:       Redis{URL: "redis://cache:6379/3", Prefix: "prod:"},
 		ClickHouse:  ClickHouse{URL: "clickhouse://ch:9000/rankstream"},
@@ -190,11 +190,12 @@ func TestEnvOverrides(t *testing.T) {
 		"RANKSTREAM_AGGREGATOR_LEASE_TTL":       "8s",
 		"RANKSTREAM_RETENTION_EVENTS":           "100h",
 		"RANKSTREAM_RETENTION_FINISHED_WINDOWS": "30h",
+		"RANKSTREAM_NATS_SYSTEM_CREDENTIALS":    "/etc/rs/sys.creds",
 	}
 	want := &Config{
 		HTTP: HTTP{Addr: "127.0.0.1:9999"},
 		NATS: NATS{URL: "nats://n1:4222", Port: 5000, StoreDir: "/tmp/nats", Partitions: 16, SyncInterval: 250 * time.Millisecond,
-			Replicas: 3, Credentials: "rankstream:app-password"},
+			Replicas: 3, Credentials: "rankstream:app-password", SystemCredentials: "/etc/rs/sys.creds"},
 		Postgres:      Postgres{URL: "postgres://pg:5432/x"},
 		Redis:         Redis{URL: "redis://r:6379/1", Prefix: "env:"},
 		ClickHouse:    ClickHouse{URL: "clickhouse://c:9000/x"},

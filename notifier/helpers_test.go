@@ -27,7 +27,7 @@ func testLogger() *slog.Logger {
 
 // embedded starts a real nats-server (no JetStream streams needed beyond the
 // topology) and returns the app connection.
-func embedded(t *testing.T) *streams.Streams {
+func embedded(t testing.TB) *streams.Streams {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -185,4 +185,13 @@ func waitWatched(t *testing.T, n *Notifier, id contest.BoardID, user string) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// staticSource is an interest source that always finds the same interest.
+type staticSource []streams.Interest
+
+func (s staticSource) Name() string { return "static" }
+
+func (s staticSource) Poll(context.Context) (InterestPoll, error) {
+	return InterestPoll{Interest: s, Servers: 1, Subs: len(s)}, nil
 }

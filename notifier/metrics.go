@@ -30,6 +30,8 @@ type Metrics struct {
 	// EventToPush is the time from an event's EVENTS stream timestamp to the
 	// live message that carries it (the oldest event of a coalesced update).
 	EventToPush prometheus.Histogram
+	// WatchMetrics: interest polls and the shared watch bucket.
+	WatchMetrics
 }
 
 // NewMetrics creates the metrics and registers them on reg (nil: not
@@ -74,6 +76,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "From an event's EVENTS stream timestamp to the live NATS message carrying it (push SLO: p95 <= 120ms).",
 			Buckets: []float64{.005, .01, .025, .05, .075, .1, .12, .15, .2, .25, .3, .4, .5, .75, 1, 1.5, 2, 3, 5, 10, 30},
 		}),
+	}
+	if err := m.initWatch(reg); err != nil {
+		return nil, err
 	}
 	if reg == nil {
 		return m, nil

@@ -30,12 +30,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/pseudonym"
-	"github.com/rankstream/rankstream/streams"
 )
 
 // Publisher publishes one message; *nats.Conn is one.
@@ -53,6 +53,7 @@ const (
 	DefaultTopN          = 10
 	DefaultInterestEvery = 2 * time.Second
 	DefaultIdleBoard     = time.Hour
+	DefaultMaxWatched    = 100_000
 )
 
 // Options of the notifier.
@@ -67,10 +68,24 @@ type Options struct {
 	OvertakenInterval time.Duration
 	// TopN is the length of the top message (default 10).
 	TopN int
-	// Interest, when set, lists the NATS players' subscriptions
-	// (streams.Streams.PlayerInterest); polled every InterestEvery.
-	Interest      func() ([]streams.Interest, error)
+	// Interest, when set, lists the live rank subscriptions NATS knows of
+	// (ServerSource on the embedded server, PingSource on an external one);
+	// polled every InterestEvery (default 2s), each poll bounded by it.
+	Interest      InterestSource
 	InterestEvery time.Duration
+	// WatchKV, when set, is the watch bucket (streams.EnsureWatch, with TTL
+	// WatchTTL) in which the processes share who they see watching; synced
+	// every InterestEvery under Instance (watchkv.go).
+	WatchKV  jetstream.KeyValue
+	Instance string
+	WatchTTL time.Duration // default streams.DefaultWatchTTL
+	// MaxWatchWrites bounds the watch bucket puts of one sync (default
+	// DefaultMaxWatchWrites).
+	MaxWatchWrites int
+	// MaxWatched bounds the watched (contest, user) pairs the ranker
+	// examines per board tick (default DefaultMaxWatched; over it
+	// rankstream_notifier_watched_dropped).
+	MaxWatched int
 	// IdleBoard: the pushed state of a board unchanged this long is
 	// forgotten (default 1h).
 	IdleBoard time.Duration
@@ -89,6 +104,7 @@ type Notifier struct {
 	log   *slog.Logger
 	m     *Metrics
 	watch *watchSet
+	share *watchKV // nil without Options.WatchKV
 
 	inMu  sync.Mutex
 	inbox [][]aggregator.BoardDelta
@@ -121,7 +137,8 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	if opts.Publisher == nil {
 		return nil, fmt.Errorf("%w: Publisher is required", ErrOptions)
 	}
-	if opts.Interval < 0 || opts.OvertakenInterval < 0 || opts.TopN < 0 || opts.InterestEvery < 0 || opts.IdleBoard < 0 {
+	if opts.Interval < 0 || opts.OvertakenInterval < 0 || opts.TopN < 0 || opts.InterestEvery < 0 || opts.IdleBoard < 0 ||
+		opts.WatchTTL < 0 || opts.MaxWatchWrites < 0 || opts.MaxWatched < 0 {
 		return nil, fmt.Errorf("%w: negative duration or size", ErrOptions)
 	}
 	if opts.Interval == 0 {
@@ -142,6 +159,7 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	fillWatchDefaults(&opts)
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -149,9 +167,11 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	if err != nil {
 		return nil, err
 	}
-	return &Notifier{opts: opts, log: logger.With("component", "notifier"), m: m, watch: newWatchSet(),
+	n := &Notifier{opts: opts, log: logger.With("component", "notifier"), m: m, watch: newWatchSet(),
 		wake: make(chan struct{}, 1), boards: map[contest.BoardID]*boardState{},
-		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{})}, nil
+		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{})}
+	n.initWatch()
+	return n, nil
 }
 
 // OnTick is aggregator.RankerOptions.OnTick: it queues the deltas for the
@@ -197,13 +217,8 @@ func (n *Notifier) Run(ctx context.Context) error {
 	defer rebuild.Stop()
 	sweep := time.NewTicker(10 * time.Second)
 	defer sweep.Stop()
-	var interest <-chan time.Time
-	if n.opts.Interest != nil {
-		t := time.NewTicker(n.opts.InterestEvery)
-		defer t.Stop()
-		interest = t.C
-		n.pollInterest()
-	}
+	stopWatch := n.startWatch(ctx)
+	defer stopWatch()
 	for {
 		select {
 		case <-ctx.Done():
@@ -214,11 +229,10 @@ func (n *Notifier) Run(ctx context.Context) error {
 			n.process()
 		case <-timer.C:
 		case <-rebuild.C:
-			if k := n.watch.rebuild(); k >= 0 {
-				n.m.Watched.Set(float64(k))
+			if s := n.watch.rebuild(); s != nil {
+				n.m.Watched.Set(float64(s.n))
+				n.m.WatchedDropped.Set(float64(s.dropped))
 			}
-		case <-interest:
-			n.pollInterest()
 		case <-sweep.C:
 			n.sweep()
 		}
@@ -233,15 +247,6 @@ func (n *Notifier) resetTimer(t *time.Timer) {
 		d = max(due.Sub(n.opts.Now()), 0)
 	}
 	t.Reset(d)
-}
-
-func (n *Notifier) pollInterest() {
-	in, err := n.opts.Interest()
-	if err != nil {
-		n.log.Warn("player interest poll failed", "err", err)
-		return
-	}
-	n.watch.setNATS(in)
 }
 
 // sweep forgets idle boards and slots.

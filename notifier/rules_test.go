@@ -216,7 +216,7 @@ func TestTwoWindowsShareTheSubjectRate(t *testing.T) {
 func TestWatchCountsAndNATSInterest(t *testing.T) {
 	st := embedded(t)
 	interest := []streams.Interest{{Contest: "*", User: "dave"}, {Contest: "c2", User: "erin"}}
-	n := startNotifier(t, st.NC, Options{Interest: func() ([]streams.Interest, error) { return interest, nil }, InterestEvery: 20 * time.Millisecond})
+	n := startNotifier(t, st.NC, Options{Interest: staticSource(interest), InterestEvery: 20 * time.Millisecond})
 	waitWatched(t, n, board1, "dave")
 	c2 := contest.BoardID{Contest: "c2"}
 	waitWatched(t, n, c2, "erin")

@@ -13,14 +13,18 @@ import (
 const anyContest = "*"
 
 // watchSet is the watched users: WebSocket subscriptions (reference counted,
-// Watch/Unwatch) and NATS player subscriptions (replaced at each poll). The
-// ranker reads an immutable snapshot, rebuilt by the notifier goroutine when
-// the set changed, so Watched never takes a lock the gateway holds.
+// Watch/Unwatch), the NATS subscriptions this process's interest source sees,
+// and those every process shared in the watch bucket (the last two replaced
+// at each poll). The ranker reads an immutable snapshot, rebuilt by the
+// notifier goroutine when the set changed, so Watched never takes a lock the
+// gateway holds. A snapshot holds at most max pairs (0: no bound).
 type watchSet struct {
-	mu    sync.Mutex
-	ws    map[string]map[string]int // contest -> user -> subscriptions
-	nats  map[string]map[string]bool
-	dirty bool
+	mu     sync.Mutex
+	ws     map[string]map[string]int // contest -> user -> subscriptions
+	nats   map[string]map[string]bool
+	shared map[string]map[string]bool
+	max    int
+	dirty  bool
 
 	snap atomic.Pointer[watchSnap]
 }
@@ -31,10 +35,11 @@ type watchSnap struct {
 	byContest map[string][]string
 	any       []string
 	n         int
+	dropped   int // pairs over max, not in the snapshot
 }
 
 func newWatchSet() *watchSet {
-	w := &watchSet{ws: map[string]map[string]int{}, nats: map[string]map[string]bool{}}
+	w := &watchSet{ws: map[string]map[string]int{}, nats: map[string]map[string]bool{}, shared: map[string]map[string]bool{}}
 	w.snap.Store(&watchSnap{byContest: map[string][]string{}})
 	return w
 }
@@ -66,8 +71,13 @@ func (w *watchSet) remove(contestID, user string) {
 	w.dirty = true
 }
 
-// setNATS replaces the NATS players' interest.
-func (w *watchSet) setNATS(in []streams.Interest) {
+// setNATS replaces the NATS interest this process sees.
+func (w *watchSet) setNATS(in []streams.Interest) { w.setSource(&w.nats, in) }
+
+// setShared replaces the interest every process shared.
+func (w *watchSet) setShared(in []streams.Interest) { w.setSource(&w.shared, in) }
+
+func (w *watchSet) setSource(src *map[string]map[string]bool, in []streams.Interest) {
 	next := map[string]map[string]bool{}
 	for _, i := range in {
 		m := next[i.Contest]
@@ -79,11 +89,30 @@ func (w *watchSet) setNATS(in []streams.Interest) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if equalSets(w.nats, next) {
+	if equalSets(*src, next) {
 		return
 	}
-	w.nats = next
+	*src = next
 	w.dirty = true
+}
+
+// local is what this process sees: its WebSocket and NATS interest (what it
+// shares in the watch bucket).
+func (w *watchSet) local() []streams.Interest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []streams.Interest
+	for c, m := range w.ws {
+		for u := range m {
+			out = append(out, streams.Interest{Contest: c, User: u})
+		}
+	}
+	for c, m := range w.nats {
+		for u := range m {
+			out = append(out, streams.Interest{Contest: c, User: u})
+		}
+	}
+	return out
 }
 
 func equalSets(a, b map[string]map[string]bool) bool {
@@ -105,12 +134,12 @@ func equalSets(a, b map[string]map[string]bool) bool {
 }
 
 // rebuild publishes a new snapshot when the set changed; it returns the
-// number of watched pairs, or -1 when nothing changed.
-func (w *watchSet) rebuild() int {
+// snapshot, or nil when nothing changed.
+func (w *watchSet) rebuild() *watchSnap {
 	w.mu.Lock()
 	if !w.dirty {
 		w.mu.Unlock()
-		return -1
+		return nil
 	}
 	w.dirty = false
 	sets := map[string]map[string]bool{}
@@ -127,14 +156,18 @@ func (w *watchSet) rebuild() int {
 			addAll(c, u)
 		}
 	}
-	for c, m := range w.nats {
-		for u := range m {
-			addAll(c, u)
+	for _, src := range []map[string]map[string]bool{w.nats, w.shared} {
+		for c, m := range src {
+			for u := range m {
+				addAll(c, u)
+			}
 		}
 	}
+	limit := w.max
 	w.mu.Unlock()
 
 	s := &watchSnap{byContest: make(map[string][]string, len(sets))}
+	s.dropped = bound(sets, limit)
 	s.any = sortedKeys(sets[anyContest])
 	for c, m := range sets {
 		s.n += len(m)
@@ -147,7 +180,38 @@ func (w *watchSet) rebuild() int {
 		s.byContest[c] = sortedKeys(m)
 	}
 	w.snap.Store(s)
-	return s.n
+	return s
+}
+
+// bound keeps at most limit (contest, user) pairs of sets (0: all), the
+// first in (contest, user) order, and returns how many it dropped.
+func bound(sets map[string]map[string]bool, limit int) int {
+	total := 0
+	for _, m := range sets {
+		total += len(m)
+	}
+	if limit <= 0 || total <= limit {
+		return 0
+	}
+	contests := make([]string, 0, len(sets))
+	for c := range sets {
+		contests = append(contests, c)
+	}
+	sort.Strings(contests)
+	kept := 0
+	for _, c := range contests {
+		for _, u := range sortedKeys(sets[c]) {
+			if kept < limit {
+				kept++
+				continue
+			}
+			delete(sets[c], u)
+		}
+		if len(sets[c]) == 0 {
+			delete(sets, c)
+		}
+	}
+	return total - kept
 }
 
 func sortedKeys(m map[string]bool) []string {

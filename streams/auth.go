@@ -199,33 +199,9 @@ func (x *authenticator) checkProvider(c server.ClientAuthentication, p, password
 	return true
 }
 
-// Interest is a player's live subscription found on the embedded server.
+// Interest is a live rank subscription (lb.<contest>.user.<user>) that some
+// process sees (notifier/interest.go, the watch bucket).
 type Interest struct {
-	Contest string // "*" when the player subscribed to every contest
+	Contest string // "*" when the subscriber subscribed to every contest
 	User    string
-}
-
-// PlayerInterest lists the rank subscriptions of player connections on the
-// embedded server (nil without one), so the notifier can treat those players
-// as watched.
-func (s *Streams) PlayerInterest() ([]Interest, error) {
-	if s.Server == nil {
-		return nil, nil
-	}
-	cz, err := s.Server.Connz(&server.ConnzOptions{Username: true, Subscriptions: true, Limit: 1 << 30})
-	if err != nil {
-		return nil, fmt.Errorf("streams: connz: %w", err)
-	}
-	var out []Interest
-	for _, ci := range cz.Conns {
-		if !strings.HasPrefix(ci.AuthorizedUser, PlayerUserPref) {
-			continue
-		}
-		for _, sub := range ci.Subs {
-			if c, u, ok := ParseLiveSubject(sub); ok && u != "" {
-				out = append(out, Interest{Contest: c, User: u})
-			}
-		}
-	}
-	return out, nil
 }

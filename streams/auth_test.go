@@ -202,27 +202,6 @@ func TestAdminTokenHasFullRights(t *testing.T) {
 	}
 }
 
-func TestPlayerInterest(t *testing.T) {
-	s := authServer(t)
-	nc, err := nats.Connect(s.URL(), nats.Token("tok-dave"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	nc.SubscribeSync(LiveUserSubject("c2", "dave"))
-	nc.SubscribeSync("lb.*.user.dave")
-	nc.SubscribeSync(LiveTopSubject("c2"))
-	nc.Flush()
-	got, err := s.PlayerInterest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[Interest]bool{{Contest: "c2", User: "dave"}: true, {Contest: "*", User: "dave"}: true}
-	if len(got) != 2 || !want[got[0]] || !want[got[1]] {
-		t.Fatalf("interest %+v", got)
-	}
-}
-
 func TestParseLiveSubject(t *testing.T) {
 	for _, tc := range []struct {
 		subj, c, u string

@@ -44,6 +44,11 @@ type Options struct {
 	// Client are the credentials and TLS of the connection to an external
 	// server (clientauth.go).
 	Client ClientCredentials
+	// System are the credentials of a system account user of the external
+	// server (same forms as Client.Credentials), used only to ask every
+	// server of the cluster for its subscriptions (ConnectSystem). Empty:
+	// the notifier falls back to what this process sees (docs/live-push.md).
+	System string
 }
 
 func (o *Options) fill() error {

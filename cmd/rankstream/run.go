@@ -60,6 +60,7 @@ func appOptions(cfg *config.Config) app.Options {
 			SyncInterval: cfg.NATS.SyncInterval,
 			Replicas:     cfg.NATS.Replicas,
 			Client:       natsClient(cfg),
+			System:       cfg.NATS.SystemCredentials,
 			EventsMaxAge: cfg.Retention.Events,
 		},
 		RedisURL:        cfg.Redis.URL,

@@ -178,7 +178,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Streams = st
-	if err := a.newNotifier(); err != nil {
+	if err := a.newNotifier(ctx); err != nil {
 		a.Stop()
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/auth"
@@ -16,6 +17,7 @@ import (
 	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/readmodel"
+	"github.com/rankstream/rankstream/streams"
 	"github.com/rankstream/rankstream/web"
 )
 
@@ -45,6 +47,9 @@ type LiveOptions struct {
 	// the admin token, the app with a random token of its own, anonymous
 	// connections as providers (publish events only). See docs/live-push.md.
 	NATSPlayerAuth bool
+	// WatchTTL is the life of a key of the shared watch bucket after its
+	// last write (default streams.DefaultWatchTTL; docs/live-push.md).
+	WatchTTL time.Duration
 }
 
 // Live holds the live-push parts of a process; nil parts do not run here.
@@ -53,6 +58,7 @@ type Live struct {
 	Notifier *notifier.Notifier
 	Gateway  *gateway.Gateway
 	authDB   *pgxpool.Pool
+	sysNC    *nats.Conn // system account connection of the interest source
 }
 
 // prepareLive builds the token verifier and, when asked for, the embedded
@@ -86,7 +92,7 @@ func (a *App) prepareLive(opts *Options) error {
 }
 
 // newNotifier prepares the notifier stage; it feeds on this process's ranker.
-func (a *App) newNotifier() error {
+func (a *App) newNotifier(ctx context.Context) error {
 	if !a.stages[StageNotifier] {
 		return nil
 	}
@@ -94,8 +100,13 @@ func (a *App) newNotifier() error {
 		a.log.Warn("the notifier needs the aggregator stage in the same process; not started")
 		return nil
 	}
+	kv, err := streams.EnsureWatch(ctx, a.Streams.JS, a.opts.Live.WatchTTL, a.Streams.Opts.Replicas)
+	if err != nil {
+		return fmt.Errorf("app: notifier: %w", err)
+	}
 	n, err := notifier.New(notifier.Options{Publisher: a.Streams.NC, Interval: a.opts.Live.PushInterval,
-		Interest: a.Streams.PlayerInterest, Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.log, a.opts.Registry)
+		Interest: a.interestSource(), WatchKV: kv, WatchTTL: a.opts.Live.WatchTTL, Instance: a.watchInstance(),
+		Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.log, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: notifier: %w", err)
 	}
@@ -168,4 +179,34 @@ func (a *App) closeLive() {
 	if a.Live.authDB != nil {
 		a.Live.authDB.Close()
 	}
+	if a.Live.sysNC != nil {
+		a.Live.sysNC.Close()
+	}
+}
+
+// interestSource is where the notifier learns who subscribes to live rank
+// subjects: the embedded server itself; on an external server every server
+// of the cluster through the system account (nats.system_credentials), or,
+// without it, the app's own account only (a warning, and
+// rankstream_notifier_interest_source{source="account_connz"}).
+func (a *App) interestSource() notifier.InterestSource {
+	if a.Streams.Server != nil {
+		return &notifier.ServerSource{Server: a.Streams.Server}
+	}
+	nc, err := a.Streams.ConnectSystem()
+	if err == nil {
+		a.Live.sysNC = nc
+		return &notifier.PingSource{NC: nc, System: true}
+	}
+	a.log.Warn("live push: no system account connection; only subscribers in the app's own NATS account are watched "+
+		"(set nats.system_credentials, docs/live-push.md)", "err", err)
+	return &notifier.PingSource{NC: a.Streams.NC}
+}
+
+// watchInstance names this process in the watch bucket.
+func (a *App) watchInstance() string {
+	if in := a.opts.Instance; in != "" && in != "auto" {
+		return in
+	}
+	return autoInstance()
 }

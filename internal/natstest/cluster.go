@@ -5,6 +5,8 @@ package natstest
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,21 @@ func FreePort(t testing.TB) int {
 // meta leader.
 func StartCluster(t testing.TB, n int) []*server.Server {
 	t.Helper()
+	return StartClusterConf(t, n, "")
+}
+
+// StartClusterConf is StartCluster with every node also reading the
+// nats-server configuration conf (e.g. accounts and a system account);
+// empty: none.
+func StartClusterConf(t testing.TB, n int, conf string) []*server.Server {
+	t.Helper()
+	var confFile string
+	if conf != "" {
+		confFile = filepath.Join(t.TempDir(), "nats.conf")
+		if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ports := make([]int, n)
 	var routes []string
 	for i := range ports {
@@ -36,17 +53,18 @@ func StartCluster(t testing.TB, n int) []*server.Server {
 	}
 	var nodes []*server.Server
 	for i := range n {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       -1,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoSigs:     true,
-			MaxPayload: 8 << 20,
-			Cluster:    server.ClusterOpts{Name: "rankstream-test", Host: "127.0.0.1", Port: ports[i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+		opts := &server.Options{}
+		if confFile != "" {
+			if err := opts.ProcessConfigFile(confFile); err != nil {
+				t.Fatal(err)
+			}
 		}
+		opts.ServerName = fmt.Sprintf("n%d", i+1)
+		opts.Host, opts.Port = "127.0.0.1", -1
+		opts.JetStream, opts.StoreDir = true, t.TempDir()
+		opts.NoSigs, opts.MaxPayload = true, 8<<20
+		opts.Cluster = server.ClusterOpts{Name: "rankstream-test", Host: "127.0.0.1", Port: ports[i]}
+		opts.Routes = server.RoutesFromStr(strings.Join(routes, ","))
 		ns, err := server.NewServer(opts)
 		if err != nil {
 			t.Fatal(err)
