@@ -11,13 +11,15 @@ import (
 
 // consumeStream feeds every message of stream, through the durable
 // consumer durable (created if missing, at most maxAck unacked), to handle
-// on this goroutine until ctx ends; handle acks, naks or terminates. It
+// on this goroutine until ctx ends; handle acks, naks or terminates. With
+// a gate, it fetches only while the gate is open (a lease held). It
 // waits for a stream that does not exist yet (its producer creates it) and
 // starts over after an error.
-func (s *Stage) consumeStream(ctx context.Context, stream, durable string, maxAck int, handle func(context.Context, jetstream.Msg)) {
+func (s *Stage) consumeStream(ctx context.Context, stream, durable string, maxAck int, gate func() bool,
+	handle func(context.Context, jetstream.Msg)) {
 	waiting := false
 	for ctx.Err() == nil {
-		err := s.consumeLoop(ctx, stream, durable, maxAck, handle)
+		err := s.consumeLoop(ctx, stream, durable, maxAck, gate, handle)
 		switch {
 		case ctx.Err() != nil:
 		case errors.Is(err, jetstream.ErrStreamNotFound):
@@ -35,7 +37,8 @@ func (s *Stage) consumeStream(ctx context.Context, stream, durable string, maxAc
 	}
 }
 
-func (s *Stage) consumeLoop(ctx context.Context, stream, durable string, maxAck int, handle func(context.Context, jetstream.Msg)) error {
+func (s *Stage) consumeLoop(ctx context.Context, stream, durable string, maxAck int, gate func() bool,
+	handle func(context.Context, jetstream.Msg)) error {
 	cons, err := s.opts.JS.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
 		Durable: durable, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 5 * time.Second,
 		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: maxAck,
@@ -44,6 +47,13 @@ func (s *Stage) consumeLoop(ctx context.Context, stream, durable string, maxAck 
 		return fmt.Errorf("rewards: %s consumer: %w", stream, err)
 	}
 	for ctx.Err() == nil {
+		if gate != nil && !gate() {
+			select {
+			case <-ctx.Done():
+			case <-time.After(s.opts.Poll / 4):
+			}
+			continue
+		}
 		batch, err := cons.FetchNoWait(100)
 		if err != nil {
 			return fmt.Errorf("rewards: fetch %s: %w", stream, err)

@@ -13,15 +13,19 @@ import (
 )
 
 // consumeFlags stores the FLAGS stream's records (docs/flags.md) with one
-// durable consumer, "rewards-flags", that every process running the stage
-// shares: device sightings (flags.device.<token>, counted per device and
+// durable consumer, "rewards-flags", fetched by the holder of the "flags"
+// lease (Options.FlagsLeader; every process when there is none): device sightings (flags.device.<token>, counted per device and
 // window, shared_device raised for all users of a device at the threshold)
 // and flags a scorer raised (flags.raised.…). Each message is acked after
 // its transaction committed; stores are idempotent, so a redelivery
 // changes nothing. A record that can never be stored is logged, counted
 // and terminated; a database error is retried.
 func (s *Stage) consumeFlags(ctx context.Context) {
-	s.consumeStream(ctx, s.opts.FlagsStream, "rewards-flags", 256, s.handleFlag)
+	var gate func() bool
+	if s.opts.FlagsLeader != nil {
+		gate = s.opts.FlagsLeader.Held
+	}
+	s.consumeStream(ctx, s.opts.FlagsStream, "rewards-flags", 256, gate, s.handleFlag)
 }
 
 func (s *Stage) handleFlag(ctx context.Context, msg jetstream.Msg) {

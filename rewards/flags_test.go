@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -367,4 +368,68 @@ func counterOf(t *testing.T, c prometheus.Counter) float64 {
 		t.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// leasedStage is a stage whose flags consumer holds the "flags" lease.
+func (e *env) leasedStage(t *testing.T, instance string) (*Stage, func()) {
+	t.Helper()
+	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: e.st.JS, Name: "flags", Instance: instance, TTL: 2 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Pool: e.newPool(t), NC: e.st.NC, JS: e.st.JS, MissionsStream: "-", FlagsLeader: l,
+		Poll: 50 * time.Millisecond}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { _ = l.Run(ctx); done <- struct{}{} }()
+	go func() { s.consumeFlags(ctx); done <- struct{}{} }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return s, stop
+}
+
+// TestFlagsLeaseOneConsumer: with the flags lease, one process consumes
+// the sightings; when it stops, another takes over and nothing is lost.
+func TestFlagsLeaseOneConsumer(t *testing.T) {
+	e := newEnv(t)
+	a, stopA := e.leasedStage(t, "proc-a")
+	b, stopB := e.leasedStage(t, "proc-b")
+	holder, other, stopHolder := a, b, stopA
+	eventually(t, 30*time.Second, "a lease holder", func() bool {
+		return a.opts.FlagsLeader.Held() || b.opts.FlagsLeader.Held()
+	})
+	if b.opts.FlagsLeader.Held() {
+		holder, other, stopHolder = b, a, stopB
+	}
+	for _, u := range []string{"u_1", "u_2", "u_3"} {
+		e.sight(t, "t_lease", "shared", u, 3, false)
+	}
+	eventually(t, 30*time.Second, "three flags", func() bool {
+		by, _ := flagsByUser(t, a.Store, "t_lease")
+		return len(by) == 3
+	})
+	if h, o := counterOf(t, holder.m.Flags.Sightings), counterOf(t, other.m.Flags.Sightings); h != 3 || o != 0 {
+		t.Fatalf("sightings consumed: holder %v, other %v; want 3 and 0", h, o)
+	}
+	stopHolder() // gives the lease back
+	e.sight(t, "t_lease", "shared", "u_4", 3, false)
+	eventually(t, 30*time.Second, "u_4 flagged by the other process", func() bool {
+		by, _ := flagsByUser(t, other.Store, "t_lease")
+		return len(by["u_4"]) == 1
+	})
+	if !other.opts.FlagsLeader.Held() || counterOf(t, other.m.Flags.Sightings) != 1 {
+		t.Fatalf("the new holder: held %v, consumed %v sightings, want 1", other.opts.FlagsLeader.Held(),
+			counterOf(t, other.m.Flags.Sightings))
+	}
 }

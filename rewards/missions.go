@@ -103,7 +103,7 @@ func (s *Store) SaveMissionReward(ctx context.Context, r Reward) (bool, error) {
 // consumer, acking each after its reward is committed. A message that can
 // never be a reward is logged and terminated.
 func (s *Stage) consumeMissions(ctx context.Context) {
-	s.consumeStream(ctx, s.opts.MissionsStream, "rewards", 1000, s.handleMission)
+	s.consumeStream(ctx, s.opts.MissionsStream, "rewards", 1000, nil, s.handleMission)
 }
 
 func (s *Stage) handleMission(ctx context.Context, msg jetstream.Msg) {

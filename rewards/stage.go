@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/snapshotter"
 	"github.com/rankstream/rankstream/streams"
@@ -36,6 +37,10 @@ type Options struct {
 	// FlagsStream is the stream of abuse flag records (default "FLAGS",
 	// docs/flags.md); "-" disables the flags consumer.
 	FlagsStream string
+	// FlagsLeader, when set, is the lease of the flags consumer: it fetches
+	// only while this process holds it (one consumer at a time across the
+	// processes); the stage runs it. Nil: always (one process).
+	FlagsLeader *aggregator.Leader
 	// Poll is the time between two rounds of work (default 1s).
 	Poll time.Duration
 	// Batch bounds the rewards granted and messages relayed per
@@ -107,6 +112,13 @@ func (s *Stage) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			s.consumeFlags(ctx)
+		}()
+	}
+	if l := s.opts.FlagsLeader; l != nil && s.opts.FlagsStream != "-" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.fail(ctx, "flags lease", l.Run(ctx))
 		}()
 	}
 	wg.Add(1)

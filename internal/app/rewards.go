@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/rewards"
 )
@@ -28,8 +29,12 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		}
 		return nil
 	}
+	lease, err := a.flagsLease()
+	if err != nil {
+		return err
+	}
 	st, err := rewards.New(rewards.Options{Pool: a.DB, NC: a.Streams.NC, JS: a.Streams.JS, Contests: a.Rules.All,
-		MissionsStream: a.opts.MissionsStream}, a.log, a.opts.Registry)
+		MissionsStream: a.opts.MissionsStream, FlagsLeader: lease}, a.log, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: rewards: %w", err)
 	}
@@ -63,4 +68,22 @@ func (a *App) startRewards(ctx context.Context) {
 	if a.Rewards != nil {
 		a.goRun(func() error { return a.Rewards.Run(ctx) })
 	}
+}
+
+// flagsLease is the lease of the abuse flags consumer when processes share
+// the work (Options.Instance), else nil (docs/flags.md).
+func (a *App) flagsLease() (*aggregator.Leader, error) {
+	if a.opts.Instance == "" || !a.stages[StageRewards] {
+		return nil, nil
+	}
+	instance := a.opts.Instance
+	if instance == "auto" {
+		instance = autoInstance()
+	}
+	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "flags", Instance: instance,
+		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("app: flags lease: %w", err)
+	}
+	return l, nil
 }
