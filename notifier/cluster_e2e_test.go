@@ -17,6 +17,7 @@ import (
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/livetest"
 	"github.com/rankstream/rankstream/internal/natstest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -44,7 +45,7 @@ func startProcs(t *testing.T, urls []string, c *contest.Contest) []*app.App {
 		a, err := app.New(context.Background(), app.Options{
 			HTTPAddr:    "127.0.0.1:0",
 			Streams:     streams.Options{URL: u, Partitions: 4, System: "sys:sys", Name: fmt.Sprintf("p%d", i)},
-			RedisURL:    fmt.Sprintf("redis://127.0.0.1:6379/%d", livetest.RedisDB),
+			RedisURL:    testkit.RedisURL(),
 			RedisPrefix: prefix,
 			Contests:    []*contest.Contest{c},
 			Only:        []string{app.StageAggregator, app.StageNotifier},
@@ -76,7 +77,7 @@ func startProcs(t *testing.T, urls []string, c *contest.Contest) []*app.App {
 
 func dropRedis(prefix string) {
 	ctx := context.Background()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: livetest.RedisDB})
+	rdb := redis.NewClient(&redis.Options{Addr: testkit.RedisAddr(), DB: testkit.RedisDB})
 	defer rdb.Close()
 	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 	for iter.Next(ctx) {
