@@ -1,83 +1,20 @@
-// Package natstest starts real nats-server clusters for tests: n clustered
-// nodes with JetStream on loopback ports.
+// Package natstest is kept for callers not yet moved to internal/testkit,
+// which holds the code: use testkit.Cluster and testkit.URLs.
 package natstest
 
 import (
-	"fmt"
-	"net"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
-// FreePort is a loopback TCP port free at the time of the call.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// FreePort is testkit.FreePort.
+func FreePort(t testing.TB) int { return testkit.FreePort(t) }
 
-// StartCluster starts n clustered nats-server nodes with JetStream on
-// loopback ports, stopped at the test's end, and waits until JetStream has a
-// meta leader.
-func StartCluster(t testing.TB, n int) []*server.Server {
-	t.Helper()
-	ports := make([]int, n)
-	var routes []string
-	for i := range ports {
-		ports[i] = FreePort(t)
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
-	}
-	var nodes []*server.Server
-	for i := range n {
-		opts := &server.Options{
-			ServerName: fmt.Sprintf("n%d", i+1),
-			Host:       "127.0.0.1",
-			Port:       -1,
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoSigs:     true,
-			MaxPayload: 8 << 20,
-			Cluster:    server.ClusterOpts{Name: "rankstream-test", Host: "127.0.0.1", Port: ports[i]},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		ns, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go ns.Start()
-		nodes = append(nodes, ns)
-		t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	}
-	for _, ns := range nodes {
-		if !ns.ReadyForConnections(20 * time.Second) {
-			t.Fatalf("%s not ready", ns.Name())
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, ns := range nodes {
-			if ns.JetStreamIsLeader() {
-				return nodes
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatal("no JetStream meta leader within 30s")
-	return nil
-}
+// StartCluster is testkit.Cluster.
+func StartCluster(t testing.TB, n int) []*server.Server { return testkit.Cluster(t, n) }
 
-// URLs is the comma-separated client URL list of nodes.
-func URLs(nodes []*server.Server) string {
-	var u []string
-	for _, ns := range nodes {
-		u = append(u, ns.ClientURL())
-	}
-	return strings.Join(u, ",")
-}
+// URLs is testkit.URLs.
+func URLs(nodes []*server.Server) string { return testkit.URLs(nodes) }
