@@ -1,19 +1,11 @@
 package aggregator_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -26,6 +18,7 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/ingest"
 	"github.com/rankstream/rankstream/internal/oracle"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -49,12 +42,7 @@ type pipeline struct {
 	reg      *prometheus.Registry
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("RANKSTREAM_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+func testLogger() *slog.Logger { return testkit.Logger() }
 
 func mustParse(t *testing.T, name, yml string) *contest.Contest {
 	t.Helper()
@@ -95,11 +83,7 @@ func startPipelineMode(t *testing.T, m scorerMode, cs []*contest.Contest, sopts 
 	p := &pipeline{t: t, st: st, cancel: cancel, done: make(chan struct{}), contests: cs,
 		secrets: map[string]string{"acme": "acme-secret", "beta": "beta-secret"}}
 	p.rules = contest.NewRegistry(cs)
-	p.rdb = redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 13})
-	if err := p.rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("redis: %v", err)
-	}
-	p.prefix = fmt.Sprintf("rstest:%d:%d:", os.Getpid(), time.Now().UnixNano())
+	p.rdb, p.prefix = testkit.Redis(t, "agg")
 	p.reader = readmodel.NewReader(p.rdb, p.prefix)
 	reg := prometheus.NewRegistry()
 	metrics := aggregator.NewMetrics(reg)
@@ -139,11 +123,7 @@ func (p *pipeline) stop() {
 	p.cancel()
 	<-p.done
 	p.httpSrv.Close()
-	if keys, err := p.rdb.Keys(context.Background(), p.prefix+"*").Result(); err == nil && len(keys) > 0 {
-		p.rdb.Del(context.Background(), keys...)
-	}
-	p.rdb.Close()
-	p.st.Close()
+	p.st.Close() // the Redis keys go with the test (testkit.Redis)
 }
 
 // publishNATS publishes through the NATS door as a provider would.
@@ -162,15 +142,7 @@ func (p *pipeline) publishNATS(ctx context.Context, provider, user, eventID stri
 // postHTTP sends a signed batch through the HTTP door.
 func (p *pipeline) postHTTP(provider string, body []byte) (int, map[string]any) {
 	p.t.Helper()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(p.secrets[provider]))
-	mac.Write([]byte(ts + "."))
-	mac.Write(body)
-	req, _ := http.NewRequest("POST", p.httpSrv.URL+"/v1/events", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Provider-Id", provider)
-	req.Header.Set("X-Timestamp", ts)
-	req.Header.Set("X-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	req := testkit.SignedRequest(p.t, p.httpSrv.URL+"/v1/events", provider, p.secrets[provider], body)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		p.t.Fatalf("post: %v", err)

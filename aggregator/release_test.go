@@ -11,6 +11,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -79,19 +80,18 @@ func hasBoard(p *pipeline, contestID string) bool {
 }
 
 // waitFor polls cond until it holds, calling tick (if any) between polls;
-// it fails the test after d.
+// it fails the test after d (testkit.Eventually).
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, tick func()) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %s", what, d)
+	testkit.Eventually(t, d, func() error {
+		if cond() {
+			return nil
 		}
 		if tick != nil {
 			tick()
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return fmt.Errorf("no %s yet", what)
+	})
 }
 
 func scoresOf(ctx context.Context, t *testing.T, p *pipeline, filter string) uint64 {

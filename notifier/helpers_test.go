@@ -3,9 +3,7 @@ package notifier
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -15,15 +13,11 @@ import (
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/testkit"
 	"github.com/rankstream/rankstream/streams"
 )
 
-func testLogger() *slog.Logger {
-	if os.Getenv("RANKSTREAM_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+func testLogger() *slog.Logger { return testkit.Logger() }
 
 // embedded starts a real nats-server (no JetStream streams needed beyond the
 // topology) and returns the app connection.

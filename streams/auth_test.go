@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // authServer starts an embedded server whose players are tokens "tok-<user>"
@@ -59,15 +61,15 @@ func (e *errCollector) has(substr string) bool {
 	return false
 }
 
+// waitFor waits up to 5s for ok (testkit.Eventually).
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 5s", what)
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if ok() {
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errors.New(what)
+	})
 }
 
 func TestPlayerMaySubscribeOnlyToTopAndOwnSubject(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/rankstream/rankstream/internal/natstest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 // A single server cannot hold 3 replicas: Open and the buckets refuse with
@@ -55,7 +55,7 @@ func TestReplicasRaisedNeverLowered(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	url := natstest.URLs(natstest.StartCluster(t, 3))
+	url := testkit.URLs(testkit.Cluster(t, 3))
 	open := func(replicas int, log *slog.Logger) {
 		t.Helper()
 		s, err := Open(ctx, Options{URL: url, Partitions: 4, Replicas: replicas}, log)

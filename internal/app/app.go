@@ -29,6 +29,7 @@ import (
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/etl"
 	"github.com/rankstream/rankstream/ingest"
+	"github.com/rankstream/rankstream/internal/httpjson"
 	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/notifier"
 	"github.com/rankstream/rankstream/query"
@@ -197,7 +198,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /openapi.yaml", api.Handler())
@@ -376,7 +377,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	} else {
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]any{"ready": ok, "status": why})
+	httpjson.Write(w, code, map[string]any{"ready": ok, "status": why})
 }
 
 // Stop stops every stage and closes connections. Safe to call twice.

@@ -7,16 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rankstream/rankstream/internal/db"
-	"github.com/rankstream/rankstream/internal/db/dbtest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	url := dbtest.New(t)
+	url := testkit.Postgres(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	for i := range errs {
@@ -40,10 +41,10 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 func TestMigrateCreatesDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	url := dbtest.New(t)
+	url := testkit.Postgres(t)
 	// A database name that does not exist yet, dropped by the cleanup below.
-	missing := dbtest.WithDatabase(t, url, "rankstream_test_created_"+time.Now().Format("150405000000"))
-	t.Cleanup(func() { dbtest.Drop(t, missing) })
+	missing := testkit.WithDatabase(t, url, "rankstream_test_created_"+time.Now().Format("150405000000"))
+	t.Cleanup(func() { testkit.DropDatabase(t, missing) })
 	pool, err := db.Open(ctx, missing, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestMigrateCreatesDatabase(t *testing.T) {
 func TestAppRoleIsWriteOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	url := dbtest.New(t)
+	url := testkit.Postgres(t)
 	pool, err := db.Open(ctx, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func TestAppRoleIsWriteOnce(t *testing.T) {
 		}
 	}
 	// The owner (superuser) is refused by the triggers.
-	owner, err := dbtest.Connect(ctx, url)
+	owner, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}

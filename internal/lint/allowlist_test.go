@@ -1,10 +1,5 @@
 package lint
 
-// sizeAllowed is what may break the size rules for now (key: "file" for a
-// file over maxFileLines, "file:Func" or "file:Type.Method" for a function
-// over maxFuncLines), with the reason. It only shrinks: the test fails when
-// an entry is within the limits again, so delete it then. Sizes as of the
-// last edit are in the comments.
 // Reasons shared by several entries.
 const (
 	// notYet: not split in the issue-8 session for lack of time; split it
@@ -17,6 +12,11 @@ const (
 	ownedRewards    = "rewards: being edited by another change; split after it lands"
 )
 
+// sizeAllowed is what may break the size rules for now (key: "file" for a
+// file over maxFileLines, "file:Func" or "file:Type.Method" for a function
+// over maxFuncLines), with the reason. It only shrinks: the test fails when
+// an entry is within the limits again, so delete it then. Sizes as of the
+// last edit are in the comments.
 var sizeAllowed = map[string]string{
 	"admin/handler_test.go:TestAdminAPI":                                          notYet, // 112 lines
 	"api/responses_test.go:TestResponsesMatchSpec":                                notYet, // 146 lines
@@ -31,7 +31,7 @@ var sizeAllowed = map[string]string{
 	"event/parse.go:wireEvent.validate":                                           notYet, // 128 lines
 	"event/parse_test.go:TestParseInvalid":                                        notYet, // 89 lines
 	"internal/oracle/oracle.go:standings":                                         notYet, // 91 lines
-	"internal/oracle/validation_test.go:TestValidation":                               notYet, // 145 lines
+	"internal/oracle/validation_test.go:TestValidation":                           notYet, // 145 lines
 	"internal/oracle/validate.go:parseEvent":                                      notYet, // 128 lines
 	"loadgen/generator_test.go:TestGeneratorEventsAreValidAndRealistic":           notYet, // 84 lines
 	"loadgen/options.go:Options.withDefaults":                                     notYet, // 86 lines

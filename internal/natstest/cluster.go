@@ -4,7 +4,6 @@ package natstest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,18 +11,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
-// FreePort is a loopback TCP port free at the time of the call.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// FreePort is testkit.FreePort.
+func FreePort(t testing.TB) int { return testkit.FreePort(t) }
 
 // StartCluster starts n clustered nats-server nodes with JetStream on
 // loopback ports, stopped at the test's end, and waits until JetStream has a
