@@ -426,7 +426,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 		Leaderboard: Leaderboard{Type: TypeSum, Order: "desc"},
 	}
 	fs := l.fields(root, "", "id", "title", "version", "window", "schedule", "lateness",
-		"max_event_delay", "scope", "eligibility", "scoring", "leaderboard", "rewards", "anti_abuse")
+		"max_event_delay", "scope", "eligibility", "scoring", "leaderboard", "rewards", "anti_abuse", "notify_top")
 	if fs == nil {
 		return c
 	}
@@ -512,6 +512,9 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 			}
 			c.Rewards = m
 		}
+	}
+	if f := fs["notify_top"]; f.present() {
+		c.NotifyTop = l.notifyTop(f)
 	}
 	if f := fs["anti_abuse"]; f.present() {
 		if afs := l.fields(f.val, "anti_abuse", "max_events_per_user_per_sec"); afs != nil {
