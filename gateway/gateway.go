@@ -130,7 +130,7 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Gateway
 		return nil, err
 	}
 	sent := map[string]prometheus.Counter{}
-	for _, t := range []string{"top", "rank", "error", "other"} {
+	for _, t := range []string{"top", "rank", "notice", "error", "other"} {
 		sent[t] = m.Sent.WithLabelValues(t)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -150,7 +150,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	defer g.Stop()
 	put := func(c *conn, key string, data []byte) { g.put(c, key, data, true) }
 	var subs []*nats.Subscription
-	for _, subj := range []string{streams.LiveTopAll, streams.LiveUserAll} {
+	for _, subj := range []string{streams.LiveTopAll, streams.LiveUserAll, streams.LiveNoticeAll} {
 		sub, err := g.opts.NC.Subscribe(subj, func(m *nats.Msg) { g.hub.route(m, put) })
 		if err != nil {
 			return fmt.Errorf("gateway: subscribe %s: %w", subj, err)

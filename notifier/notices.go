@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -70,6 +71,8 @@ type noticer struct {
 	dirty  []*noticeUser
 	tick   uint64
 	idle   time.Duration
+
+	rounds atomic.Uint64 // rounds done (tests wait on it)
 }
 
 func newNoticer(o NoticeOptions, pub Publisher, now func() time.Time, idle time.Duration, log *slog.Logger,
@@ -150,6 +153,7 @@ func (x *noticer) round(ctx context.Context) {
 	if len(x.dirty) > 0 {
 		x.flush(ctx)
 	}
+	x.rounds.Add(1)
 }
 
 // sweep forgets boards whose window is over and that were quiet for the
@@ -196,3 +200,8 @@ func (n *Notifier) startNotices(ctx context.Context) func() {
 		wait()
 	}
 }
+
+// DeltaTopK is the top length the notices want in the ranker's board
+// deltas (RankerOptions.TopK): a prize zone of up to this many positions is
+// followed exactly, including users pushed out of it by others.
+const DeltaTopK = 100

@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -182,15 +183,11 @@ func (x *noticer) due(b *noticeBoard, now time.Time) {
 			}
 		}
 	}
-	for name, u := range b.pending {
-		if u.want == u.next.Zone {
-			delete(b.pending, name)
-			continue
-		}
+	for _, u := range b.duePending() {
 		if now.Before(x.zoneDue(u)) {
 			continue
 		}
-		delete(b.pending, name)
+		delete(b.pending, u.user)
 		u.next.Zone, u.next.ZoneN, u.next.ZoneAt = u.want, u.next.ZoneN+1, now.UnixMilli()
 		m := NoticeMsg{Kind: KindLeftPrizeZone, Pos: u.pos, Score: u.score}
 		if u.want {
@@ -202,6 +199,24 @@ func (x *noticer) due(b *noticeBoard, now time.Time) {
 		}
 		x.queue(u, m)
 	}
+}
+
+// duePending drops the pending users whose zone state is back to their
+// last notice and returns the others in position order (deterministic).
+func (b *noticeBoard) duePending() []*noticeUser {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	out := make([]*noticeUser, 0, len(b.pending))
+	for name, u := range b.pending {
+		if u.want == u.next.Zone {
+			delete(b.pending, name)
+			continue
+		}
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(p, q *noticeUser) int { return cmp.Compare(p.pos, q.pos) })
+	return out
 }
 
 // zoneDue is when u's pending zone change may go out: settled for

@@ -94,8 +94,13 @@ func (a *App) newNotifier() error {
 		a.log.Warn("the notifier needs the aggregator stage in the same process; not started")
 		return nil
 	}
+	notices, err := a.noticeOptions()
+	if err != nil {
+		return err
+	}
 	n, err := notifier.New(notifier.Options{Publisher: a.Streams.NC, Interval: a.opts.Live.PushInterval,
-		Interest: a.Streams.PlayerInterest, Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.log, a.opts.Registry)
+		Interest: a.Streams.PlayerInterest, Pseudonym: pseudonym.New(a.opts.PseudonymKey), Notices: notices},
+		a.log, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: notifier: %w", err)
 	}
