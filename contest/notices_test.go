@@ -103,8 +103,8 @@ func TestMissionReadyWith(t *testing.T) {
 		want bool
 	}{
 		{doc(false, false), none, false, false},
-		{doc(true, false), none, false, true},     // computed soon, pending
-		{doc(true, false), none, true, false},     // auto_grant: never waits
+		{doc(true, false), none, false, true}, // computed soon, pending
+		{doc(true, false), none, true, false}, // auto_grant: never waits
 		{doc(true, false), pendingS1, false, true},
 		{doc(true, false), claimed, false, false}, // claimed: shown as claimed
 		{doc(true, true), claimed, false, true},   // the completion is still to come
