@@ -81,6 +81,12 @@ rewards:
 // and waits until it is ready.
 func Start(t testing.TB, live app.LiveOptions) *Env {
 	t.Helper()
+	return StartWith(t, live, nil)
+}
+
+// StartWith is Start with more options set by more (e.g. missions).
+func StartWith(t testing.TB, live app.LiveOptions, more func(now time.Time, o *app.Options)) *Env {
+	t.Helper()
 	if live.JWTSecret == "" {
 		live.JWTSecret = "livetest-secret"
 	}
@@ -88,7 +94,7 @@ func Start(t testing.TB, live app.LiveOptions) *Env {
 	c := Contest(t, now)
 	prefix := fmt.Sprintf("rslive:%d:%d:", os.Getpid(), time.Now().UnixNano())
 	ctx := context.Background()
-	a, err := app.New(ctx, app.Options{
+	opts := app.Options{
 		HTTPAddr:    "127.0.0.1:0",
 		Streams:     streams.Options{Port: -1, StoreDir: t.TempDir(), Partitions: 8},
 		RedisURL:    fmt.Sprintf("redis://127.0.0.1:6379/%d", RedisDB),
@@ -99,7 +105,11 @@ func Start(t testing.TB, live app.LiveOptions) *Env {
 		AdminToken:  "livetest-admin",
 		RankerTick:  50 * time.Millisecond,
 		Live:        live,
-	}, Logger())
+	}
+	if more != nil {
+		more(now, &opts)
+	}
+	a, err := app.New(ctx, opts, Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
