@@ -343,3 +343,34 @@ func waitSet(t *testing.T, r *noticeRecorder, want []string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestNoticeTwoProcessesSendOnce: two notifiers on one bucket (a lease
+// handover seen by both) given the same ticks send each notice once; the
+// board is a division whose value is no subject token.
+func TestNoticeTwoProcessesSendOnce(t *testing.T) {
+	e := newNoticeEnv(t, noticeEnd.Add(-time.Hour))
+	rec := recordNotices(t, e.st.NC)
+	n1, n2 := e.run(t), e.run(t)
+	div := func(ds []aggregator.BoardDelta) []aggregator.BoardDelta {
+		for i := range ds {
+			ds[i].ID.Division = "live.casino ü"
+		}
+		return ds
+	}
+	for _, users := range [][]string{{"a", "b"}, {"b", "a", "c"}, {"c", "b", "a"}} {
+		n1.OnTick(div(board(users...)))
+		n2.OnTick(div(board(users...)))
+		tick(t, n1, nil)
+		tick(t, n2, nil)
+	}
+	want := []string{"a entered_top:3", "a entered_top:1", "b entered_top:3", "b entered_top:1", "c entered_top:3",
+		"c entered_top:1"}
+	waitSet(t, rec, want)
+	time.Sleep(3 * noticeEvery) // rounds of both noticers, not a wait for a result
+	waitSet(t, rec, want)
+	for _, m := range rec.got {
+		if m.Division != "live.casino ü" {
+			t.Fatalf("notice without its division: %+v", m)
+		}
+	}
+}
