@@ -29,8 +29,11 @@ func (c *Contest) NotifyLevels() []int {
 }
 
 // notifyTop reads notify_top: a list of distinct positions ≥ 1 (an empty
-// list turns entered_top notices off).
+// list turns entered_top notices off); nil when absent.
 func (l *linter) notifyTop(f kv) []int {
+	if !f.present() {
+		return nil
+	}
 	v := deref(f.val)
 	if v.Kind != yaml.SequenceNode {
 		l.errAt(v, "notify_top: must be a list of positions, got %s", describe(v))

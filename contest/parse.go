@@ -513,9 +513,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 			c.Rewards = m
 		}
 	}
-	if f := fs["notify_top"]; f.present() {
-		c.NotifyTop = l.notifyTop(f)
-	}
+	c.NotifyTop = l.notifyTop(fs["notify_top"])
 	if f := fs["anti_abuse"]; f.present() {
 		if afs := l.fields(f.val, "anti_abuse", "max_events_per_user_per_sec"); afs != nil {
 			if g := afs["max_events_per_user_per_sec"]; g.present() {
