@@ -23,8 +23,8 @@ type StepProgressDoc struct {
 }
 
 // ProgressDoc is u's progress in window win of m. RewardReady: a step (or
-// the completion) that has a reward is done, so a reward waits (the rewards
-// stage's claim status is not consulted here; see docs/missions.md).
+// the completion) that has a reward is done, so a reward waits (the claim
+// status is consulted by the query API through Mission.ReadyWith).
 func (u *UserMission) ProgressDoc(win Window) MissionProgressDoc {
 	d := MissionProgressDoc{Mission: u.m.ID, Window: win.Start.UTC().Format(time.RFC3339)}
 	ps := u.Progress()

@@ -151,7 +151,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 		Leaderboard: Leaderboard{Type: TypeSum, Order: "desc"},
 	}
 	fs := l.fields(root, "", "id", "title", "version", "window", "schedule", "lateness",
-		"max_event_delay", "scope", "eligibility", "scoring", "leaderboard", "rewards", "anti_abuse")
+		"max_event_delay", "scope", "eligibility", "scoring", "leaderboard", "rewards", "anti_abuse", "notify_top")
 	if fs == nil {
 		return c
 	}
@@ -175,6 +175,7 @@ func (l *linter) contest(root *yaml.Node) *Contest {
 	if f := fs["rewards"]; f.present() {
 		l.rewards(f, c)
 	}
+	c.NotifyTop = l.notifyTop(fs["notify_top"])
 	if f := fs["anti_abuse"]; f.present() {
 		l.antiAbuse(f, &c.AntiAbuse)
 	}

@@ -33,6 +33,9 @@ type Contest struct {
 	AntiAbuse     AntiAbuse
 	// Rewards is the raw rewards section, kept for the rewards stage.
 	Rewards map[string]any
+	// NotifyTop are the entered_top notice levels (CONTRACT.md §5); nil:
+	// the default [10, 50, 100] (see NotifyLevels).
+	NotifyTop []int
 
 	// Location is the contest time zone: Schedule.TZ, else UTC. Daily caps use it.
 	Location *time.Location

@@ -154,7 +154,7 @@ func (c *conn) writeBatch(buf [][]byte) error {
 // msgType is the "type" of a message for the metrics. Every message the
 // gateway sends starts with it (notifier's and the gateway's own encoding).
 func msgType(data []byte) string {
-	for _, t := range []string{"top", "rank", "error"} {
+	for _, t := range []string{"top", "rank", "notice", "error"} {
 		if bytes.HasPrefix(data, []byte(`{"type":"`+t+`"`)) {
 			return t
 		}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,7 +131,7 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Gateway
 		return nil, err
 	}
 	sent := map[string]prometheus.Counter{}
-	for _, t := range []string{"top", "rank", "error", "other"} {
+	for _, t := range []string{"top", "rank", "notice", "error", "other"} {
 		sent[t] = m.Sent.WithLabelValues(t)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -148,9 +149,11 @@ func (g *Gateway) Mount(mux *http.ServeMux) { mux.Handle("GET /v1/ws", g) }
 // connection.
 func (g *Gateway) Run(ctx context.Context) error {
 	defer g.Stop()
-	put := func(c *conn, key string, data []byte) { g.put(c, key, data, true) }
+	// A notice's key is unique (hub.route): not marked live, so the marks
+	// stay bounded by the subjects.
+	put := func(c *conn, key string, data []byte) { g.put(c, key, data, !strings.Contains(key, "#")) }
 	var subs []*nats.Subscription
-	for _, subj := range []string{streams.LiveTopAll, streams.LiveUserAll} {
+	for _, subj := range []string{streams.LiveTopAll, streams.LiveUserAll, streams.LiveNoticeAll} {
 		sub, err := g.opts.NC.Subscribe(subj, func(m *nats.Msg) { g.hub.route(m, put) })
 		if err != nil {
 			return fmt.Errorf("gateway: subscribe %s: %w", subj, err)

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 
@@ -15,6 +17,7 @@ type hub struct {
 	mu        sync.RWMutex
 	byContest map[string]map[*conn]struct{}
 	byUser    map[string]map[*conn]struct{}
+	notices   atomic.Uint64 // numbers the notices' queue keys
 }
 
 func newHub() *hub {
@@ -80,9 +83,14 @@ func (h *hub) subscribed(c *conn) []string {
 
 // route queues a NATS live message on the connections that may see it.
 func (h *hub) route(m *nats.Msg, put func(c *conn, key string, data []byte)) {
+	key := m.Subject
 	contestID, user, ok := streams.ParseLiveSubject(m.Subject)
 	if !ok {
-		return
+		if contestID, user, ok = streams.ParseNoticeSubject(m.Subject); !ok {
+			return
+		}
+		// Every notice counts: its own queue key, never replaced by the next.
+		key = m.Subject + "#" + strconv.FormatUint(h.notices.Add(1), 10)
 	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -94,7 +102,7 @@ func (h *hub) route(m *nats.Msg, put func(c *conn, key string, data []byte)) {
 	}
 	for c := range h.byUser[user] {
 		if c.contests[contestID] {
-			put(c, m.Subject, m.Data)
+			put(c, key, m.Data)
 		}
 	}
 }

@@ -94,6 +94,9 @@ type Options struct {
 	// Pseudonym, when set, replaces the user ids of top messages (config
 	// privacy.pseudonym_key); a user's own subject keeps the id.
 	Pseudonym pseudonym.Func
+	// Notices turn on the notices on lb.<contest>.user.<id>.notice
+	// (notices.go); zero: none.
+	Notices NoticeOptions
 }
 
 // Notifier turns board deltas into live messages. OnTick and Watched are the
@@ -105,6 +108,8 @@ type Notifier struct {
 	m     *Metrics
 	watch *watchSet
 	share *watchKV // nil without Options.WatchKV
+	// notices is nil when Options.Notices is off.
+	notices *noticer
 
 	inMu  sync.Mutex
 	inbox [][]aggregator.BoardDelta
@@ -167,7 +172,12 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	if err != nil {
 		return nil, err
 	}
-	n := &Notifier{opts: opts, log: logger.With("component", "notifier"), m: m, watch: newWatchSet(),
+	log := logger.With("component", "notifier")
+	nt, err := newNotices(opts, log, reg)
+	if err != nil {
+		return nil, err
+	}
+	n := &Notifier{opts: opts, log: log, m: m, watch: newWatchSet(), notices: nt,
 		wake: make(chan struct{}, 1), boards: map[contest.BoardID]*boardState{},
 		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{})}
 	n.initWatch()
@@ -211,6 +221,7 @@ func (n *Notifier) Stop() { n.stopOnce.Do(func() { close(n.stop) }) }
 // Run publishes until ctx ends or Stop is called.
 func (n *Notifier) Run(ctx context.Context) error {
 	defer n.Stop() // later OnTick calls are dropped
+	defer n.startNotices(ctx)()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	rebuild := time.NewTicker(50 * time.Millisecond)

@@ -16,6 +16,7 @@ func (n *Notifier) process() {
 	batches := n.inbox
 	n.inbox = nil
 	n.inMu.Unlock()
+	n.notices.offer(batches)
 	t0 := time.Now()
 	now := n.opts.Now()
 	for _, deltas := range batches {

@@ -25,6 +25,10 @@ type MissionOptions struct {
 	// Progress reads the progress the scorers published for key
 	// (streams.MissionProgressKey) or returns ErrNoProgress.
 	Progress func(ctx context.Context, mission string, window int64, user string) ([]byte, error)
+	// Claims, when set, tells what became of the user's rewards of the
+	// window, so that reward_ready is false once they are claimed
+	// (contest.Mission.ReadyWith). Nil: the scorers' reward_ready as is.
+	Claims func(ctx context.Context, mission string, window time.Time, user string) (contest.RewardStatus, error)
 }
 
 const (
@@ -113,6 +117,14 @@ func (h *Handler) missionProgress(w http.ResponseWriter, r *http.Request, mo Mis
 	if err := json.Unmarshal(data, &doc); err != nil {
 		h.readFailed(w, r, endpointMissionProgress, err)
 		return
+	}
+	if doc.RewardReady && mo.Claims != nil {
+		st, err := mo.Claims(ctx, m.ID, win.Start, user)
+		if err != nil {
+			h.readFailed(w, r, endpointMissionProgress, err)
+			return
+		}
+		doc.RewardReady = m.ReadyWith(doc, st)
 	}
 	httpjson.Write(w, http.StatusOK, doc)
 }

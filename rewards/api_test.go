@@ -89,8 +89,8 @@ func TestClaimAPI(t *testing.T) {
 		if err != nil {
 			t.Fatalf("reward_available notice: %v", err)
 		}
-		want := fmt.Sprintf(`{"contest":"t_api","window":"2025-10-25T18:00:00Z","kind":"reward_available","reward_id":"%s"}`,
-			ContestRewardID("t_api", testWindow, "", u))
+		want := fmt.Sprintf(`{"type":"notice","contest":"t_api","window":"2025-10-25T18:00:00Z","kind":"reward_available","user":"%s","reward_id":"%s"}`,
+			u, ContestRewardID("t_api", testWindow, "", u))
 		if m.Subject != "lb.t_api.user."+u+".notice" || string(m.Data) != want {
 			t.Fatalf("notice %s %s, want %s", m.Subject, m.Data, want)
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/rankstream/rankstream/auth"
+	"github.com/rankstream/rankstream/contest"
 )
 
 // PrizeRange is what each position From..To of a ladder board wins.
@@ -25,12 +26,14 @@ type Prizes struct {
 	PoolMinor    int64        `json:"pool_minor"`
 	MinScore     *int64       `json:"min_score,omitempty"`
 	Places       []PrizeRange `json:"places,omitempty"`
+	// Zone is which positions win now (Rules.Zone); null for tickets.
+	Zone *contest.PrizeZone `json:"zone"`
 }
 
 // PrizesOf returns the prizes of rules r of a contest.
 func PrizesOf(contestID string, r *Rules) Prizes {
 	p := Prizes{Contest: contestID, Distribution: r.Distribution, Kind: r.Kind, Currency: r.Currency,
-		PoolMinor: r.TotalMinor, MinScore: r.MinScore}
+		PoolMinor: r.TotalMinor, MinScore: r.MinScore, Zone: r.Zone()}
 	for _, lr := range r.Ladder {
 		p.Places = append(p.Places, PrizeRange{From: lr.From, To: lr.To,
 			AmountMinor: floorMul(big.NewInt(r.TotalMinor), lr.Share.Num(), lr.Share.Denom())})

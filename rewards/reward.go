@@ -3,6 +3,8 @@ package rewards
 import (
 	"errors"
 	"time"
+
+	"github.com/rankstream/rankstream/streams"
 )
 
 // Statuses of a reward.
@@ -61,9 +63,7 @@ func PlayerAccount(user string) string { return "player:" + user }
 func PostingSubject(user string) string { return "wallet.postings." + user }
 
 // NoticeSubject is a user's notice subject of a contest (CONTRACT.md §5).
-func NoticeSubject(contestID, user string) string {
-	return "lb." + contestID + ".user." + user + ".notice"
-}
+func NoticeSubject(contestID, user string) string { return streams.LiveNoticeSubject(contestID, user) }
 
 // Posting is the body of a wallet.postings message.
 type Posting struct {

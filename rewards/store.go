@@ -149,11 +149,15 @@ func (s *Store) history(ctx context.Context, tx pgx.Tx, rs []Reward, now time.Ti
 	return nil
 }
 
-// Notice is a reward_available notice.
+// Notice is a reward_available notice: the shape of notifier.NoticeMsg
+// (CONTRACT.md §5, type "notice"), on the same subject, so the gateway
+// forwards it like the notifier's notices.
 type Notice struct {
+	Type     string `json:"type"`
 	Contest  string `json:"contest"`
 	Window   string `json:"window"`
 	Kind     string `json:"kind"`
+	User     string `json:"user,omitempty"`
 	RewardID string `json:"reward_id"`
 }
 
@@ -166,7 +170,8 @@ func (s *Store) notices(ctx context.Context, tx pgx.Tx, rs []Reward, now time.Ti
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"reward_id", "subject", "jetstream", "body", "created_at"},
 		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) {
 			r := &rs[i]
-			body, err := json.Marshal(Notice{Contest: r.ID, Window: WindowString(r.Window), Kind: "reward_available", RewardID: r.RewardID})
+			body, err := json.Marshal(Notice{Type: "notice", Contest: r.ID, Window: WindowString(r.Window),
+				Kind: "reward_available", User: r.User, RewardID: r.RewardID})
 			return []any{r.RewardID, NoticeSubject(r.ID, r.User), false, body, now}, err
 		}))
 	if err != nil {

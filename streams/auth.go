@@ -90,11 +90,12 @@ type Auth struct {
 }
 
 // PlayerPermissions are a player's rights: subscribe to every top subject and
-// to the player's own rank subject; publish nothing (so no request/reply).
+// to the player's own rank and notice subjects; publish nothing (so no
+// request/reply).
 func PlayerPermissions(user string) *server.Permissions {
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Deny: []string{">"}},
-		Subscribe: &server.SubjectPermission{Allow: []string{LiveTopAll, "lb.*.user." + user}},
+		Subscribe: &server.SubjectPermission{Allow: []string{LiveTopAll, "lb.*.user." + user, "lb.*.user." + user + ".notice"}},
 	}
 }
 

@@ -241,7 +241,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 		w := readmodel.NewWriter(a.Redis, opts.RedisPrefix, logger, opts.Registry)
 		onTick, watched := a.rankerHooks()
 		a.Ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: a.Rules, Writer: w,
-			Tick: opts.RankerTick, Metrics: m, OnTick: onTick, Watched: watched, TopK: notifier.DefaultTopN, Leader: a.Leader,
+			Tick: opts.RankerTick, Metrics: m, OnTick: onTick, Watched: watched, TopK: notifier.DeltaTopK, Leader: a.Leader,
 			FinishedWindows: opts.FinishedWindows}, logger)
 		if err != nil {
 			a.Stop()

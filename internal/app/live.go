@@ -104,9 +104,13 @@ func (a *App) newNotifier(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("app: notifier: %w", err)
 	}
+	notices, err := a.noticeOptions()
+	if err != nil {
+		return err
+	}
 	n, err := notifier.New(notifier.Options{Publisher: a.Streams.NC, Interval: a.opts.Live.PushInterval,
 		Interest: a.interestSource(), WatchKV: kv, WatchTTL: a.opts.Live.WatchTTL, Instance: a.watchInstance(),
-		Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.log, a.opts.Registry)
+		Pseudonym: pseudonym.New(a.opts.PseudonymKey), Notices: notices}, a.log, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: notifier: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/query"
+	"github.com/rankstream/rankstream/rewards"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -53,7 +54,7 @@ func (a *App) missionOptions() query.MissionOptions {
 		kv = b
 		return kv, nil
 	}
-	return query.MissionOptions{
+	mo := query.MissionOptions{
 		Missions: a.Rules.Missions,
 		Progress: func(ctx context.Context, mission string, window int64, user string) ([]byte, error) {
 			b, err := bucket(ctx)
@@ -73,4 +74,8 @@ func (a *App) missionOptions() query.MissionOptions {
 			return e.Value(), nil
 		},
 	}
+	if a.DB != nil {
+		mo.Claims = rewards.NewStore(a.DB).MissionStatus
+	}
+	return mo
 }

@@ -71,6 +71,12 @@ rewards:
 // and waits until it is ready.
 func Start(t testing.TB, live app.LiveOptions) *Env {
 	t.Helper()
+	return StartWith(t, live, nil)
+}
+
+// StartWith is Start with more options set by more (e.g. missions).
+func StartWith(t testing.TB, live app.LiveOptions, more func(now time.Time, o *app.Options)) *Env {
+	t.Helper()
 	if live.JWTSecret == "" {
 		live.JWTSecret = "livetest-secret"
 	}
@@ -78,7 +84,7 @@ func Start(t testing.TB, live app.LiveOptions) *Env {
 	c := Contest(t, now)
 	prefix := testkit.RedisPrefix(t, "live")
 	ctx := context.Background()
-	a, err := app.New(ctx, app.Options{
+	opts := app.Options{
 		HTTPAddr:    "127.0.0.1:0",
 		Streams:     streams.Options{Port: -1, StoreDir: t.TempDir(), Partitions: 8},
 		RedisURL:    testkit.RedisURL(),
@@ -89,7 +95,11 @@ func Start(t testing.TB, live app.LiveOptions) *Env {
 		AdminToken:  "livetest-admin",
 		RankerTick:  50 * time.Millisecond,
 		Live:        live,
-	}, testkit.Logger())
+	}
+	if more != nil {
+		more(now, &opts)
+	}
+	a, err := app.New(ctx, opts, testkit.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

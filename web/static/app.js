@@ -6,7 +6,7 @@
     token: null, user: null, expires: 0,
     contests: [], contest: null, window: null, windowEnd: null,
     me: null, top: [], ws: null, retry: 0, retryTimer: null,
-    prizes: null, rewardsTimer: null,
+    prizes: null, rewardsTimer: null, rewards: [],
   };
 
   // ---- session ----
@@ -98,6 +98,7 @@
     if (state.contest !== id) return;
     state.prizes = r.status === 200 ? r.data : null;
     renderPrize();
+    renderTop(state.top);
   }
 
   // renderPrize shows what the player's position would win (ladder prizes
@@ -106,7 +107,12 @@
     const el = $("my-prize"), p = state.prizes, m = state.me;
     if (!p) { el.textContent = ""; return; }
     const money = (n) => `${n} ${p.currency}`;
-    if (p.distribution !== "ladder") { el.textContent = `pool ${money(p.pool_minor)} (${p.distribution})`; return; }
+    if (p.distribution !== "ladder") {
+      const zone = m && m.pos != null && RS.inZone(p, m.pos, m.score) ? ": in the prize zone" : "";
+      el.textContent = `pool ${money(p.pool_minor)} (${p.distribution})${zone}`;
+      el.classList.toggle("win", !!zone);
+      return;
+    }
     if (!m || m.pos == null) { el.textContent = ""; return; }
     const hit = (p.places || []).find((r) => m.pos >= r.from && m.pos <= r.to);
     const below = p.min_score != null && m.score < p.min_score;
@@ -120,7 +126,9 @@
     if (r.status !== 200 || !r.data) return;
     const ul = $("rewards-list");
     ul.innerHTML = "";
-    for (const rw of r.data.rewards || []) {
+    state.rewards = r.data.rewards || [];
+    RS.loadMissions(state.user, state.rewards);
+    for (const rw of state.rewards) {
       const li = document.createElement("li");
       li.dataset.reward = rw.reward_id; li.dataset.status = rw.status;
       const what = document.createElement("span");
@@ -157,7 +165,7 @@
     state.window = c && c.window ? c.window.start : null;
     state.windowEnd = c && c.window ? Date.parse(c.window.end) : null;
     state.me = null; state.top = []; state.prizes = null;
-    renderMe(null); renderTop([]); $("feed").innerHTML = "";
+    renderMe(null); renderTop([]); $("feed").innerHTML = ""; RS.clearNotices();
     if (id) loadPrizes(id);
     if (state.ws && state.ws.readyState === WebSocket.OPEN) {
       if (prev && prev !== id) state.ws.send(JSON.stringify({ op: "unsubscribe", contest: prev }));
@@ -191,6 +199,7 @@
       }
       if (m.type === "top") renderTop(m.top || [], m.total);
       else if (m.type === "rank") onRank(m);
+      else if (m.type === "notice") onNotice(m);
     };
     let opened = false;
     ws.addEventListener("open", () => { opened = true; });
@@ -234,6 +243,11 @@
     const ul = $("feed");
     ul.insertBefore(li, ul.firstChild);
     while (ul.children.length > 8) ul.removeChild(ul.lastChild);
+  }
+
+  function onNotice(m) {
+    feed(RS.notice(m), m.kind === "left_prize_zone" ? "down" : "up");
+    if (m.kind === "reward_available") loadRewards();
   }
 
   function onRank(m) {
@@ -291,6 +305,7 @@
       li.querySelector(".u").textContent = r.user;
       li.querySelector(".s").textContent = String(r.score);
       li.classList.toggle("me", r.user === state.user);
+      li.classList.toggle("zone", RS.inZone(state.prizes, r.pos, r.score));
       frag.appendChild(li);
     }
     ol.innerHTML = "";
