@@ -103,7 +103,7 @@ func startPipeline(t *testing.T, cs []*contest.Contest, sopts streams.Options, f
 		t.Fatal(err)
 	}
 	w := readmodel.NewWriter(p.rdb, p.prefix, log, reg)
-	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Writer: w, Tick: 50 * time.Millisecond, Metrics: m,
+	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Sinks: []aggregator.Sink{readmodel.NewRankerSink(w)}, Tick: 50 * time.Millisecond, Metrics: m,
 		FinishedWindows: retention}, log)
 	if err != nil {
 		t.Fatal(err)
