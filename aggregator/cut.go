@@ -121,7 +121,7 @@ func (s *Scorer) RequestCut(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	n := uint64(time.Now().UnixNano())
-	if _, err := kv.Put(ctx, cutRequestKey, []byte(strconv.FormatUint(n, 10))); err != nil {
+	if err := putCut(ctx, kv, cutRequestKey, n); err != nil {
 		return 0, fmt.Errorf("aggregator: request cut: %w", err)
 	}
 	return n, nil
@@ -133,7 +133,7 @@ func (s *Scorer) ReleaseCut(ctx context.Context, n uint64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := kv.Put(ctx, cutReleaseKey, []byte(strconv.FormatUint(n, 10))); err != nil {
+	if err := putCut(ctx, kv, cutReleaseKey, n); err != nil {
 		return fmt.Errorf("aggregator: release cut: %w", err)
 	}
 	return nil

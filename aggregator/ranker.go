@@ -60,9 +60,9 @@ type Ranker struct {
 	applied   uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
 	ready     atomic.Bool
 	processed atomic.Uint64
-	lastMsg   atomic.Int64       // SCORES stream time (Unix ns) of the last message applied
-	cuts      map[int]cutMark    // partition → last cut marker applied (under mu; cut.go)
-	now       time.Time          // stream time: latest SCORES timestamp applied (under mu)
+	lastMsg   atomic.Int64    // SCORES stream time (Unix ns) of the last message applied
+	cuts      map[int]cutMark // partition → last cut marker applied (under mu; cut.go)
+	now       time.Time       // stream time: latest SCORES timestamp applied (under mu)
 	// groupEp: group → lease epoch of its last full write; sinkFail: per
 	// sink, the boards to write in full after a failed write (ranker
 	// goroutine; ranker_tick.go).

@@ -107,6 +107,9 @@ func (l *loader) validate(c *Config) {
 	if c.Aggregator.LeaseTTL < time.Second {
 		l.invalid("aggregator.lease_ttl", "must be at least 1s, got %s", c.Aggregator.LeaseTTL)
 	}
+	if c.Aggregator.BoardGroups < 0 || c.Aggregator.BoardGroups > 1024 {
+		l.invalid("aggregator.board_groups", "want 0..1024 (0 or 1: one group), got %d", c.Aggregator.BoardGroups)
+	}
 	if !event.ValidToken(c.Aggregator.Instance, 0, 64) {
 		l.invalid("aggregator.instance", "want up to 64 characters of [A-Za-z0-9_-] (or empty, or auto), got %q", c.Aggregator.Instance)
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,12 +28,13 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		return nil
 	}
 	st, err := rewards.New(rewards.Options{Pool: a.DB, NC: a.Streams.NC, JS: a.Streams.JS, Contests: a.Rules.All,
-		MissionsStream: a.opts.MissionsStream}, a.log, a.opts.Registry)
+		MissionsStream: a.opts.MissionsStream}, a.base, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: rewards: %w", err)
 	}
 	if a.stages[StageRewards] {
 		a.Rewards = st
+		a.goStage("rewards", st.Run)
 		for _, c := range a.Rules.All() {
 			if err := validateRewards(c); err != nil {
 				a.log.Error("contest rewards block invalid: boards finalized with this version cannot be paid",
@@ -43,7 +43,7 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		}
 	}
 	api, err := rewards.NewAPI(rewards.APIOptions{Store: st.Store, Tokens: a.Live.Tokens, AdminToken: a.opts.AdminToken,
-		Metrics: st.Metrics(), Contest: a.Rules.Get}, a.log)
+		Metrics: st.Metrics(), Contest: a.Rules.Get}, a.base)
 	if err != nil {
 		return fmt.Errorf("app: rewards api: %w", err)
 	}
@@ -56,11 +56,4 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 func validateRewards(c *contest.Contest) error {
 	_, err := rewards.ParseRules(c)
 	return err
-}
-
-// startRewards runs the rewards stage when it is selected here.
-func (a *App) startRewards(ctx context.Context) {
-	if a.Rewards != nil {
-		a.goRun(func() error { return a.Rewards.Run(ctx) })
-	}
 }
