@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"sort"
 	"strconv"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/streams"
 )
 
 // Board groups shard the ranker's output over processes (docs/architecture.md,
@@ -58,9 +61,24 @@ type BoardGroupsOptions struct {
 }
 
 // BoardGroups are the leases of every board group, for one process.
+//
+// Balance: every process running a ranker refreshes a member key
+// (ranker-member.<instance>, expiring with the lease TTL); the members,
+// sorted, take the groups round robin (group k to member k mod m), and a
+// process runs the leases of its own groups only. A process that joins
+// takes its share as the others give theirs up (their lease released at
+// once); the groups of a process that dies move when its member key and
+// leases expire, within about TTL + TTL/5. The lease, not the assignment,
+// decides who writes: two processes never hold one group at once.
 type BoardGroups struct {
-	n      int
-	leases []*Leader
+	n        int
+	js       jetstream.JetStream
+	instance string
+	ttl      time.Duration
+	replicas int
+	log      *slog.Logger
+	leases   []*Leader
+	decided  atomic.Bool
 }
 
 // NewBoardGroups validates opts and prepares one lease per group.
@@ -71,7 +89,14 @@ func NewBoardGroups(opts BoardGroupsOptions, logger *slog.Logger) (*BoardGroups,
 	if opts.Groups <= 0 {
 		opts.Groups = 1
 	}
-	g := &BoardGroups{n: opts.Groups}
+	if opts.TTL <= 0 {
+		opts.TTL = 5 * time.Second
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	g := &BoardGroups{n: opts.Groups, js: opts.JS, instance: opts.Instance, ttl: opts.TTL, replicas: opts.Replicas,
+		log: logger.With("component", "board-groups")}
 	for k := range opts.Groups {
 		l, err := NewLeader(LeaderOptions{JS: opts.JS, Name: GroupLeaseName(k, opts.Groups), Instance: opts.Instance,
 			TTL: opts.TTL, Replicas: opts.Replicas, Metrics: opts.Metrics}, logger)
@@ -98,15 +123,9 @@ func (g *BoardGroups) Epoch(k int) uint64 { return g.leases[k].Epoch() }
 // Owns reports whether this process writes board id now.
 func (g *BoardGroups) Owns(id contest.BoardID) bool { return g.Held(g.Of(id)) }
 
-// Decided reports whether every lease had its first round.
-func (g *BoardGroups) Decided() bool {
-	for _, l := range g.leases {
-		if !l.Decided() {
-			return false
-		}
-	}
-	return true
-}
+// Decided reports whether the first assignment ran and each lease of it
+// had its first round.
+func (g *BoardGroups) Decided() bool { return g.decided.Load() }
 
 // HeldGroups lists the groups held now.
 func (g *BoardGroups) HeldGroups() []int {
@@ -119,17 +138,119 @@ func (g *BoardGroups) HeldGroups() []int {
 	return out
 }
 
-// Run runs every lease until ctx ends, then gives them back.
+const memberPrefix = "ranker-member."
+
+// Run keeps this process's share of the groups until ctx ends, then gives
+// the leases and its member key back.
 func (g *BoardGroups) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(g.leases))
-	for k, l := range g.leases {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[k] = l.Run(ctx)
-		}()
+	kv, err := streams.EnsureLeases(ctx, g.js, g.ttl, g.replicas)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("aggregator: board groups: %w", err)
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	runs := make([]*leaseRun, g.n)
+	defer func() {
+		for _, r := range runs {
+			r.stop()
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = kv.Delete(dctx, memberPrefix+g.instance)
+		cancel()
+	}()
+	t := time.NewTicker(g.ttl / 5)
+	defer t.Stop()
+	for {
+		g.balance(ctx, kv, runs)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// balance refreshes the member key and runs the leases of this process's
+// groups, stopping the others.
+func (g *BoardGroups) balance(ctx context.Context, kv jetstream.KeyValue, runs []*leaseRun) {
+	if _, err := kv.Put(ctx, memberPrefix+g.instance, []byte(g.instance)); err != nil {
+		g.log.Warn("member key not refreshed", "err", err)
+	}
+	members, err := g.members(ctx, kv)
+	if err != nil {
+		g.log.Warn("members not read; keeping the groups as they are", "err", err)
+		return
+	}
+	all := true
+	for k := range g.n {
+		mine := members[k%len(members)] == g.instance
+		switch {
+		case mine && (runs[k] == nil || runs[k].exited()):
+			runs[k] = startLease(ctx, g.leases[k])
+			all = false
+		case !mine && runs[k] != nil:
+			runs[k].stop()
+			runs[k] = nil
+			g.log.Info("board group handed over", "group", k, "members", len(members))
+		case mine && !g.leases[k].Decided():
+			all = false
+		}
+	}
+	if all {
+		g.decided.Store(true)
+	}
+}
+
+// members are the live members, sorted; this process is always one.
+func (g *BoardGroups) members(ctx context.Context, kv jetstream.KeyValue) ([]string, error) {
+	out := []string{g.instance}
+	kl, err := kv.ListKeysFiltered(ctx, memberPrefix+"*")
+	if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+		return nil, err
+	}
+	if err == nil {
+		for k := range kl.Keys() {
+			if m := strings.TrimPrefix(k, memberPrefix); m != g.instance {
+				out = append(out, m)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// leaseRun is one lease's Run goroutine.
+type leaseRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startLease(ctx context.Context, l *Leader) *leaseRun {
+	lctx, cancel := context.WithCancel(ctx)
+	r := &leaseRun{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		_ = l.Run(lctx) // errors are logged by the lease and retried next start
+	}()
+	return r
+}
+
+// exited reports whether the lease's Run returned by itself (an error).
+func (r *leaseRun) exited() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the lease's Run (which gives the lease back) and waits for it.
+func (r *leaseRun) stop() {
+	if r == nil {
+		return
+	}
+	r.cancel()
+	<-r.done
 }
