@@ -139,6 +139,18 @@ type App struct {
 // New validates opts, connects to everything and prepares the stages
 // (build.go). On any error everything opened so far is closed again.
 func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
+	a, err := newApp(opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.build(ctx, a.builders()); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newApp fills the defaults of opts and checks the stage set.
+func newApp(opts Options, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -156,11 +168,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 	if len(opts.Only) == 0 {
 		opts.Only = AllStages
 	}
-	a := &App{opts: opts, base: logger, log: logger.With("component", "app"), stages: stages, errc: make(chan error, 8)}
-	if err := a.build(ctx, a.builders()); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return &App{opts: opts, base: logger, log: logger.With("component", "app"), stages: stages, errc: make(chan error, 8)}, nil
 }
 
 // Addr is the HTTP address actually listened on.
