@@ -65,8 +65,8 @@ func (a *App) builders() []builder {
 		{"redis", a.buildRedis},
 		{"http", a.buildMux},
 		{"ingest", a.buildIngest},
+		{"notifier", func(ctx context.Context) error { return a.newNotifier(ctx) }}, // before the ranker: its Watched hook
 		{"aggregator", a.buildAggregator},
-		{"notifier", func(ctx context.Context) error { return a.newNotifier(ctx) }},
 		{"snapshotter", func(context.Context) error { return a.newSnapshotter() }},
 		{"etl", func(context.Context) error { return a.newETL() }},
 		{"api", a.buildAPI},
