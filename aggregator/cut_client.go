@@ -84,11 +84,7 @@ func (c *CutClient) RequestCut(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := uint64(time.Now().UnixNano())
-	if err := putCut(ctx, kv, cutRequestKey, n); err != nil {
-		return 0, fmt.Errorf("aggregator: request cut: %w", err)
-	}
-	return n, nil
+	return requestCut(ctx, kv)
 }
 
 // ReleaseCut lets the workers held for cut n publish again.
@@ -97,15 +93,24 @@ func (c *CutClient) ReleaseCut(ctx context.Context, n uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := putCut(ctx, kv, cutReleaseKey, n); err != nil {
+	return releaseCut(ctx, kv, n)
+}
+
+// requestCut writes a new cut number to the request key (cut.go).
+func requestCut(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
+	n := uint64(time.Now().UnixNano())
+	if _, err := kv.Put(ctx, cutRequestKey, []byte(strconv.FormatUint(n, 10))); err != nil {
+		return 0, fmt.Errorf("aggregator: request cut: %w", err)
+	}
+	return n, nil
+}
+
+// releaseCut writes n to the release key.
+func releaseCut(ctx context.Context, kv jetstream.KeyValue, n uint64) error {
+	if _, err := kv.Put(ctx, cutReleaseKey, []byte(strconv.FormatUint(n, 10))); err != nil {
 		return fmt.Errorf("aggregator: release cut: %w", err)
 	}
 	return nil
-}
-
-func putCut(ctx context.Context, kv jetstream.KeyValue, key string, n uint64) error {
-	_, err := kv.Put(ctx, key, []byte(strconv.FormatUint(n, 10)))
-	return err
 }
 
 // partitionProgress reads, for every partition currently leased by any
