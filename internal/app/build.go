@@ -91,8 +91,14 @@ func (a *App) build(ctx context.Context, bs []builder) error {
 // buildRules loads the contests, puts the stored versions over them
 // (Postgres), the missions and the recorded operator actions.
 func (a *App) buildRules(ctx context.Context) error {
-	cs := a.opts.Contests
-	if cs == nil && a.opts.ContestsDir != "" {
+	// Copies: Reconcile sets the stored version on each, and the caller's
+	// contests may be shared with other processes of one test binary.
+	var cs []*contest.Contest
+	for _, c := range a.opts.Contests {
+		cp := *c
+		cs = append(cs, &cp)
+	}
+	if a.opts.Contests == nil && a.opts.ContestsDir != "" {
 		var err error
 		if cs, err = contest.LoadDir(a.opts.ContestsDir); err != nil {
 			return fmt.Errorf("app: contests: %w", err)
