@@ -38,6 +38,9 @@ type Options struct {
 	// Validate, when set, checks a parsed contest further (the rewards
 	// block); its contest.LintErrors are answered like the parser's.
 	Validate func(*contest.Contest) error
+	// OnAction, when set, is called after a freeze, unfreeze or finalize is
+	// recorded, so the other processes put it in force at once.
+	OnAction func(Action)
 }
 
 // Handler serves /v1/admin/….
@@ -254,6 +257,7 @@ func (h *Handler) freeze(frozen bool) http.HandlerFunc {
 			return
 		}
 		h.log.Info("contest "+a.Action, "contest", id, "effective_at", a.EffectiveAt)
+		h.announce(a)
 		httpjson.Write(w, http.StatusOK, map[string]any{"id": id, "frozen": frozen, "effective_at": a.EffectiveAt})
 	}
 }
@@ -292,6 +296,7 @@ func (h *Handler) finalize(w http.ResponseWriter, r *http.Request) {
 		errJSON(w, http.StatusServiceUnavailable, "record finalize: %v", err)
 		return
 	}
+	h.announce(a)
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 	defer cancel()
 	hs, err := h.opts.Finalizer.FinalizeWindow(ctx, id, win.Key())
@@ -310,4 +315,11 @@ func (h *Handler) finalize(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, map[string]any{"id": id, "status": contest.StatusFinal, "closed_at": closeAt,
 		"window":    map[string]string{"start": start.Format(time.RFC3339), "end": win.End.UTC().Format(time.RFC3339)},
 		"snapshots": snaps})
+}
+
+// announce tells Options.OnAction about a recorded action.
+func (h *Handler) announce(a Action) {
+	if h.opts.OnAction != nil {
+		h.opts.OnAction(a)
+	}
 }

@@ -120,11 +120,7 @@ func (s *Scorer) RequestCut(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := uint64(time.Now().UnixNano())
-	if _, err := kv.Put(ctx, cutRequestKey, []byte(strconv.FormatUint(n, 10))); err != nil {
-		return 0, fmt.Errorf("aggregator: request cut: %w", err)
-	}
-	return n, nil
+	return requestCut(ctx, kv)
 }
 
 // ReleaseCut lets the workers held for cut n publish again.
@@ -133,10 +129,7 @@ func (s *Scorer) ReleaseCut(ctx context.Context, n uint64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := kv.Put(ctx, cutReleaseKey, []byte(strconv.FormatUint(n, 10))); err != nil {
-		return fmt.Errorf("aggregator: release cut: %w", err)
-	}
-	return nil
+	return releaseCut(ctx, kv, n)
 }
 
 func (s *Scorer) leaseKV() (jetstream.KeyValue, error) {

@@ -93,7 +93,7 @@ func startPipelineMode(t *testing.T, m scorerMode, cs []*contest.Contest, sopts 
 		t.Fatal(err)
 	}
 	w := readmodel.NewWriter(p.rdb, p.prefix, log, reg)
-	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Writer: w, Tick: 50 * time.Millisecond, Metrics: metrics,
+	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules, Sinks: []aggregator.Sink{readmodel.NewRankerSink(w)}, Tick: 50 * time.Millisecond, Metrics: metrics,
 		FinishedWindows: retention}, log)
 	if err != nil {
 		t.Fatal(err)

@@ -131,7 +131,7 @@ func scorerSurvivesSIGKILL(t *testing.T, mode scorerMode) {
 	reg := prometheus.NewRegistry()
 	m := aggregator.NewMetrics(reg)
 	p.ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: p.rules,
-		Writer: readmodel.NewWriter(p.rdb, p.prefix, log, reg), Tick: 50 * time.Millisecond, Metrics: m}, log)
+		Sinks: []aggregator.Sink{readmodel.NewRankerSink(readmodel.NewWriter(p.rdb, p.prefix, log, reg))}, Tick: 50 * time.Millisecond, Metrics: m}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

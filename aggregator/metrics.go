@@ -38,6 +38,7 @@ type Metrics struct {
 	ScorerState            *prometheus.GaugeVec // kind: seen_ids|user_windows|candidates
 	ReleasedWindows        prometheus.Counter
 	Missions               *MissionMetrics
+	Sinks                  *SinkMetrics // the ranker's output (ranker_metrics.go)
 }
 
 // NewMetrics registers the aggregator metrics on reg (nil: not registered).
@@ -93,6 +94,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	m.stateMetrics()
 	m.Missions = newMissionMetrics(reg)
+	m.Sinks = newSinkMetrics(reg)
 	if reg != nil {
 		reg.MustRegister(m.Rescores)
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,

@@ -68,19 +68,39 @@ func (r *Ranker) releaseFinished(ctx context.Context, scores jetstream.Stream) {
 	for w, divs := range gone {
 		r.m.ReleasedWindows.Inc()
 		r.log.Info("finished window released", "contest", w.contest, "window", time.Unix(w.window, 0).UTC(), "boards", len(divs))
-		if !r.writes() {
-			continue // the lease holder releases the shared stores
-		}
-		rctx, cancel := context.WithTimeout(ctx, releaseTimeout)
-		if r.opts.Writer != nil {
-			if err := r.opts.Writer.Release(rctx, w.contest, w.window, divs); err != nil {
-				r.log.Warn("read model release failed; its keys expire by themselves", "err", err)
+		var mine []string
+		for _, d := range divs {
+			if r.Owns(contest.BoardID{Contest: w.contest, Window: w.window, Division: d}) {
+				mine = append(mine, d)
 			}
 		}
-		filter := "scores." + w.contest + "." + strconv.FormatInt(w.window, 10) + ".>"
-		if err := scores.Purge(rctx, jetstream.WithPurgeSubject(filter)); err != nil {
-			r.log.Warn("SCORES purge of a released window failed; the next start releases it again", "filter", filter, "err", err)
+		if len(mine) == 0 {
+			continue // the holders of the boards' groups release the shared stores
 		}
-		cancel()
+		r.releaseStores(ctx, scores, w, mine)
+	}
+}
+
+// Releaser is implemented by a sink that keeps boards of its own (the Redis
+// read model): Release drops the boards of a released window.
+type Releaser interface {
+	Release(ctx context.Context, contestID string, window int64, divisions []string) error
+}
+
+// releaseStores drops a released window's boards from the sinks and its
+// standings from SCORES (idempotent: several owners of its boards may).
+func (r *Ranker) releaseStores(ctx context.Context, scores jetstream.Stream, w windowID, divs []string) {
+	rctx, cancel := context.WithTimeout(ctx, releaseTimeout)
+	defer cancel()
+	for _, s := range r.opts.Sinks {
+		if rel, ok := s.(Releaser); ok {
+			if err := rel.Release(rctx, w.contest, w.window, divs); err != nil {
+				r.log.Warn("sink release failed; its keys expire by themselves", "sink", s.Name(), "err", err)
+			}
+		}
+	}
+	filter := "scores." + w.contest + "." + strconv.FormatInt(w.window, 10) + ".>"
+	if err := scores.Purge(rctx, jetstream.WithPurgeSubject(filter)); err != nil {
+		r.log.Warn("SCORES purge of a released window failed; the next start releases it again", "filter", filter, "err", err)
 	}
 }

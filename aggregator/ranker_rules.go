@@ -1,8 +1,6 @@
 package aggregator
 
 import (
-	"context"
-	"fmt"
 	"reflect"
 
 	"github.com/rankstream/rankstream/board"
@@ -11,7 +9,7 @@ import (
 
 // A new contest version may change a board's order or tie-breakers (its sort
 // key). The ranker then re-keys the board from the standings it holds, and
-// the next tick writes the board to the read model in full (its keys may have
+// the next tick writes the board to the sinks in full (its keys may have
 // another length). The scorers re-publish the standings of the new version
 // right after (rescore.go); those arrive as ordinary changes.
 
@@ -30,29 +28,4 @@ func (r *Ranker) rekey(b *rboard, c *contest.Contest) {
 	clear(b.dirty)
 	b.replace = true
 	r.log.Info("board re-keyed for a new contest version", "board", b.id.String(), "version", c.Version)
-}
-
-// replaceRekeyed writes every re-keyed board in full (when this process
-// writes the read model). On the ranker goroutine.
-func (r *Ranker) replaceRekeyed(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id, b := range r.boards {
-		if !b.replace {
-			continue
-		}
-		if r.opts.Writer == nil || !r.writes() {
-			b.replace = false
-			continue
-		}
-		err := r.opts.Writer.Replace(ctx, id, r.meta(b), func(yield func(string, []int64) bool) {
-			b.tree.Each(func(_ int, user string, key []int64) bool { return yield(user, key) })
-		})
-		if err != nil {
-			return fmt.Errorf("aggregator: ranker: rewrite re-keyed board %s: %w", id, err)
-		}
-		b.replace = false
-		clear(b.dirty)
-	}
-	return nil
 }

@@ -3,11 +3,9 @@ package aggregator
 import (
 	"context"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -356,29 +354,5 @@ func (s *Scorer) Progress(ctx context.Context) (map[int]uint64, error) {
 	if kvp == nil {
 		return nil, errors.New("aggregator: progress: lease bucket not open yet")
 	}
-	kv := *kvp
-	out := make(map[int]uint64, s.opts.Partitions)
-	kl, err := kv.ListKeysFiltered(ctx, streams.PartitionLeasesFilter)
-	if err != nil {
-		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return out, nil
-		}
-		return nil, fmt.Errorf("aggregator: progress: %w", err)
-	}
-	for k := range kl.Keys() {
-		p, err := strconv.Atoi(strings.TrimPrefix(k, "partition."))
-		if err != nil {
-			continue
-		}
-		e, err := kv.Get(ctx, k)
-		if err != nil {
-			continue // released or expired meanwhile
-		}
-		if _, seq, ok := strings.Cut(string(e.Value()), " "); ok {
-			if n, err := strconv.ParseUint(seq, 10, 64); err == nil {
-				out[p] = n
-			}
-		}
-	}
-	return out, nil
+	return partitionProgress(ctx, *kvp, s.opts.Partitions) // cut_client.go
 }

@@ -61,6 +61,11 @@ type Aggregator struct {
 	// LeaseTTL is how long a dead process's leases live; its work runs
 	// elsewhere within about LeaseTTL + LeaseTTL/5.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// BoardGroups shards the ranker's output (read model, live feed,
+	// snapshots) over the processes: one lease per group, a board in group
+	// hash(board) mod BoardGroups (docs/architecture.md, "Board groups").
+	// Default 1.
+	BoardGroups int `yaml:"board_groups"`
 }
 
 // HTTP is the HTTP server.

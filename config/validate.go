@@ -103,13 +103,7 @@ func (l *loader) validate(c *Config) {
 	l.positive("max_future_skew", c.MaxFutureSkew)
 	l.positive("retention.events", c.Retention.Events)
 	l.positive("retention.finished_windows", c.Retention.FinishedWindows)
-
-	if c.Aggregator.LeaseTTL < time.Second {
-		l.invalid("aggregator.lease_ttl", "must be at least 1s, got %s", c.Aggregator.LeaseTTL)
-	}
-	if !event.ValidToken(c.Aggregator.Instance, 0, 64) {
-		l.invalid("aggregator.instance", "want up to 64 characters of [A-Za-z0-9_-] (or empty, or auto), got %q", c.Aggregator.Instance)
-	}
+	l.validateAggregator(c.Aggregator)
 
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
@@ -127,6 +121,19 @@ func (l *loader) positive(key string, d time.Duration) {
 func (l *loader) nonNegative(key string, d time.Duration) {
 	if d < 0 {
 		l.invalid(key, "must not be negative, got %s", d)
+	}
+}
+
+// validateAggregator checks the aggregator block.
+func (l *loader) validateAggregator(a Aggregator) {
+	if a.LeaseTTL < time.Second {
+		l.invalid("aggregator.lease_ttl", "must be at least 1s, got %s", a.LeaseTTL)
+	}
+	if a.BoardGroups < 0 || a.BoardGroups > 1024 {
+		l.invalid("aggregator.board_groups", "want 0..1024 (0 or 1: one group), got %d", a.BoardGroups)
+	}
+	if !event.ValidToken(a.Instance, 0, 64) {
+		l.invalid("aggregator.instance", "want up to 64 characters of [A-Za-z0-9_-] (or empty, or auto), got %q", a.Instance)
 	}
 }
 

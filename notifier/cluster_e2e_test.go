@@ -66,7 +66,7 @@ func startProcs(t *testing.T, urls []string, c *contest.Contest) []*app.App {
 			if ok, _ := a.Ready(); !ok {
 				return false
 			}
-			if a.Leader.Held() {
+			if a.Groups.Held(0) {
 				held++
 			}
 		}
@@ -152,7 +152,7 @@ func TestPushToSubscribersOnOtherProcesses(t *testing.T) {
 	apps := startProcs(t, urls, c)
 	lead := 0
 	for i, a := range apps {
-		if a.Leader.Held() {
+		if a.Groups.Held(0) {
 			lead = i
 		}
 	}

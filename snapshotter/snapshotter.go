@@ -20,8 +20,8 @@ type Options struct {
 	Store  *Store
 	JS     jetstream.JetStream
 	Rules  *contest.Registry
-	Scorer *aggregator.Scorer
-	Ranker *aggregator.Ranker
+	Scorer Scores // sources.go
+	Ranker Boards
 	// Interval between snapshots of the live boards (default 1h).
 	Interval time.Duration
 	// Poll is how often windows are checked for turning final (default 1s).
@@ -123,14 +123,14 @@ func (s *Snapshotter) isFinal(id contest.BoardID, now time.Time) (bool, bool) {
 // Finals writes the final snapshot of every board whose window has turned
 // final and has none yet. Nothing happens while the scorer catches up.
 func (s *Snapshotter) Finals(ctx context.Context) error {
-	if !s.opts.Scorer.CaughtUp() || !s.opts.Ranker.Ready() || !s.opts.Ranker.Writes() {
+	if !s.opts.Scorer.CaughtUp() || !s.opts.Ranker.Ready() {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
 	var due []contest.BoardID
-	for _, id := range s.opts.Ranker.BoardIDs() {
+	for _, id := range s.opts.Ranker.OwnedBoardIDs() {
 		if s.done[id] {
 			continue
 		}
@@ -156,15 +156,14 @@ func (s *Snapshotter) Finals(ctx context.Context) error {
 
 // Hourly writes a snapshot of every board whose window still takes events,
 // unless its standings and rule version are those of its latest snapshot.
+// Only the boards this process owns are snapshotted (their board group's
+// lease, or the snapshotter lease of a snapshotter of its own).
 func (s *Snapshotter) Hourly(ctx context.Context) error {
-	if !s.opts.Ranker.Writes() {
-		return nil // another process holds the ranker lease and snapshots
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.opts.Now()
 	var ids []contest.BoardID
-	for _, id := range s.opts.Ranker.BoardIDs() {
+	for _, id := range s.opts.Ranker.OwnedBoardIDs() {
 		if final, known := s.isFinal(id, now); known && !final {
 			ids = append(ids, id)
 		}

@@ -35,17 +35,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rankstream:", err)
 		return 1
 	}
-	a.Start(ctx)
 	fmt.Fprintf(stdout, "rankstream listening on %s (nats %s)\n", a.BaseURL(), a.Streams.SafeURL())
-	code := 0
-	select {
-	case <-ctx.Done():
-	case err := <-a.Err():
+	if err := a.Run(ctx); err != nil {
 		fmt.Fprintln(stderr, "rankstream:", err)
-		code = 1
+		return 1
 	}
-	a.Stop()
-	return code
+	return 0
 }
 
 func appOptions(cfg *config.Config) app.Options {
@@ -74,6 +69,7 @@ func appOptions(cfg *config.Config) app.Options {
 		AdminToken:      cfg.AdminToken,
 		Instance:        cfg.Aggregator.Instance,
 		LeaseTTL:        cfg.Aggregator.LeaseTTL,
+		BoardGroups:     cfg.Aggregator.BoardGroups,
 		FinishedWindows: cfg.Retention.FinishedWindows,
 		Limits: app.Limits{LoginPerMinute: cfg.Limits.LoginPerMinute, QueryPerSecond: cfg.Limits.QueryPerSecond,
 			WSPerMinute: cfg.Limits.WSPerMinute, IngestPerSecond: cfg.Limits.IngestPerSecond},

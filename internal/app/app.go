@@ -6,7 +6,6 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,20 +19,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/admin"
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/api"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/etl"
-	"github.com/rankstream/rankstream/ingest"
 	"github.com/rankstream/rankstream/internal/httpjson"
-	"github.com/rankstream/rankstream/internal/pseudonym"
-	"github.com/rankstream/rankstream/notifier"
-	"github.com/rankstream/rankstream/query"
-	"github.com/rankstream/rankstream/readmodel"
 	"github.com/rankstream/rankstream/rewards"
 	"github.com/rankstream/rankstream/snapshotter"
 	"github.com/rankstream/rankstream/streams"
@@ -82,6 +74,11 @@ type Options struct {
 	Instance string
 	// LeaseTTL of those leases (default 5s).
 	LeaseTTL time.Duration
+	// BoardGroups shards the ranker's output over the processes (config
+	// aggregator.board_groups, default 1: the "ranker" lease): a board
+	// belongs to group hash(board) mod BoardGroups, each group is a lease
+	// (aggregator/ranker_groups.go).
+	BoardGroups int
 	// Limits of the HTTP doors (limits.go); zero: none. Security: perimeter.go.
 	Limits Limits
 	// TLS of the HTTP server (cert and key files); empty: plain HTTP.
@@ -100,14 +97,18 @@ type Options struct {
 
 // App is a running process.
 type App struct {
-	opts    Options
+	opts Options
+	// base is the caller's logger, handed to the stages (each adds its
+	// own component); log is the app's own (component app).
+	base    *slog.Logger
 	log     *slog.Logger
 	Streams *streams.Streams
 	Rules   *contest.Registry
 	Scorer  *aggregator.Scorer
 	Ranker  *aggregator.Ranker
-	// Leader is the ranker lease (nil unless Options.Instance is set).
-	Leader *aggregator.Leader
+	// Groups are the board-group leases of the ranker (nil unless
+	// Options.Instance is set).
+	Groups *aggregator.BoardGroups
 	Redis  *redis.Client
 	// DB is the application's Postgres pool (role rankstream_app); nil
 	// without a Postgres URL.
@@ -120,7 +121,15 @@ type App struct {
 	etlLease    *aggregator.Leader
 	listener    net.Listener
 	srv         *http.Server
+	mux         *http.ServeMux
+	lims        *limiters
 	stages      map[string]bool
+	instance    string
+	actionsSeen int64 // highest operator action ID applied (actions.go)
+	// cleanup closes, last opened first, what the builders opened (build.go).
+	cleanup cleanupStack
+	// runs are the stages' Run functions, started by Start (build.go).
+	runs []stageRun
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -128,8 +137,21 @@ type App struct {
 	stopOnce sync.Once
 }
 
-// New validates opts, connects to everything and prepares the stages.
+// New validates opts, connects to everything and prepares the stages
+// (build.go). On any error everything opened so far is closed again.
 func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
+	a, err := newApp(opts, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.build(ctx, a.builders()); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newApp fills the defaults of opts and checks the stage set.
+func newApp(opts Options, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -147,150 +169,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*App, error) {
 	if len(opts.Only) == 0 {
 		opts.Only = AllStages
 	}
-	a := &App{opts: opts, log: logger.With("component", "app"), stages: stages, errc: make(chan error, 8)}
-
-	cs := opts.Contests
-	if cs == nil && opts.ContestsDir != "" {
-		cs, err = contest.LoadDir(opts.ContestsDir)
-		if err != nil {
-			return nil, fmt.Errorf("app: contests: %w", err)
-		}
-	}
-	if cs, err = a.openPostgres(ctx, cs); err != nil {
-		a.Stop()
-		return nil, err
-	}
-	a.Rules = contest.NewRegistry(cs)
-	if err := a.loadMissions(opts); err != nil {
-		a.Stop()
-		return nil, err
-	}
-	if err := a.loadActions(ctx); err != nil {
-		a.Stop()
-		return nil, err
-	}
-
-	if err := a.prepareLive(&opts); err != nil {
-		a.Stop()
-		return nil, err
-	}
-	st, err := streams.Open(ctx, opts.Streams, logger)
-	if err != nil {
-		return nil, err
-	}
-	a.Streams = st
-	if err := a.newNotifier(ctx); err != nil {
-		a.Stop()
-		return nil, err
-	}
-
-	ropts, err := redis.ParseURL(opts.RedisURL)
-	if err != nil {
-		a.Stop()
-		return nil, fmt.Errorf("app: redis url: %w", err)
-	}
-	a.Redis = redis.NewClient(ropts)
-	if err := a.Redis.Ping(ctx).Err(); err != nil {
-		a.Stop()
-		return nil, fmt.Errorf("app: redis %s: %w", opts.RedisURL, err)
-	}
-
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /openapi.yaml", api.Handler())
-	lims, err := a.newLimiters()
-	if err != nil {
-		a.Stop()
-		return nil, err
-	}
-
-	if a.stages[StageIngest] {
-		h, err := ingest.NewHTTP(ingest.HTTPOptions{JS: st.JS, Providers: opts.Providers, MaxFutureSkew: opts.MaxFutureSkew,
-			Limit: lims.ingestLimit()}, logger, opts.Registry)
-		if err != nil {
-			a.Stop()
-			return nil, fmt.Errorf("app: ingest: %w", err)
-		}
-		mux.Handle("POST /v1/events", h)
-	}
-	if a.stages[StageAggregator] {
-		m := aggregator.NewMetrics(opts.Registry)
-		instance := opts.Instance
-		if instance == "auto" {
-			instance = autoInstance()
-		}
-		a.Scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: a.Rules,
-			Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas,
-			Instance: instance, LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows}, logger)
-		if err != nil {
-			a.Stop()
-			return nil, err
-		}
-		if instance != "" {
-			a.Leader, err = aggregator.NewLeader(aggregator.LeaderOptions{JS: st.JS, Name: "ranker", Instance: instance,
-				TTL: opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: m}, logger)
-			if err != nil {
-				a.Stop()
-				return nil, err
-			}
-		}
-		w := readmodel.NewWriter(a.Redis, opts.RedisPrefix, logger, opts.Registry)
-		onTick, watched := a.rankerHooks()
-		a.Ranker, err = aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: a.Rules, Writer: w,
-			Tick: opts.RankerTick, Metrics: m, OnTick: onTick, Watched: watched, TopK: notifier.DeltaTopK, Leader: a.Leader,
-			FinishedWindows: opts.FinishedWindows}, logger)
-		if err != nil {
-			a.Stop()
-			return nil, err
-		}
-	}
-	if err := a.newSnapshotter(); err != nil {
-		a.Stop()
-		return nil, err
-	}
-	if err := a.newETL(); err != nil {
-		a.Stop()
-		return nil, err
-	}
-	if a.stages[StageAPI] {
-		if err := a.registerAdmin(mux); err != nil {
-			a.Stop()
-			return nil, err
-		}
-		q, err := query.New(query.Options{Reader: readmodel.NewReader(a.Redis, opts.RedisPrefix),
-			Contests: a.Rules.All, Frozen: a.Rules.Frozen, ClosedAt: a.Rules.ClosedAt, Pseudonym: pseudonym.New(opts.PseudonymKey)}, logger, opts.Registry)
-		if err != nil {
-			a.Stop()
-			return nil, fmt.Errorf("app: query: %w", err)
-		}
-		q.Register(mux)
-		q.RegisterMissions(mux, a.missionOptions())
-		if err := a.mountLive(ctx, mux); err != nil {
-			a.Stop()
-			return nil, err
-		}
-	}
-
-	if err := a.newRewards(mux); err != nil {
-		a.Stop()
-		return nil, err
-	}
-
-	a.listener, err = net.Listen("tcp", opts.HTTPAddr)
-	if err != nil {
-		a.Stop()
-		return nil, fmt.Errorf("app: listen %s: %w", opts.HTTPAddr, err)
-	}
-	a.srv = &http.Server{Handler: lims.handler(mux), ReadHeaderTimeout: 10 * time.Second}
-	if err := a.setupTLS(); err != nil {
-		a.Stop()
-		return nil, err
-	}
-	return a, nil
+	return &App{opts: opts, base: logger, log: logger.With("component", "app"), stages: stages, errc: make(chan error, 8)}, nil
 }
 
 // Addr is the HTTP address actually listened on.
@@ -299,37 +178,32 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Start runs every stage in the background.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
-	a.goRun(func() error {
-		if err := a.serveHTTP(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("app: http: %w", err)
-		}
-		return nil
-	})
-	if a.Scorer != nil {
-		a.goRun(func() error { return a.Scorer.Run(ctx) })
-		a.goRun(func() error { return a.Ranker.Run(ctx) })
-		if a.Leader != nil {
-			a.goRun(func() error { return a.Leader.Run(ctx) })
-		}
+	for _, r := range a.runs {
+		a.goRun(r.name, func() error { return r.run(ctx) })
 	}
-	if a.Snapshotter != nil {
-		a.goRun(func() error { return a.Snapshotter.Run(ctx) })
-	}
-	if a.Versions != nil { // versions put through another process's admin API
-		a.goRun(func() error { a.Versions.Follow(ctx, a.Rules, 0, a.log); return nil })
-	}
-	a.startLive(ctx)
-	a.startRewards(ctx)
-	a.startETL(ctx)
 	a.log.Info("rankstream running", "http", a.Addr(), "nats", a.Streams.SafeURL(), "stages", a.stageList(), "contests", len(a.Rules.All()))
 }
 
-func (a *App) goRun(fn func() error) {
+// Run runs every stage until ctx ends or one stops with an error, then stops
+// them all and closes what New opened. It returns that error (nil when ctx
+// ended).
+func (a *App) Run(ctx context.Context) error {
+	a.Start(ctx)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-a.errc:
+	}
+	a.Stop()
+	return err
+}
+
+func (a *App) goRun(name string, fn func() error) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		if err := fn(); err != nil {
-			a.log.Error("stage stopped", "err", err)
+			a.log.Error("stage stopped", "stage", name, "err", err)
 			select {
 			case a.errc <- err:
 			default:
@@ -380,7 +254,8 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, code, map[string]any{"ready": ok, "status": why})
 }
 
-// Stop stops every stage and closes connections. Safe to call twice.
+// Stop stops every stage and closes what New opened, last opened first.
+// Safe to call twice.
 func (a *App) Stop() {
 	a.stopOnce.Do(func() {
 		if a.cancel != nil {
@@ -390,20 +265,9 @@ func (a *App) Stop() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = a.srv.Shutdown(ctx)
 			cancel()
-		} else if a.listener != nil {
-			_ = a.listener.Close()
 		}
 		a.wg.Wait()
-		a.closeLive()
-		if a.Redis != nil {
-			_ = a.Redis.Close()
-		}
-		if a.DB != nil {
-			a.DB.Close()
-		}
-		if a.Streams != nil {
-			a.Streams.Close()
-		}
+		a.cleanup.close()
 	})
 }
 

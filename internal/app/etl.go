@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/rankstream/rankstream/aggregator"
@@ -23,36 +22,25 @@ func (a *App) newETL() error {
 		return nil
 	}
 	var lease *aggregator.Leader
-	if a.opts.Instance != "" {
-		instance := a.opts.Instance
-		if instance == "auto" {
-			instance = autoInstance()
-		}
+	if instance := a.instanceName(); instance != "" {
 		var err error
 		lease, err = aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "etl", Instance: instance,
-			TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.log)
+			TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
 		if err != nil {
 			return fmt.Errorf("app: etl lease: %w", err)
 		}
 	}
 	e, err := etl.New(etl.Options{URL: a.opts.ClickHouseURL, JS: a.Streams.JS, Rules: a.Rules, DB: a.DB,
-		MaxFutureSkew: a.opts.MaxFutureSkew, Leader: lease}, a.log, a.opts.Registry)
+		MaxFutureSkew: a.opts.MaxFutureSkew, Leader: lease}, a.base, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: etl: %w", err)
 	}
 	a.ETL, a.etlLease = e, lease
+	if lease != nil {
+		a.goStage("etl lease", lease.Run)
+	}
+	a.goStage("etl", e.Run)
 	return nil
-}
-
-// startETL runs the etl stage (and its lease) when prepared.
-func (a *App) startETL(ctx context.Context) {
-	if a.ETL == nil {
-		return
-	}
-	if a.etlLease != nil {
-		a.goRun(func() error { return a.etlLease.Run(ctx) })
-	}
-	a.goRun(func() error { return a.ETL.Run(ctx) })
 }
 
 // ETLLeaseHeld reports whether this process holds the etl lease (false

@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/auth"
-	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/gateway"
 	"github.com/rankstream/rankstream/internal/pseudonym"
 	"github.com/rankstream/rankstream/notifier"
@@ -22,7 +20,7 @@ import (
 )
 
 // StageNotifier publishes live ranks (lb.<contest>.top, lb.<contest>.user.<id>)
-// from the ranker of the same process.
+// from the RANKS feed of the rankers of every process.
 const StageNotifier = "notifier"
 
 // LiveOptions configure accounts, player tokens and the live push
@@ -57,8 +55,6 @@ type Live struct {
 	Tokens   *auth.Tokens
 	Notifier *notifier.Notifier
 	Gateway  *gateway.Gateway
-	authDB   *pgxpool.Pool
-	sysNC    *nats.Conn // system account connection of the interest source
 }
 
 // prepareLive builds the token verifier and, when asked for, the embedded
@@ -91,13 +87,11 @@ func (a *App) prepareLive(opts *Options) error {
 	return nil
 }
 
-// newNotifier prepares the notifier stage; it feeds on this process's ranker.
+// newNotifier prepares the notifier stage. It is fed by the RANKS stream
+// the rankers of every process publish to (aggregator/ranks_feed.go), so it
+// runs in any process, with or without the aggregator.
 func (a *App) newNotifier(ctx context.Context) error {
 	if !a.stages[StageNotifier] {
-		return nil
-	}
-	if !a.stages[StageAggregator] {
-		a.log.Warn("the notifier needs the aggregator stage in the same process; not started")
 		return nil
 	}
 	kv, err := streams.EnsureWatch(ctx, a.Streams.JS, a.opts.Live.WatchTTL, a.Streams.Opts.Replicas)
@@ -110,20 +104,19 @@ func (a *App) newNotifier(ctx context.Context) error {
 	}
 	n, err := notifier.New(notifier.Options{Publisher: a.Streams.NC, Interval: a.opts.Live.PushInterval,
 		Interest: a.interestSource(), WatchKV: kv, WatchTTL: a.opts.Live.WatchTTL, Instance: a.watchInstance(),
-		Pseudonym: pseudonym.New(a.opts.PseudonymKey), Notices: notices}, a.log, a.opts.Registry)
+		Pseudonym: pseudonym.New(a.opts.PseudonymKey), Notices: notices}, a.base, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: notifier: %w", err)
 	}
-	a.Live.Notifier = n
-	return nil
-}
-
-// rankerHooks are the notifier's ranker hooks (nil without a notifier).
-func (a *App) rankerHooks() (func([]aggregator.BoardDelta), func(contest.BoardID) []string) {
-	if a.Live == nil || a.Live.Notifier == nil {
-		return nil, nil
+	f, err := aggregator.NewRanksFollower(ctx, a.Streams.JS, a.Streams.Opts.Replicas, a.base)
+	if err != nil {
+		return fmt.Errorf("app: notifier feed: %w", err)
 	}
-	return a.Live.Notifier.OnTick, a.Live.Notifier.Watched
+	a.cleanup.push(f.Stop)
+	a.Live.Notifier = n
+	a.goStage("notifier", n.Run)
+	a.goStage("notifier feed", func(ctx context.Context) error { return f.Run(ctx, n.OnTick) })
+	return nil
 }
 
 // mountLive adds the api stage's accounts, WebSocket and live page to mux.
@@ -137,8 +130,8 @@ func (a *App) mountLive(ctx context.Context, mux *http.ServeMux) error {
 		if err != nil {
 			return fmt.Errorf("app: accounts database: %w", err)
 		}
-		a.Live.authDB = pool
-		h, err := auth.New(auth.Options{DB: pool, Tokens: a.Live.Tokens}, a.log, a.opts.Registry)
+		a.cleanup.push(pool.Close)
+		h, err := auth.New(auth.Options{DB: pool, Tokens: a.Live.Tokens}, a.base, a.opts.Registry)
 		if err != nil {
 			return fmt.Errorf("app: accounts: %w", err)
 		}
@@ -149,43 +142,16 @@ func (a *App) mountLive(ctx context.Context, mux *http.ServeMux) error {
 		watcher = a.Live.Notifier
 	}
 	g, err := gateway.New(gateway.Options{Tokens: a.Live.Tokens, Reader: readmodel.NewReader(a.Redis, a.opts.RedisPrefix),
-		Contests: a.Rules.All, NC: a.Streams.NC, Watcher: watcher, Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.log, a.opts.Registry)
+		Contests: a.Rules.All, NC: a.Streams.NC, Watcher: watcher, Pseudonym: pseudonym.New(a.opts.PseudonymKey)}, a.base, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: gateway: %w", err)
 	}
 	a.Live.Gateway = g
+	a.cleanup.push(g.Stop)
+	a.goStage("gateway", g.Run)
 	g.Mount(mux)
 	web.Mount(mux)
 	return nil
-}
-
-// startLive runs the notifier and the gateway.
-func (a *App) startLive(ctx context.Context) {
-	if a.Live == nil {
-		return
-	}
-	if n := a.Live.Notifier; n != nil {
-		a.goRun(func() error { return n.Run(ctx) })
-	}
-	if g := a.Live.Gateway; g != nil {
-		a.goRun(func() error { return g.Run(ctx) })
-	}
-}
-
-// closeLive releases what the live parts hold (after the stages stopped).
-func (a *App) closeLive() {
-	if a.Live == nil {
-		return
-	}
-	if a.Live.Gateway != nil {
-		a.Live.Gateway.Stop()
-	}
-	if a.Live.authDB != nil {
-		a.Live.authDB.Close()
-	}
-	if a.Live.sysNC != nil {
-		a.Live.sysNC.Close()
-	}
 }
 
 // interestSource is where the notifier learns who subscribes to live rank
@@ -199,7 +165,7 @@ func (a *App) interestSource() notifier.InterestSource {
 	}
 	nc, err := a.Streams.ConnectSystem()
 	if err == nil {
-		a.Live.sysNC = nc
+		a.cleanup.push(nc.Close)
 		return &notifier.PingSource{NC: nc, System: true}
 	}
 	a.log.Warn("live push: no system account connection; only subscribers in the app's own NATS account are watched "+

@@ -30,7 +30,7 @@ func (a *App) embeddedAuth(opts *Options, tk *auth.Tokens) {
 	if opts.Streams.Auth != nil || (!players && len(opts.Providers) == 0) {
 		return
 	}
-	au := &streams.Auth{AdminToken: opts.AdminToken, Providers: opts.Providers, Logger: a.log}
+	au := &streams.Auth{AdminToken: opts.AdminToken, Providers: opts.Providers, Logger: a.base}
 	switch {
 	case len(opts.Providers) == 0:
 		au.Anonymous = streams.ProviderPermissions()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/rankstream/rankstream/admin"
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
 	"github.com/rankstream/rankstream/snapshotter"
@@ -28,47 +29,70 @@ func (a *App) openPostgres(ctx context.Context, files []*contest.Contest) ([]*co
 		}
 		return files, nil
 	}
-	pool, err := db.Open(ctx, a.opts.PostgresURL, a.log)
+	pool, err := db.Open(ctx, a.opts.PostgresURL, a.base)
 	if err != nil {
 		return nil, fmt.Errorf("app: postgres: %w", err)
 	}
 	a.DB = pool
+	a.cleanup.push(pool.Close)
 	a.Versions = admin.NewStore(pool)
-	cs, err := a.Versions.Reconcile(ctx, files, a.log)
+	cs, err := a.Versions.Reconcile(ctx, files, a.base.With("component", "versions"))
 	if err != nil {
 		return nil, fmt.Errorf("app: contest versions: %w", err)
 	}
 	return cs, nil
 }
 
-// loadActions puts the recorded freezes and finalizes in force.
-func (a *App) loadActions(ctx context.Context) error {
-	if a.Versions == nil {
-		return nil
-	}
-	if err := a.Versions.LoadActions(ctx, a.Rules, ""); err != nil {
-		return fmt.Errorf("app: contest actions: %w", err)
-	}
-	return nil
-}
-
-// newSnapshotter prepares the snapshotter stage (it needs the aggregator in
-// this process, whose boards it copies).
+// newSnapshotter prepares the snapshotter stage. With the aggregator in
+// this process it copies this process's ranker and snapshots the boards of
+// the groups it owns. Alone (--only snapshotter, shared scorers) it keeps
+// the boards with a ranker of its own that writes nothing, asks the scorers
+// of the other processes for cuts through the lease bucket, and snapshots
+// every board while it holds the "snapshotter" lease.
 func (a *App) newSnapshotter() error {
 	if !a.stages[StageSnapshotter] || a.DB == nil {
 		return nil
 	}
-	if a.Ranker == nil {
-		a.log.Warn("snapshotter needs the aggregator stage in the same process; not started")
-		return nil
+	var (
+		scores snapshotter.Scores
+		boards snapshotter.Boards
+	)
+	if a.Ranker != nil {
+		scores, boards = a.Scorer, a.Ranker
+	} else {
+		var err error
+		if scores, boards, err = a.snapshotterSources(); err != nil {
+			return err
+		}
 	}
 	s, err := snapshotter.New(snapshotter.Options{Store: snapshotter.NewStore(a.DB), JS: a.Streams.JS, Rules: a.Rules,
-		Scorer: a.Scorer, Ranker: a.Ranker, Interval: a.opts.SnapshotInterval, Metrics: snapshotter.NewMetrics(a.opts.Registry)}, a.log)
+		Scorer: scores, Ranker: boards, Interval: a.opts.SnapshotInterval, Metrics: snapshotter.NewMetrics(a.opts.Registry)}, a.base)
 	if err != nil {
 		return fmt.Errorf("app: snapshotter: %w", err)
 	}
 	a.Snapshotter = s
+	a.goStage("snapshotter", s.Run)
 	return nil
+}
+
+// snapshotterSources are the boards and cuts of a snapshotter of its own.
+func (a *App) snapshotterSources() (snapshotter.Scores, snapshotter.Boards, error) {
+	st := a.Streams
+	m := aggregator.NewMetrics(nil)
+	r, err := aggregator.NewRanker(aggregator.RankerOptions{JS: st.JS, Rules: a.Rules, Tick: a.opts.RankerTick, Metrics: m,
+		FinishedWindows: a.opts.FinishedWindows}, a.base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: snapshotter boards: %w", err)
+	}
+	lease, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: st.JS, Name: "snapshotter", Instance: a.instanceName(),
+		TTL: a.opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: m}, a.base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: snapshotter lease: %w", err)
+	}
+	a.goStage("snapshotter boards", r.Run)
+	a.goStage("snapshotter lease", lease.Run)
+	return aggregator.NewCutClient(st.JS, st.Opts.Partitions, a.opts.LeaseTTL, st.Opts.Replicas),
+		snapshotter.OwnedBoards{Ranker: r, Lease: lease}, nil
 }
 
 // registerAdmin adds the admin API to the api stage's mux.
@@ -81,7 +105,7 @@ func (a *App) registerAdmin(mux *http.ServeMux) error {
 		fin = a.Snapshotter
 	}
 	h, err := admin.New(admin.Options{Token: a.opts.AdminToken, Store: a.Versions, Rules: a.Rules, Finalizer: fin,
-		Validate: validateRewards}, a.log, a.opts.Registry)
+		Validate: validateRewards, OnAction: a.announceAction}, a.base, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: admin: %w", err)
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,12 +33,13 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		return err
 	}
 	st, err := rewards.New(rewards.Options{Pool: a.DB, NC: a.Streams.NC, JS: a.Streams.JS, Contests: a.Rules.All,
-		MissionsStream: a.opts.MissionsStream, FlagsLeader: lease}, a.log, a.opts.Registry)
+		MissionsStream: a.opts.MissionsStream, FlagsLeader: lease}, a.base, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: rewards: %w", err)
 	}
 	if a.stages[StageRewards] {
 		a.Rewards = st
+		a.goStage("rewards", st.Run)
 		for _, c := range a.Rules.All() {
 			if err := validateRewards(c); err != nil {
 				a.log.Error("contest rewards block invalid: boards finalized with this version cannot be paid",
@@ -48,7 +48,7 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		}
 	}
 	api, err := rewards.NewAPI(rewards.APIOptions{Store: st.Store, Tokens: a.Live.Tokens, AdminToken: a.opts.AdminToken,
-		Metrics: st.Metrics(), Contest: a.Rules.Get}, a.log)
+		Metrics: st.Metrics(), Contest: a.Rules.Get}, a.base)
 	if err != nil {
 		return fmt.Errorf("app: rewards api: %w", err)
 	}
@@ -63,13 +63,6 @@ func validateRewards(c *contest.Contest) error {
 	return err
 }
 
-// startRewards runs the rewards stage when it is selected here.
-func (a *App) startRewards(ctx context.Context) {
-	if a.Rewards != nil {
-		a.goRun(func() error { return a.Rewards.Run(ctx) })
-	}
-}
-
 // flagsLease is the lease of the abuse flags consumer when processes share
 // the work (Options.Instance), else nil (docs/flags.md).
 func (a *App) flagsLease() (*aggregator.Leader, error) {
@@ -81,7 +74,7 @@ func (a *App) flagsLease() (*aggregator.Leader, error) {
 		instance = autoInstance()
 	}
 	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "flags", Instance: instance,
-		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.log)
+		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
 	if err != nil {
 		return nil, fmt.Errorf("app: flags lease: %w", err)
 	}

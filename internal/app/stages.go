@@ -10,12 +10,10 @@ import (
 // that needs another one in the same process, or a store it has not got.
 var ErrStages = errors.New("app: impossible stage set")
 
-// stageNeeds lists, for a stage, the stages it needs in the same process
-// and why (they are fed by in-process callbacks of the ranker).
-var stageNeeds = map[string][]string{
-	StageNotifier:    {StageAggregator},
-	StageSnapshotter: {StageAggregator},
-}
+// The notifier is fed by the RANKS stream and runs anywhere. The
+// snapshotter copies the boards of this process's ranker, or, alone, keeps
+// its own and asks shared scorers for cuts through NATS: alone it needs
+// aggregator.instance (scorers in single mode cannot be cut from outside).
 
 // parseStages turns --only into a set. With no list every stage runs (a
 // stage whose store is not configured then stays off); a list given
@@ -37,15 +35,9 @@ func parseStages(only []string, opts Options) (map[string]bool, error) {
 		return set, nil
 	}
 	var errs []string
-	for _, s := range AllStages {
-		if !set[s] {
-			continue
-		}
-		for _, need := range stageNeeds[s] {
-			if !set[need] {
-				errs = append(errs, fmt.Sprintf("%s needs %s in the same process (it is fed by the ranker's ticks)", s, need))
-			}
-		}
+	if set[StageSnapshotter] && !set[StageAggregator] && opts.Instance == "" {
+		errs = append(errs, "snapshotter needs aggregator in the same process, or aggregator.instance set "+
+			"(alone it asks the shared scorers of the other processes for cuts)")
 	}
 	if set[StageRewards] && opts.PostgresURL == "" {
 		errs = append(errs, "rewards needs postgres.url (the ledger and the final snapshots)")

@@ -18,12 +18,11 @@ func TestImpossibleStageSetsRefused(t *testing.T) {
 		pg         string
 		wantReason []string
 	}{
-		{only: []string{app.StageNotifier}, wantReason: []string{"notifier needs aggregator"}},
 		{only: []string{app.StageSnapshotter, app.StageAPI}, pg: pg, wantReason: []string{"snapshotter needs aggregator"}},
 		{only: []string{app.StageAggregator, app.StageSnapshotter}, wantReason: []string{"snapshotter needs postgres.url"}},
 		{only: []string{app.StageRewards}, wantReason: []string{"rewards needs postgres.url"}},
 		{only: []string{app.StageETL}, pg: pg, wantReason: []string{"etl needs clickhouse.url"}},
-		{only: []string{app.StageNotifier, app.StageRewards}, wantReason: []string{"notifier needs aggregator", "rewards needs postgres.url"}},
+		{only: []string{app.StageNotifier, app.StageRewards, app.StageSnapshotter}, wantReason: []string{"snapshotter needs aggregator", "rewards needs postgres.url"}},
 		{only: []string{"scorer"}, wantReason: []string{`unknown stage "scorer"`}},
 	}
 	for _, c := range cases {

@@ -1,0 +1,25 @@
+package aggregator
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// SinkMetrics are the ranker's output metrics (ranker_sink.go, ranker_groups.go).
+type SinkMetrics struct {
+	Errors      *prometheus.CounterVec // sink
+	Writes      *prometheus.CounterVec // sink
+	OwnedGroups prometheus.Gauge
+}
+
+func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
+	m := &SinkMetrics{
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_ranker_sink_errors_total",
+			Help: "Failed writes of a ranker tick to a sink (its boards are written in full on the next ticks)."}, []string{"sink"}),
+		Writes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_ranker_sink_writes_total",
+			Help: "Ranker ticks written to a sink."}, []string{"sink"}),
+		OwnedGroups: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_ranker_owned_groups",
+			Help: "Board groups whose lease this process holds (it writes their boards)."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Errors, m.Writes, m.OwnedGroups)
+	}
+	return m
+}

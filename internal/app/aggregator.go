@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rankstream/rankstream/aggregator"
+	"github.com/rankstream/rankstream/notifier"
+	"github.com/rankstream/rankstream/readmodel"
+)
+
+// buildAggregator prepares the scorers and the ranker. The ranker's sinks
+// are the Redis read model and the RANKS feed the notifiers follow,
+// wherever they run; with Options.Instance its output is sharded by board
+// group (Options.BoardGroups leases).
+func (a *App) buildAggregator(ctx context.Context) error {
+	if !a.stages[StageAggregator] {
+		return nil
+	}
+	opts, st := a.opts, a.Streams
+	m := aggregator.NewMetrics(opts.Registry)
+	var err error
+	a.Scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: a.Rules,
+		Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas,
+		Instance: a.instanceName(), LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows}, a.base)
+	if err != nil {
+		return fmt.Errorf("app: scorer: %w", err)
+	}
+	if a.instanceName() != "" {
+		a.Groups, err = aggregator.NewBoardGroups(aggregator.BoardGroupsOptions{JS: st.JS, Instance: a.instanceName(),
+			Groups: opts.BoardGroups, TTL: opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: m}, a.base)
+		if err != nil {
+			return fmt.Errorf("app: board groups: %w", err)
+		}
+	}
+	if err := aggregator.EnsureRanksStream(ctx, st.JS, st.Opts.Replicas); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	groups := 1
+	if a.Groups != nil {
+		groups = a.Groups.N()
+	}
+	sinks := []aggregator.Sink{
+		readmodel.NewRankerSink(readmodel.NewWriter(a.Redis, opts.RedisPrefix, a.base, opts.Registry)),
+		aggregator.NewRanksFeed(st.JS, groups),
+	}
+	ro := aggregator.RankerOptions{JS: st.JS, Rules: a.Rules, Sinks: sinks, Tick: opts.RankerTick, Metrics: m,
+		TopK: notifier.DeltaTopK, Groups: a.Groups, FinishedWindows: opts.FinishedWindows}
+	if a.Live != nil && a.Live.Notifier != nil {
+		ro.Watched = a.Live.Notifier.Watched
+	}
+	if a.Ranker, err = aggregator.NewRanker(ro, a.base); err != nil {
+		return fmt.Errorf("app: ranker: %w", err)
+	}
+	a.goStage("scorer", a.Scorer.Run)
+	a.goStage("ranker", a.Ranker.Run)
+	if a.Groups != nil {
+		a.goStage("board groups", a.Groups.Run)
+	}
+	return nil
+}
+
+// instanceName is Options.Instance, "auto" made up once per process.
+func (a *App) instanceName() string {
+	if a.instance == "" && a.opts.Instance != "" {
+		a.instance = a.opts.Instance
+		if a.instance == "auto" {
+			a.instance = autoInstance()
+		}
+	}
+	return a.instance
+}
