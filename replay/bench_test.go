@@ -81,7 +81,7 @@ func BenchmarkReplayVsRead(b *testing.B) {
 		if _, err := st.JS.PublishMsgAsync(m); err != nil {
 			b.Fatal(err)
 		}
-		if i%10000 == 9999 {
+		if i%2000 == 1999 { // under the client's 4000 outstanding async publishes
 			<-st.JS.PublishAsyncComplete()
 		}
 	}
