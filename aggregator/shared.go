@@ -43,6 +43,7 @@ type partRun struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	sinceTake time.Time
+	failed    atomic.Bool // the run ended with an error: the next round restarts it
 }
 
 // Owned returns the partitions this process scores (all of them when not shared).
@@ -166,6 +167,13 @@ func (s *Scorer) ownedGauges() {
 // partitions whose lease is lost.
 func (s *Scorer) refreshLeases(ctx context.Context) {
 	for p, r := range s.snapshotRuns() {
+		if r.failed.Load() {
+			s.stopPart(p)
+			if err := r.lease.Release(ctx); err != nil {
+				s.log.Warn("lease release failed (it will expire)", "partition", p, "err", err)
+			}
+			continue
+		}
 		// The lease value also tells the others how far the partition is applied.
 		if err := r.lease.Refresh(ctx, leaseValue(s.opts.Instance, r.w.doneA.Load())); errors.Is(err, ErrLeaseLost) {
 			s.log.Warn("partition lease lost; stopping it", "partition", p, "err", err)
@@ -249,7 +257,9 @@ func (s *Scorer) startPart(ctx context.Context, p int, lease *Lease) {
 		defer close(r.done)
 		if err := s.runPart(ctx, w, p); err != nil && ctx.Err() == nil {
 			s.log.Error("partition stopped", "partition", p, "err", err)
-			// The lease stays until it expires or the next round notices.
+			// The next lease round releases the lease, and the partition
+			// is taken again (by whoever is first) from its checkpoint.
+			r.failed.Store(true)
 		}
 	}()
 }
