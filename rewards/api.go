@@ -12,6 +12,7 @@ import (
 
 	"github.com/rankstream/rankstream/auth"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 // APIOptions configure the rewards API.
@@ -103,7 +104,7 @@ func (a *API) claim(w http.ResponseWriter, r *http.Request) {
 			code, result = http.StatusCreated, "granted"
 			a.o.Metrics.Granted.Inc()
 		}
-		writeJSON(w, code, ClaimAnswer{Status: StatusGranted, RewardID: rw.RewardID, AmountMinor: rw.AmountMinor, Currency: rw.Currency})
+		httpjson.Write(w, code, ClaimAnswer{Status: StatusGranted, RewardID: rw.RewardID, AmountMinor: rw.AmountMinor, Currency: rw.Currency})
 	}
 }
 
@@ -118,7 +119,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	if rs == nil {
 		rs = []Reward{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user_id": c.UserID, "rewards": rs})
+	httpjson.Write(w, http.StatusOK, map[string]any{"user_id": c.UserID, "rewards": rs})
 }
 
 // boardOf resolves ?window=&division= of a contest to a computed board:
@@ -173,7 +174,7 @@ func (a *API) draws(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, http.StatusInternalServerError, "cannot read the snapshot")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"contest": rec.Contest, "window": WindowString(rec.Window),
+	httpjson.Write(w, http.StatusOK, map[string]any{"contest": rec.Contest, "window": WindowString(rec.Window),
 		"division": rec.Division, "snapshot_id": rec.SnapshotID, "standings_hash": hash, "draw": rec.Draw})
 }
 
@@ -190,7 +191,7 @@ func (a *API) table(w http.ResponseWriter, r *http.Request) {
 	if rs == nil {
 		rs = []Reward{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"board": rec, "window": WindowString(rec.Window), "rewards": rs})
+	httpjson.Write(w, http.StatusOK, map[string]any{"board": rec, "window": WindowString(rec.Window), "rewards": rs})
 }
 
 func (a *API) putHold(w http.ResponseWriter, r *http.Request) {
@@ -207,7 +208,7 @@ func (a *API) putHold(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, http.StatusInternalServerError, "cannot put the hold")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"user_id": user, "reason": body.Reason, "status": "held"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"user_id": user, "reason": body.Reason, "status": "held"})
 }
 
 func (a *API) deleteHold(w http.ResponseWriter, r *http.Request) {
@@ -220,17 +221,6 @@ func (a *API) deleteHold(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		auth.WriteError(w, http.StatusNotFound, "user is not on hold")
 	default:
-		writeJSON(w, http.StatusOK, map[string]string{"user_id": user, "status": "released"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"user_id": user, "status": "released"})
 	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		code, body = http.StatusInternalServerError, []byte(`{"error":"cannot encode the answer"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_, _ = w.Write(append(body, '\n'))
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/auth"
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 // The admin endpoints of the abuse flags (CONTRACT.md §3, docs/flags.md).
@@ -50,7 +51,7 @@ func (a *API) listFlags(w http.ResponseWriter, r *http.Request) {
 	if !win.IsZero() {
 		ws = WindowString(win)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"contest": id, "window": ws, "flags": fs})
+	httpjson.Write(w, http.StatusOK, map[string]any{"contest": id, "window": ws, "flags": fs})
 }
 
 // clearFlags clears a user's flags of a contest (?window= one window,
@@ -79,5 +80,5 @@ func (a *API) clearFlags(w http.ResponseWriter, r *http.Request) {
 	}
 	fm.Released.Add(float64(released))
 	a.log.Info("abuse flags cleared", "contest", id, "user", user, "flags", len(cleared), "released", released)
-	writeJSON(w, http.StatusOK, map[string]any{"contest": id, "user_id": user, "cleared": cleared, "released": released})
+	httpjson.Write(w, http.StatusOK, map[string]any{"contest": id, "user_id": user, "cleared": cleared, "released": released})
 }

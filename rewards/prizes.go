@@ -6,6 +6,7 @@ import (
 
 	"github.com/rankstream/rankstream/auth"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/httpjson"
 )
 
 // PrizeRange is what each position From..To of a ladder board wins.
@@ -58,5 +59,5 @@ func (a *API) prizes(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, http.StatusNotFound, "this contest has no rewards")
 		return
 	}
-	writeJSON(w, http.StatusOK, PrizesOf(id, rules))
+	httpjson.Write(w, http.StatusOK, PrizesOf(id, rules))
 }
