@@ -47,7 +47,13 @@ func TestNotifierRunsAlone(t *testing.T) {
 	if a.Live.Notifier != nil {
 		t.Fatal("the ranking process runs a notifier")
 	}
-	b := startPeer(t, env, a, cs, func(o *app.Options) { o.Only = []string{app.StageNotifier} })
+	// The peer's interest comes from the server it shares with a: the
+	// automatic fallback (account CONNZ) would race inside nats-server's
+	// Connz with a client connecting, both in this one test binary.
+	b := startPeer(t, env, a, cs, func(o *app.Options) {
+		o.Only = []string{app.StageNotifier}
+		o.Live.Interest = &notifier.ServerSource{Server: a.Streams.Server}
+	})
 	if b.Live.Notifier == nil || b.Ranker != nil {
 		t.Fatal("the notifier process is not a notifier alone")
 	}

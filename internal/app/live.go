@@ -48,6 +48,10 @@ type LiveOptions struct {
 	// WatchTTL is the life of a key of the shared watch bucket after its
 	// last write (default streams.DefaultWatchTTL; docs/live-push.md).
 	WatchTTL time.Duration
+	// Interest, when set, is where the notifier learns who subscribes,
+	// instead of the automatic choice of interestSource (tests that run
+	// several processes in one binary point it at the server they share).
+	Interest notifier.InterestSource
 }
 
 // Live holds the live-push parts of a process; nil parts do not run here.
@@ -115,7 +119,11 @@ func (a *App) newNotifier(ctx context.Context) error {
 	a.cleanup.push(f.Stop)
 	a.Live.Notifier = n
 	a.goStage("notifier", n.Run)
-	a.goStage("notifier feed", func(ctx context.Context) error { return f.Run(ctx, n.OnTick) })
+	feed, err := a.notifierGate(n)
+	if err != nil {
+		return err
+	}
+	a.goStage("notifier feed", func(ctx context.Context) error { return f.Run(ctx, feed) })
 	return nil
 }
 
@@ -160,6 +168,9 @@ func (a *App) mountLive(ctx context.Context, mux *http.ServeMux) error {
 // without it, the app's own account only (a warning, and
 // rankstream_notifier_interest_source{source="account_connz"}).
 func (a *App) interestSource() notifier.InterestSource {
+	if a.opts.Live.Interest != nil {
+		return a.opts.Live.Interest
+	}
 	if a.Streams.Server != nil {
 		return &notifier.ServerSource{Server: a.Streams.Server}
 	}
@@ -179,4 +190,28 @@ func (a *App) watchInstance() string {
 		return in
 	}
 	return autoInstance()
+}
+
+// notifierGate is what the RANKS follower feeds. When processes share the
+// work (aggregator.instance), every process follows RANKS but only the
+// holder of the "notifier" lease pushes rank messages, so a subject gets
+// each message once and at most the contract's rate (§5); on a lease move
+// the new holder pushes from the next tick. Alone (no instance) it pushes
+// everything.
+func (a *App) notifierGate(n *notifier.Notifier) (func([]aggregator.BoardDelta), error) {
+	instance := a.instanceName()
+	if instance == "" {
+		return n.OnTick, nil
+	}
+	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "notifier", Instance: instance,
+		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
+	if err != nil {
+		return nil, fmt.Errorf("app: notifier lease: %w", err)
+	}
+	a.goStage("notifier lease", l.Run)
+	return func(d []aggregator.BoardDelta) {
+		if l.Held() {
+			n.OnTick(d)
+		}
+	}, nil
 }

@@ -69,11 +69,7 @@ func (a *App) flagsLease() (*aggregator.Leader, error) {
 	if a.opts.Instance == "" || !a.stages[StageRewards] {
 		return nil, nil
 	}
-	instance := a.opts.Instance
-	if instance == "auto" {
-		instance = autoInstance()
-	}
-	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "flags", Instance: instance,
+	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "flags", Instance: a.instanceName(),
 		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
 	if err != nil {
 		return nil, fmt.Errorf("app: flags lease: %w", err)
