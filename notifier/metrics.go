@@ -30,6 +30,11 @@ type Metrics struct {
 	// EventToPush is the time from an event's EVENTS stream timestamp to the
 	// live message that carries it (the oldest event of a coalesced update).
 	EventToPush prometheus.Histogram
+	// Active is 1 while this notifier publishes, 0 while it is a standby
+	// (Options.Active).
+	Active prometheus.Gauge
+	// Standby counts messages a standby recorded instead of publishing.
+	Standby prometheus.Counter
 	// WatchMetrics: interest polls and the shared watch bucket.
 	WatchMetrics
 }
@@ -71,6 +76,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time to process one ranker tick's board deltas.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
 		}),
+		Active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "rankstream_notifier_active",
+			Help: "1 while this process's notifier publishes, 0 while it is a standby for the notifier lease holder.",
+		}),
+		Standby: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rankstream_notifier_standby_total",
+			Help: "Live messages a standby notifier recorded as sent without publishing (the lease holder sends them).",
+		}),
 		EventToPush: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "rankstream_notifier_event_to_push_seconds",
 			Help:    "From an event's EVENTS stream timestamp to the live NATS message carrying it (push SLO: p95 <= 120ms).",
@@ -109,6 +122,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.EventToPush, err = register(reg, m.EventToPush); err != nil {
+		return nil, err
+	}
+	if m.Active, err = register(reg, m.Active); err != nil {
+		return nil, err
+	}
+	if m.Standby, err = register(reg, m.Standby); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -97,6 +97,13 @@ type Options struct {
 	// Notices turn on the notices on lb.<contest>.user.<id>.notice
 	// (notices.go); zero: none.
 	Notices NoticeOptions
+	// Active, when set, says whether this notifier publishes now (the
+	// holder of the "notifier" lease when processes share the work). While
+	// it returns false the notifier is a standby: it follows every tick and
+	// records what it would have sent, without publishing, so that on a
+	// takeover it pushes only what changed since, with the right moved.
+	// Nil: always active.
+	Active func() bool
 }
 
 // Notifier turns board deltas into live messages. OnTick and Watched are the

@@ -16,7 +16,9 @@ func (n *Notifier) process() {
 	batches := n.inbox
 	n.inbox = nil
 	n.inMu.Unlock()
-	n.notices.offer(batches)
+	if n.active() {
+		n.notices.offer(batches)
+	}
 	t0 := time.Now()
 	now := n.opts.Now()
 	for _, deltas := range batches {
@@ -99,7 +101,7 @@ func (n *Notifier) send(s *slot, u update) bool {
 		if equalTop(b.top, u.top) {
 			return false
 		}
-		if n.publish(s.subject, TypeTop, topMsg(u.board, u.total, u.top)) {
+		if n.publish(s.subject, TypeTop, func() any { return topMsg(u.board, u.total, u.top) }) {
 			b.top = u.top
 			n.observePush(u)
 		}
@@ -114,10 +116,12 @@ func (n *Notifier) send(s *slot, u update) bool {
 	if ok {
 		moved = last.pos - r.Pos
 	}
-	pos := r.Pos
-	msg := RankMsg{Type: TypeRank, Contest: u.board.Contest, Window: WindowString(u.board.Window),
-		Division: u.board.Division, User: r.User, Pos: &pos, Score: r.Score, GapToNext: r.GapToNext,
-		Moved: moved, Points: r.LastPoints, Total: u.total}
+	msg := func() any {
+		pos := r.Pos
+		return RankMsg{Type: TypeRank, Contest: u.board.Contest, Window: WindowString(u.board.Window),
+			Division: u.board.Division, User: r.User, Pos: &pos, Score: r.Score, GapToNext: r.GapToNext,
+			Moved: moved, Points: r.LastPoints, Total: u.total}
+	}
 	if n.publish(s.subject, TypeRank, msg) {
 		b.users[r.User] = pushed{pos: r.Pos, score: r.Score}
 		n.observePush(u)
@@ -130,13 +134,31 @@ func (n *Notifier) send(s *slot, u update) bool {
 
 // observePush records the event → pushed latency of a published update.
 func (n *Notifier) observePush(u update) {
-	if !u.since.IsZero() {
+	if !u.since.IsZero() && n.active() {
 		n.m.EventToPush.Observe(time.Since(u.since).Seconds())
 	}
 }
 
-func (n *Notifier) publish(subject, typ string, msg any) bool {
-	data, err := json.Marshal(msg)
+// active reports whether this notifier publishes (Options.Active).
+func (n *Notifier) active() bool {
+	live := n.opts.Active == nil || n.opts.Active()
+	if live {
+		n.m.Active.Set(1)
+	} else {
+		n.m.Active.Set(0)
+	}
+	return live
+}
+
+// publish sends the message msg builds on subject and reports whether the
+// subject now carries it. A standby (Options.Active false) publishes
+// nothing and reports true: it records what the active notifier sends.
+func (n *Notifier) publish(subject, typ string, msg func() any) bool {
+	if !n.active() {
+		n.m.Standby.Inc()
+		return true
+	}
+	data, err := json.Marshal(msg())
 	if err == nil {
 		err = n.opts.Publisher.Publish(subject, data)
 	}

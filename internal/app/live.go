@@ -106,9 +106,13 @@ func (a *App) newNotifier(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	active, err := a.notifierLease()
+	if err != nil {
+		return err
+	}
 	n, err := notifier.New(notifier.Options{Publisher: a.Streams.NC, Interval: a.opts.Live.PushInterval,
 		Interest: a.interestSource(), WatchKV: kv, WatchTTL: a.opts.Live.WatchTTL, Instance: a.watchInstance(),
-		Pseudonym: pseudonym.New(a.opts.PseudonymKey), Notices: notices}, a.base, a.opts.Registry)
+		Pseudonym: pseudonym.New(a.opts.PseudonymKey), Notices: notices, Active: active}, a.base, a.opts.Registry)
 	if err != nil {
 		return fmt.Errorf("app: notifier: %w", err)
 	}
@@ -119,10 +123,7 @@ func (a *App) newNotifier(ctx context.Context) error {
 	a.cleanup.push(f.Stop)
 	a.Live.Notifier = n
 	a.goStage("notifier", n.Run)
-	feed, err := a.notifierGate(n)
-	if err != nil {
-		return err
-	}
+	feed := n.OnTick
 	a.goStage("notifier feed", func(ctx context.Context) error { return f.Run(ctx, feed) })
 	return nil
 }
@@ -192,16 +193,17 @@ func (a *App) watchInstance() string {
 	return autoInstance()
 }
 
-// notifierGate is what the RANKS follower feeds. When processes share the
-// work (aggregator.instance), every process follows RANKS but only the
-// holder of the "notifier" lease pushes rank messages, so a subject gets
-// each message once and at most the contract's rate (§5); on a lease move
-// the new holder pushes from the next tick. Alone (no instance) it pushes
-// everything.
-func (a *App) notifierGate(n *notifier.Notifier) (func([]aggregator.BoardDelta), error) {
+// notifierLease says whether this process's notifier publishes. When
+// processes share the work (aggregator.instance), every process follows RANKS
+// but only the holder of the "notifier" lease publishes, so a subject gets
+// each message once and at most the contract's rate (§5); the others are
+// standbys that track what it sends, so on a lease move the new holder
+// pushes only what changed, with the right moved. Alone (no instance): nil,
+// always active.
+func (a *App) notifierLease() (func() bool, error) {
 	instance := a.instanceName()
 	if instance == "" {
-		return n.OnTick, nil
+		return nil, nil
 	}
 	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "notifier", Instance: instance,
 		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
@@ -209,9 +211,5 @@ func (a *App) notifierGate(n *notifier.Notifier) (func([]aggregator.BoardDelta),
 		return nil, fmt.Errorf("app: notifier lease: %w", err)
 	}
 	a.goStage("notifier lease", l.Run)
-	return func(d []aggregator.BoardDelta) {
-		if l.Held() {
-			n.OnTick(d)
-		}
-	}, nil
+	return l.Held, nil
 }
