@@ -49,11 +49,37 @@ func TestAdminAPI(t *testing.T) {
 	}
 	env := apptest.NewEnv(t)
 	a := apptest.Start(t, env, []*contest.Contest{file})
-	tok := apptest.AdminToken
 	if a.Rules.Get("adm").Version != 1 {
 		t.Fatalf("file seeds version 1, got %d", a.Rules.Get("adm").Version)
 	}
 
+	adminVersions(t, a, start, end)
+	bid := contest.BoardID{Contest: "adm", Window: start.Unix()}
+	adminFreezeAndFinalize(t, a, bid, now)
+
+	// A restart on the same state: the API version overrides the file, the
+	// close stays in force.
+	a.Stop()
+	b := apptest.Start(t, env, []*contest.Contest{file})
+	if c := b.Rules.Get("adm"); c.Version != 2 || c.Title != "From API" {
+		t.Fatalf("after restart: %+v", c)
+	}
+	if _, closed := b.Rules.ClosedAt("adm", start.Unix()); !closed || b.Rules.Frozen("adm") {
+		t.Fatalf("after restart: closed %v frozen %v", closed, b.Rules.Frozen("adm"))
+	}
+	apptest.Settle(t, b)
+	rows := b.Ranker.Board(bid)
+	if len(rows) != 1 || rows[0].Standing.Score != 15 {
+		t.Fatalf("after restart the board is %+v", rows)
+	}
+}
+
+// adminVersions: the admin API refuses a missing or wrong token, refuses
+// an invalid contest or an id mismatch, puts version 2 (JSON) in force,
+// answers the same body again with 200, and lists and shows the versions.
+func adminVersions(t *testing.T, a *app.App, start, end time.Time) {
+	t.Helper()
+	tok := apptest.AdminToken
 	for _, tk := range []string{"", "wrong"} {
 		if code, _, _ := call(t, a, "GET", "/v1/admin/contests/adm/versions", tk, ""); code != 401 {
 			t.Fatalf("token %q: %d", tk, code)
@@ -93,8 +119,18 @@ func TestAdminAPI(t *testing.T) {
 	if code, _, _ = call(t, a, "GET", "/v1/admin/contests/adm/versions/9", tok, ""); code != 404 {
 		t.Fatalf("version 9: %d", code)
 	}
+}
 
-	bid := contest.BoardID{Contest: "adm", Window: start.Unix()}
+// adminFreezeAndFinalize: a frozen contest records but does not count,
+// thawed it counts again, finalized it takes a final snapshot (version 2)
+// and counts nothing more.
+func adminFreezeAndFinalize(t *testing.T, a *app.App, bid contest.BoardID, now time.Time) {
+	t.Helper()
+	tok := apptest.AdminToken
+	var (
+		code int
+		obj  map[string]any
+	)
 	score := func(user string) int64 {
 		for _, r := range a.Ranker.Board(bid) {
 			if r.User == user {
@@ -134,21 +170,5 @@ func TestAdminAPI(t *testing.T) {
 	fin, err := snapshotter.NewStore(a.DB).FinalSnapshot(t.Context(), bid)
 	if err != nil || len(fin.Rows) != 1 || fin.Rows[0].Standing.Score != 15 || fin.RuleVersion != 2 {
 		t.Fatalf("final snapshot: %+v %v", fin, err)
-	}
-
-	// A restart on the same state: the API version overrides the file, the
-	// close stays in force.
-	a.Stop()
-	b := apptest.Start(t, env, []*contest.Contest{file})
-	if c := b.Rules.Get("adm"); c.Version != 2 || c.Title != "From API" {
-		t.Fatalf("after restart: %+v", c)
-	}
-	if _, closed := b.Rules.ClosedAt("adm", start.Unix()); !closed || b.Rules.Frozen("adm") {
-		t.Fatalf("after restart: closed %v frozen %v", closed, b.Rules.Frozen("adm"))
-	}
-	apptest.Settle(t, b)
-	rows := b.Ranker.Board(bid)
-	if len(rows) != 1 || rows[0].Standing.Score != 15 {
-		t.Fatalf("after restart the board is %+v", rows)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -54,24 +52,15 @@ steps:
 // missions_vs_none = rate with missions / rate without (target ≥ 0.8).
 // make bench-missions; figures in BENCHMARKS.md "Missions".
 func BenchmarkScorerMissions(b *testing.B) {
-	n := 200_000
-	if v, err := strconv.Atoi(os.Getenv("RANKSTREAM_BENCH_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
+	n := envInt("RANKSTREAM_BENCH_EVENTS", 200_000)
 	ctx := context.Background()
 	t0 := time.Now().UTC()
-	t := &testing.T{}
-	cs := propertyContests(t, t0)[:4]
-	ms := benchMissions(t, t0)
+	cs, ms, g := missionsBenchFixture(t0)
 	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir(), Partitions: 64}, testLogger())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	g := &gen{r: rand.New(rand.NewSource(1)), t0: t0}
-	for i := 0; i < 20000; i++ {
-		g.users = append(g.users, fmt.Sprintf("u_%d", i))
-	}
 	for i := 0; i < n; i++ {
 		e := g.event()
 		if _, err := st.JS.PublishAsync("events."+e.provider+"."+e.user, e.body, jetstream.WithMsgID(e.id)); err != nil {
@@ -113,7 +102,27 @@ func BenchmarkScorerMissions(b *testing.B) {
 		}
 		return took
 	}
-	var none, with []time.Duration
+	tn, tw, none, with := compareMissions(b, n, run)
+	fmt.Printf("%d events: no mission %v (%.0f/s), three missions %v (%.0f/s), ratio %.2f (runs none %v, missions %v)\n",
+		n, tn, float64(n)/tn.Seconds(), tw, float64(n)/tw.Seconds(), tn.Seconds()/tw.Seconds(), none, with)
+}
+
+// missionsBenchFixture is what the missions benchmarks score: four of the
+// property test's contests, the three bench missions and a generator of 20k
+// users.
+func missionsBenchFixture(t0 time.Time) ([]*contest.Contest, []*contest.Mission, *gen) {
+	t := &testing.T{}
+	g := &gen{r: rand.New(rand.NewSource(1)), t0: t0}
+	for i := 0; i < 20000; i++ {
+		g.users = append(g.users, fmt.Sprintf("u_%d", i))
+	}
+	return propertyContests(t, t0)[:4], benchMissions(t, t0), g
+}
+
+// compareMissions runs run without and with missions, alternated, three
+// times each per b.N, and reports the medians over n events as
+// none_events/s, missions_events/s and missions_vs_none.
+func compareMissions(b *testing.B, n int, run func(withMissions bool) time.Duration) (tn, tw time.Duration, none, with []time.Duration) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for rep := 0; rep < 3; rep++ {
@@ -122,12 +131,11 @@ func BenchmarkScorerMissions(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	tn, tw := medianDur(none), medianDur(with)
+	tn, tw = medianDur(none), medianDur(with)
 	b.ReportMetric(float64(n)/tn.Seconds(), "none_events/s")
 	b.ReportMetric(float64(n)/tw.Seconds(), "missions_events/s")
 	b.ReportMetric(tn.Seconds()/tw.Seconds(), "missions_vs_none")
-	fmt.Printf("%d events: no mission %v (%.0f/s), three missions %v (%.0f/s), ratio %.2f (runs none %v, missions %v)\n",
-		n, tn, float64(n)/tn.Seconds(), tw, float64(n)/tw.Seconds(), tn.Seconds()/tw.Seconds(), none, with)
+	return tn, tw, none, with
 }
 
 func medianDur(ds []time.Duration) time.Duration {

@@ -1,8 +1,6 @@
 package aggregator_test
 
 import (
-	"fmt"
-	"math/rand"
 	"testing"
 	"time"
 
@@ -20,13 +18,7 @@ import (
 func BenchmarkEngineMissions(b *testing.B) {
 	n := envInt("RANKSTREAM_BENCH_EVENTS", 200_000)
 	t0 := time.Now().UTC()
-	t := &testing.T{}
-	cs := propertyContests(t, t0)[:4]
-	ms := benchMissions(t, t0)
-	g := &gen{r: rand.New(rand.NewSource(1)), t0: t0}
-	for i := 0; i < 20000; i++ {
-		g.users = append(g.users, fmt.Sprintf("u_%d", i))
-	}
+	cs, ms, g := missionsBenchFixture(t0)
 	evs := make([]aggregator.StoredEvent, n)
 	for i := range evs {
 		e := g.event()
@@ -50,18 +42,6 @@ func BenchmarkEngineMissions(b *testing.B) {
 		}
 		return took
 	}
-	var none, with []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for rep := 0; rep < 3; rep++ {
-			none = append(none, run(false))
-			with = append(with, run(true))
-		}
-	}
-	b.StopTimer()
-	tn, tw := medianDur(none), medianDur(with)
-	b.ReportMetric(float64(n)/tn.Seconds(), "none_events/s")
-	b.ReportMetric(float64(n)/tw.Seconds(), "missions_events/s")
-	b.ReportMetric(tn.Seconds()/tw.Seconds(), "missions_vs_none")
+	tn, tw, none, with := compareMissions(b, n, run)
 	b.Logf("%d events: none %v, missions %v, ratio %.2f (runs none %v, missions %v)", n, tn, tw, tn.Seconds()/tw.Seconds(), none, with)
 }

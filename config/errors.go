@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rankstream/rankstream/internal/yamlpos"
 )
 
 // ErrInvalid matches (errors.Is) every error of Load about the configuration's
@@ -49,25 +51,10 @@ func (e Error) Is(target error) bool { return target == ErrInvalid }
 // validation order. It prints one line per problem.
 type Errors []Error
 
-func (es Errors) Error() string {
-	var b strings.Builder
-	for i, e := range es {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
+func (es Errors) Error() string { return yamlpos.Lines(es) }
 
 // Unwrap exposes the single problems to errors.Is / errors.As.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+func (es Errors) Unwrap() []error { return yamlpos.Unwrap(es) }
 
 // Is makes errors.Is(es, ErrInvalid) true.
 func (es Errors) Is(target error) bool { return target == ErrInvalid }

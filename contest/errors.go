@@ -2,7 +2,8 @@ package contest
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/rankstream/rankstream/internal/yamlpos"
 )
 
 // LintError is one problem in a contest file, with its position.
@@ -24,22 +25,7 @@ func (e LintError) Error() string {
 // position order. It is an error printing one line per problem.
 type LintErrors []LintError
 
-func (es LintErrors) Error() string {
-	var b strings.Builder
-	for i, e := range es {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
+func (es LintErrors) Error() string { return yamlpos.Lines(es) }
 
 // Unwrap exposes the single problems to errors.Is / errors.As.
-func (es LintErrors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+func (es LintErrors) Unwrap() []error { return yamlpos.Unwrap(es) }

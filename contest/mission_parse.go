@@ -1,12 +1,8 @@
 package contest
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -60,56 +56,7 @@ func IsMissionFile(data []byte) bool {
 // LoadMissionDir parses every *.yml, *.yaml and *.json file of dir like
 // LoadDir: the valid missions, and every problem joined.
 func LoadMissionDir(dir string) ([]*Mission, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("contest: load missions %s: %w", dir, err)
-	}
-	var names []string
-	for _, e := range ents {
-		switch strings.ToLower(filepath.Ext(e.Name())) {
-		case ".yml", ".yaml", ".json":
-			if !e.IsDir() {
-				names = append(names, e.Name())
-			}
-		}
-	}
-	sort.Strings(names)
-	var (
-		out   []*Mission
-		lint  LintErrors
-		other []error
-		seen  = map[string]*Mission{}
-	)
-	for _, name := range names {
-		p := filepath.Join(dir, name)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			other = append(other, fmt.Errorf("contest: read %s: %w", p, err))
-			continue
-		}
-		m, err := ParseMission(p, data)
-		var le LintErrors
-		switch {
-		case errors.As(err, &le):
-			lint = append(lint, le...)
-			continue
-		case err != nil:
-			other = append(other, fmt.Errorf("contest: %s: %w", p, err))
-			continue
-		}
-		if prev, dup := seen[m.ID]; dup {
-			line, col := idPosition(data)
-			lint = append(lint, LintError{File: p, Line: line, Col: col,
-				Msg: fmt.Sprintf("id: duplicate mission id %q (also in %s)", m.ID, prev.File)})
-			continue
-		}
-		seen[m.ID] = m
-		out = append(out, m)
-	}
-	if len(lint) > 0 {
-		other = append(other, lint)
-	}
-	return out, errors.Join(other...)
+	return loadDir(dir, "missions ", "mission", ParseMission, func(m *Mission) (string, string) { return m.ID, m.File })
 }
 
 func (l *linter) parseMissionFile(data []byte) *Mission {

@@ -14,49 +14,31 @@ import (
 )
 
 func TestMissionGoodFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/missions/*.good.*")
-	if len(files) < 3 {
-		t.Fatalf("found %d good files", len(files))
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, _ := os.ReadFile(f)
-			if !IsMissionFile(data) {
-				t.Errorf("IsMissionFile false")
-			}
-			m, err := ParseMission(f, data)
-			if err != nil {
-				t.Fatalf("ParseMission: %v", err)
-			}
-			if m.ID == "" || m.Title == "" || len(m.Steps) == 0 || m.Base == nil || m.File != f {
-				t.Errorf("incomplete mission %+v", m)
-			}
-			if (m.Base.Window == nil) == (m.Base.Schedule == nil) {
-				t.Errorf("want exactly one of Window/Schedule")
-			}
-		})
-	}
+	eachFile(t, "testdata/missions/*.good.*", 3, func(t *testing.T, f string, data []byte) {
+		if !IsMissionFile(data) {
+			t.Errorf("IsMissionFile false")
+		}
+		m, err := ParseMission(f, data)
+		if err != nil {
+			t.Fatalf("ParseMission: %v", err)
+		}
+		if m.ID == "" || m.Title == "" || len(m.Steps) == 0 || m.Base == nil || m.File != f {
+			t.Errorf("incomplete mission %+v", m)
+		}
+		if (m.Base.Window == nil) == (m.Base.Schedule == nil) {
+			t.Errorf("want exactly one of Window/Schedule")
+		}
+	})
 }
 
 func TestMissionBadFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/missions/*.bad.yml")
-	if len(files) < 4 {
-		t.Fatalf("found %d bad files", len(files))
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, _ := os.ReadFile(f)
-			ws := readWants(t, data)
-			if len(ws) == 0 {
-				t.Fatal("no # want: comments")
-			}
-			m, err := ParseMission(f, data)
-			if err == nil || m != nil {
-				t.Fatalf("ParseMission = %+v, %v; want lint errors", m, err)
-			}
-			checkLint(t, f, err, ws)
-		})
-	}
+	eachBadFile(t, "testdata/missions/*.bad.yml", 4, func(t *testing.T, f string, data []byte) error {
+		m, err := ParseMission(f, data)
+		if err == nil || m != nil {
+			t.Fatalf("ParseMission = %+v, %v; want lint errors", m, err)
+		}
+		return err
+	})
 }
 
 func TestMissionFullFile(t *testing.T) {

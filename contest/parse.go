@@ -44,9 +44,19 @@ func Parse(file string, data []byte) (*Contest, error) {
 // problem: the LintErrors of all files in one LintErrors, plus any I/O error.
 // A contest id used by an earlier file is an error; the later file is dropped.
 func LoadDir(dir string) ([]*Contest, error) {
+	return loadDir(dir, "", "contest", Parse, func(c *Contest) (string, string) { return c.ID, c.File })
+}
+
+// loadDir is LoadDir and LoadMissionDir: every *.yml, *.yaml and *.json
+// file of dir (not recursive, sorted by name) through parse; the valid
+// documents, and joined every problem: all LintErrors in one, plus any I/O
+// error. An id (of key: id and file) used by an earlier file is a lint
+// error of kind ("contest", "mission"); the later file is dropped. what
+// names the documents in the error of reading dir ("missions ").
+func loadDir[T any](dir, what, kind string, parse func(string, []byte) (T, error), key func(T) (id, file string)) ([]T, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("contest: load %s: %w", dir, err)
+		return nil, fmt.Errorf("contest: load %s%s: %w", what, dir, err)
 	}
 	var names []string
 	for _, e := range ents {
@@ -61,10 +71,10 @@ func LoadDir(dir string) ([]*Contest, error) {
 	sort.Strings(names)
 
 	var (
-		out   []*Contest
+		out   []T
 		lint  LintErrors
 		other []error
-		seen  = map[string]*Contest{}
+		seen  = map[string]string{}
 	)
 	for _, name := range names {
 		p := filepath.Join(dir, name)
@@ -73,7 +83,7 @@ func LoadDir(dir string) ([]*Contest, error) {
 			other = append(other, fmt.Errorf("contest: read %s: %w", p, err))
 			continue
 		}
-		c, err := Parse(p, data)
+		doc, err := parse(p, data)
 		if err != nil {
 			var le LintErrors
 			if errors.As(err, &le) {
@@ -83,14 +93,15 @@ func LoadDir(dir string) ([]*Contest, error) {
 			}
 			continue
 		}
-		if prev, dup := seen[c.ID]; dup {
+		id, file := key(doc)
+		if prev, dup := seen[id]; dup {
 			line, col := idPosition(data)
 			lint = append(lint, LintError{File: p, Line: line, Col: col,
-				Msg: fmt.Sprintf("id: duplicate contest id %q (also in %s)", c.ID, prev.File)})
+				Msg: fmt.Sprintf("id: duplicate %s id %q (also in %s)", kind, id, prev)})
 			continue
 		}
-		seen[c.ID] = c
-		out = append(out, c)
+		seen[id] = file
+		out = append(out, doc)
 	}
 	if len(lint) > 0 {
 		other = append(other, lint)

@@ -62,10 +62,13 @@ func checkLint(t *testing.T, file string, err error, ws []lintWant) {
 	}
 }
 
-func TestGoodFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.good.*")
-	if len(files) < 5 {
-		t.Fatalf("found %d good files", len(files))
+// eachFile runs fn as a subtest on every file matching glob (at least min
+// of them) with its contents.
+func eachFile(t *testing.T, glob string, min int, fn func(t *testing.T, f string, data []byte)) {
+	t.Helper()
+	files, _ := filepath.Glob(glob)
+	if len(files) < min {
+		t.Fatalf("found %d files of %s", len(files), glob)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -73,54 +76,60 @@ func TestGoodFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := Parse(f, data)
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			if c.ID == "" || c.Title == "" || c.File != f || string(c.Source) != string(data) {
-				t.Errorf("incomplete contest %+v", c)
-			}
-			if (c.Window == nil) == (c.Schedule == nil) {
-				t.Errorf("want exactly one of Window/Schedule")
-			}
-			if (c.Scoring.Formula == "") == (c.Scoring.Model == "") {
-				t.Errorf("want exactly one of Formula/Model")
-			}
-			if c.Scoring.Formula != "" && c.program == nil {
-				t.Errorf("formula not compiled")
-			}
-			if c.Location == nil {
-				t.Errorf("nil Location")
-			}
+			fn(t, f, data)
 		})
 	}
 }
 
+// eachBadFile runs parse on every file matching glob (at least min of
+// them), each of which says in "# want:" comments what its lint errors are,
+// and checks that parse's error has exactly those.
+func eachBadFile(t *testing.T, glob string, min int, parse func(t *testing.T, f string, data []byte) error) {
+	t.Helper()
+	eachFile(t, glob, min, func(t *testing.T, f string, data []byte) {
+		ws := readWants(t, data)
+		if len(ws) == 0 {
+			t.Fatal("no # want: comments")
+		}
+		checkLint(t, f, parse(t, f, data), ws)
+	})
+}
+
+func TestGoodFiles(t *testing.T) {
+	eachFile(t, "testdata/*.good.*", 5, func(t *testing.T, f string, data []byte) {
+		c, err := Parse(f, data)
+		if err != nil {
+			t.Fatalf("Parse: %v", err)
+		}
+		if c.ID == "" || c.Title == "" || c.File != f || string(c.Source) != string(data) {
+			t.Errorf("incomplete contest %+v", c)
+		}
+		if (c.Window == nil) == (c.Schedule == nil) {
+			t.Errorf("want exactly one of Window/Schedule")
+		}
+		if (c.Scoring.Formula == "") == (c.Scoring.Model == "") {
+			t.Errorf("want exactly one of Formula/Model")
+		}
+		if c.Scoring.Formula != "" && c.program == nil {
+			t.Errorf("formula not compiled")
+		}
+		if c.Location == nil {
+			t.Errorf("nil Location")
+		}
+	})
+}
+
 func TestBadFiles(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yml")
-	if len(files) < 20 {
-		t.Fatalf("found %d bad files", len(files))
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ws := readWants(t, data)
-			if len(ws) == 0 {
-				t.Fatal("no # want: comments")
-			}
-			c, err := Parse(f, data)
-			if err == nil {
-				t.Fatalf("Parse succeeded: %+v", c)
-			}
-			if c != nil {
-				t.Errorf("Parse returned a contest with an error")
-			}
-			checkLint(t, f, err, ws)
-		})
-	}
+	eachBadFile(t, "testdata/*.bad.yml", 20, func(t *testing.T, f string, data []byte) error {
+		c, err := Parse(f, data)
+		if err == nil {
+			t.Fatalf("Parse succeeded: %+v", c)
+		}
+		if c != nil {
+			t.Errorf("Parse returned a contest with an error")
+		}
+		return err
+	})
 }
 
 func TestParseInline(t *testing.T) {

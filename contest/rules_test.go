@@ -140,18 +140,25 @@ scoring: {model: wager, bonus_coefficient: 0.5}
 	}
 }
 
-func TestPoints(t *testing.T) {
-	type evMod func(*event.Event)
-	set := func(bet, win int64, mult float64) evMod {
-		return func(e *event.Event) { e.BetMinor, e.WinMinor, e.Multiplier = bet, win, mult }
-	}
-	bonus := func(e *event.Event) { e.Funds = "bonus" }
-	both := func(a, b evMod) evMod { return func(e *event.Event) { a(e); b(e) } }
-	tests := []struct {
-		name, scoring string
-		mod           evMod
-		want          int64
-	}{
+// pointsCase is one event (baseEvent changed by mod) scored under scoring.
+type pointsCase struct {
+	name, scoring string
+	mod           func(*event.Event)
+	want          int64
+}
+
+func setAmounts(bet, win int64, mult float64) func(*event.Event) {
+	return func(e *event.Event) { e.BetMinor, e.WinMinor, e.Multiplier = bet, win, mult }
+}
+
+func bonusFunds(e *event.Event) { e.Funds = "bonus" }
+
+func both(a, b func(*event.Event)) func(*event.Event) { return func(e *event.Event) { a(e); b(e) } }
+
+// pointsModelCases: the models, caps, rounding, bonus coefficients and clamps.
+func pointsModelCases() []pointsCase {
+	set, bonus := setAmounts, bonusFunds
+	return []pointsCase{
 		{"wager", "{model: wager}", set(150, 0, 0), 150},
 		{"win_amount", "{model: win_amount}", set(100, 12345, 123.45), 12345},
 		{"multiplier_log 1", "{model: multiplier_log}", set(100, 100, 1), 100},
@@ -194,6 +201,13 @@ func TestPoints(t *testing.T) {
 		{"wager bonus exact half", `{model: wager, bonus_coefficient: 0.5}`, both(set(999_999_999_999_999, 0, 0), bonus), 500_000_000_000_000},
 		{"win_amount bonus 0.1", `{model: win_amount, bonus_coefficient: 0.1}`, both(set(1, 25, 0), bonus), 3}, // 0.1 is a bit above 1/10: 2.5000…01
 		{"wager bonus 3 clamps", `{model: wager, bonus_coefficient: 3}`, both(set(999_999_999_999_999, 0, 0), bonus), MaxEventPoints},
+	}
+}
+
+// pointsFormulaCases: the formula language's functions and operators.
+func pointsFormulaCases() []pointsCase {
+	set := setAmounts
+	return []pointsCase{
 		{"huge capped", `{formula: "bet * 1e300", cap_per_event: 7}`, set(100, 0, 0), 7},
 		{"log natural", `{formula: "log(win) * 1000"}`, set(1, 3, 3), 1099},
 		{"log2", `{formula: "log2(bet)"}`, set(1024, 0, 0), 10},
@@ -211,7 +225,10 @@ func TestPoints(t *testing.T) {
 		{"let", `{formula: "let m = min(multiplier, 50); m * m"}`, set(100, 250, 2.5), 6},
 		{"power", `{formula: "multiplier ** 2"}`, set(100, 300, 3), 9},
 	}
-	for _, tt := range tests {
+}
+
+func TestPoints(t *testing.T) {
+	for _, tt := range append(pointsModelCases(), pointsFormulaCases()...) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := scoringContest(t, tt.scoring)
 			ev := baseEvent()

@@ -186,6 +186,13 @@ func TestDailyKyivAcrossDST(t *testing.T) {
 		}
 	}
 
+	checkKyivDays(t, c)
+}
+
+// checkKyivDays: Day is the local date of Kyiv for c (a Kyiv schedule) and
+// the UTC date for a fixed contest.
+func checkKyivDays(t *testing.T, c *Contest) {
+	t.Helper()
 	days := []struct {
 		ts   string
 		date string

@@ -212,7 +212,42 @@ func invalid(field, format string, args ...any) *Invalid {
 }
 
 func (w *wireEvent) validate(ev *Event) error {
-	// event_id
+	if err := w.validateWho(ev); err != nil {
+		return err
+	}
+	if err := w.validateGame(ev); err != nil {
+		return err
+	}
+	if err := w.validateMoney(ev); err != nil {
+		return err
+	}
+	if err := w.validateRound(ev); err != nil {
+		return err
+	}
+	return w.validateDevice(ev)
+}
+
+// token checks a required token field: present, 1..max of [A-Za-z0-9_-].
+func token(v *string, field string, max int) (string, error) {
+	if v == nil {
+		return "", missing(field)
+	}
+	if !ValidToken(*v, 1, max) {
+		return "", invalid(field, "must be 1..%d characters of [A-Za-z0-9_-]", max)
+	}
+	return *v, nil
+}
+
+// optionalToken checks an optional token field: at most max of [A-Za-z0-9_-].
+func optionalToken(v, field string, max int) (string, error) {
+	if !ValidToken(v, 0, max) {
+		return "", invalid(field, "must be at most %d characters of [A-Za-z0-9_-]", max)
+	}
+	return v, nil
+}
+
+// validateWho checks event_id, ts, type and user_id.
+func (w *wireEvent) validateWho(ev *Event) error {
 	if w.EventID == nil {
 		return missing("event_id")
 	}
@@ -221,7 +256,6 @@ func (w *wireEvent) validate(ev *Event) error {
 	}
 	ev.EventID = *w.EventID
 
-	// ts
 	if w.TS == nil {
 		return missing("ts")
 	}
@@ -231,7 +265,6 @@ func (w *wireEvent) validate(ev *Event) error {
 	}
 	ev.TS = ts
 
-	// type
 	if w.Type == nil {
 		return missing("type")
 	}
@@ -242,46 +275,31 @@ func (w *wireEvent) validate(ev *Event) error {
 		return invalid("type", "must be one of bet, win, spin, round_end, got %q", *w.Type)
 	}
 
-	// user_id
-	if w.UserID == nil {
-		return missing("user_id")
-	}
-	if !ValidToken(*w.UserID, 1, MaxUserIDLen) {
-		return invalid("user_id", "must be 1..%d characters of [A-Za-z0-9_-]", MaxUserIDLen)
-	}
-	ev.UserID = *w.UserID
+	ev.UserID, err = token(w.UserID, "user_id", MaxUserIDLen)
+	return err
+}
 
-	// market, brand
-	if !ValidToken(w.Market, 0, MaxMarketLen) {
-		return invalid("market", "must be at most %d characters of [A-Za-z0-9_-]", MaxMarketLen)
+// validateGame checks market, brand and the game.
+func (w *wireEvent) validateGame(ev *Event) error {
+	var err error
+	if ev.Market, err = optionalToken(w.Market, "market", MaxMarketLen); err != nil {
+		return err
 	}
-	ev.Market = w.Market
-	if !ValidToken(w.Brand, 0, MaxMarketLen) {
-		return invalid("brand", "must be at most %d characters of [A-Za-z0-9_-]", MaxMarketLen)
+	if ev.Brand, err = optionalToken(w.Brand, "brand", MaxMarketLen); err != nil {
+		return err
 	}
-	ev.Brand = w.Brand
+	if ev.GameID, err = token(w.Game.ID, "game.id", MaxGameRefLen); err != nil {
+		return err
+	}
+	if ev.GameProvider, err = token(w.Game.Provider, "game.provider", MaxGameRefLen); err != nil {
+		return err
+	}
+	ev.GameType, err = optionalToken(w.Game.Type, "game.type", MaxShortLen)
+	return err
+}
 
-	// game
-	if w.Game.ID == nil {
-		return missing("game.id")
-	}
-	if !ValidToken(*w.Game.ID, 1, MaxGameRefLen) {
-		return invalid("game.id", "must be 1..%d characters of [A-Za-z0-9_-]", MaxGameRefLen)
-	}
-	ev.GameID = *w.Game.ID
-	if w.Game.Provider == nil {
-		return missing("game.provider")
-	}
-	if !ValidToken(*w.Game.Provider, 1, MaxGameRefLen) {
-		return invalid("game.provider", "must be 1..%d characters of [A-Za-z0-9_-]", MaxGameRefLen)
-	}
-	ev.GameProvider = *w.Game.Provider
-	if !ValidToken(w.Game.Type, 0, MaxShortLen) {
-		return invalid("game.type", "must be at most %d characters of [A-Za-z0-9_-]", MaxShortLen)
-	}
-	ev.GameType = w.Game.Type
-
-	// bet
+// validateMoney checks the bet and the win.
+func (w *wireEvent) validateMoney(ev *Event) error {
 	bet, ok, err := amount(w.Bet.AmountMinor, "bet.amount_minor")
 	if err != nil {
 		return err
@@ -298,7 +316,6 @@ func (w *wireEvent) validate(ev *Event) error {
 	}
 	ev.Currency = *w.Bet.Currency
 
-	// win
 	win, _, err := amount(w.Win.AmountMinor, "win.amount_minor")
 	if err != nil {
 		return err
@@ -316,8 +333,11 @@ func (w *wireEvent) validate(ev *Event) error {
 	default:
 		ev.Multiplier = 0
 	}
+	return nil
+}
 
-	// round
+// validateRound checks the round and the funds.
+func (w *wireEvent) validateRound(ev *Event) error {
 	ev.RoundID = w.Round.ID
 	ev.RoundStatus = w.Round.Status
 	dur, ok, err := nonNegInt(w.Round.DurationMS, "round.duration_ms")
@@ -326,7 +346,6 @@ func (w *wireEvent) validate(ev *Event) error {
 	}
 	ev.DurationMS, ev.HasDuration = dur, ok
 
-	// funds
 	ev.Funds = FundsCash
 	if w.Funds != nil {
 		switch *w.Funds {
@@ -336,16 +355,15 @@ func (w *wireEvent) validate(ev *Event) error {
 			return invalid("funds", "must be cash or bonus, got %q", *w.Funds)
 		}
 	}
-
-	return w.validateDevice(ev)
+	return nil
 }
 
 func (w *wireEvent) validateDevice(ev *Event) error {
-	if !ValidToken(w.Device.Platform, 0, MaxShortLen) {
-		return invalid("device.platform", "must be at most %d characters of [A-Za-z0-9_-]", MaxShortLen)
+	if _, err := optionalToken(w.Device.Platform, "device.platform", MaxShortLen); err != nil {
+		return err
 	}
-	if !ValidToken(w.Device.ASN, 0, MaxShortLen) {
-		return invalid("device.asn", "must be at most %d characters of [A-Za-z0-9_-]", MaxShortLen)
+	if _, err := optionalToken(w.Device.ASN, "device.asn", MaxShortLen); err != nil {
+		return err
 	}
 	if len(w.Device.ID) > MaxDeviceID {
 		return invalid("device.id", "must be at most %d bytes", MaxDeviceID)

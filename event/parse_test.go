@@ -94,12 +94,18 @@ func mutate(t *testing.T, old, new string) string {
 	return strings.Replace(minimalJSON, old, new, 1)
 }
 
-func TestParseInvalid(t *testing.T) {
-	long := func(n int) string { return strings.Repeat("a", n) }
-	cases := []struct {
-		name, old, new string // minimalJSON with old→new; old "" means new is the whole input
-		reason, field  string
-	}{
+// invalidCase is minimalJSON with old→new (old "" means new is the whole
+// input) and the reason and field Parse must report.
+type invalidCase struct {
+	name, old, new string
+	reason, field  string
+}
+
+func long(n int) string { return strings.Repeat("a", n) }
+
+// invalidShapeCases: bad JSON, missing fields, identifiers, ts, type and game.
+func invalidShapeCases() []invalidCase {
+	return []invalidCase{
 		{"not json", "", `{"event_id":`, ReasonBadJSON, ""},
 		{"garbage", "", `hello`, ReasonBadJSON, ""},
 		{"array", "", `[{"event_id":"e1"}]`, ReasonBadJSON, ""},
@@ -139,6 +145,12 @@ func TestParseInvalid(t *testing.T) {
 		{"game.id bad", `"id":"g1"`, `"id":"g*"`, ReasonInvalidField, "game.id"},
 		{"game.provider too long", `"provider":"acme"`, `"provider":"` + long(65) + `"`, ReasonInvalidField, "game.provider"},
 		{"game.type number", `"provider":"acme"`, `"provider":"acme","type":3`, ReasonInvalidField, "game.type"},
+	}
+}
+
+// invalidAmountCases: bet, currency, win, round, funds, device, trace_id.
+func invalidAmountCases() []invalidCase {
+	return []invalidCase{
 		{"bet float", `"amount_minor":100`, `"amount_minor":1.5`, ReasonInvalidField, "bet.amount_minor"},
 		{"bet 1.0", `"amount_minor":100`, `"amount_minor":100.0`, ReasonInvalidField, "bet.amount_minor"},
 		{"bet exponent", `"amount_minor":100`, `"amount_minor":1e2`, ReasonInvalidField, "bet.amount_minor"},
@@ -163,6 +175,10 @@ func TestParseInvalid(t *testing.T) {
 		{"device.asn bool", `"bet"`, `"device":{"asn":true},"bet"`, ReasonInvalidField, "device.asn"},
 		{"trace_id object", `"bet"`, `"trace_id":{},"bet"`, ReasonInvalidField, "trace_id"},
 	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	cases := append(invalidShapeCases(), invalidAmountCases()...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := c.new

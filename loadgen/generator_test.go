@@ -52,24 +52,7 @@ func TestGeneratorEventsAreValidAndRealistic(t *testing.T) {
 		if want := "lg-7-" + strconv.Itoa(i); id != want || ev.EventID != want {
 			t.Fatalf("event %d: id %q, event_id %q, want %q (no duplicates configured)", i, id, ev.EventID, want)
 		}
-		if want := event.Subject(ev.GameProvider, ev.UserID); subject != want {
-			t.Fatalf("event %d: subject %q, want %q", i, subject, want)
-		}
-		if age := testNow.Sub(ev.TS); age < 0 || age > 2e9 {
-			t.Fatalf("event %d: ts %s is %s before Now, want 0..2s", i, ev.TS, age)
-		}
-		if ev.BetMinor < 10 || ev.BetMinor > 10000 || ev.Currency != "EUR" {
-			t.Fatalf("event %d: bet %d %s", i, ev.BetMinor, ev.Currency)
-		}
-		if !ev.HasDuration || ev.DurationMS < 200 || ev.DurationMS > 5000 {
-			t.Fatalf("event %d: duration %d", i, ev.DurationMS)
-		}
-		if ev.Multiplier > maxMultiplier+0.01 {
-			t.Fatalf("event %d: multiplier %v over the cap", i, ev.Multiplier)
-		}
-		if !strings.HasPrefix(ev.UserID, "u_") || ev.TraceID == "" || ev.Market == "" || ev.Brand == "" {
-			t.Fatalf("event %d: incomplete %+v", i, ev)
-		}
+		checkRealistic(t, i, subject, &ev)
 		types[ev.Type]++
 		users[ev.UserID]++
 		asns[ev.ASN]++
@@ -113,6 +96,31 @@ func TestGeneratorEventsAreValidAndRealistic(t *testing.T) {
 	}
 	if head < n/5 {
 		t.Errorf("the top 1%% of users have %d of %d events: want a skewed user distribution", head, n)
+	}
+}
+
+// checkRealistic checks one generated event (the i-th, sent on subject):
+// the subject names its provider and user, and ts, bet, duration,
+// multiplier and the other fields lie in the generator's ranges.
+func checkRealistic(t *testing.T, i int, subject string, ev *event.Event) {
+	t.Helper()
+	if want := event.Subject(ev.GameProvider, ev.UserID); subject != want {
+		t.Fatalf("event %d: subject %q, want %q", i, subject, want)
+	}
+	if age := testNow.Sub(ev.TS); age < 0 || age > 2e9 {
+		t.Fatalf("event %d: ts %s is %s before Now, want 0..2s", i, ev.TS, age)
+	}
+	if ev.BetMinor < 10 || ev.BetMinor > 10000 || ev.Currency != "EUR" {
+		t.Fatalf("event %d: bet %d %s", i, ev.BetMinor, ev.Currency)
+	}
+	if !ev.HasDuration || ev.DurationMS < 200 || ev.DurationMS > 5000 {
+		t.Fatalf("event %d: duration %d", i, ev.DurationMS)
+	}
+	if ev.Multiplier > maxMultiplier+0.01 {
+		t.Fatalf("event %d: multiplier %v over the cap", i, ev.Multiplier)
+	}
+	if !strings.HasPrefix(ev.UserID, "u_") || ev.TraceID == "" || ev.Market == "" || ev.Brand == "" {
+		t.Fatalf("event %d: incomplete %+v", i, ev)
 	}
 }
 

@@ -135,26 +135,10 @@ func (o Options) withDefaults() (Options, error) {
 			o.Games[i] = fmt.Sprintf("g_%d", i+1)
 		}
 	}
-	for _, p := range o.Providers {
-		if !event.ValidToken(p, 1, event.MaxGameRefLen) {
-			bad("provider %q: want 1..64 chars of [A-Za-z0-9_-]", p)
-		}
-	}
-	for _, g := range o.Games {
-		if !event.ValidToken(g, 1, event.MaxGameRefLen) {
-			bad("game %q: want 1..64 chars of [A-Za-z0-9_-]", g)
-		}
-	}
-	for _, m := range o.Markets {
-		if !event.ValidToken(m, 1, event.MaxMarketLen) {
-			bad("market %q: want 1..32 chars of [A-Za-z0-9_-]", m)
-		}
-	}
-	for _, b := range o.Brands {
-		if !event.ValidToken(b, 1, event.MaxMarketLen) {
-			bad("brand %q: want 1..32 chars of [A-Za-z0-9_-]", b)
-		}
-	}
+	checkTokens("provider", o.Providers, event.MaxGameRefLen, bad)
+	checkTokens("game", o.Games, event.MaxGameRefLen, bad)
+	checkTokens("market", o.Markets, event.MaxMarketLen, bad)
+	checkTokens("brand", o.Brands, event.MaxMarketLen, bad)
 	o.DuplicateRate = fraction("duplicate rate", o.DuplicateRate, DefaultDuplicateRate, bad)
 	o.BonusRate = fraction("bonus rate", o.BonusRate, DefaultBonusRate, bad)
 	if o.InvalidRate < 0 || o.InvalidRate > 1 {
@@ -163,6 +147,16 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.sendDefaults(bad)
+	if len(errs) > 0 {
+		return o, fmt.Errorf("%w: %w", ErrInvalidOptions, errors.Join(errs...))
+	}
+	return o, nil
+}
+
+// sendDefaults checks and defaults the batch size, in-flight limit and ack
+// timeout.
+func (o *Options) sendDefaults(bad func(string, ...any)) {
 	if o.BatchSize < 0 || o.BatchSize > MaxBatchSize {
 		bad("batch size %d not in 1..%d", o.BatchSize, MaxBatchSize)
 	}
@@ -181,10 +175,16 @@ func (o Options) withDefaults() (Options, error) {
 	if o.AckTimeout == 0 {
 		o.AckTimeout = DefaultAckTimeout
 	}
-	if len(errs) > 0 {
-		return o, fmt.Errorf("%w: %w", ErrInvalidOptions, errors.Join(errs...))
+}
+
+// checkTokens says which of vals (of kind) are not 1..max chars of
+// [A-Za-z0-9_-].
+func checkTokens(kind string, vals []string, max int, bad func(string, ...any)) {
+	for _, v := range vals {
+		if !event.ValidToken(v, 1, max) {
+			bad("%s %q: want 1..%d chars of [A-Za-z0-9_-]", kind, v, max)
+		}
 	}
-	return o, nil
 }
 
 // fraction applies the default of a rate whose zero value means "default" and

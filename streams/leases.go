@@ -32,21 +32,28 @@ const MembersFilter = "member.*"
 
 // EnsureLeases creates (or updates) the lease bucket with the given TTL.
 func EnsureLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (jetstream.KeyValue, error) {
-	replicas = keepReplicas(ctx, js, KVStreamName(LeaseBucket), replicas, nil)
+	return ensureKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      LeaseBucket,
+		Description: "partition leases and live members of the rankstream processes",
+		TTL:         ttl,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	})
+}
+
+// ensureKV creates (or updates) the key-value bucket of cfg, keeping the
+// replicas of an existing bucket where cfg.Replicas cannot be had, and
+// retrying while JetStream is temporarily unavailable.
+func ensureKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	cfg.Replicas = keepReplicas(ctx, js, KVStreamName(cfg.Bucket), cfg.Replicas, nil)
 	var kv jetstream.KeyValue
 	err := retryTransient(ctx, func() (err error) {
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      LeaseBucket,
-			Description: "partition leases and live members of the rankstream processes",
-			TTL:         ttl,
-			History:     1,
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-		})
+		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("streams: ensure %s: %w", LeaseBucket, replicasErr(LeaseBucket, replicas, err))
+		return nil, fmt.Errorf("streams: ensure %s: %w", cfg.Bucket, replicasErr(cfg.Bucket, cfg.Replicas, err))
 	}
 	return kv, nil
 }

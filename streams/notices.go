@@ -2,7 +2,6 @@ package streams
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -41,21 +40,12 @@ func EnsureNotices(ctx context.Context, js jetstream.JetStream, ttl time.Duratio
 	if ttl <= 0 {
 		ttl = DefaultNoticeTTL
 	}
-	replicas = keepReplicas(ctx, js, KVStreamName(NoticeBucket), replicas, nil)
-	var kv jetstream.KeyValue
-	err := retryTransient(ctx, func() (err error) {
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      NoticeBucket,
-			Description: "notices sent per (contest, window, division, user)",
-			TTL:         ttl,
-			History:     1,
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-		})
-		return err
+	return ensureKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      NoticeBucket,
+		Description: "notices sent per (contest, window, division, user)",
+		TTL:         ttl,
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("streams: ensure %s: %w", NoticeBucket, replicasErr(NoticeBucket, replicas, err))
-	}
-	return kv, nil
 }

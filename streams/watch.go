@@ -2,7 +2,6 @@ package streams
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -63,21 +62,12 @@ func EnsureWatch(ctx context.Context, js jetstream.JetStream, ttl time.Duration,
 	if ttl == 0 {
 		ttl = DefaultWatchTTL
 	}
-	replicas = keepReplicas(ctx, js, KVStreamName(WatchBucket), replicas, nil)
-	var kv jetstream.KeyValue
-	err := retryTransient(ctx, func() (err error) {
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      WatchBucket,
-			Description: "live subscribers (contest.user) seen by the rankstream processes",
-			TTL:         ttl,
-			History:     1,
-			Storage:     jetstream.MemoryStorage,
-			Replicas:    replicas,
-		})
-		return err
+	return ensureKV(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      WatchBucket,
+		Description: "live subscribers (contest.user) seen by the rankstream processes",
+		TTL:         ttl,
+		History:     1,
+		Storage:     jetstream.MemoryStorage,
+		Replicas:    replicas,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("streams: ensure %s: %w", WatchBucket, replicasErr(WatchBucket, replicas, err))
-	}
-	return kv, nil
 }

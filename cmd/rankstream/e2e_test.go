@@ -2,14 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,69 +22,34 @@ func TestEndToEndProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "rankstream")
-	if out, err := exec.Command("go", "build", "-race", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	now := time.Now().UTC()
-	contests := filepath.Join(dir, "contests")
-	os.MkdirAll(contests, 0o755)
-	os.WriteFile(filepath.Join(contests, "sprint.yml"), []byte(fmt.Sprintf(`id: e2e_sprint
-title: E2E sprint
-window: {start: %s, end: %s}
-lateness: 90s
-scope: {providers: [acme]}
-scoring: {model: wager, cap_per_event: 1000}
-leaderboard: {type: sum, tiebreakers: [earliest_finish]}
-`, now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))), 0o644)
-	httpPort, natsPort := testkit.FreePort(t), testkit.FreePort(t)
-	prefix := testkit.RedisPrefix(t, "rse2e")
-	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`http: {addr: "127.0.0.1:%d"}
-nats: {port: %d, store_dir: %s}
+	e := newProcEnv(t, true, map[string]string{"sprint.yml": sumContest("e2e_sprint", "E2E sprint", now, ", cap_per_event: 1000")})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e.ctx = ctx
+	natsPort := testkit.FreePort(t)
+	p := e.start("rankstream", fmt.Sprintf(`nats: {port: %d, store_dir: %s}
 redis: {url: "%s", prefix: "%s"}
 contests_dir: %s
 providers: {acme: e2e-secret}
-`, httpPort, natsPort, filepath.Join(dir, "nats"), testkit.RedisURL(), prefix, contests)), 0o644)
+`, natsPort, filepath.Join(e.dir, "nats"), testkit.RedisURL(), testkit.RedisPrefix(t, "rse2e"), e.contests), "")
+	defer e.stop()
+	waitReady(t, p, 30*time.Second)
+	e2eProvide(t, p.base(), natsPort, now)
+	e2ePlayerView(t, p.base())
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfg)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("rankstream output:\n%s", logs.String())
-		}
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	poll(t, 30*time.Second, "readyz", func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+// e2eEvent is a round_end event of provider acme.
+func e2eEvent(id, user string, bet int, ts time.Time) map[string]any {
+	return map[string]any{"event_id": id, "ts": ts.Format(time.RFC3339Nano), "type": "round_end", "user_id": user,
+		"game": map[string]any{"id": "g_1", "provider": "acme"}, "bet": map[string]any{"amount_minor": bet, "currency": "EUR"}}
+}
 
-	ev := func(id, user string, bet int, ts time.Time) map[string]any {
-		return map[string]any{"event_id": id, "ts": ts.Format(time.RFC3339Nano), "type": "round_end", "user_id": user,
-			"game": map[string]any{"id": "g_1", "provider": "acme"}, "bet": map[string]any{"amount_minor": bet, "currency": "EUR"}}
-	}
-	// Provider over HTTP: two valid events, one invalid.
-	body, _ := json.Marshal([]any{ev("e1", "alice", 300, now), ev("e2", "bob", 200, now), map[string]any{"event_id": "e3"}})
+// e2eProvide sends as provider acme: over HTTP two valid events and one
+// invalid, over NATS one that makes bob overtake alice, and garbage.
+func e2eProvide(t *testing.T, base string, natsPort int, now time.Time) {
+	t.Helper()
+	body, _ := json.Marshal([]any{e2eEvent("e1", "alice", 300, now), e2eEvent("e2", "bob", 200, now), map[string]any{"event_id": "e3"}})
 	req := testkit.SignedRequest(t, base+"/v1/events", "acme", "e2e-secret", body)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -109,7 +70,7 @@ providers: {acme: e2e-secret}
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	b2, _ := json.Marshal(ev("e4", "bob", 250, now.Add(time.Second)))
+	b2, _ := json.Marshal(e2eEvent("e4", "bob", 250, now.Add(time.Second)))
 	m := nats.NewMsg("events.acme.bob")
 	m.Data = b2
 	m.Header.Set("Nats-Msg-Id", "e4")
@@ -119,8 +80,12 @@ providers: {acme: e2e-secret}
 	if _, err := nc.Request("events.acme.carol", []byte("garbage"), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
+}
 
-	// Player view: bob 450 first, alice 300 second.
+// e2ePlayerView checks what a player and an operator see: bob 450 first,
+// alice 300 second, the contest live, the bad_json rejection counted.
+func e2ePlayerView(t *testing.T, base string) {
+	t.Helper()
 	type lbResp struct {
 		Total int
 		Top   []struct {
@@ -149,7 +114,7 @@ providers: {acme: e2e-secret}
 		t.Fatalf("me = %+v", lb.Me)
 	}
 	// Contests listing and metrics.
-	resp, err = http.Get(base + "/v1/contests")
+	resp, err := http.Get(base + "/v1/contests")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,16 +137,5 @@ providers: {acme: e2e-secret}
 			}
 		}
 		return false
-	})
-}
-
-// poll waits for ok (testkit.Eventually), failing with what after d.
-func poll(t *testing.T, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	testkit.Eventually(t, d, func() error {
-		if ok() {
-			return nil
-		}
-		return errors.New(what)
 	})
 }

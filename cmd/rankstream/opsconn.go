@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ import (
 	"github.com/rankstream/rankstream/config"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/db"
+	"github.com/rankstream/rankstream/replay"
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -45,6 +47,25 @@ func (c *opsConn) Close() {
 	if c.stopNS != nil {
 		c.stopNS()
 	}
+}
+
+// openOps loads the config and connects to the recorded stream for the
+// command what (replay, simulate), with the replay's GC setting. On failure
+// it says so on stderr and returns a nil connection.
+func openOps(cfgPath, what string, stderr io.Writer) (*config.Config, *slog.Logger, *opsConn) {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, nil
+	}
+	log := newLogger(stderr, "warn")
+	debug.SetGCPercent(replay.GCPercent)
+	conn, err := connectNATS(cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, what+":", err)
+		return nil, nil, nil
+	}
+	return cfg, log, conn
 }
 
 func connectNATS(cfg *config.Config, log *slog.Logger) (*opsConn, error) {

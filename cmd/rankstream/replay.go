@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"sort"
 	"time"
 
@@ -49,16 +48,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if f.contestID == "" {
 		return usageError(stderr, fs, synReplay, "--contest is required")
 	}
-	cfg, err := config.Load(f.cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitError
-	}
-	log := newLogger(stderr, "warn")
-	debug.SetGCPercent(replay.GCPercent)
-	conn, err := connectNATS(cfg, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "replay:", err)
+	cfg, log, conn := openOps(f.cfgPath, "replay", stderr)
+	if conn == nil {
 		return exitError
 	}
 	defer conn.Close()

@@ -51,7 +51,7 @@ func TestReplayVerify(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	now := time.Now().UTC()
-	win := fmt.Sprintf("window: {start: %s, end: %s}\n", now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	win := liveWindow(now)
 	cs := []*contest.Contest{
 		parseContest(t, "id: v_a\ntitle: A\n"+win+"scoring: {model: wager}\nleaderboard: {type: sum, divisions: market, tiebreakers: [earliest_finish]}\n"),
 		parseContest(t, "id: v_b\ntitle: B\n"+win+"scoring: {model: win_amount}\nleaderboard: {type: max}\n"),
@@ -60,8 +60,7 @@ func TestReplayVerify(t *testing.T) {
 	a := apptest.Start(t, env, cs)
 	for i := 0; i < 300; i++ {
 		user := fmt.Sprintf("u_%d", i%40)
-		apptest.Publish(t, a, "acme", user, fmt.Sprintf("e%d", i),
-			apptest.Event(fmt.Sprintf("e%d", i), user, "acme", now.Add(-time.Duration(i)*time.Second), int64(10+i%7), int64(i%13*5), []string{"DE", "SE"}[i%2]))
+		publishMarketEvent(t, a, fmt.Sprintf("e%d", i), user, now.Add(-time.Duration(i)*time.Second), int64(i))
 	}
 	apptest.Settle(t, a)
 	waitBoardsStill(t, a)
@@ -92,20 +91,32 @@ func TestReplayVerify(t *testing.T) {
 	if _, err := su.Exec(ctx, "SET session_replication_role = replica"); err != nil {
 		t.Fatal(err)
 	}
-	// v_a: a superuser raises one score in place.
+	verifyAlteredRow(ctx, t, su, cfg)
+	forged := verifyForgedStanding(ctx, t, su, a, cfg, now)
+	replayRulesAndSimulate(t, cfg, win, now, forged)
+}
+
+// verifyAlteredRow: a superuser raises one score of v_a in place; verify
+// names the broken chain and the altered position.
+func verifyAlteredRow(ctx context.Context, t *testing.T, su *pgx.Conn, cfg string) {
+	t.Helper()
 	if _, err := su.Exec(ctx, `UPDATE snapshot_rows SET score = score + 1000 WHERE pos = 2 AND snapshot_id =
 		(SELECT id FROM snapshots WHERE contest_id = 'v_a' AND division = 'DE')`); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ = runCLI("replay", "--config", cfg, "--contest", "v_a", "--verify", "--no-progress")
+	code, out, _ := runCLI("replay", "--config", cfg, "--contest", "v_a", "--verify", "--no-progress")
 	if code != 1 || !strings.Contains(out, "CHAIN BROKEN") || !strings.Contains(out, "standings were altered") ||
 		!strings.Contains(out, "pos 2: snapshot") || !strings.Contains(out, "OK v_a window") {
 		t.Fatalf("verify after altering a row: %d\n%s", code, out)
 	}
 	t.Logf("verify after a superuser altered a row:\n%s", out)
+}
 
-	// v_b: a forged standing with every hash recomputed: the chain holds,
-	// the replay does not agree.
+// verifyForgedStanding: a forged standing of v_b with every hash
+// recomputed: the chain holds, the replay does not agree. It returns the
+// forged top score's original value.
+func verifyForgedStanding(ctx context.Context, t *testing.T, su *pgx.Conn, a *app.App, cfg string, now time.Time) int64 {
+	t.Helper()
 	store := snapshotter.NewStore(a.DB)
 	bid := contest.BoardID{Contest: "v_b", Window: now.Add(-time.Hour).Truncate(time.Second).Unix()}
 	snap, err := store.LatestSnapshot(ctx, bid)
@@ -125,18 +136,24 @@ func TestReplayVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	code, out, _ = runCLI("replay", "--config", cfg, "--contest", "v_b", "--verify", "--no-progress")
+	code, out, _ := runCLI("replay", "--config", cfg, "--contest", "v_b", "--verify", "--no-progress")
 	if code != 1 || strings.Contains(out, "CHAIN BROKEN") || !strings.Contains(out, "DIFF v_b") ||
 		!strings.Contains(out, "pos 1: snapshot "+snap.Rows[0].User+" score") {
 		t.Fatalf("verify of a forged standing: %d\n%s", code, out)
 	}
 	t.Logf("verify of a forged standing:\n%s", out)
+	return snap.Rows[0].Standing.Score - 7
+}
 
-	// --rules recomputes with another rules file.
+// replayRulesAndSimulate: --rules recomputes v_b with another rules file
+// (its top, top score before forging, doubled); simulate runs a draft over
+// the events of the last 100 seconds with its payouts.
+func replayRulesAndSimulate(t *testing.T, cfg, win string, now time.Time, top int64) {
+	t.Helper()
 	other := filepath.Join(t.TempDir(), "other.yml")
 	os.WriteFile(other, []byte("id: whatever\ntitle: B doubled\n"+win+"scoring: {formula: \"win * 2\"}\nleaderboard: {type: max}\n"), 0o644)
-	code, out, _ = runCLI("replay", "--config", cfg, "--contest", "v_b", "--rules", other, "--no-progress", "--top", "1")
-	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d", 2*(snap.Rows[0].Standing.Score-7))) {
+	code, out, _ := runCLI("replay", "--config", cfg, "--contest", "v_b", "--rules", other, "--no-progress", "--top", "1")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d", 2*top)) {
 		t.Fatalf("replay --rules: %d\n%s", code, out)
 	}
 

@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/config"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/event"
 	"github.com/rankstream/rankstream/replay"
@@ -66,39 +64,10 @@ func simulate(ctx context.Context, cfgPath, rulesPath string, from, to time.Time
 		fmt.Fprintln(stderr, "simulate:", err)
 		return exitError
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitError
-	}
-	log := newLogger(stderr, "warn")
-	debug.SetGCPercent(replay.GCPercent)
-	conn, err := connectNATS(cfg, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "simulate:", err)
-		return exitError
-	}
-	defer conn.Close()
-	keep := func(se *aggregator.StoredEvent) bool {
-		ev, err := event.Parse(se.Data)
-		if err != nil {
-			return true // the engine dead-letters it as live; it counts nowhere
-		}
-		return !ev.TS.Before(from) && ev.TS.Before(to)
-	}
-	opts := replay.Options{JS: conn.JS, Rules: contest.NewRegistry([]*contest.Contest{c}), Contest: c.ID, Keep: keep,
-		MaxFutureSkew: cfg.MaxFutureSkew}
-	var done func()
-	if !noProgress {
-		opts.Progress, done = newProgress(stderr, "simulate "+c.ID)
-	}
-	res, err := replay.Run(ctx, opts)
-	if done != nil {
-		done()
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "simulate:", err)
-		return exitError
+	res, code := whatIf(ctx, cfgPath, from, to, noProgress, stderr, "simulate "+c.ID, replay.Options{
+		Rules: contest.NewRegistry([]*contest.Contest{c}), Contest: c.ID})
+	if res == nil {
+		return code
 	}
 	fmt.Fprintf(stdout, "what-if %s (%s) over events with ts in [%s, %s): %d events read\n", c.ID, rulesPath,
 		from.Format(time.RFC3339), to.Format(time.RFC3339), res.Events)
@@ -123,4 +92,36 @@ func simulate(ctx context.Context, cfgPath, rulesPath string, from, to time.Time
 		fmt.Fprintln(stdout, "\npayouts: none: the rules have no rewards block")
 	}
 	return 0
+}
+
+// whatIf loads the config, connects to the recorded stream and replays it
+// with opts, keeping the events whose ts lies in [from, to) (and those that
+// do not parse: the engine dead-letters them as live, they count nowhere),
+// with a progress bar named label unless noProgress. On failure it says so
+// on stderr and returns a nil result and the exit code.
+func whatIf(ctx context.Context, cfgPath string, from, to time.Time, noProgress bool, stderr io.Writer,
+	label string, opts replay.Options) (*replay.Result, int) {
+	cfg, _, conn := openOps(cfgPath, "simulate", stderr)
+	if conn == nil {
+		return nil, exitError
+	}
+	defer conn.Close()
+	opts.JS, opts.MaxFutureSkew = conn.JS, cfg.MaxFutureSkew
+	opts.Keep = func(se *aggregator.StoredEvent) bool {
+		ev, err := event.Parse(se.Data)
+		return err != nil || (!ev.TS.Before(from) && ev.TS.Before(to))
+	}
+	var done func()
+	if !noProgress {
+		opts.Progress, done = newProgress(stderr, label)
+	}
+	res, err := replay.Run(ctx, opts)
+	if done != nil {
+		done()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "simulate:", err)
+		return nil, exitError
+	}
+	return res, 0
 }

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/config"
 	"github.com/rankstream/rankstream/contest"
-	"github.com/rankstream/rankstream/event"
 	"github.com/rankstream/rankstream/replay"
 )
 
@@ -37,36 +33,11 @@ func simulateMission(ctx context.Context, cfgPath, rulesPath string, from, to ti
 		fmt.Fprintln(stderr, "simulate:", err)
 		return exitError
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitError
-	}
-	debug.SetGCPercent(replay.GCPercent)
-	conn, err := connectNATS(cfg, newLogger(stderr, "warn"))
-	if err != nil {
-		fmt.Fprintln(stderr, "simulate:", err)
-		return exitError
-	}
-	defer conn.Close()
 	rules := contest.NewRegistry(nil)
 	rules.SetMissions([]*contest.Mission{m})
-	opts := replay.Options{JS: conn.JS, Rules: rules, MaxFutureSkew: cfg.MaxFutureSkew,
-		Keep: func(se *aggregator.StoredEvent) bool {
-			ev, err := event.Parse(se.Data)
-			return err != nil || (!ev.TS.Before(from) && ev.TS.Before(to))
-		}}
-	var done func()
-	if !noProgress {
-		opts.Progress, done = newProgress(stderr, "simulate "+m.ID)
-	}
-	res, err := replay.Run(ctx, opts)
-	if done != nil {
-		done()
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "simulate:", err)
-		return exitError
+	res, code := whatIf(ctx, cfgPath, from, to, noProgress, stderr, "simulate "+m.ID, replay.Options{Rules: rules})
+	if res == nil {
+		return code
 	}
 	fmt.Fprintf(stdout, "what-if mission %s (%s) over events with ts in [%s, %s): %d events read\n", m.ID, rulesPath,
 		from.Format(time.RFC3339), to.Format(time.RFC3339), res.Events)

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,43 +19,24 @@ func TestHourlySnapshotUnderTrafficIsExact(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	now := time.Now().UTC()
-	win := fmt.Sprintf("window: {start: %s, end: %s}\n", now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	cs := []*contest.Contest{
-		parseContest(t, "id: cut_sum\ntitle: Sum\n"+win+"scoring: {model: wager}\nleaderboard: {type: sum, divisions: market, tiebreakers: [earliest_finish]}\n"),
-		parseContest(t, "id: cut_best\ntitle: Best\n"+win+"scoring: {model: win_amount}\nleaderboard: {type: best_n, n: 3}\n"),
-	}
+	win := liveWindow(now)
+	cs := snapshotContests(t, "cut", win)
 	env := apptest.NewEnv(t)
 	a := apptest.Start(t, env, cs)
-	var n atomic.Int64
-	send := func() {
-		i := n.Add(1)
-		user := fmt.Sprintf("u_%d", i%50)
-		id := fmt.Sprintf("c%d", i)
-		apptest.Publish(t, a, "acme", user, id,
-			apptest.Event(id, user, "acme", now.Add(-time.Duration(i%3000)*time.Second), int64(10+i%7), int64(i%13*5), []string{"DE", "SE"}[i%2]))
-	}
+	tr := marketTraffic(t, a, now, "c", 50)
 	for range 200 {
-		send()
+		tr.one()
 	}
 	apptest.Settle(t, a)
 	// Steady traffic from here on.
-	tctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for tctx.Err() == nil {
-			send()
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	defer func() { stop(); wg.Wait() }()
+	tr.run(ctx, 0)
+	defer tr.Stop()
 	cfg := opsConfig(t, a, env)
 	store := snapshotter.NewStore(a.DB)
 	var lastSeq uint64
 	for round := range 3 {
-		before := n.Load()
-		for n.Load() < before+100 { // standings changed since the last round
+		before := tr.sent()
+		for tr.sent() < before+100 { // standings changed since the last round
 			time.Sleep(5 * time.Millisecond)
 		}
 		if err := a.Snapshotter.Hourly(ctx); err != nil {
@@ -76,9 +54,9 @@ func TestHourlySnapshotUnderTrafficIsExact(t *testing.T) {
 			code, out, errOut := runCLI("replay", "--config", cfg, "--contest", c, "--verify", "--no-progress")
 			if code != 0 || strings.Contains(out, "DIFF") {
 				t.Fatalf("round %d: verify %s of a snapshot taken under traffic (events seq %d, %d events sent): %d\n%s\n%s",
-					round, c, h.EventsSeq, n.Load(), code, out, errOut)
+					round, c, h.EventsSeq, tr.sent(), code, out, errOut)
 			}
 		}
-		t.Logf("round %d: snapshot at events seq %d verified while %d events were sent", round, h.EventsSeq, n.Load())
+		t.Logf("round %d: snapshot at events seq %d verified while %d events were sent", round, h.EventsSeq, tr.sent())
 	}
 }

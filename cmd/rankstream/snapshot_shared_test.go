@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,25 +23,13 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	now := time.Now().UTC()
-	winStart := now.Add(-time.Hour).Truncate(time.Second)
-	win := fmt.Sprintf("window: {start: %s, end: %s}\n", winStart.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	cs := []*contest.Contest{
-		parseContest(t, "id: sh_sum\ntitle: Sum\n"+win+"scoring: {model: wager}\nleaderboard: {type: sum, divisions: market, tiebreakers: [earliest_finish]}\n"),
-		parseContest(t, "id: sh_best\ntitle: Best\n"+win+"scoring: {model: win_amount}\nleaderboard: {type: best_n, n: 3}\n"),
-	}
+	winStart, win := secondsWindow(now)
+	cs := snapshotContests(t, "sh", win)
 	env := apptest.NewEnv(t)
-	shared := func(name, url string) func(*app.Options) {
-		return func(o *app.Options) {
-			o.Instance, o.LeaseTTL, o.SnapshotInterval = name, 2*time.Second, time.Second
-			if url != "" {
-				o.Streams.URL = url
-			}
-		}
-	}
-	a1 := apptest.Start(t, env, cs, shared("agg1", ""))
+	a1 := apptest.Start(t, env, cs, sharedMode("agg1", "", time.Second))
 	apps := []*app.App{a1,
-		apptest.Start(t, env, cs, shared("agg2", a1.Streams.URL())),
-		apptest.Start(t, env, cs, shared("agg3", a1.Streams.URL()))}
+		apptest.Start(t, env, cs, sharedMode("agg2", a1.Streams.URL(), time.Second)),
+		apptest.Start(t, env, cs, sharedMode("agg3", a1.Streams.URL(), time.Second))}
 	poll(t, 30*time.Second, "three processes share the partitions", func() bool {
 		total := 0
 		for _, a := range apps {
@@ -56,25 +41,9 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 		}
 		return total == a1.Scorer.Partitions()
 	})
-	var n atomic.Int64
-	send := func() {
-		i := n.Add(1)
-		user := fmt.Sprintf("u_%d", i%60)
-		id := fmt.Sprintf("s%d", i)
-		apptest.Publish(t, a1, "acme", user, id,
-			apptest.Event(id, user, "acme", now.Add(-time.Duration(i%3000)*time.Second), int64(10+i%7), int64(i%13*5), []string{"DE", "SE"}[i%2]))
-	}
-	tctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for tctx.Err() == nil {
-			send()
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	defer func() { stop(); wg.Wait() }()
+	tr := marketTraffic(t, a1, now, "s", 60)
+	tr.run(ctx, 0)
+	defer tr.Stop()
 
 	cfg := opsConfig(t, a1, env)
 	store := snapshotter.NewStore(a1.DB)
@@ -93,13 +62,12 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 		for _, c := range []string{"sh_sum", "sh_best"} {
 			code, out, errOut := runCLI("replay", "--config", cfg, "--contest", c, "--verify", "--no-progress")
 			if code != 0 || strings.Contains(out, "DIFF") {
-				t.Fatalf("round %d: verify %s (%d events sent): %d\n%s\n%s", round, c, n.Load(), code, out, errOut)
+				t.Fatalf("round %d: verify %s (%d events sent): %d\n%s\n%s", round, c, tr.sent(), code, out, errOut)
 			}
 		}
-		t.Logf("round %d: snapshot #%d (events seq %d) verified while %d events were sent", round, h.ID, h.EventsSeq, n.Load())
+		t.Logf("round %d: snapshot #%d (events seq %d) verified while %d events were sent", round, h.ID, h.EventsSeq, tr.sent())
 	}
-	stop()
-	wg.Wait()
+	tr.Stop()
 	checked := verifyEverySnapshot(ctx, t, a1, store, cs, winStart.Unix())
 	if checked < 6 {
 		t.Fatalf("only %d snapshots stored", checked)

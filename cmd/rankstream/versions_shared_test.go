@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,45 +24,26 @@ func TestVersionPutOnOneProcessRescoresEverywhere(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	now := time.Now().UTC()
-	winStart := now.Add(-time.Hour).Truncate(time.Second)
-	win := fmt.Sprintf("window: {start: %s, end: %s}\n", winStart.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
+	winStart, win := secondsWindow(now)
 	v1 := "id: vs_rules\ntitle: One\n" + win + "scoring: {model: wager, cap_per_event: 14}\nleaderboard: {type: sum, tiebreakers: [earliest_finish]}\n"
 	v2 := "id: vs_rules\ntitle: Two\n" + win + "scope: {providers: [acme]}\nscoring: {formula: \"win + 1\"}\n" +
 		"leaderboard: {type: best_n, n: 2, tiebreakers: [fewest_rounds]}\n"
 	env := apptest.NewEnv(t)
-	shared := func(name, url string) func(*app.Options) {
-		return func(o *app.Options) {
-			o.Instance, o.LeaseTTL = name, 2*time.Second
-			if url != "" {
-				o.Streams.URL = url
-			}
-		}
-	}
-	a1 := apptest.Start(t, env, []*contest.Contest{parseContest(t, v1)}, shared("ver1", ""))
-	a2 := apptest.Start(t, env, []*contest.Contest{parseContest(t, v1)}, shared("ver2", a1.Streams.URL()))
+	a1 := apptest.Start(t, env, []*contest.Contest{parseContest(t, v1)}, sharedMode("ver1", "", 0))
+	a2 := apptest.Start(t, env, []*contest.Contest{parseContest(t, v1)}, sharedMode("ver2", a1.Streams.URL(), 0))
 	apps := []*app.App{a1, a2}
 	poll(t, 30*time.Second, "two processes share the partitions", func() bool {
 		return len(a1.Scorer.Owned()) > 0 && len(a2.Scorer.Owned()) > 0 &&
 			len(a1.Scorer.Owned())+len(a2.Scorer.Owned()) == a1.Scorer.Partitions()
 	})
-	var n atomic.Int64
-	send := func() {
-		i := n.Add(1)
+	tr := &traffic{send: func(i int64) {
 		user, id, prov := fmt.Sprintf("u_%d", i%40), fmt.Sprintf("v%d", i), []string{"acme", "beta"}[i%3/2]
 		apptest.Publish(t, a1, prov, user, id,
 			apptest.Event(id, user, prov, now.Add(-time.Duration(i%3000)*time.Second), int64(5+i%11), int64(i%9*3), "DE"))
-	}
-	tctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for tctx.Err() == nil && n.Load() < 1500 {
-			send()
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	poll(t, 30*time.Second, "traffic under way", func() bool { return n.Load() > 400 })
+	}}
+	tr.run(ctx, 1500)
+	defer tr.Stop()
+	poll(t, 30*time.Second, "traffic under way", func() bool { return tr.sent() > 400 })
 	req, _ := http.NewRequest("PUT", "http://"+a2.Addr()+"/v1/admin/contests/vs_rules", strings.NewReader(v2))
 	req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
 	resp, err := http.DefaultClient.Do(req)
@@ -75,8 +54,7 @@ func TestVersionPutOnOneProcessRescoresEverywhere(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("put version 2: %d", resp.StatusCode)
 	}
-	wg.Wait()
-	stop()
+	tr.wait()
 	poll(t, 10*time.Second, "version 2 in force in both processes", func() bool {
 		return a1.Rules.Get("vs_rules").Version == 2 && a2.Rules.Get("vs_rules").Version == 2
 	})
@@ -97,7 +75,7 @@ func TestVersionPutOnOneProcessRescoresEverywhere(t *testing.T) {
 			return diff == ""
 		})
 	}
-	t.Logf("%d events, %d users on the board under version 2", n.Load(), len(want))
+	t.Logf("%d events, %d users on the board under version 2", tr.sent(), len(want))
 }
 
 func boardDiff(got, want []aggregator.Row) string {

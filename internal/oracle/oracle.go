@@ -236,93 +236,100 @@ type line struct {
 
 // standings scores each user on one board and orders them.
 func standings(r *rules, users map[string][]counted) []Standing {
-	lb := r.c.Leaderboard
+	lb := &r.c.Leaderboard
 	lines := make([]line, 0, len(users))
 	for user, evs := range users {
-		l := line{Standing: Standing{User: user, Rounds: int64(len(evs)), Finish: -1}}
-		for i, e := range evs {
-			if i == 0 || e.ev.Multiplier > l.MaxMultiplier {
-				l.MaxMultiplier = e.ev.Multiplier
-			}
-		}
-		// Events by points desc, then ts asc, then event_id asc: the order in
-		// which best_n keeps them and max picks its event.
-		byPoints := append([]counted(nil), evs...)
-		sort.Slice(byPoints, func(i, j int) bool {
-			if byPoints[i].points != byPoints[j].points {
-				return byPoints[i].points > byPoints[j].points
-			}
-			return before(byPoints[i].ev, byPoints[j].ev)
-		})
-		var makeUp []counted // events that make up the score
-		switch lb.Type {
-		case contest.TypeSum:
-			makeUp = evs
-		case contest.TypeBestN:
-			n := lb.N
-			if n < 0 {
-				n = 0
-			}
-			if n > len(byPoints) {
-				n = len(byPoints)
-			}
-			makeUp = byPoints[:n]
-		case contest.TypeMax:
-			makeUp = byPoints[:1]
-		}
-		// The saturating sum goes in event-time order.
-		makeUp = append([]counted(nil), makeUp...)
-		sort.Slice(makeUp, func(i, j int) bool { return before(makeUp[i].ev, makeUp[j].ev) })
-		for _, e := range makeUp {
-			l.Score = satAdd(l.Score, e.points)
-			if e.points > 0 {
-				if ts := e.ev.TS.UnixNano(); !l.hasFinish || ts > l.Finish {
-					l.Finish = ts
-				}
-				l.hasFinish = true
-			}
-		}
-		lines = append(lines, l)
+		lines = append(lines, scoreLine(lb, user, evs))
 	}
-
-	asc := lb.Order == "asc"
-	sort.Slice(lines, func(i, j int) bool {
-		a, b := lines[i], lines[j]
-		if a.Score != b.Score {
-			if asc {
-				return a.Score < b.Score
-			}
-			return a.Score > b.Score
-		}
-		for _, t := range lb.Tiebreakers {
-			switch t {
-			case contest.TieHighestSingleMultiplier:
-				if a.MaxMultiplier != b.MaxMultiplier {
-					return a.MaxMultiplier > b.MaxMultiplier
-				}
-			case contest.TieFewestRounds:
-				if a.Rounds != b.Rounds {
-					return a.Rounds < b.Rounds
-				}
-			case contest.TieMostRounds:
-				if a.Rounds != b.Rounds {
-					return a.Rounds > b.Rounds
-				}
-			case contest.TieEarliestFinish:
-				if a.hasFinish != b.hasFinish {
-					return a.hasFinish // with a finish sorts first
-				}
-				if a.hasFinish && a.Finish != b.Finish {
-					return a.Finish < b.Finish
-				}
-			}
-		}
-		return a.User < b.User
-	})
+	sort.Slice(lines, func(i, j int) bool { return ranksBefore(lb, lines[i], lines[j]) })
 	out := make([]Standing, len(lines))
 	for i, l := range lines {
 		out[i] = l.Standing
 		out[i].Pos = i + 1
 	}
 	return out
+}
+
+// scoreLine is one user's line of the board: rounds, highest multiplier,
+// and the score and finish of the events that make it up.
+func scoreLine(lb *contest.Leaderboard, user string, evs []counted) line {
+	l := line{Standing: Standing{User: user, Rounds: int64(len(evs)), Finish: -1}}
+	for i, e := range evs {
+		if i == 0 || e.ev.Multiplier > l.MaxMultiplier {
+			l.MaxMultiplier = e.ev.Multiplier
+		}
+	}
+	// Events by points desc, then ts asc, then event_id asc: the order in
+	// which best_n keeps them and max picks its event.
+	byPoints := append([]counted(nil), evs...)
+	sort.Slice(byPoints, func(i, j int) bool {
+		if byPoints[i].points != byPoints[j].points {
+			return byPoints[i].points > byPoints[j].points
+		}
+		return before(byPoints[i].ev, byPoints[j].ev)
+	})
+	var makeUp []counted // events that make up the score
+	switch lb.Type {
+	case contest.TypeSum:
+		makeUp = evs
+	case contest.TypeBestN:
+		n := lb.N
+		if n < 0 {
+			n = 0
+		}
+		if n > len(byPoints) {
+			n = len(byPoints)
+		}
+		makeUp = byPoints[:n]
+	case contest.TypeMax:
+		makeUp = byPoints[:1]
+	}
+	// The saturating sum goes in event-time order.
+	makeUp = append([]counted(nil), makeUp...)
+	sort.Slice(makeUp, func(i, j int) bool { return before(makeUp[i].ev, makeUp[j].ev) })
+	for _, e := range makeUp {
+		l.Score = satAdd(l.Score, e.points)
+		if e.points > 0 {
+			if ts := e.ev.TS.UnixNano(); !l.hasFinish || ts > l.Finish {
+				l.Finish = ts
+			}
+			l.hasFinish = true
+		}
+	}
+	return l
+}
+
+// ranksBefore orders two lines of a board: score (desc, or asc), the
+// tiebreakers in turn, then user id.
+func ranksBefore(lb *contest.Leaderboard, a, b line) bool {
+	if a.Score != b.Score {
+		if lb.Order == "asc" {
+			return a.Score < b.Score
+		}
+		return a.Score > b.Score
+	}
+	for _, t := range lb.Tiebreakers {
+		switch t {
+		case contest.TieHighestSingleMultiplier:
+			if a.MaxMultiplier != b.MaxMultiplier {
+				return a.MaxMultiplier > b.MaxMultiplier
+			}
+		case contest.TieFewestRounds:
+			if a.Rounds != b.Rounds {
+				return a.Rounds < b.Rounds
+			}
+		case contest.TieMostRounds:
+			if a.Rounds != b.Rounds {
+				return a.Rounds > b.Rounds
+			}
+		case contest.TieEarliestFinish:
+			if a.hasFinish != b.hasFinish {
+				return a.hasFinish // with a finish sorts first
+			}
+			if a.hasFinish && a.Finish != b.Finish {
+				return a.Finish < b.Finish
+			}
+		}
+	}
+	return a.User < b.User
 }

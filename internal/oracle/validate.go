@@ -40,116 +40,9 @@ func parseEvent(raw []byte, subject string, arrived time.Time, maxFutureSkew tim
 	}
 	ev := &event.Event{}
 	var p fieldParser
-
-	ev.EventID = p.str(top, "event_id", true)
-	if p.bad || !charset(ev.EventID, 1, 128, idChar) {
+	if !p.identity(top, ev) || !p.game(top, ev) || !p.money(top, ev) || !p.roundAndFunds(top, ev) || !p.device(top, ev) {
 		return nil
 	}
-	tsRaw := p.str(top, "ts", true)
-	if p.bad {
-		return nil
-	}
-	ts, ok := rfc3339(tsRaw)
-	if !ok {
-		return nil
-	}
-	ev.TS = ts.UTC()
-
-	ev.Type = p.str(top, "type", true)
-	if p.bad || !oneOf(ev.Type, "bet", "win", "spin", "round_end") {
-		return nil
-	}
-	ev.UserID = p.str(top, "user_id", true)
-	if p.bad || !charset(ev.UserID, 1, 64, nameChar) {
-		return nil
-	}
-	ev.Market = p.str(top, "market", false)
-	if p.bad || !charset(ev.Market, 0, 32, nameChar) {
-		return nil
-	}
-	ev.Brand = p.str(top, "brand", false)
-	if p.bad || !charset(ev.Brand, 0, 32, nameChar) {
-		return nil
-	}
-
-	game := p.obj(top, "game", true)
-	if p.bad {
-		return nil
-	}
-	ev.GameID = p.str(game, "id", true)
-	ev.GameProvider = p.str(game, "provider", true)
-	ev.GameType = p.str(game, "type", false)
-	if p.bad || !charset(ev.GameID, 1, 64, nameChar) || !charset(ev.GameProvider, 1, 64, nameChar) ||
-		!charset(ev.GameType, 0, 32, nameChar) {
-		return nil
-	}
-
-	bet := p.obj(top, "bet", true)
-	if p.bad {
-		return nil
-	}
-	ev.BetMinor, _ = p.integer(bet, "amount_minor", true)
-	ev.Currency = p.str(bet, "currency", true)
-	if p.bad || !isCurrency(ev.Currency) {
-		return nil
-	}
-
-	win := p.obj(top, "win", false)
-	if p.bad {
-		return nil
-	}
-	ev.WinMinor, _ = p.integer(win, "amount_minor", false) // default 0
-	mult, hasMult := p.number(win, "multiplier")
-	if p.bad {
-		return nil
-	}
-	switch {
-	case hasMult:
-		ev.Multiplier = mult
-	case ev.BetMinor == 0:
-		ev.Multiplier = 0
-	default:
-		ev.Multiplier = float64(ev.WinMinor) / float64(ev.BetMinor)
-	}
-
-	round := p.obj(top, "round", false)
-	if p.bad {
-		return nil
-	}
-	ev.RoundID = p.str(round, "id", false)
-	ev.RoundStatus = p.str(round, "status", false)
-	ev.DurationMS, ev.HasDuration = p.integer(round, "duration_ms", false)
-	if p.bad {
-		return nil
-	}
-
-	funds, hasFunds := p.strPresent(top, "funds")
-	if p.bad {
-		return nil
-	}
-	if !hasFunds {
-		funds = "cash"
-	}
-	if !oneOf(funds, "cash", "bonus") {
-		return nil
-	}
-	ev.Funds = funds
-
-	device := p.obj(top, "device", false)
-	if p.bad {
-		return nil
-	}
-	ev.Platform = p.str(device, "platform", false)
-	ev.ASN = p.str(device, "asn", false)
-	ev.DeviceID = p.str(device, "id", false)
-	if !charset(ev.Platform, 0, 32, nameChar) || !charset(ev.ASN, 0, 32, nameChar) || len(ev.DeviceID) > 128 {
-		return nil
-	}
-	ev.TraceID = p.str(top, "trace_id", false)
-	if p.bad {
-		return nil
-	}
-
 	// future_ts: more than maxFutureSkew ahead of the arrival.
 	if ev.TS.Sub(arrived) > maxFutureSkew {
 		return nil
@@ -160,6 +53,129 @@ func parseEvent(raw []byte, subject string, arrived time.Time, maxFutureSkew tim
 		return nil
 	}
 	return ev
+}
+
+// identity reads event_id, ts, type, user_id, market and brand into ev;
+// false when one is invalid.
+func (p *fieldParser) identity(top map[string]json.RawMessage, ev *event.Event) bool {
+	ev.EventID = p.str(top, "event_id", true)
+	if p.bad || !charset(ev.EventID, 1, 128, idChar) {
+		return false
+	}
+	tsRaw := p.str(top, "ts", true)
+	if p.bad {
+		return false
+	}
+	ts, ok := rfc3339(tsRaw)
+	if !ok {
+		return false
+	}
+	ev.TS = ts.UTC()
+
+	ev.Type = p.str(top, "type", true)
+	if p.bad || !oneOf(ev.Type, "bet", "win", "spin", "round_end") {
+		return false
+	}
+	ev.UserID = p.str(top, "user_id", true)
+	if p.bad || !charset(ev.UserID, 1, 64, nameChar) {
+		return false
+	}
+	ev.Market = p.str(top, "market", false)
+	if p.bad || !charset(ev.Market, 0, 32, nameChar) {
+		return false
+	}
+	ev.Brand = p.str(top, "brand", false)
+	return !p.bad && charset(ev.Brand, 0, 32, nameChar)
+}
+
+// game reads the required game object into ev; false when invalid.
+func (p *fieldParser) game(top map[string]json.RawMessage, ev *event.Event) bool {
+	game := p.obj(top, "game", true)
+	if p.bad {
+		return false
+	}
+	ev.GameID = p.str(game, "id", true)
+	ev.GameProvider = p.str(game, "provider", true)
+	ev.GameType = p.str(game, "type", false)
+	return !p.bad && charset(ev.GameID, 1, 64, nameChar) && charset(ev.GameProvider, 1, 64, nameChar) &&
+		charset(ev.GameType, 0, 32, nameChar)
+}
+
+// money reads the required bet and the optional win into ev (the
+// multiplier defaults to win/bet, 0 without a bet); false when invalid.
+func (p *fieldParser) money(top map[string]json.RawMessage, ev *event.Event) bool {
+	bet := p.obj(top, "bet", true)
+	if p.bad {
+		return false
+	}
+	ev.BetMinor, _ = p.integer(bet, "amount_minor", true)
+	ev.Currency = p.str(bet, "currency", true)
+	if p.bad || !isCurrency(ev.Currency) {
+		return false
+	}
+
+	win := p.obj(top, "win", false)
+	if p.bad {
+		return false
+	}
+	ev.WinMinor, _ = p.integer(win, "amount_minor", false) // default 0
+	mult, hasMult := p.number(win, "multiplier")
+	if p.bad {
+		return false
+	}
+	switch {
+	case hasMult:
+		ev.Multiplier = mult
+	case ev.BetMinor == 0:
+		ev.Multiplier = 0
+	default:
+		ev.Multiplier = float64(ev.WinMinor) / float64(ev.BetMinor)
+	}
+	return true
+}
+
+// roundAndFunds reads the optional round and funds (default cash) into ev;
+// false when invalid.
+func (p *fieldParser) roundAndFunds(top map[string]json.RawMessage, ev *event.Event) bool {
+	round := p.obj(top, "round", false)
+	if p.bad {
+		return false
+	}
+	ev.RoundID = p.str(round, "id", false)
+	ev.RoundStatus = p.str(round, "status", false)
+	ev.DurationMS, ev.HasDuration = p.integer(round, "duration_ms", false)
+	if p.bad {
+		return false
+	}
+
+	funds, hasFunds := p.strPresent(top, "funds")
+	if p.bad {
+		return false
+	}
+	if !hasFunds {
+		funds = "cash"
+	}
+	if !oneOf(funds, "cash", "bonus") {
+		return false
+	}
+	ev.Funds = funds
+	return true
+}
+
+// device reads the optional device and trace_id into ev; false when invalid.
+func (p *fieldParser) device(top map[string]json.RawMessage, ev *event.Event) bool {
+	device := p.obj(top, "device", false)
+	if p.bad {
+		return false
+	}
+	ev.Platform = p.str(device, "platform", false)
+	ev.ASN = p.str(device, "asn", false)
+	ev.DeviceID = p.str(device, "id", false)
+	if !charset(ev.Platform, 0, 32, nameChar) || !charset(ev.ASN, 0, 32, nameChar) || len(ev.DeviceID) > 128 {
+		return false
+	}
+	ev.TraceID = p.str(top, "trace_id", false)
+	return !p.bad
 }
 
 // object decodes raw as a JSON object. ok is false for anything else; a nil

@@ -9,44 +9,55 @@ import (
 	"github.com/rankstream/rankstream/contest"
 )
 
-func TestValidation(t *testing.T) {
-	good := func(mod func(m map[string]any)) string {
-		m := map[string]any{
-			"event_id": "e-1.x:y", "ts": "2025-10-25T18:00:10Z", "type": "round_end", "user_id": "u_1",
-			"game": map[string]any{"id": "g1", "provider": "acme", "type": "slot"},
-			"bet":  map[string]any{"amount_minor": 100, "currency": "EUR"},
-		}
-		if mod != nil {
-			mod(m)
-		}
-		raw, _ := json.Marshal(m)
-		return string(raw)
+// validationCase is one published event and whether the oracle counts it.
+type validationCase struct {
+	name    string
+	raw     string
+	subject string
+	arrived time.Time
+	valid   bool
+}
+
+// validationEvent is a valid event's JSON, changed by mod.
+func validationEvent(mod func(m map[string]any)) string {
+	m := map[string]any{
+		"event_id": "e-1.x:y", "ts": "2025-10-25T18:00:10Z", "type": "round_end", "user_id": "u_1",
+		"game": map[string]any{"id": "g1", "provider": "acme", "type": "slot"},
+		"bet":  map[string]any{"amount_minor": 100, "currency": "EUR"},
 	}
-	set := func(k string, v any) func(map[string]any) { return func(m map[string]any) { m[k] = v } }
-	del := func(k string) func(map[string]any) { return func(m map[string]any) { delete(m, k) } }
-	sub := func(obj, k string, v any) func(map[string]any) {
-		return func(m map[string]any) {
-			o, _ := m[obj].(map[string]any)
-			if o == nil {
-				o = map[string]any{}
-			}
-			if v == nil {
-				delete(o, k)
-			} else {
-				o[k] = v
-			}
-			m[obj] = o
-		}
+	if mod != nil {
+		mod(m)
 	}
+	raw, _ := json.Marshal(m)
+	return string(raw)
+}
+
+func setField(k string, v any) func(map[string]any) { return func(m map[string]any) { m[k] = v } }
+
+func delField(k string) func(map[string]any) { return func(m map[string]any) { delete(m, k) } }
+
+// subField sets (nil: deletes) key k of the nested object obj.
+func subField(obj, k string, v any) func(map[string]any) {
+	return func(m map[string]any) {
+		o, _ := m[obj].(map[string]any)
+		if o == nil {
+			o = map[string]any{}
+		}
+		if v == nil {
+			delete(o, k)
+		} else {
+			o[k] = v
+		}
+		m[obj] = o
+	}
+}
+
+// validationShapeCases: JSON shape, identifiers, ts, type, market, game.
+func validationShapeCases() []validationCase {
+	good, set, del, sub := validationEvent, setField, delField, subField
 	const subj = "events.acme.u_1"
 	arrived := at(11)
-	cases := []struct {
-		name    string
-		raw     string
-		subject string
-		arrived time.Time
-		valid   bool
-	}{
+	return []validationCase{
 		{"valid", good(nil), subj, arrived, true},
 		{"unknown fields kept and ignored", good(set("extra", map[string]any{"x": 1})), subj, arrived, true},
 		{"all optional fields", good(func(m map[string]any) {
@@ -84,6 +95,15 @@ func TestValidation(t *testing.T) {
 		{"missing game.id", good(sub("game", "id", nil)), subj, arrived, false},
 		{"game.id 65", good(sub("game", "id", strings.Repeat("g", 65))), subj, arrived, false},
 		{"missing game.provider", good(sub("game", "provider", nil)), subj, arrived, false},
+	}
+}
+
+// validationValueCases: amounts, funds, skew, subject and the amended §1.
+func validationValueCases() []validationCase {
+	good, set, del, sub := validationEvent, setField, delField, subField
+	const subj = "events.acme.u_1"
+	arrived := at(11)
+	return []validationCase{
 		{"missing bet", good(del("bet")), subj, arrived, false},
 		{"bet negative", good(sub("bet", "amount_minor", -1)), subj, arrived, false},
 		{"bet fraction", good(sub("bet", "amount_minor", 1.5)), subj, arrived, false},
@@ -129,6 +149,10 @@ func TestValidation(t *testing.T) {
 		{"device.platform 33", good(set("device", map[string]any{"platform": strings.Repeat("p", 33)})), subj, arrived, false},
 		{"device.id 129", good(set("device", map[string]any{"id": strings.Repeat("d", 129)})), subj, arrived, false},
 	}
+}
+
+func TestValidation(t *testing.T) {
+	cases := append(validationShapeCases(), validationValueCases()...)
 	c := fixed(nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,7 +11,8 @@
 //     last reason;
 //   - sign.go: HMAC signing of HTTP events (CONTRACT.md §2), written from
 //     the contract and not from ingest's code;
-//   - traffic.go: random, valid and invalid provider events.
+//   - traffic.go: random, valid and invalid provider events;
+//   - buffer.go: SyncBuffer, a bytes.Buffer for concurrent writers (logs).
 //
 // It imports no package of rankstream, so every package's tests can use it.
 // Production code must not import it (internal/lint checks that).
