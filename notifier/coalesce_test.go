@@ -17,7 +17,9 @@ func TestCoalescerRanksBeforeTop(t *testing.T) {
 	c := newCoalescer(iv, time.Second)
 	board := contest.BoardID{Contest: "c1"}
 	t0 := time.Unix(1_800_000_000, 0)
-	top := func(score int64) update { return update{board: board, top: []TopRow{{Pos: 1, User: "a", Score: score}}} }
+	top := func(score int64) update {
+		return update{board: board, top: []TopRow{{Pos: 1, User: "a", Score: score}}}
+	}
 	rank := func(u string) update { return update{board: board, rank: aggregator.Rank{User: u, Pos: 2}} }
 
 	c.add("lb.c1.top", true, top(1), t0)
