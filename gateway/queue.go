@@ -6,17 +6,27 @@ import "sync"
 // subject, or "error"), the latest state replacing an older one still
 // waiting, in the order the keys first became pending. It never blocks the
 // producer: a slow client loses intermediate states, never the latest.
+//
+// A connection waits on a handful of keys (a contest's top and the player's
+// own subject, rarely more), so the queue and the live marks are short
+// slices scanned in place: cheaper than maps on the fan-out path, where
+// every top message is put on every subscriber's queue.
 type queue struct {
 	mu    sync.Mutex
 	max   int
-	items map[string][]byte
-	order []string
-	live  map[string]bool // keys that received a live message
-	ready chan struct{}   // signalled when items become non-empty
+	items []queued
+	live  []string      // keys that received a live message
+	ready chan struct{} // signalled when items become non-empty
+}
+
+// queued is a waiting message.
+type queued struct {
+	key  string
+	data []byte
 }
 
 func newQueue(max int) *queue {
-	return &queue{max: max, items: map[string][]byte{}, live: map[string]bool{}, ready: make(chan struct{}, 1)}
+	return &queue{max: max, ready: make(chan struct{}, 1)}
 }
 
 // result of a put.
@@ -35,35 +45,49 @@ func (q *queue) put(key string, data []byte, live bool) putResult {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if live {
-		q.live[key] = true
-	} else if q.live[key] {
+		if !q.isLive(key) {
+			q.live = append(q.live, key)
+		}
+	} else if q.isLive(key) {
 		return putStale
 	}
-	if _, ok := q.items[key]; ok {
-		q.items[key] = data
-		return putReplaced
+	for i := range q.items {
+		if q.items[i].key == key {
+			q.items[i].data = data
+			return putReplaced
+		}
 	}
 	if len(q.items) >= q.max {
 		return putDropped
 	}
-	q.items[key] = data
-	q.order = append(q.order, key)
-	select {
-	case q.ready <- struct{}{}:
-	default:
+	q.items = append(q.items, queued{key: key, data: data})
+	if len(q.items) == 1 {
+		select {
+		case q.ready <- struct{}{}:
+		default:
+		}
 	}
 	return putQueued
+}
+
+func (q *queue) isLive(key string) bool {
+	for _, k := range q.live {
+		if k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // take removes and returns every waiting message in order.
 func (q *queue) take(buf [][]byte) [][]byte {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for _, k := range q.order {
-		buf = append(buf, q.items[k])
-		delete(q.items, k)
+	for i := range q.items {
+		buf = append(buf, q.items[i].data)
+		q.items[i] = queued{}
 	}
-	q.order = q.order[:0]
+	q.items = q.items[:0]
 	return buf
 }
 
@@ -73,6 +97,13 @@ func (q *queue) forget(keys ...string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for _, k := range keys {
-		delete(q.live, k)
+		for i := 0; i < len(q.live); i++ {
+			if q.live[i] == k {
+				q.live[i] = q.live[len(q.live)-1]
+				q.live[len(q.live)-1] = ""
+				q.live = q.live[:len(q.live)-1]
+				i--
+			}
+		}
 	}
 }

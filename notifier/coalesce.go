@@ -32,8 +32,12 @@ type slot struct {
 	last    time.Time // when the last message went out
 	pending []update
 	due     time.Time
-	idx     int // in the heap; -1 when not queued
+	idx     int // in the heap; -1 when not queued, inTops when in coalescer.tops
 }
+
+// inTops is slot.idx of a top slot taken off the heap that waits for the
+// due rank subjects of the same flush.
+const inTops = -2
 
 // offer queues u on the slot, replacing the board's older update. It reports
 // whether an older update was replaced (coalesced).
@@ -84,6 +88,11 @@ type coalescer struct {
 	overtaken time.Duration // gap before a message only others caused (≥ interval)
 	slots     map[string]*slot
 	queue     slotHeap
+	// tops holds top slots taken off the queue by next while personal
+	// subjects were still due: they go out after them (a top message is
+	// fanned out to every subscriber; a player's own rank should not wait
+	// behind that fan-out).
+	tops []*slot
 }
 
 func newCoalescer(interval, overtaken time.Duration) *coalescer {
@@ -114,6 +123,7 @@ func (c *coalescer) add(subject string, isTop bool, u update, now time.Time) (co
 		due = now
 	}
 	switch {
+	case s.idx == inTops: // due already; goes out in this flush
 	case s.idx < 0:
 		s.due = due
 		heap.Push(&c.queue, s)
@@ -138,12 +148,27 @@ func (c *coalescer) pending(subject string, board contest.BoardID) bool {
 	return false
 }
 
-// next pops a slot due at now, or nil.
+// next pops a slot due at now, or nil: the due rank subjects first, then
+// the due top subjects (each in due order). The order only changes within
+// one flush; each subject's own spacing is untouched.
 func (c *coalescer) next(now time.Time) *slot {
-	if len(c.queue) == 0 || c.queue[0].due.After(now) {
+	for len(c.queue) > 0 && !c.queue[0].due.After(now) {
+		s := heap.Pop(&c.queue).(*slot)
+		if !s.isTop {
+			return s
+		}
+		s.idx = inTops
+		c.tops = append(c.tops, s)
+	}
+	if len(c.tops) == 0 {
 		return nil
 	}
-	return heap.Pop(&c.queue).(*slot)
+	s := c.tops[0]
+	copy(c.tops, c.tops[1:])
+	c.tops[len(c.tops)-1] = nil
+	c.tops = c.tops[:len(c.tops)-1]
+	s.idx = -1
+	return s
 }
 
 // sent records that s published at now; a slot with updates left is queued
@@ -155,7 +180,7 @@ func (c *coalescer) sent(s *slot, now time.Time) {
 
 // requeue queues s again when it still holds updates.
 func (c *coalescer) requeue(s *slot) {
-	if len(s.pending) == 0 || s.idx >= 0 {
+	if len(s.pending) == 0 || s.idx != -1 {
 		return
 	}
 	s.due = s.last.Add(c.gap(s))
@@ -164,6 +189,9 @@ func (c *coalescer) requeue(s *slot) {
 
 // nextDue is when the first queued slot is due (ok false when none is).
 func (c *coalescer) nextDue() (time.Time, bool) {
+	if len(c.tops) > 0 {
+		return c.tops[0].due, true
+	}
 	if len(c.queue) == 0 {
 		return time.Time{}, false
 	}
@@ -173,7 +201,7 @@ func (c *coalescer) nextDue() (time.Time, bool) {
 // sweep forgets idle slots whose interval has passed.
 func (c *coalescer) sweep(now time.Time) {
 	for subj, s := range c.slots {
-		if s.idx < 0 && len(s.pending) == 0 && now.Sub(s.last) > c.overtaken {
+		if s.idx == -1 && len(s.pending) == 0 && now.Sub(s.last) > c.overtaken {
 			delete(c.slots, subj)
 		}
 	}

@@ -72,14 +72,23 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	})
 }
 
-func TestPlayerMaySubscribeOnlyToTopAndOwnSubject(t *testing.T) {
+// aliceOnAuthServer is authServer and player alice's connection to it,
+// whose asynchronous errors (permission violations) ec collects; the
+// connection closes with the test.
+func aliceOnAuthServer(t *testing.T) (*Streams, *nats.Conn, *errCollector) {
+	t.Helper()
 	s := authServer(t)
 	ec := &errCollector{}
 	nc, err := nats.Connect(s.URL(), nats.Token("tok-alice"), nats.ErrorHandler(ec.handler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	t.Cleanup(nc.Close)
+	return s, nc, ec
+}
+
+func TestPlayerMaySubscribeOnlyToTopAndOwnSubject(t *testing.T) {
+	s, nc, ec := aliceOnAuthServer(t)
 
 	top, _ := nc.SubscribeSync(LiveTopSubject("c1"))
 	own, _ := nc.SubscribeSync(LiveUserSubject("c1", "alice"))

@@ -10,13 +10,7 @@ import (
 // TestPlayerNoticeSubjects: a player may subscribe to its own notice
 // subject and receives its notices; another player's is refused.
 func TestPlayerNoticeSubjects(t *testing.T) {
-	s := authServer(t)
-	ec := &errCollector{}
-	nc, err := nats.Connect(s.URL(), nats.Token("tok-alice"), nats.ErrorHandler(ec.handler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	s, nc, ec := aliceOnAuthServer(t)
 	own, _ := nc.SubscribeSync(LiveNoticeSubject("c1", "alice"))
 	ownAll, _ := nc.SubscribeSync("lb.*.user.alice.notice")
 	other, _ := nc.SubscribeSync(LiveNoticeSubject("c1", "bob"))

@@ -1,7 +1,6 @@
 package streams
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -9,13 +8,7 @@ import (
 // retention.events becomes EVENTS' MaxAge, also on an existing stream, and
 // a restart with it keeps the limits an operator raised on the stream.
 func TestEventsMaxAgeKeepsOtherLimits(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := Open(ctx, Options{Port: -1, StoreDir: t.TempDir(), Partitions: 8}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ctx, s := openEmbedded(t, 8)
 	st, err := s.JS.Stream(ctx, Events)
 	if err != nil {
 		t.Fatal(err)

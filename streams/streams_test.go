@@ -10,14 +10,22 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func TestOpenEmbeddedPartitionsEvents(t *testing.T) {
+// openEmbedded opens the streams on an embedded server of their own with
+// the given partitions; the 20 s context and the streams end with the test.
+func openEmbedded(t *testing.T, partitions int) (context.Context, *Streams) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := Open(ctx, Options{Port: -1, StoreDir: t.TempDir(), Partitions: 8}, nil)
+	t.Cleanup(cancel)
+	s, err := Open(ctx, Options{Port: -1, StoreDir: t.TempDir(), Partitions: partitions}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(s.Close)
+	return ctx, s
+}
+
+func TestOpenEmbeddedPartitionsEvents(t *testing.T) {
+	ctx, s := openEmbedded(t, 8)
 	seen := map[string]int{}
 	for _, u := range []string{"u_1", "u_2", "u_3", "u_1", "alice"} {
 		m := nats.NewMsg("events.acme." + u)
@@ -52,13 +60,7 @@ func TestOpenEmbeddedPartitionsEvents(t *testing.T) {
 }
 
 func TestEnsureRefusesPartitionChange(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s, err := Open(ctx, Options{Port: -1, StoreDir: t.TempDir(), Partitions: 8}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ctx, s := openEmbedded(t, 8)
 	s2 := &Streams{Opts: s.Opts, NC: s.NC, JS: s.JS}
 	s2.Opts.Partitions = 16
 	if err := s2.Ensure(ctx); err == nil {

@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +16,13 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // A process with provider secrets, an admin token and a jwt secret, driven
 // through refusals (forged NATS and webhook credentials, wrong logins) at
 // debug level: no secret appears in its logs. The providers' NATS door is
 // on: anonymous publishing is refused, acme publishes as itself.
 func TestSecretsNeverLoggedAndProviderDoor(t *testing.T) {
 	env := apptest.NewEnv(t)
-	var logs lockedBuf
+	var logs testkit.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	secrets := []string{"acme-provider-secret-1", "admin-token-secret-2", "jwt-signing-secret-3"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
