@@ -9,7 +9,7 @@ import (
 	"github.com/rankstream/rankstream/contest"
 )
 
-// BenchmarkEngineApply measures the CPU and the allocations of one
+// BenchmarkEngineStateApply measures the CPU and the allocations of one
 // Engine.Apply on the prune contests (a long sum board with daily cap and
 // rate limit, a long best_n board by market, a long max board, recurring
 // 1-minute windows; max_event_delay 1m), with the scorer's pruning. "live":
@@ -18,8 +18,8 @@ import (
 // stream time, so most events find the user's windows folded (idle) first.
 // Compare before/after with benchstat:
 //
-//	go test ./aggregator -run '^$' -bench EngineApply -benchmem -count 6 | benchstat -
-func BenchmarkEngineApply(b *testing.B) {
+//	go test ./aggregator -run '^$' -bench EngineStateApply -benchmem -count 6 | benchstat -
+func BenchmarkEngineStateApply(b *testing.B) {
 	for _, mode := range []struct {
 		name  string
 		users int
