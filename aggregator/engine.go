@@ -79,6 +79,7 @@ type partState struct {
 	pruned      time.Time           // stream time of the last prune
 	users       map[string]*userWin // by user id: the user's windows (userWin)
 	windows     int                 // user windows held
+	many        map[uwKey]*userWin  // every node of a user with more than manyAt windows (nil: none)
 	invalidMark uint64              // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64              // … in DLQ_LATE
 	last        uint64              // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
@@ -110,11 +111,16 @@ type userWin struct {
 // window; replay frees none).
 const frontDepth = 3
 
+// manyAt: the nodes of a user with more windows than this are also indexed
+// by key (ps.many), so that a lookup never walks more than manyAt nodes.
+const manyAt = 8
+
 // window returns the state of k, or nil.
 func (ps *partState) window(k uwKey) *contest.WindowState {
 	head := ps.users[k.user]
 	var prev *userWin
-	for n, depth := head, 0; n != nil; prev, n, depth = n, n.next, depth+1 {
+	n, depth := head, 0
+	for ; n != nil && depth < manyAt; prev, n, depth = n, n.next, depth+1 {
 		if n.window != k.window || n.st.Contest().ID != k.contest {
 			continue
 		}
@@ -122,6 +128,12 @@ func (ps *partState) window(k uwKey) *contest.WindowState {
 			prev.next, n.next = n.next, head
 			ps.users[k.user] = n
 		}
+		return &n.st
+	}
+	if n == nil {
+		return nil
+	}
+	if n := ps.many[k]; n != nil { // a long list: every node is indexed
 		return &n.st
 	}
 	return nil
@@ -132,6 +144,21 @@ func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowS
 	n := &userWin{window: k.window, next: ps.users[k.user], st: st}
 	ps.users[k.user] = n
 	ps.windows++
+	length := 0
+	for m := n; m != nil && length <= manyAt+1; m = m.next {
+		length++
+	}
+	switch {
+	case length == manyAt+1: // just became long: index all of it
+		if ps.many == nil {
+			ps.many = map[uwKey]*userWin{}
+		}
+		for m := n; m != nil; m = m.next {
+			ps.many[uwKey{contest: m.st.Contest().ID, window: m.window, user: k.user}] = m
+		}
+	case length > manyAt+1:
+		ps.many[k] = n
+	}
 	return &n.st
 }
 
@@ -150,11 +177,15 @@ func (ps *partState) sweep(keep func(k uwKey, st *contest.WindowState) bool) {
 		var prev *userWin
 		moved := false
 		for n := head; n != nil; n = n.next {
-			if keep(uwKey{contest: n.st.Contest().ID, window: n.window, user: user}, &n.st) {
+			k := uwKey{contest: n.st.Contest().ID, window: n.window, user: user}
+			if keep(k, &n.st) {
 				prev = n
 				continue
 			}
 			ps.windows--
+			if ps.many != nil {
+				delete(ps.many, k)
+			}
 			if prev == nil {
 				head, moved = n.next, true
 			} else {
