@@ -84,13 +84,13 @@ func (e *Engine) marshalPartition(b []byte, p int, covered uint64, fp [32]byte) 
 			b = varint.AppendStr(b, id)
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(ps.users)))
-	for k, uw := range ps.users {
+	b = binary.AppendUvarint(b, uint64(ps.windows))
+	ps.eachWindow(func(k uwKey, uw *contest.WindowState) {
 		b = varint.AppendStr(b, k.contest)
 		b = binary.AppendVarint(b, k.window)
 		b = varint.AppendStr(b, k.user)
 		b = uw.AppendBinary(b)
-	}
+	})
 	return appendFlags(appendMissions(b, ps), ps)
 }
 
@@ -108,7 +108,7 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 	if got := r.Uvarint(); r.Err == nil && got != uint64(p) {
 		return 0, fmt.Errorf("%w: partition %d in checkpoint of %d", ErrBadCheckpoint, got, p)
 	}
-	ps := &partState{id: p, seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+	ps := newPartState(p)
 	covered := r.Uvarint()
 	ps.invalidMark, ps.lateMark = r.Uvarint(), r.Uvarint()
 	ps.last = covered
@@ -138,12 +138,15 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 		if c == nil {
 			return 0, fmt.Errorf("%w: unknown contest %q", ErrCheckpointRules, k.contest)
 		}
-		uw, rest, err := contest.UnmarshalUserWindow(c, r.B)
+		uw, rest, err := contest.UnmarshalWindowState(c, r.B)
 		if err != nil {
 			return 0, fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 		}
 		r.B = rest
-		ps.users[k] = uw
+		if ps.window(k) != nil {
+			return 0, fmt.Errorf("%w: window %s/%d of %q twice", ErrBadCheckpoint, k.contest, k.window, k.user)
+		}
+		ps.addWindow(k, uw)
 	}
 	if err := e.restoreMissions(ps, &r); err != nil {
 		return 0, err

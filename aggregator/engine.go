@@ -77,10 +77,12 @@ type partState struct {
 	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
 	seenByTS    map[int64][]string  // the same keys by ts bucket, for pruning (prune.go)
 	pruned      time.Time           // stream time of the last prune
-	users       map[uwKey]*contest.UserWindow
-	invalidMark uint64 // EVENTS seqs ≤ this are already in DLQ_INVALID
-	lateMark    uint64 // … in DLQ_LATE
-	last        uint64 // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
+	users       map[string]*userWin // by user id: the user's windows (userWin)
+	windows     int                 // user windows held
+	many        map[uwKey]*userWin  // every node of a user with more than manyAt windows (nil: none)
+	invalidMark uint64              // EVENTS seqs ≤ this are already in DLQ_INVALID
+	lateMark    uint64              // … in DLQ_LATE
+	last        uint64              // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
 
 	// missions: nil until a mission counts an event (missions.go)
 	missions map[missionKey]*contest.UserMission
@@ -94,6 +96,111 @@ type uwKey struct {
 	user    string
 }
 
+// userWin is one of a user's windows, in a list per user: one map entry and
+// one user id for all of a user's windows (a scorer holds millions), the
+// window state inline (112 bytes a node for an idle window). The contest id
+// is the state's contest's.
+type userWin struct {
+	window int64
+	next   *userWin
+	st     contest.WindowState
+}
+
+// frontDepth: a window found deeper in its user's list moves to the front,
+// so that the windows in use stay near it (recurring windows add a node per
+// window; replay frees none).
+const frontDepth = 3
+
+// manyAt: the nodes of a user with more windows than this are also indexed
+// by key (ps.many), so that a lookup never walks more than manyAt nodes.
+const manyAt = 8
+
+// window returns the state of k, or nil.
+func (ps *partState) window(k uwKey) *contest.WindowState {
+	head := ps.users[k.user]
+	var prev *userWin
+	n, depth := head, 0
+	for ; n != nil && depth < manyAt; prev, n, depth = n, n.next, depth+1 {
+		if n.window != k.window || n.st.Contest().ID != k.contest {
+			continue
+		}
+		if depth >= frontDepth {
+			prev.next, n.next = n.next, head
+			ps.users[k.user] = n
+		}
+		return &n.st
+	}
+	if n == nil {
+		return nil
+	}
+	if n := ps.many[k]; n != nil { // a long list: every node is indexed
+		return &n.st
+	}
+	return nil
+}
+
+// addWindow adds st as the state of k (not yet held) and returns it.
+func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowState {
+	n := &userWin{window: k.window, next: ps.users[k.user], st: st}
+	ps.users[k.user] = n
+	ps.windows++
+	length := 0
+	for m := n; m != nil && length <= manyAt+1; m = m.next {
+		length++
+	}
+	switch {
+	case length == manyAt+1: // just became long: index all of it
+		if ps.many == nil {
+			ps.many = map[uwKey]*userWin{}
+		}
+		for m := n; m != nil; m = m.next {
+			ps.many[uwKey{contest: m.st.Contest().ID, window: m.window, user: k.user}] = m
+		}
+	case length > manyAt+1:
+		ps.many[k] = n
+	}
+	return &n.st
+}
+
+// eachWindow calls fn for every window held.
+func (ps *partState) eachWindow(fn func(k uwKey, st *contest.WindowState)) {
+	for user, n := range ps.users {
+		for ; n != nil; n = n.next {
+			fn(uwKey{contest: n.st.Contest().ID, window: n.window, user: user}, &n.st)
+		}
+	}
+}
+
+// sweep calls keep for every window held and drops those it returns false for.
+func (ps *partState) sweep(keep func(k uwKey, st *contest.WindowState) bool) {
+	for user, head := range ps.users {
+		var prev *userWin
+		moved := false
+		for n := head; n != nil; n = n.next {
+			k := uwKey{contest: n.st.Contest().ID, window: n.window, user: user}
+			if keep(k, &n.st) {
+				prev = n
+				continue
+			}
+			ps.windows--
+			if ps.many != nil {
+				delete(ps.many, k)
+			}
+			if prev == nil {
+				head, moved = n.next, true
+			} else {
+				prev.next = n.next
+			}
+		}
+		switch {
+		case head == nil:
+			delete(ps.users, user)
+		case moved:
+			ps.users[user] = head
+		}
+	}
+}
+
 // NewEngine returns an engine applying rules; skew 0 means the default.
 func NewEngine(rules *contest.Registry, skew time.Duration) *Engine {
 	if skew == 0 {
@@ -105,10 +212,14 @@ func NewEngine(rules *contest.Registry, skew time.Duration) *Engine {
 func (e *Engine) part(p int) *partState {
 	ps := e.parts[p]
 	if ps == nil {
-		ps = &partState{id: p, seen: map[string]struct{}{}, users: map[uwKey]*contest.UserWindow{}}
+		ps = newPartState(p)
 		e.parts[p] = ps
 	}
 	return ps
+}
+
+func newPartState(p int) *partState {
+	return &partState{id: p, seen: map[string]struct{}{}, users: map[string]*userWin{}}
 }
 
 // Apply decides one stored event. Events of a partition must be applied in
@@ -204,7 +315,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			continue
 		}
 		k := uwKey{contest: c.ID, window: win.Key(), user: ev.UserID}
-		uw := ps.users[k]
+		uw := ps.window(k)
 		// Past the folded horizon only if JetStream time stepped back more
 		// than the fold margin: late, as the contract's bound says it is.
 		byDelay := c.DelayLate(ev.TS, se.Time) || (uw != nil && ev.TS.UnixNano() < uw.FoldedBefore())
@@ -227,8 +338,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 			}
 		}
 		if uw == nil {
-			uw = contest.NewUserWindow(c)
-			ps.users[k] = uw
+			uw = ps.addWindow(k, contest.MakeWindowState(c))
 		}
 		changes := uw.Add(*cand)
 		result, pts := contest.ReasonRateLimited, int64(0)
@@ -252,11 +362,11 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 // Standings calls fn for every standing the engine holds.
 func (e *Engine) Standings(fn func(id contest.BoardID, user string, st contest.Standing)) {
 	for _, ps := range e.parts {
-		for k, uw := range ps.users {
+		ps.eachWindow(func(k uwKey, uw *contest.WindowState) {
 			uw.Standings(func(div string, st contest.Standing) {
 				fn(contest.BoardID{Contest: k.contest, Window: k.window, Division: div}, k.user, st)
 			})
-		}
+		})
 	}
 }
 

@@ -104,10 +104,10 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 		window  int64
 	}
 	done := map[cw]bool{} // finished, per contest window
-	for k, uw := range ps.users {
+	ps.sweep(func(k uwKey, uw *contest.WindowState) bool {
 		c := e.rules.Get(k.contest)
 		if c == nil {
-			continue // a contest no longer in force: its state stays as it was
+			return true // a contest no longer in force: its state stays as it was
 		}
 		fin, ok := done[cw{k.contest, k.window}]
 		if !ok {
@@ -115,12 +115,12 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 			done[cw{k.contest, k.window}] = fin
 		}
 		if fin {
-			delete(ps.users, k)
 			delete(ps.flags, k)
-			continue
+			return false
 		}
 		folded += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
-	}
+		return true
+	})
 	if folded > 0 && e.prune.OnFold != nil {
 		defer e.prune.OnFold(ps.id, folded)
 	}
@@ -179,10 +179,8 @@ func (e *Engine) WindowFinished(c *contest.Contest, start int64) bool {
 func (e *Engine) StateSize() (seen, windows, candidates int) {
 	for _, ps := range e.parts {
 		seen += len(ps.seen)
-		windows += len(ps.users)
-		for _, uw := range ps.users {
-			candidates += uw.Len()
-		}
+		windows += ps.windows
+		ps.eachWindow(func(_ uwKey, uw *contest.WindowState) { candidates += uw.Len() })
 	}
 	return seen, windows, candidates
 }

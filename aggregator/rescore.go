@@ -194,29 +194,26 @@ func (w *worker) swapWindows(p int, id string, open map[int64]contest.Window, fr
 		user  string
 	}
 	gone := map[sk]bool{}
-	for k, uw := range ps.users {
-		if k.contest != id {
-			continue
-		}
-		if _, ok := open[k.window]; !ok {
-			continue
+	ps.sweep(func(k uwKey, uw *contest.WindowState) bool {
+		if _, ok := open[k.window]; !ok || k.contest != id {
+			return true
 		}
 		uw.Standings(func(div string, _ contest.Standing) {
 			gone[sk{contest.BoardID{Contest: id, Window: k.window, Division: div}, k.user}] = true
 		})
-		delete(ps.users, k)
-	}
-	for k, uw := range fresh.users {
+		return false
+	})
+	fresh.eachWindow(func(k uwKey, uw *contest.WindowState) {
 		if _, ok := open[k.window]; !ok || k.contest != id {
-			continue
+			return
 		}
-		ps.users[k] = uw
+		uw = ps.addWindow(k, *uw) // fresh is dropped: its state moves
 		uw.Standings(func(div string, st contest.Standing) {
 			b := contest.BoardID{Contest: id, Window: k.window, Division: div}
 			delete(gone, sk{b, k.user})
 			w.pending[streams.ScoreSubject(id, k.window, div, k.user)] = ScoreMsg{Standing: st, SrcSeq: ps.last}
 		})
-	}
+	})
 	for g := range gone {
 		w.pending[streams.ScoreSubject(g.board.Contest, g.board.Window, g.board.Division, g.user)] =
 			ScoreMsg{Removed: true, SrcSeq: ps.last}
