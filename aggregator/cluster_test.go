@@ -244,7 +244,7 @@ func diagnoseMissing(ctx context.Context, t *testing.T, p *pipeline, want oracle
 				continue
 			}
 			n++
-			subj := streams.ScoreSubject(id.Contest, id.Window, id.Division, r.User)
+			subj := streams.ScoreSubject(1, 0, id.Contest, id.Window, id.Division, r.User)
 			m, err := sc.GetLastMsgForSubject(ctx, subj)
 			if err != nil {
 				t.Logf("missing %s: SCORES has nothing (%v)", subj, err)

@@ -57,7 +57,20 @@ type Ranker struct {
 	mu     sync.Mutex
 	boards map[contest.BoardID]*rboard
 
-	applied   uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
+	applied uint64 // highest SCORES sequence applied (ranker goroutine, under mu)
+	cutSeq  uint64 // highest cut marker sequence applied (under mu)
+	// Group filter (ranker_filter.go), ranker goroutine, changed under mu:
+	// lanes: group → highest sequence applied; reading: the groups read
+	// (nil without Groups: all); loading: read, not complete yet; gens: the
+	// group counts SCORES subjects were published under; writable: the
+	// groups read and complete (for any goroutine).
+	lanes     map[int]uint64
+	reading   map[int]bool
+	loading   map[int]bool
+	gens      []int
+	writable  atomic.Pointer[map[int]bool]
+	appliedN  atomic.Uint64
+	foreignN  atomic.Uint64
 	ready     atomic.Bool
 	processed atomic.Uint64
 	lastMsg   atomic.Int64    // SCORES stream time (Unix ns) of the last message applied
@@ -110,7 +123,7 @@ func NewRanker(opts RankerOptions, logger *slog.Logger) (*Ranker, error) {
 		logger = slog.Default()
 	}
 	r := &Ranker{opts: opts, log: logger.With("component", "ranker"), m: opts.Metrics,
-		boards: map[contest.BoardID]*rboard{}, groupEp: map[int]uint64{}, sinkFail: make([]map[contest.BoardID]bool, len(opts.Sinks))}
+		boards: map[contest.BoardID]*rboard{}, lanes: map[int]uint64{}, loading: map[int]bool{}, groupEp: map[int]uint64{}, sinkFail: make([]map[contest.BoardID]bool, len(opts.Sinks))}
 	for i, s := range opts.Sinks {
 		if s == nil {
 			return nil, fmt.Errorf("aggregator: ranker: sink %d is nil", i)
@@ -120,6 +133,7 @@ func NewRanker(opts RankerOptions, logger *slog.Logger) (*Ranker, error) {
 		}
 		r.sinkFail[i] = map[contest.BoardID]bool{}
 	}
+	r.writable.Store(&map[int]bool{})
 	return r, nil
 }
 
@@ -135,7 +149,10 @@ func (r *Ranker) Owns(id contest.BoardID) bool {
 	return r.ownsGroup(GroupOf(id, r.groupCount()))
 }
 
-func (r *Ranker) ownsGroup(k int) bool { return r.opts.Groups == nil || r.opts.Groups.Held(k) }
+// ownsGroup: group k's lease is held and its boards are loaded.
+func (r *Ranker) ownsGroup(k int) bool {
+	return r.opts.Groups == nil || (r.opts.Groups.Held(k) && (*r.writable.Load())[k])
+}
 
 func (r *Ranker) groupCount() int {
 	if r.opts.Groups == nil {
@@ -147,7 +164,8 @@ func (r *Ranker) groupCount() int {
 // Ready reports whether the boards are loaded and written to the sinks.
 func (r *Ranker) Ready() bool { return r.ready.Load() }
 
-// Processed is the highest SCORES sequence applied.
+// Processed is the SCORES sequence up to which every message this process
+// reads is applied (its filter leaves the other groups' out).
 func (r *Ranker) Processed() uint64 { return r.processed.Load() }
 
 // Run blocks until ctx ends.
@@ -161,38 +179,46 @@ func (r *Ranker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("aggregator: ranker: stream info: %w", err)
 	}
-	startLast := info.State.LastSeq
+	r.gens = r.recordGeneration(ctx, info)
+	if g := r.opts.Groups; g != nil {
+		for !g.Decided() && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		r.mu.Lock()
+		r.setReading(g.HeldGroups())
+		r.mu.Unlock()
+	}
 	rd := newScoresReader(r)
 	if err := rd.read(ctx, 1); err != nil {
 		return err
 	}
 	defer rd.stop()
-	caught := startLast == 0
-	if caught {
-		r.goLive(ctx, start)
-	}
 	tick := time.NewTicker(r.opts.Tick)
 	defer tick.Stop()
 	lagT := time.NewTicker(time.Second)
 	defer lagT.Stop()
-	for {
+	for live := false; ; {
+		if rd.caught {
+			r.caughtUp(rd)
+			if !live {
+				live = true
+				r.goLive(ctx, start)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case err := <-rd.errc:
-			rd.restart(ctx, "read error", err)
-		case msg := <-rd.msgs:
-			r.applyBuffered(msg, rd.msgs)
-			if !caught && r.processed.Load() >= startLast {
-				caught = true
-				r.goLive(ctx, start)
-			}
+			rd.restart(ctx, "read error", 0, err)
+		case m := <-rd.msgs:
+			r.applyBuffered(m, rd)
 		case <-tick.C:
-			if caught {
+			if live {
+				r.regroup(ctx, rd)
 				r.tick(ctx)
 			}
 		case <-lagT.C:
-			if caught {
+			if live {
 				r.releaseFinished(ctx, stream)
 			}
 			rd.checkLag(ctx, stream)
@@ -200,34 +226,26 @@ func (r *Ranker) Run(ctx context.Context) error {
 	}
 }
 
-// applyBuffered applies msg and what is already buffered after it, under
+// applyBuffered applies m and what is already buffered after it, under
 // one lock.
-func (r *Ranker) applyBuffered(msg jetstream.Msg, msgs <-chan jetstream.Msg) {
+func (r *Ranker) applyBuffered(m readMsg, rd *scoresReader) {
 	r.mu.Lock()
-	seq := r.apply(msg)
+	r.applyRead(m, rd)
 drain:
 	for n := 0; n < 1024; n++ {
 		select {
-		case m2 := <-msgs:
-			seq = r.apply(m2)
+		case m2 := <-rd.msgs:
+			r.applyRead(m2, rd)
 		default:
 			break drain
 		}
 	}
 	r.mu.Unlock()
-	if seq > 0 {
-		r.processed.Store(seq)
-	}
 }
 
-// goLive waits for the first round of the group leases, writes every owned
+// goLive (the reader delivered all it had) writes every owned
 // board to the sinks in full, then marks ready.
 func (r *Ranker) goLive(ctx context.Context, start time.Time) {
-	if g := r.opts.Groups; g != nil {
-		for !g.Decided() && ctx.Err() == nil {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
 	for !r.tick(ctx) && ctx.Err() == nil {
 		r.log.Error("first write of the boards to the sinks failed, retrying")
 		time.Sleep(500 * time.Millisecond)

@@ -1,6 +1,8 @@
 package aggregator
 
 import (
+	"time"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/board"
@@ -8,44 +10,65 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// apply applies one SCORES message; it returns the message's stream
-// sequence. Under r.mu.
-func (r *Ranker) apply(msg jetstream.Msg) uint64 {
-	meta, err := msg.Metadata()
+// applyRead applies a message of the current reader (an older one's are
+// delivered again by it). Under r.mu.
+func (r *Ranker) applyRead(m readMsg, rd *scoresReader) {
+	if m.gen != rd.gen {
+		return
+	}
+	meta, err := m.msg.Metadata()
 	if err != nil {
-		return 0
+		return
 	}
-	if meta.Sequence.Stream <= r.applied {
-		return r.applied // delivered again by a restarted reader
+	rd.delivered(m, meta)
+	r.apply(m.msg, meta.Sequence.Stream, meta.Timestamp)
+}
+
+// apply applies one SCORES message of stream sequence seq, unless its
+// board group (or the cut markers) has it already. Under r.mu.
+func (r *Ranker) apply(msg jetstream.Msg, seq uint64, ts time.Time) {
+	subj := msg.Subject()
+	if _, cut := cutPartition(subj); cut {
+		if seq > r.cutSeq {
+			r.cutSeq = seq
+			r.stamp(seq, ts)
+			r.applyCut(subj, msg.Data())
+		}
+		return
 	}
-	r.applied = meta.Sequence.Stream
-	r.lastMsg.Store(meta.Timestamp.UnixNano())
-	if meta.Timestamp.After(r.now) {
-		r.now = meta.Timestamp
-	}
-	if r.applyCut(msg.Subject(), msg.Data()) {
-		return meta.Sequence.Stream
-	}
-	cid, win, div, user, ok := streams.ParseScoreSubject(msg.Subject())
+	cid, win, div, user, ok := streams.ParseScoreSubject(subj)
 	if !ok {
-		return meta.Sequence.Stream
+		return
 	}
+	id := contest.BoardID{Contest: cid, Window: win, Division: div}
+	k := GroupOf(id, r.groupCount())
+	if r.opts.Groups != nil && !r.reading[k] {
+		r.foreignN.Add(1)
+		r.m.Sinks.ScoresForeign.Inc()
+		return
+	}
+	if seq <= r.lanes[k] {
+		return // the group has it (a reader re-created from before)
+	}
+	r.lanes[k] = seq
+	r.stamp(seq, ts)
+	r.appliedN.Add(1)
+	r.m.Sinks.ScoresApplied.Inc()
 	sm, err := decodeScoreMsg(msg.Data())
 	if err != nil {
-		r.log.Warn("bad standing message", "subject", msg.Subject(), "err", err)
-		return meta.Sequence.Stream
+		r.log.Warn("bad standing message", "subject", subj, "err", err)
+		return
 	}
 	c := r.opts.Rules.Get(cid)
 	if c == nil {
-		return meta.Sequence.Stream
+		return
 	}
-	id := contest.BoardID{Contest: cid, Window: win, Division: div}
 	b := r.boards[id]
 	if b == nil {
 		if sm.Removed {
-			return meta.Sequence.Stream
+			return
 		}
-		b = &rboard{id: id, group: GroupOf(id, r.groupCount()), lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()),
+		b = &rboard{id: id, group: k, lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()),
 			st: map[string]contest.Standing{}, dirty: map[string]*dirtyEntry{}, src: c}
 		r.boards[id] = b
 	} else if b.src != c {
@@ -58,7 +81,15 @@ func (r *Ranker) apply(msg jetstream.Msg) uint64 {
 			b.since = et
 		}
 	}
-	return meta.Sequence.Stream
+}
+
+// stamp records seq and its time ts as applied. Under r.mu.
+func (r *Ranker) stamp(seq uint64, ts time.Time) {
+	r.applied = max(r.applied, seq)
+	r.lastMsg.Store(ts.UnixNano())
+	if ts.After(r.now) {
+		r.now = ts
+	}
 }
 
 func (b *rboard) set(user string, sm ScoreMsg) {

@@ -7,6 +7,10 @@ type SinkMetrics struct {
 	Errors      *prometheus.CounterVec // sink
 	Writes      *prometheus.CounterVec // sink
 	OwnedGroups prometheus.Gauge
+	// The group filter (ranker_filter.go).
+	ScoresApplied prometheus.Counter
+	ScoresForeign prometheus.Counter
+	GroupLoads    prometheus.Counter
 }
 
 func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
@@ -17,9 +21,15 @@ func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
 			Help: "Ranker ticks written to a sink."}, []string{"sink"}),
 		OwnedGroups: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_ranker_owned_groups",
 			Help: "Board groups whose lease this process holds (it writes their boards)."}),
+		ScoresApplied: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_scores_applied_total",
+			Help: "SCORES standings applied by this process's ranker (its board groups only)."}),
+		ScoresForeign: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_scores_foreign_total",
+			Help: "SCORES standings read and dropped: another process's group, on a subject of an older scheme."}),
+		GroupLoads: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_group_loads_total",
+			Help: "Times the ranker re-read SCORES from the start for a board group it gained."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Errors, m.Writes, m.OwnedGroups)
+		reg.MustRegister(m.Errors, m.Writes, m.OwnedGroups, m.ScoresApplied, m.ScoresForeign, m.GroupLoads)
 	}
 	return m
 }

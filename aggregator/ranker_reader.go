@@ -11,27 +11,43 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// scoresReader feeds the ranker from an ordered consumer of SCORES and
-// replaces it when it fails or stalls (seen on a cluster losing the node
-// that served the ordered consumer, which then stopped delivering without
-// an error). A restarted reader may deliver what an old one already did:
-// apply skips sequences it has. Ranker goroutine only.
+// scoresReader feeds the ranker from an ordered consumer of SCORES,
+// filtered on the subjects of the groups the process holds
+// (ranker_filter.go), and replaces it when the filter changes, it fails or
+// it stalls (seen on a cluster losing the node that served the ordered
+// consumer, which then stopped delivering without an error). A restarted
+// reader may deliver what an old one already did: apply skips sequences a
+// board group has. Ranker goroutine only.
 type scoresReader struct {
-	r        *Ranker
-	msgs     chan jetstream.Msg
-	errc     chan error
-	cur      jetstream.MessagesContext
-	lastP    uint64
-	lastMove time.Time
+	r    *Ranker
+	msgs chan readMsg
+	errc chan error
+	cons jetstream.Consumer
+	cur  jetstream.MessagesContext
+	// gen numbers the consumers; messages of an older one still buffered
+	// are applied but say nothing of the current one's progress.
+	gen uint64
+	// pos is the highest stream sequence the current consumer delivered and
+	// consSeq its consumer sequence; caught: it delivered all it had.
+	pos, consSeq uint64
+	caught       bool
+	lastP        uint64
+	lastMove     time.Time
+}
+
+// readMsg is a message and the reader generation it came from.
+type readMsg struct {
+	msg jetstream.Msg
+	gen uint64
 }
 
 func newScoresReader(r *Ranker) *scoresReader {
-	return &scoresReader{r: r, msgs: make(chan jetstream.Msg, 8192), errc: make(chan error, 1), lastMove: time.Now()}
+	return &scoresReader{r: r, msgs: make(chan readMsg, 8192), errc: make(chan error, 1), lastMove: time.Now()}
 }
 
-// read (re)starts the ordered consumer at from.
+// read (re)starts the ordered consumer at from with the ranker's filter.
 func (rd *scoresReader) read(ctx context.Context, from uint64) error {
-	cfg := jetstream.OrderedConsumerConfig{}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: rd.r.scoresFilter()}
 	if from > 1 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 		cfg.OptStartSeq = from
@@ -44,12 +60,17 @@ func (rd *scoresReader) read(ctx context.Context, from uint64) error {
 	if err != nil {
 		return fmt.Errorf("aggregator: ranker: messages: %w", err)
 	}
-	rd.cur = it
-	go rd.pump(ctx, it)
+	rd.gen++
+	rd.cons, rd.cur = cons, it
+	rd.pos, rd.consSeq, rd.caught = from-1, 0, false
+	if ci := cons.CachedInfo(); ci != nil && ci.NumPending == 0 {
+		rd.caught = true
+	}
+	go rd.pump(ctx, it, rd.gen)
 	return nil
 }
 
-func (rd *scoresReader) pump(ctx context.Context, it jetstream.MessagesContext) {
+func (rd *scoresReader) pump(ctx context.Context, it jetstream.MessagesContext, gen uint64) {
 	for {
 		msg, err := it.Next()
 		if err != nil {
@@ -62,10 +83,21 @@ func (rd *scoresReader) pump(ctx context.Context, it jetstream.MessagesContext) 
 			return
 		}
 		select {
-		case rd.msgs <- msg:
+		case rd.msgs <- readMsg{msg: msg, gen: gen}:
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// delivered records the progress of the current consumer after msg.
+func (rd *scoresReader) delivered(rm readMsg, meta *jetstream.MsgMetadata) {
+	if rm.gen != rd.gen || meta == nil {
+		return
+	}
+	rd.pos, rd.consSeq = max(rd.pos, meta.Sequence.Stream), meta.Sequence.Consumer
+	if meta.NumPending == 0 {
+		rd.caught = true
 	}
 }
 
@@ -76,14 +108,20 @@ func (rd *scoresReader) stop() {
 	}
 }
 
-// restart replaces the reader, from the first sequence not applied.
-func (rd *scoresReader) restart(ctx context.Context, why string, err error) {
+// restart replaces the reader, from the first sequence not delivered (or
+// from, when not zero: a group gained is read from the start).
+func (rd *scoresReader) restart(ctx context.Context, why string, from uint64, err error) {
 	r := rd.r
-	r.log.Warn("SCORES reader restarted", "why", why, "from_seq", r.applied+1, "err", err)
-	r.m.ReaderRestarts.Inc()
+	if from == 0 {
+		from = rd.pos + 1
+	}
+	if err != nil {
+		r.log.Warn("SCORES reader restarted", "why", why, "from_seq", from, "err", err)
+		r.m.ReaderRestarts.Inc()
+	}
 	rd.stop()
 	for ctx.Err() == nil {
-		err := rd.read(ctx, r.applied+1)
+		err := rd.read(ctx, from)
 		if err == nil {
 			return
 		}
@@ -92,30 +130,34 @@ func (rd *scoresReader) restart(ctx context.Context, why string, err error) {
 	}
 }
 
-// checkLag reports the lag and restarts a reader that made no progress for
-// readerStall while the stream has more. Bounded: a request that went to a
-// node being lost waits for the context's deadline, and the ranker has one
-// loop.
+// checkLag reports the lag, moves Processed past the messages the filter
+// leaves out, and restarts a reader that made no progress for readerStall
+// while its consumer has more. Bounded: a request that went to a node being
+// lost waits for the context's deadline, and the ranker has one loop.
 func (rd *scoresReader) checkLag(ctx context.Context, stream jetstream.Stream) {
 	r := rd.r
 	ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
 	info, err := stream.Info(ictx)
-	cancel()
 	if err != nil {
 		return
 	}
-	p := r.processed.Load()
-	lag := 0.0
-	if info.State.LastSeq > p {
-		lag = float64(info.State.LastSeq - p)
+	ci, err := rd.cons.Info(ictx)
+	if err != nil {
+		return
 	}
-	r.m.Lag.WithLabelValues("ranker").Set(lag)
-	r.m.LagSeconds.WithLabelValues("ranker").Set(lagSeconds(lag, time.Unix(0, r.lastMsg.Load())))
+	pending := ci.NumPending + uint64(len(rd.msgs))
+	if rd.caught && pending == 0 && (ci.Delivered.Consumer == rd.consSeq || ci.Delivered.Stream <= rd.pos) {
+		// Everything of the filter up to LastSeq (read before) is applied.
+		r.advance(info.State.LastSeq)
+	}
+	r.m.Lag.WithLabelValues("ranker").Set(float64(pending))
+	r.m.LagSeconds.WithLabelValues("ranker").Set(lagSeconds(float64(pending), time.Unix(0, r.lastMsg.Load())))
 	switch now := time.Now(); {
-	case lag == 0 || p != rd.lastP:
-		rd.lastP, rd.lastMove = p, now
+	case pending == 0 || rd.pos != rd.lastP:
+		rd.lastP, rd.lastMove = rd.pos, now
 	case now.Sub(rd.lastMove) > readerStall:
-		rd.restart(ctx, "no progress", fmt.Errorf("%d messages behind for %s", int64(lag), now.Sub(rd.lastMove).Round(time.Second)))
+		rd.restart(ctx, "no progress", 0, fmt.Errorf("%d messages behind for %s", pending, now.Sub(rd.lastMove).Round(time.Second)))
 		rd.lastMove = now
 	}
 }

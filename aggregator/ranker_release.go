@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/streams"
 )
 
 // Releasing finished windows (retention.finished_windows). A window whose
@@ -99,8 +100,9 @@ func (r *Ranker) releaseStores(ctx context.Context, scores jetstream.Stream, w w
 			}
 		}
 	}
-	filter := "scores." + w.contest + "." + strconv.FormatInt(w.window, 10) + ".>"
-	if err := scores.Purge(rctx, jetstream.WithPurgeSubject(filter)); err != nil {
-		r.log.Warn("SCORES purge of a released window failed; the next start releases it again", "filter", filter, "err", err)
+	for _, filter := range streams.ScoresWindowFilters(w.contest, w.window) {
+		if err := scores.Purge(rctx, jetstream.WithPurgeSubject(filter)); err != nil {
+			r.log.Warn("SCORES purge of a released window failed; the next start releases it again", "filter", filter, "err", err)
+		}
 	}
 }

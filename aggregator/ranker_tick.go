@@ -55,7 +55,7 @@ func (r *Ranker) gainedGroups() map[int]uint64 {
 	held := g.HeldGroups()
 	r.m.Sinks.OwnedGroups.Set(float64(len(held)))
 	for _, k := range held {
-		if ep := g.Epoch(k); r.groupEp[k] != ep {
+		if ep := g.Epoch(k); r.groupEp[k] != ep && r.ownsGroup(k) {
 			out[k] = ep
 		}
 	}

@@ -45,12 +45,13 @@ func TestFinishedWindowReleased(t *testing.T) {
 	short := cs[0].Window.Start.Unix()
 	// The ranker holds the board first and writes Redis on its next tick.
 	waitFor(t, 20*time.Second, "the short board and its read-model keys", func() bool {
-		return hasBoard(p, "r_short") && len(p.rdb.Keys(ctx, p.prefix+"b:r_short:*").Val()) > 0
+		return hasBoard(p, "r_short") && len(p.rdb.Keys(ctx, p.prefix+"b:r_short:*").Val()) > 0 &&
+			scoresOf(ctx, t, p, fmt.Sprintf("scores.*.*.r_short.%d.*.*", short)) > 0 // the purge below is not vacuous
 	}, send)
 	// Stream time moves on with traffic for the long window only.
 	waitFor(t, 30*time.Second, "the release of the short window", func() bool {
 		return !hasBoard(p, "r_short") && len(p.rdb.Keys(ctx, p.prefix+"b:r_short:*").Val()) == 0 &&
-			scoresOf(ctx, t, p, fmt.Sprintf("scores.r_short.%d.>", short)) == 0 &&
+			scoresOf(ctx, t, p, fmt.Sprintf("scores.*.*.r_short.%d.*.*", short)) == 0 &&
 			gauge(t, p, "rankstream_scorer_state", "user_windows") == 5 // r_long's users only
 	}, send)
 	if !hasBoard(p, "r_long") {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/streams"
 )
 
 // scoreMsgLen is the size of an encoded standing on the SCORES stream.
@@ -60,4 +61,18 @@ func decodeScoreMsg(b []byte) (ScoreMsg, error) {
 		},
 		SrcSeq: u(5),
 	}, nil
+}
+
+// scoreSubject is the SCORES subject of user's standing on board id, with
+// id's group among groups in it (streams/scores.go: rankers filter on it).
+func scoreSubject(groups int, id contest.BoardID, user string) string {
+	if groups < 1 {
+		groups = 1
+	}
+	return streams.ScoreSubject(groups, GroupOf(id, groups), id.Contest, id.Window, id.Division, user)
+}
+
+// scoreSubject is the subject of a standing this scorer publishes.
+func (s *Scorer) scoreSubject(id contest.BoardID, user string) string {
+	return scoreSubject(s.opts.BoardGroups, id, user)
 }

@@ -48,6 +48,9 @@ type ScorerOptions struct {
 	Instance string
 	// LeaseTTL is how long a dead process's partition lease lives (default 5s).
 	LeaseTTL time.Duration
+	// BoardGroups is the rankers' number of board groups: a standing's
+	// subject carries its board's group (streams/scores.go; default 1).
+	BoardGroups int
 
 	// FinishedWindows frees a window's user state this long after its end +
 	// lateness, on stream time (retention.finished_windows; 0: never).

@@ -121,7 +121,7 @@ func (w *worker) goLive(ctx context.Context) {
 // enqueueAll makes every standing held pending.
 func (w *worker) enqueueAll() {
 	w.eng.Standings(func(id contest.BoardID, user string, st contest.Standing) {
-		w.pending[streams.ScoreSubject(id.Contest, id.Window, id.Division, user)] = ScoreMsg{Standing: st}
+		w.pending[w.s.scoreSubject(id, user)] = ScoreMsg{Standing: st}
 	})
 	w.enqueueMissions()
 }
@@ -215,7 +215,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
 	for _, ch := range d.Changes {
-		w.pending[streams.ScoreSubject(ch.Board.Contest, ch.Board.Window, ch.Board.Division, ch.User)] =
+		w.pending[w.s.scoreSubject(ch.Board, ch.User)] =
 			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.Seq, EventTime: im.Time}
 	}
 }

@@ -70,41 +70,6 @@ func ParseEventSubject(subj string) (partition int, provider, user string, ok bo
 	return p, provider, user, true
 }
 
-// ScoreSubject is the compacted subject of one user's standing on one board:
-// scores.<contest>.<window start unix>.<division>.<user>, the division value
-// encoded as one token (internal/subjtok: any value, '.', ' ', '*' included).
-func ScoreSubject(contestID string, window int64, division, user string) string {
-	division = subjtok.Encode(division)
-	var b strings.Builder
-	b.Grow(16 + len(contestID) + len(division) + len(user))
-	b.WriteString("scores.")
-	b.WriteString(contestID)
-	b.WriteByte('.')
-	b.WriteString(strconv.FormatInt(window, 10))
-	b.WriteByte('.')
-	b.WriteString(division)
-	b.WriteByte('.')
-	b.WriteString(user)
-	return b.String()
-}
-
-// ParseScoreSubject is the inverse of ScoreSubject.
-func ParseScoreSubject(subj string) (contestID string, window int64, division, user string, ok bool) {
-	parts := strings.Split(subj, ".")
-	if len(parts) != 5 || parts[0] != "scores" {
-		return "", 0, "", "", false
-	}
-	w, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil {
-		return "", 0, "", "", false
-	}
-	div, err := subjtok.Decode(parts[3])
-	if err != nil {
-		return "", 0, "", "", false
-	}
-	return parts[1], w, div, parts[4], true
-}
-
 // DLQInvalidSubject is where partition p's invalid events go.
 func DLQInvalidSubject(p int) string { return "dlq.invalid." + strconv.Itoa(p) }
 

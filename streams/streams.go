@@ -253,6 +253,14 @@ func (s *Streams) Ensure(ctx context.Context) error {
 				cfg = keepLimits(st.CachedInfo().Config, cfg, s.log)
 			}
 		}
+		if cfg.Name == Scores {
+			if st, err := s.JS.Stream(ctx, Scores); err == nil {
+				// the group counts standings were published under (scores.go)
+				if g := st.CachedInfo().Config.Metadata[ScoresGenerationsMeta]; g != "" {
+					cfg.Metadata = map[string]string{ScoresGenerationsMeta: g}
+				}
+			}
+		}
 		if err := s.ensureOne(ctx, cfg); err != nil {
 			return err
 		}

@@ -77,16 +77,64 @@ func TestScoreSubjectRoundTrip(t *testing.T) {
 	}{{"t_1", 1700000000, "", "u_1"}, {"x-y", 0, "DE", "abc-_"},
 		{"c", 1, "live.casino", "u"}, {"c", 1, "a b", "u"}, {"c", 1, "Köln", "u"}, {"c", 1, "*", "u"}, {"c", 1, ">", "u"}, {"c", 1, "~", "u"}}
 	for _, tc := range cases {
-		subj := ScoreSubject(tc.c, tc.w, tc.div, tc.user)
-		if toks := strings.Split(subj, "."); len(toks) != 5 || strings.ContainsAny(subj, " *>") {
-			t.Fatalf("division %q gives subject %q: not five safe tokens", tc.div, subj)
-		}
-		c, w, d, u, ok := ParseScoreSubject(subj)
-		if !ok || c != tc.c || w != tc.w || d != tc.div || u != tc.user {
-			t.Fatalf("round trip %q: %v %v %v %v %v", subj, c, w, d, u, ok)
+		for _, subj := range []string{ScoreSubject(4, 3, tc.c, tc.w, tc.div, tc.user), LegacyScoreSubject(tc.c, tc.w, tc.div, tc.user)} {
+			toks := strings.Split(subj, ".")
+			if (len(toks) != 7 && len(toks) != 5) || strings.ContainsAny(subj, " *>") {
+				t.Fatalf("division %q gives subject %q: not seven (or five, legacy) safe tokens", tc.div, subj)
+			}
+			c, w, d, u, ok := ParseScoreSubject(subj)
+			if !ok || c != tc.c || w != tc.w || d != tc.div || u != tc.user {
+				t.Fatalf("round trip %q: %v %v %v %v %v", subj, c, w, d, u, ok)
+			}
 		}
 	}
 	if _, _, _, _, ok := ParseScoreSubject("scores.a.b"); ok {
 		t.Fatal("short subject accepted")
 	}
+}
+
+// TestScoresFiltersApart: the filters a ranker combines on one consumer
+// (cut markers, legacy subjects, its groups, other generations) never match
+// the same subject, so JetStream takes them together, and each matches what
+// it names.
+func TestScoresFiltersApart(t *testing.T) {
+	filters := []string{ScoresCutFilter, ScoresLegacyFilter, ScoresGroupFilter(4, 0), ScoresGroupFilter(4, 3), ScoresGenerationFilter(1)}
+	subjects := map[string]string{
+		"scores.~cut.7":                        ScoresCutFilter,
+		LegacyScoreSubject("4", 0, "x", "u"):   ScoresLegacyFilter, // a contest named like a group count
+		ScoreSubject(4, 0, "c", 1, "", "u"):    ScoresGroupFilter(4, 0),
+		ScoreSubject(4, 3, "1", 1, "a.b", "u"): ScoresGroupFilter(4, 3),
+		ScoreSubject(1, 0, "c", 1, "", "u"):    ScoresGenerationFilter(1),
+		ScoreSubject(4, 1, "c", 1, "", "u"):    "",
+	}
+	for subj, want := range subjects {
+		var got []string
+		for _, f := range filters {
+			if subjectMatches(f, subj) {
+				got = append(got, f)
+			}
+		}
+		if (want == "" && len(got) != 0) || (want != "" && (len(got) != 1 || got[0] != want)) {
+			t.Errorf("%s matched %v, want only %q", subj, got, want)
+		}
+	}
+	meta, added := WithScoreGeneration(map[string]string{"other": "x"}, 4)
+	meta, _ = WithScoreGeneration(meta, 1)
+	if _, again := WithScoreGeneration(meta, 4); !added || again || meta["other"] != "x" || meta[ScoresGenerationsMeta] != "1,4" {
+		t.Fatalf("generations %v", meta)
+	}
+}
+
+// subjectMatches is NATS token matching of a filter with '*' only.
+func subjectMatches(filter, subj string) bool {
+	f, s := strings.Split(filter, "."), strings.Split(subj, ".")
+	if len(f) != len(s) {
+		return false
+	}
+	for i := range f {
+		if f[i] != "*" && f[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }

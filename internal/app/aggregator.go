@@ -20,9 +20,13 @@ func (a *App) buildAggregator(ctx context.Context) error {
 	opts, st := a.opts, a.Streams
 	m := aggregator.NewMetrics(opts.Registry)
 	var err error
+	groups := 1 // the rankers' board groups, in the SCORES subjects
+	if a.instanceName() != "" && opts.BoardGroups > 1 {
+		groups = opts.BoardGroups
+	}
 	a.Scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: a.Rules,
 		Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas,
-		Instance: a.instanceName(), LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows}, a.base)
+		Instance: a.instanceName(), LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows, BoardGroups: groups}, a.base)
 	if err != nil {
 		return fmt.Errorf("app: scorer: %w", err)
 	}
@@ -35,10 +39,6 @@ func (a *App) buildAggregator(ctx context.Context) error {
 	}
 	if err := aggregator.EnsureRanksStream(ctx, st.JS, st.Opts.Replicas); err != nil {
 		return fmt.Errorf("app: %w", err)
-	}
-	groups := 1
-	if a.Groups != nil {
-		groups = a.Groups.N()
 	}
 	sinks := []aggregator.Sink{
 		readmodel.NewRankerSink(readmodel.NewWriter(a.Redis, opts.RedisPrefix, a.base, opts.Registry)),

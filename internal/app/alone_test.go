@@ -37,12 +37,28 @@ leaderboard: {type: sum}
 
 // TestNotifierRunsAlone: `--only notifier` in a process of its own pushes
 // the live top and ranks of boards ranked by another process, fed by the
-// RANKS stream.
+// RANKS stream; in single mode and with the work shared (board groups, the
+// notifier lease).
 func TestNotifierRunsAlone(t *testing.T) {
+	for _, mode := range []struct {
+		name   string
+		ranker func(*app.Options)
+		alone  func(*app.Options)
+	}{
+		{"single", func(*app.Options) {}, func(*app.Options) {}},
+		{"shared", func(o *app.Options) { o.Instance, o.BoardGroups, o.LeaseTTL = "na", 2, 2*time.Second },
+			func(o *app.Options) { o.Instance, o.LeaseTTL = "nb", 2*time.Second }},
+	} {
+		t.Run(mode.name, func(t *testing.T) { notifierAlone(t, mode.ranker, mode.alone) })
+	}
+}
+
+func notifierAlone(t *testing.T, ranker, alone func(*app.Options)) {
 	env := apptest.NewEnv(t)
 	cs := []*contest.Contest{plainContest(t, "t_alone_n")}
 	a := apptest.Start(t, env, cs, func(o *app.Options) {
 		o.Only = []string{app.StageIngest, app.StageAggregator, app.StageAPI}
+		ranker(o)
 	})
 	if a.Live.Notifier != nil {
 		t.Fatal("the ranking process runs a notifier")
@@ -53,6 +69,7 @@ func TestNotifierRunsAlone(t *testing.T) {
 	b := startPeer(t, env, a, cs, func(o *app.Options) {
 		o.Only = []string{app.StageNotifier}
 		o.Live.Interest = &notifier.ServerSource{Server: a.Streams.Server}
+		alone(o)
 	})
 	if b.Live.Notifier == nil || b.Ranker != nil {
 		t.Fatal("the notifier process is not a notifier alone")
@@ -71,7 +88,20 @@ func TestNotifierRunsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := time.Now().Add(-time.Minute)
+	// u_a first and seen: u_b's rank is pushed when u_b changes (the ranking
+	// process has no notifier, so no watched users), and u_b is second only
+	// if u_a is on the board by then (the two are in different partitions).
 	apptest.Publish(t, a, "acme", "u_a", "n1", apptest.Event("n1", "u_a", "acme", ts, 300, 0, "DE"))
+	waitMsg(t, tops, func(data []byte) error {
+		var m notifier.TopMsg
+		if err := json.Unmarshal(data, &m); err != nil {
+			return err
+		}
+		if m.Total != 1 || len(m.Top) != 1 || m.Top[0].User != "u_a" {
+			return fmt.Errorf("top %+v", m)
+		}
+		return nil
+	})
 	apptest.Publish(t, a, "acme", "u_b", "n2", apptest.Event("n2", "u_b", "acme", ts, 200, 0, "DE"))
 	waitMsg(t, tops, func(data []byte) error {
 		var m notifier.TopMsg
@@ -114,13 +144,17 @@ func waitMsg(t *testing.T, ch <-chan *nats.Msg, check func([]byte) error) {
 
 // TestSnapshotterRunsAlone: `--only snapshotter` in a process of its own
 // (shared scorers in another) writes snapshots whose standings are the
-// ranking process's board, cut through the lease bucket.
+// ranking process's board, cut through the lease bucket. (Alone in single
+// mode it is refused: TestImpossibleStageSetsRefused.)
+// mode it is refused: TestImpossibleStageSetsRefused.)
 func TestSnapshotterRunsAlone(t *testing.T) {
 	env := apptest.NewEnv(t)
 	cs := []*contest.Contest{plainContest(t, "t_alone_s")}
 	a := apptest.Start(t, env, cs, func(o *app.Options) {
 		o.Only = []string{app.StageIngest, app.StageAggregator, app.StageAPI}
-		o.Instance, o.LeaseTTL = "sa", 2*time.Second
+		// two board groups: the standings are on grouped SCORES subjects,
+		// which the snapshotter's own ranker (no groups) reads in full
+		o.Instance, o.LeaseTTL, o.BoardGroups = "sa", 2*time.Second, 2
 	})
 	b := startPeer(t, env, a, cs, func(o *app.Options) {
 		o.Only = []string{app.StageSnapshotter}

@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
+	"github.com/rankstream/rankstream/internal/testkit"
 )
 
 const groupsTTL = 2 * time.Second
@@ -145,8 +149,9 @@ func shared(instance string) func(*app.Options) {
 }
 
 // disjoint fails unless the two processes own disjoint sets of boards that
-// together are every board.
-func disjoint(a, b *app.App) error {
+// together are all boards, and each holds the boards of its own groups only
+// (its SCORES consumer filters on them).
+func disjoint(a, b *app.App, boards int) error {
 	ga, gb := a.Groups.HeldGroups(), b.Groups.HeldGroups()
 	if len(ga) == 0 || len(gb) == 0 || len(ga)+len(gb) != 4 {
 		return fmt.Errorf("groups held: %v and %v", ga, gb)
@@ -156,39 +161,89 @@ func disjoint(a, b *app.App) error {
 			return fmt.Errorf("group %d held by both: %v and %v", k, ga, gb)
 		}
 	}
+	for _, p := range []struct {
+		name string
+		a    *app.App
+		held []int
+	}{{"pa", a, ga}, {"pb", b, gb}} {
+		for _, id := range p.a.Ranker.BoardIDs() {
+			if k := aggregator.GroupOf(id, 4); !slices.Contains(p.held, k) {
+				return fmt.Errorf("%s keeps board %s of group %d, not one of its groups %v", p.name, id, k, p.held)
+			}
+		}
+	}
 	oa, ob := a.Ranker.OwnedBoardIDs(), b.Ranker.OwnedBoardIDs()
 	for _, id := range oa {
 		if slices.Contains(ob, id) {
 			return fmt.Errorf("board %s owned by both", id)
 		}
 	}
-	if all := len(a.Ranker.BoardIDs()); len(oa)+len(ob) != all {
-		return fmt.Errorf("boards owned %d + %d of %d", len(oa), len(ob), all)
+	if len(oa)+len(ob) != boards {
+		return fmt.Errorf("boards owned %d + %d of %d", len(oa), len(ob), boards)
 	}
 	return nil
 }
 
-// TestBoardGroupsTwoProcessesFailOver: two processes share the board groups
-// (each writes only the boards of its own groups); the second is cut off
-// without giving its leases back; its groups move to the first within the
-// lease TTL (plus the lease rounds), and the API stays exact throughout.
+// published is the standings a process's scorer published (its registry).
+func published(t *testing.T, reg *prometheus.Registry) uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "rankstream_scores_published_total" {
+			return uint64(mf.GetMetric()[0].GetCounter().GetValue())
+		}
+	}
+	t.Fatal("no rankstream_scores_published_total")
+	return 0
+}
+
+// TestBoardGroupsTwoProcessesFailOver: two processes share the board groups;
+// each reads from SCORES and applies only its own groups' standings (the two
+// together apply each standing published once, not twice) and writes only
+// its groups' boards; the second is cut off without giving its leases back;
+// its groups move to the first within the lease TTL (plus the lease rounds
+// and the re-read of SCORES for them), and the API stays exact throughout.
 func TestBoardGroupsTwoProcessesFailOver(t *testing.T) {
 	env := apptest.NewEnv(t)
 	cs := []*contest.Contest{groupsContest(t, "t_groups")}
-	a := apptest.Start(t, env, cs, shared("pa"))
-	b := startPeer(t, env, a, cs, shared("pb"))
+	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
+	a := apptest.Start(t, env, cs, shared("pa"), func(o *app.Options) { o.Registry = regA })
+	b := startPeer(t, env, a, cs, func(o *app.Options) { shared("pb")(o); o.Registry = regB })
 	base := "http://" + a.Addr()
 	o := oracle{}
 	publishRound(t, a, o, 1, 400)
 	waitExact(t, base, "t_groups", o, 30*time.Second)
-	deadline := time.Now().Add(20 * time.Second)
-	for err := disjoint(a, b); err != nil; err = disjoint(a, b) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not sharded: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.Eventually(t, 20*time.Second, func() error { return disjoint(a, b, len(o)) })
 	t.Logf("groups: pa %v, pb %v", a.Groups.HeldGroups(), b.Groups.HeldGroups())
+
+	// Settled: every standing published from now on is applied once, by the
+	// process holding its board's group.
+	pub0 := published(t, regA) + published(t, regB)
+	app0 := a.Ranker.AppliedScores() + b.Ranker.AppliedScores()
+	appA0, appB0 := a.Ranker.AppliedScores(), b.Ranker.AppliedScores()
+	publishRound(t, a, o, 3, 300)
+	waitExact(t, base, "t_groups", o, 30*time.Second)
+	testkit.Eventually(t, 10*time.Second, func() error {
+		pub, applied := published(t, regA)+published(t, regB)-pub0, a.Ranker.AppliedScores()+b.Ranker.AppliedScores()-app0
+		if pub == 0 || applied != pub {
+			return fmt.Errorf("standings published %d, applied by the two rankers %d", pub, applied)
+		}
+		return nil
+	})
+	if f := a.Ranker.ForeignScores() + b.Ranker.ForeignScores(); f != 0 {
+		t.Fatalf("%d standings of another process's groups were delivered", f)
+	}
+	if da, db := a.Ranker.AppliedScores()-appA0, b.Ranker.AppliedScores()-appB0; da == 0 || db == 0 {
+		t.Fatalf("applied pa %d, pb %d: one process applied nothing", da, db)
+	} else {
+		t.Logf("round of 300 events: pa applied %d standings, pb %d (sum = published)", da, db)
+	}
+	if err := disjoint(a, b, len(o)); err != nil {
+		t.Fatal(err)
+	}
 
 	// Cut b off: its connection closes first, so nothing is given back.
 	b.Streams.NC.Close()
@@ -201,7 +256,16 @@ func TestBoardGroupsTwoProcessesFailOver(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Logf("every group held by pa %s after pb was cut off (lease TTL %s)", time.Since(killed).Round(time.Millisecond), groupsTTL)
+	held := time.Since(killed)
+	// Then pa reads the groups' standings from SCORES before writing them.
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if n := len(a.Ranker.OwnedBoardIDs()); n != len(o) {
+			return fmt.Errorf("boards written by pa %d of %d", n, len(o))
+		}
+		return nil
+	})
+	t.Logf("every group held by pa %s after pb was cut off (lease TTL %s), its boards loaded after %s",
+		held.Round(time.Millisecond), groupsTTL, time.Since(killed).Round(time.Millisecond))
 	waitExact(t, base, "t_groups", o, 30*time.Second)
 }
 
