@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,12 +26,6 @@ func TestClusterR3NodeLoss(t *testing.T) {
 		t.Skip("starts a three-node cluster")
 	}
 	forModes(t, func(t *testing.T, m scorerMode) {
-		if m.instance != "" && os.Getenv("RANKSTREAM_CLUSTER_SHARED") == "" {
-			// Open: in shared mode with 1s leases every lease is lost when a
-			// node stops, and after the partitions are taken again some
-			// standings are missing from SCORES (notes/runner.md).
-			t.Skip("shared mode on a cluster losing a node misses standings (known, open); RANKSTREAM_CLUSTER_SHARED=1 runs it")
-		}
 		clusterR3NodeLoss(t, m)
 	})
 }

@@ -34,11 +34,12 @@ func NewLease(kv jetstream.KeyValue, key string, ttl time.Duration) *Lease {
 // Take tries to take the free lease with value; false when someone holds it
 // (or NATS did not answer: try again next round).
 func (l *Lease) Take(ctx context.Context, value []byte) bool {
+	sent := time.Now() // the key lives TTL from a moment after this
 	rev, err := l.kv.Create(ctx, l.key, value)
 	if err != nil {
 		return false
 	}
-	l.rev, l.renewed = rev, time.Now()
+	l.rev, l.renewed = rev, sent
 	return true
 }
 
@@ -70,6 +71,10 @@ func (l *Lease) Refresh(ctx context.Context, value []byte) error {
 func (l *Lease) Release(ctx context.Context) error {
 	return l.kv.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
 }
+
+// Renewed is when the last answered write of the lease (Take or Refresh)
+// was sent: the key lives at least until Renewed + TTL.
+func (l *Lease) Renewed() time.Time { return l.renewed }
 
 // Key is the lease's key in the bucket.
 func (l *Lease) Key() string { return l.key }

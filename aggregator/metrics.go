@@ -27,6 +27,7 @@ type Metrics struct {
 	CheckpointBytes    prometheus.Counter
 	RestoredPartitions prometheus.Gauge
 	OwnedPartitions    prometheus.Gauge
+	LeasesLost         prometheus.Counter
 	ReaderRestarts     prometheus.Counter
 	Leader             *prometheus.GaugeVec // lease: 1 while this process holds it
 
@@ -85,6 +86,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Partitions whose state was restored from a checkpoint at the last start."}),
 		OwnedPartitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_scorer_owned_partitions",
 			Help: "EVENTS partitions this process scores (all of them unless shared)."}),
+		LeasesLost: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_scorer_partition_leases_lost_total",
+			Help: "Partition leases this process lost (taken over, or not refreshed in time) while scoring the partition."}),
 		ReaderRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_reader_restarts_total",
 			Help: "Times the ranker restarted its SCORES reader after an error or a stall."}),
 		Leader: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rankstream_leader",
@@ -96,7 +99,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.Missions = newMissionMetrics(reg)
 	m.Sinks = newSinkMetrics(reg)
 	if reg != nil {
-		reg.MustRegister(m.Rescores)
+		reg.MustRegister(m.Rescores, m.LeasesLost)
 		reg.MustRegister(m.EventsIn, m.Duplicates, m.Rejected, m.Late, m.Accruals, m.ScoresOut,
 			m.PublishErrors, m.Lag, m.LagSeconds, m.EventLatency, m.BoardEntries, m.Boards, m.TickSeconds, m.RedisErrors, m.CatchupSeconds,
 			m.Checkpoints, m.CheckpointSeconds, m.CheckpointBytes, m.RestoredPartitions, m.OwnedPartitions, m.ReaderRestarts, m.Leader,

@@ -19,7 +19,9 @@ type scorerMode struct {
 
 var scorerModes = []scorerMode{{name: "single"}, {name: "shared", instance: "proc-a"}}
 
-// options returns o for this mode (shared: the instance, a 1s lease TTL, and
+// options returns o for this mode (shared: the instance, a 3s lease TTL (a
+// refresh must be answered within 1.5s: the race detector on a loaded
+// machine is slower than that for 1s leases), and
 // checkpoints, which shared mode needs).
 func (m scorerMode) options(o aggregator.ScorerOptions) aggregator.ScorerOptions {
 	if m.instance == "" {
@@ -29,7 +31,7 @@ func (m scorerMode) options(o aggregator.ScorerOptions) aggregator.ScorerOptions
 		o.Instance = m.instance
 	}
 	if o.LeaseTTL == 0 {
-		o.LeaseTTL = time.Second
+		o.LeaseTTL = 3 * time.Second
 	}
 	if o.CheckpointInterval <= 0 {
 		o.CheckpointInterval = 200 * time.Millisecond

@@ -142,6 +142,9 @@ func (w *worker) flush(ctx context.Context) {
 }
 
 func (w *worker) flushNow(ctx context.Context) {
+	if ctx.Err() != nil {
+		return // stopped (shared mode: maybe no longer the partition's holder): publish nothing more
+	}
 	w.flushMissions(ctx)
 	if len(w.pending) == 0 || !w.live {
 		return // nothing is published before catch-up

@@ -3,6 +3,7 @@ package aggregator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"sort"
 	"strconv"
@@ -17,17 +18,20 @@ import (
 
 // Shared mode (ScorerOptions.Instance set): the EVENTS partitions are shared
 // among the processes by leases in a JetStream KV bucket whose keys expire
-// LeaseTTL after their last write. Each round (every LeaseTTL/5) a process
-// refreshes its member key and its leases (Update with the last revision:
-// compare-and-set, so a lease is never held twice), counts the members, and
-// moves towards its fair share ceil(partitions/members): it takes free
-// partitions (Create fails when someone holds one) or releases its excess.
-// A lease it could not refresh for LeaseTTL/2 is dropped before it can
-// expire, so two processes never score a partition at once while the lease
-// machinery works; a dead process's leases expire after LeaseTTL and are
-// taken within one more round. Every owned partition has its own worker
-// (engine, standings, checkpoints) and its own ordered consumer filtered on
-// that partition; it starts from the partition's checkpoint.
+// LeaseTTL after their last write. Every owned partition has its own run
+// (worker: engine, standings, checkpoints; an ordered consumer filtered on
+// the partition; a keeper goroutine refreshing its lease, shared_part.go):
+// it starts from the partition's latest checkpoint, whoever wrote it.
+//
+// Each lease round (every LeaseTTL/5) a process refreshes its member key,
+// drops the runs that stopped by themselves (lease lost: not released;
+// failed: released, so anyone takes the partition again), counts the live
+// members, and moves towards its fair share ceil(partitions/members): it
+// releases its most recently taken partitions beyond it (a graceful handover:
+// the run stops, then the lease is deleted, so the next owner can take it at
+// once), or takes free ones (Create fails while anyone holds one). A dead
+// process's leases expire after LeaseTTL and are taken within one more
+// round. A round that cannot count the members changes nothing.
 
 type sharedState struct {
 	kv     atomic.Pointer[jetstream.KeyValue]
@@ -35,15 +39,6 @@ type sharedState struct {
 	runs   map[int]*partRun
 	rounds atomic.Int64 // lease rounds done
 	cut    cutState     // cut keys as last seen (cut.go)
-}
-
-type partRun struct {
-	w         *worker
-	lease     *Lease
-	cancel    context.CancelFunc
-	done      chan struct{}
-	sinceTake time.Time
-	failed    atomic.Bool // the run ended with an error: the next round restarts it
 }
 
 // Owned returns the partitions this process scores (all of them when not shared).
@@ -58,8 +53,10 @@ func (s *Scorer) Owned() []int {
 	s.shared.mu.Lock()
 	defer s.shared.mu.Unlock()
 	out := make([]int, 0, len(s.shared.runs))
-	for p := range s.shared.runs {
-		out = append(out, p)
+	for p, r := range s.shared.runs {
+		if !r.ended() {
+			out = append(out, p)
+		}
 	}
 	sort.Ints(out)
 	return out
@@ -82,16 +79,33 @@ func (s *Scorer) sharedCaughtUp() bool {
 	return true
 }
 
+// sharedUpToDate: this process's partitions have caught up, and every
+// partition that has events is applied up to its last one by its holder,
+// whichever process that is (this one's runs as of now, the others' as of
+// their last lease refresh). A partition nobody holds is not up to date.
 func (s *Scorer) sharedUpToDate(ctx context.Context) (bool, error) {
 	if !s.sharedCaughtUp() {
 		return false, nil
 	}
-	for p, r := range s.snapshotRuns() {
+	kvp := s.shared.kv.Load()
+	if kvp == nil {
+		return false, nil
+	}
+	prog, err := partitionProgress(ctx, *kvp, s.opts.Partitions)
+	if err != nil {
+		return false, err
+	}
+	runs := s.snapshotRuns()
+	for p := 0; p < s.opts.Partitions; p++ {
 		last, err := Lane{JS: s.opts.JS, Partition: p}.lastAtStart(ctx)
 		if err != nil {
 			return false, err
 		}
-		if r.w.doneA.Load() < last {
+		done, held := prog[p]
+		if r, ok := runs[p]; ok && !r.ended() {
+			done, held = r.w.doneA.Load(), true
+		}
+		if last > 0 && (!held || done < last) {
 			return false, nil
 		}
 	}
@@ -107,7 +121,12 @@ func (s *Scorer) runShared(ctx context.Context) error {
 		return err
 	}
 	s.ckpts = obs
-	kv, err := streams.EnsureLeases(ctx, s.opts.JS, s.opts.LeaseTTL, s.opts.Replicas)
+	lnc, ljs, err := streams.LeaseConn(s.opts.JS)
+	if err != nil {
+		return err
+	}
+	defer lnc.Close()
+	kv, err := streams.EnsureLeases(ctx, ljs, s.opts.LeaseTTL, s.opts.Replicas)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -131,17 +150,33 @@ func (s *Scorer) runShared(ctx context.Context) error {
 	}
 }
 
-// leaseRound refreshes, counts, and takes or releases partitions.
+// leaseRound refreshes the member key, drops the runs that stopped, counts
+// the members, and takes or releases partitions.
 func (s *Scorer) leaseRound(ctx context.Context, kv jetstream.KeyValue) {
-	if _, err := kv.Put(ctx, streams.MemberKey(s.opts.Instance), []byte(s.opts.Instance)); err != nil && ctx.Err() == nil {
+	if s.connClosed() {
+		return // the keepers stop the runs; the leases expire
+	}
+	ttl := s.opts.LeaseTTL
+	mctx, cancel := context.WithTimeout(ctx, ttl/2)
+	_, err := kv.Put(mctx, streams.MemberKey(s.opts.Instance), []byte(s.opts.Instance))
+	cancel()
+	if err != nil && ctx.Err() == nil {
 		s.log.Warn("member refresh failed", "err", err)
 	}
 	defer s.ownedGauges()
-	s.refreshLeases(ctx)
+	for p, r := range s.snapshotRuns() {
+		if r.ended() {
+			s.dropPart(ctx, p)
+		}
+	}
 	if ctx.Err() != nil {
 		return
 	}
-	members := s.countMembers(ctx, kv)
+	members, err := s.countMembers(ctx, kv)
+	if err != nil {
+		s.log.Warn("members not counted; lease round skipped", "err", err)
+		return
+	}
 	target := (s.opts.Partitions + members - 1) / members
 	if runs := s.snapshotRuns(); len(runs) > target {
 		s.releaseExcess(ctx, runs, len(runs)-target, members)
@@ -163,36 +198,25 @@ func (s *Scorer) ownedGauges() {
 	s.m.RestoredPartitions.Set(float64(restored))
 }
 
-// refreshLeases refreshes every held partition lease and stops the
-// partitions whose lease is lost.
-func (s *Scorer) refreshLeases(ctx context.Context) {
-	for p, r := range s.snapshotRuns() {
-		if r.failed.Load() {
-			s.stopPart(p)
-			if err := r.lease.Release(ctx); err != nil {
-				s.log.Warn("lease release failed (it will expire)", "partition", p, "err", err)
-			}
-			continue
-		}
-		// The lease value also tells the others how far the partition is applied.
-		if err := r.lease.Refresh(ctx, leaseValue(s.opts.Instance, r.w.doneA.Load())); errors.Is(err, ErrLeaseLost) {
-			s.log.Warn("partition lease lost; stopping it", "partition", p, "err", err)
-			s.stopPart(p)
-		}
-	}
-}
-
 // countMembers counts the live member keys (at least this process).
-func (s *Scorer) countMembers(ctx context.Context, kv jetstream.KeyValue) int {
-	kl, err := kv.ListKeysFiltered(ctx, streams.MembersFilter)
+func (s *Scorer) countMembers(ctx context.Context, kv jetstream.KeyValue) (int, error) {
+	lctx, cancel := context.WithTimeout(ctx, s.opts.LeaseTTL/2)
+	defer cancel()
+	kl, err := kv.ListKeysFiltered(lctx, streams.MembersFilter)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return 1, nil
+	}
 	if err != nil {
-		return 1
+		return 0, fmt.Errorf("aggregator: members: %w", err)
 	}
 	n := 0
 	for range kl.Keys() {
 		n++
 	}
-	return max(n, 1)
+	if lctx.Err() != nil {
+		return 0, fmt.Errorf("aggregator: members: %w", lctx.Err())
+	}
+	return max(n, 1), nil
 }
 
 // releaseExcess releases n partitions, the most recently taken first.
@@ -202,36 +226,58 @@ func (s *Scorer) releaseExcess(ctx context.Context, runs map[int]*partRun, n, me
 		owned = append(owned, p)
 	}
 	sort.Slice(owned, func(i, j int) bool { return runs[owned[i]].sinceTake.After(runs[owned[j]].sinceTake) })
+	var wg sync.WaitGroup
 	for _, p := range owned[:n] {
-		s.stopPart(p)
-		if err := runs[p].lease.Release(ctx); err != nil {
-			s.log.Warn("lease release failed (it will expire)", "partition", p, "err", err)
-		}
-		s.log.Info("partition released", "partition", p, "members", members)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.dropPart(ctx, p)
+			s.log.Info("partition released", "partition", p, "members", members)
+		}()
 	}
+	wg.Wait()
 }
 
-// takeFree takes free partitions up to target, starting at an
+// takeFree takes free partitions up to target, in the order of an
 // instance-specific offset so that processes starting together do not race
-// for the same ones.
+// for the same ones; the takes of a batch go out together (one round trip
+// for a share, not one per partition).
 func (s *Scorer) takeFree(ctx context.Context, kv jetstream.KeyValue, target, members int) {
 	runs := s.snapshotRuns()
 	me := []byte(s.opts.Instance)
 	h := fnv.New32a()
 	h.Write(me)
 	off := int(h.Sum32() % uint32(s.opts.Partitions))
-	for i := 0; i < s.opts.Partitions && len(runs) < target; i++ {
-		p := (off + i) % s.opts.Partitions
-		if _, ok := runs[p]; ok {
-			continue
+	var cands []int
+	for i := 0; i < s.opts.Partitions; i++ {
+		if p := (off + i) % s.opts.Partitions; runs[p] == nil {
+			cands = append(cands, p)
 		}
-		lease := NewLease(kv, streams.PartitionLeaseKey(p), s.opts.LeaseTTL)
-		if !lease.Take(ctx, me) {
-			continue // held by another process (or NATS trouble: next round)
+	}
+	for have := len(runs); have < target && len(cands) > 0 && ctx.Err() == nil; {
+		batch := cands[:min(target-have, len(cands))]
+		cands = cands[len(batch):]
+		leases := make([]*Lease, len(batch))
+		var wg sync.WaitGroup
+		tctx, cancel := context.WithTimeout(ctx, s.opts.LeaseTTL/2)
+		for i, p := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if l := NewLease(kv, streams.PartitionLeaseKey(p), s.opts.LeaseTTL); l.Take(tctx, me) {
+					leases[i] = l
+				} // else held by another process (or NATS trouble: next round)
+			}()
 		}
-		s.startPart(ctx, p, lease)
-		runs[p] = nil
-		s.log.Info("partition taken", "partition", p, "members", members)
+		wg.Wait()
+		cancel()
+		for i, l := range leases {
+			if l != nil {
+				s.startPart(ctx, batch[i], l)
+				have++
+				s.log.Info("partition taken", "partition", batch[i], "members", members)
+			}
+		}
 	}
 }
 
@@ -245,100 +291,18 @@ func (s *Scorer) snapshotRuns() map[int]*partRun {
 	return out
 }
 
-func (s *Scorer) startPart(ctx context.Context, p int, lease *Lease) {
-	ctx, cancel := context.WithCancel(ctx)
-	w := newWorker(s, p)
-	w.owned = []int{p}
-	r := &partRun{w: w, lease: lease, cancel: cancel, done: make(chan struct{}), sinceTake: time.Now()}
-	s.shared.mu.Lock()
-	s.shared.runs[p] = r
-	s.shared.mu.Unlock()
-	go func() {
-		defer close(r.done)
-		if err := s.runPart(ctx, w, p); err != nil && ctx.Err() == nil {
-			s.log.Error("partition stopped", "partition", p, "err", err)
-			// The next lease round releases the lease, and the partition
-			// is taken again (by whoever is first) from its checkpoint.
-			r.failed.Store(true)
-		}
-	}()
-}
-
-// stopPart stops partition p's run and waits for it; its pending standings
-// are dropped (the next owner republishes after its catch-up).
-func (s *Scorer) stopPart(p int) {
-	s.shared.mu.Lock()
-	r := s.shared.runs[p]
-	delete(s.shared.runs, p)
-	s.shared.mu.Unlock()
-	if r != nil {
-		r.cancel()
-		<-r.done
-	}
-}
-
 // release stops every partition and gives its lease back, so that on a
 // graceful stop another process takes over at once (after a crash the
 // leases expire instead).
 func (s *Scorer) release(kv jetstream.KeyValue) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for p, r := range s.snapshotRuns() {
-		s.stopPart(p)
-		_ = r.lease.Release(ctx)
+	for p := range s.snapshotRuns() {
+		s.dropPart(ctx, p)
 	}
-	_ = kv.Delete(ctx, streams.MemberKey(s.opts.Instance))
-}
-
-// runPart scores partition p from its checkpoint with its own lane (an
-// ordered consumer filtered on p) until ctx ends.
-func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
-	started := time.Now()
-	covered, err := s.restorePart(ctx, w, p)
-	if err != nil {
-		return err
+	if !s.connClosed() {
+		_ = kv.Delete(ctx, streams.MemberKey(s.opts.Instance))
 	}
-	w.ckptSeq[p] = covered
-	w.doneA.Store(covered)
-	w.restoredA.Store(covered > 0)
-	s.ownedGauges()
-	if err := s.loadPartDLQMarks(ctx, w.part(p), p); err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); w.run(ctx) }()
-	go func() { defer wg.Done(); w.writeCheckpoints(ctx) }()
-	defer func() {
-		close(w.in)
-		wg.Wait()
-	}()
-	lane := Lane{JS: s.opts.JS, Partition: p, From: covered + 1}
-	return lane.Run(ctx, partSink{s: s, w: w, p: p, from: covered + 1, started: started})
-}
-
-// partSink is a shared-mode partition lane's sink: its worker.
-type partSink struct {
-	s       *Scorer
-	w       *worker
-	p       int
-	from    uint64
-	started time.Time
-}
-
-func (ps partSink) Deliver(ctx context.Context, d *Delivery) bool {
-	ps.s.m.EventsIn.Inc()
-	select {
-	case ps.w.in <- inMsg{Delivery: *d}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (ps partSink) CaughtUp() {
-	ps.w.in <- inMsg{caughtUp: true}
-	ps.s.log.Info("partition caught up", "partition", ps.p, "from_seq", ps.from, "took", time.Since(ps.started))
 }
 
 // leaseValue is a partition lease's value: the holder and the EVENTS

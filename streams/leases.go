@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -56,4 +57,24 @@ func ensureKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValu
 		return nil, fmt.Errorf("streams: ensure %s: %w", cfg.Bucket, replicasErr(cfg.Bucket, cfg.Replicas, err))
 	}
 	return kv, nil
+}
+
+// LeaseConn opens a connection of its own for lease traffic, with the
+// options (servers, credentials, TLS) of js's connection, and a JetStream
+// context on it; close the connection when done. A lease refresh on the
+// connection that also carries a partition's catch-up waits behind the
+// messages queued before its reply, for longer than a lease lives.
+func LeaseConn(js jetstream.JetStream) (*nats.Conn, jetstream.JetStream, error) {
+	o := js.Conn().Opts
+	o.Name += " leases"
+	nc, err := o.Connect()
+	if err != nil {
+		return nil, nil, fmt.Errorf("streams: lease connection: %w", err)
+	}
+	ljs, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("streams: lease connection: %w", err)
+	}
+	return nc, ljs, nil
 }
