@@ -76,14 +76,6 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "Time to process one ranker tick's board deltas.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16),
 		}),
-		Active: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "rankstream_notifier_active",
-			Help: "1 while this process's notifier publishes, 0 while it is a standby for the notifier lease holder.",
-		}),
-		Standby: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "rankstream_notifier_standby_total",
-			Help: "Live messages a standby notifier recorded as sent without publishing (the lease holder sends them).",
-		}),
 		EventToPush: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "rankstream_notifier_event_to_push_seconds",
 			Help:    "From an event's EVENTS stream timestamp to the live NATS message carrying it (push SLO: p95 <= 120ms).",
@@ -91,6 +83,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 	}
 	if err := m.initWatch(reg); err != nil {
+		return nil, err
+	}
+	if err := m.initStandby(reg); err != nil {
 		return nil, err
 	}
 	if reg == nil {
@@ -124,12 +119,6 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	if m.EventToPush, err = register(reg, m.EventToPush); err != nil {
 		return nil, err
 	}
-	if m.Active, err = register(reg, m.Active); err != nil {
-		return nil, err
-	}
-	if m.Standby, err = register(reg, m.Standby); err != nil {
-		return nil, err
-	}
 	return m, nil
 }
 
@@ -140,4 +129,26 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 		return c, fmt.Errorf("notifier: register metrics: %w", err)
 	}
 	return c, nil
+}
+
+// initStandby creates the metrics of Options.Active and registers them on
+// reg (nil: not registered).
+func (m *Metrics) initStandby(reg prometheus.Registerer) error {
+	m.Active = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "rankstream_notifier_active",
+		Help: "1 while this process's notifier publishes, 0 while it is a standby for the notifier lease holder.",
+	})
+	m.Standby = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "rankstream_notifier_standby_total",
+		Help: "Live messages a standby notifier recorded as sent without publishing (the lease holder sends them).",
+	})
+	if reg == nil {
+		return nil
+	}
+	var err error
+	if m.Active, err = register(reg, m.Active); err != nil {
+		return err
+	}
+	m.Standby, err = register(reg, m.Standby)
+	return err
 }
