@@ -82,7 +82,7 @@ type restartPoint struct {
 // stream time, ascending) and keeps a restartPoint at each.
 func buildRestartPoints(b *testing.B, at []int, rate int) []restartPoint {
 	t0 := time.Now().UTC().Truncate(time.Hour)
-	rules := contest.NewRegistry(soakContests(b, t0))
+	rules := soakRules(b, t0)
 	now := t0
 	gen := loadgen.NewGenerator(loadgen.Options{Users: envInt("RANKSTREAM_BENCH_USERS", 20000), Seed: 1,
 		Now: func() time.Time { return now }})
