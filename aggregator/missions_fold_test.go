@@ -159,8 +159,19 @@ func TestMissionFoldMatchesRecomputation(t *testing.T) {
 	if !reflect.DeepEqual(repFold, repWhole) {
 		t.Fatalf("folding engine reported %d completions, whole %d", len(repFold), len(repWhole))
 	}
+	want := compareMissionOracle(t, ms, arrivals, missionViews(folding), repFold)
+	if maxFold*2 > maxWhole {
+		t.Fatalf("folding engine held up to %d candidates, whole %d", maxFold, maxWhole)
+	}
+	t.Logf("%d folds and restarts, %d mission windows, %d rewards, late %d; candidates held up to %d (whole %d)",
+		kills, len(want.Progress), len(want.Rewards), want.Late, maxFold, maxWhole)
+}
+
+// compareMissionOracle checks an engine's mission progress (got) and its
+// reported completions (rep: key → arrival) against the recomputation.
+func compareMissionOracle(t *testing.T, ms []*contest.Mission, arrivals []oracle.Arrival, got map[string]missionView, rep map[string]string) oracle.MissionResult {
+	t.Helper()
 	want := oracle.ComputeMissions(ms, arrivals, 30*time.Second)
-	got := missionViews(folding)
 	if want.Late == 0 || len(want.Rewards) < 20 || len(got) != len(want.Progress) {
 		t.Fatalf("late=%d rewards=%d, %d mission windows, recomputed %d", want.Late, len(want.Rewards), len(got), len(want.Progress))
 	}
@@ -177,15 +188,11 @@ func TestMissionFoldMatchesRecomputation(t *testing.T) {
 	}
 	for _, r := range want.Rewards {
 		k := r.Key.Mission + "/" + time.Unix(r.Key.Window, 0).UTC().String() + "/" + r.Key.User + "/" + r.Step
-		if repFold[k] != r.Arrived.UTC().String() {
-			t.Fatalf("reward %s: reported at %q, recomputed %s", k, repFold[k], r.Arrived.UTC())
+		if rep[k] != r.Arrived.UTC().String() {
+			t.Fatalf("reward %s: reported at %q, recomputed %s", k, rep[k], r.Arrived.UTC())
 		}
 	}
-	if maxFold*2 > maxWhole {
-		t.Fatalf("folding engine held up to %d candidates, whole %d", maxFold, maxWhole)
-	}
-	t.Logf("%d folds and restarts, %d mission windows, %d rewards, late %d; candidates held up to %d (whole %d)",
-		kills, len(got), len(want.Rewards), want.Late, maxFold, maxWhole)
+	return want
 }
 
 // TestMissionStateStopsGrowing: a steady rate on a long mission window and
