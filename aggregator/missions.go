@@ -52,15 +52,15 @@ func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *e
 		}
 		var cand contest.MissionCand
 		for _, win := range wins {
-			if se.Time.After(win.End.Add(m.Base.Lateness)) || se.Time.After(ev.TS.Add(m.MaxEventDelay)) {
+			k := missionKey{mission: m.ID, window: win.Key(), user: ev.UserID}
+			um := ps.missions[k]
+			if missionLate(m, win, um, ev.TS, se.Time) {
 				d.Late = append(d.Late, LateHit{Contest: m.Base, Window: win})
 				continue
 			}
 			if cand.EventID == "" { // built once, for the first window that counts it
 				cand = missionCandidate(m, se.Time, ev)
 			}
-			k := missionKey{mission: m.ID, window: win.Key(), user: ev.UserID}
-			um := ps.missions[k]
 			if um == nil {
 				if ps.missions == nil {
 					ps.missions = make(map[missionKey]*contest.UserMission)

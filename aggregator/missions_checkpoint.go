@@ -12,17 +12,23 @@ import (
 
 // The missions' part of a partition checkpoint follows the contest windows:
 //
-//	#missions {mission window user state}
+//	0 | layout | #missions {mission window user state}
 //
 // It is left out when the partition holds no mission state, so a checkpoint
 // without missions is byte for byte what it was before missions existed (and
-// such a checkpoint restores with no mission state).
+// such a checkpoint restores with no mission state). The leading 0 (never a
+// count: an empty part is left out) marks a layout after the first: layout
+// missionsFolded has each state's folded summary (contest/mission_fold.go).
+// A checkpoint of the first layout, #missions {…} without the summaries,
+// still restores.
 
 // appendMissions appends ps's mission state to b.
 func appendMissions(b []byte, ps *partState) []byte {
 	if len(ps.missions) == 0 {
 		return b
 	}
+	b = binary.AppendUvarint(b, 0)
+	b = binary.AppendUvarint(b, missionsFolded)
 	b = binary.AppendUvarint(b, uint64(len(ps.missions)))
 	for k, um := range ps.missions {
 		b = varint.AppendStr(b, k.mission)
@@ -33,6 +39,9 @@ func appendMissions(b []byte, ps *partState) []byte {
 	return b
 }
 
+// missionsFolded is the layout of the missions' part with folded summaries.
+const missionsFolded = 1
+
 // restoreMissions reads what appendMissions wrote into ps. The completions a
 // state had reported stay reported: a restarted scorer does not emit them
 // again (docs/missions.md).
@@ -40,7 +49,13 @@ func (e *Engine) restoreMissions(ps *partState, r *varint.Reader) error {
 	if len(r.B) == 0 || r.Err != nil {
 		return nil
 	}
-	n := r.Uvarint()
+	n, folded := r.Uvarint(), false
+	if n == 0 && r.Err == nil {
+		if v := r.Uvarint(); v != missionsFolded {
+			return fmt.Errorf("%w: missions layout %d", ErrBadCheckpoint, v)
+		}
+		n, folded = r.Uvarint(), true
+	}
 	for i := uint64(0); i < n && r.Err == nil; i++ {
 		var k missionKey
 		k.mission, k.window, k.user = r.Str(), r.Varint(), r.Str()
@@ -51,7 +66,7 @@ func (e *Engine) restoreMissions(ps *partState, r *varint.Reader) error {
 		if m == nil {
 			return fmt.Errorf("%w: unknown mission %q", ErrCheckpointRules, k.mission)
 		}
-		um, rest, err := contest.UnmarshalUserMission(m, r.B)
+		um, rest, err := contest.UnmarshalUserMission(m, r.B, folded)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 		}

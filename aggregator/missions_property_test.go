@@ -29,7 +29,9 @@ func mustMission(t *testing.T, name, yml string) *contest.Mission {
 }
 
 // propertyMissions: every goal type, goal scopes, the rate limit, recurring
-// overlapping windows, max_event_delay and a window that closes mid-test.
+// overlapping windows, max_event_delay (with arrivals just inside and just
+// past it, which fold during the test: the harness's fold margin is 100ms)
+// and a window that closes mid-test.
 func propertyMissions(t *testing.T, t0 time.Time) []*contest.Mission {
 	f := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
 	return []*contest.Mission{
@@ -82,9 +84,12 @@ func (g *missionGen) event() genEvent {
 	user := g.users[g.r.Intn(len(g.users))]
 	id := fmt.Sprintf("mv-%d", g.n)
 	var ts time.Time
-	switch g.r.Intn(6) {
+	switch g.r.Intn(7) {
 	case 0: // crowded seconds: the rate limit
 		ts = g.t0.Add(-time.Duration(g.r.Intn(3)) * time.Second).Truncate(time.Second).Add(time.Duration(g.r.Intn(1000)) * time.Millisecond)
+	case 1: // within a second or two of m_seq's max_event_delay (30m) at arrival:
+		// just past it (late), or just inside it and folded soon after
+		ts = time.Now().Add(-30*time.Minute + time.Duration(g.r.Int63n(int64(3*time.Second))) - time.Second)
 	default: // the last 50 minutes: some older than m_seq's max_event_delay
 		ts = g.t0.Add(-time.Duration(g.r.Int63n(int64(50 * time.Minute))))
 	}

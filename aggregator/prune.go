@@ -91,6 +91,9 @@ func (e *Engine) pruneEvery() time.Duration {
 	for _, c := range e.rules.All() {
 		d = min(d, c.EventDelay()/10)
 	}
+	if lo, _ := e.missionDelays(); lo > 0 {
+		d = min(d, lo/10)
+	}
 	return max(d, 100*time.Millisecond)
 }
 
@@ -121,9 +124,11 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 		folded += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
 		return true
 	})
+	folded += e.pruneMissions(ps, now) // missions_prune.go
 	if folded > 0 && e.prune.OnFold != nil {
 		defer e.prune.OnFold(ps.id, folded)
 	}
+	_, maxDelay = e.missionDelays() // a duplicate must stay one for missions too
 	for _, c := range e.rules.All() {
 		maxDelay = max(maxDelay, c.EventDelay())
 	}

@@ -1,6 +1,7 @@
 package aggregator_test
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ import (
 // one engine's 64 partitions are checkpointed and the next 10 s of traffic
 // kept as the tail (the events after the checkpoint that a restarted scorer
 // reads again before it is caught up); the engine goes on with them. Then
-// restarts are timed, five of each, alternated: a fresh engine restores
+// restarts are timed, RANKSTREAM_BENCH_RESTARTS (5) of each, alternated: a fresh engine restores
 // every checkpoint and applies its tail. The NATS part of a restart
 // (consumers, reading the tail) is the same for both and left out, which can
 // only make the ratio larger. While it builds the state it prints a
@@ -48,9 +49,12 @@ func BenchmarkRestartAfterTraffic(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		points := buildRestartPoints(b, at, rate)
 		runs := make([][]time.Duration, len(points))
-		for rep := 0; rep < 5; rep++ {
+		for rep := 0; rep < envInt("RANKSTREAM_BENCH_RESTARTS", 5); rep++ {
 			for j, pt := range points {
-				runs[j] = append(runs[j], pt.restart(b))
+				d := pt.restart(b)
+				runs[j] = append(runs[j], d)
+				// At once on stderr: a run stopped by its time box keeps what it measured.
+				fmt.Fprintf(os.Stderr, "restart: after %d min: %v (checkpoints %d B)\n", pt.minutes, d, pt.size)
 			}
 		}
 		for j, pt := range points {
@@ -82,7 +86,7 @@ type restartPoint struct {
 // stream time, ascending) and keeps a restartPoint at each.
 func buildRestartPoints(b *testing.B, at []int, rate int) []restartPoint {
 	t0 := time.Now().UTC().Truncate(time.Hour)
-	rules := contest.NewRegistry(soakContests(b, t0))
+	rules := soakRules(b, t0)
 	now := t0
 	gen := loadgen.NewGenerator(loadgen.Options{Users: envInt("RANKSTREAM_BENCH_USERS", 20000), Seed: 1,
 		Now: func() time.Time { return now }})

@@ -17,7 +17,8 @@ import (
 // each over 10 minutes of stream time, on a long sum, a long best_n board by
 // market and recurring 1-minute windows, max_event_delay 1m): folded (the
 // scorer as it runs, finished windows freed after 2m) against the same
-// traffic kept whole (no folding, no freeing) in the same run.
+// traffic kept whole (no folding, no freeing) in the same run
+// (RANKSTREAM_BENCH_STATE_MODE=folded or whole: that one alone).
 //
 //	go test ./aggregator -run '^$' -bench ScorerStatePerUser -benchtime 1x -timeout 60m
 func BenchmarkScorerStatePerUser(b *testing.B) {
@@ -27,6 +28,7 @@ func BenchmarkScorerStatePerUser(b *testing.B) {
 	}
 	t0 := time.Now().UTC().Truncate(time.Hour)
 	rules := contest.NewRegistry(pruneContests(b, t0, time.Minute))
+	only := os.Getenv("RANKSTREAM_BENCH_STATE_MODE") // whole or folded: that one alone
 	for i := 0; i < b.N; i++ {
 		for _, mode := range []struct {
 			name string
@@ -35,7 +37,15 @@ func BenchmarkScorerStatePerUser(b *testing.B) {
 			{"whole", aggregator.PruneOptions{FoldMargin: 1000 * time.Hour}},
 			{"folded", aggregator.PruneOptions{FoldMargin: time.Second, FinishedWindows: 2 * time.Minute}},
 		} {
+			if only != "" && only != mode.name {
+				continue
+			}
+			start := time.Now()
 			heap, ckpt := stateBytes(rules, mode.opt, users, t0)
+			// At once on stderr too: a run stopped by its time box still
+			// reports the modes it finished.
+			fmt.Fprintf(os.Stderr, "state-bench: %s %d users in %v: heap %d B/user, checkpoint %d B/user\n",
+				mode.name, users, time.Since(start).Round(time.Second), heap/uint64(users), ckpt/uint64(users))
 			b.ReportMetric(float64(heap)/float64(users), mode.name+"_heap_B/user")
 			b.ReportMetric(float64(ckpt)/float64(users), mode.name+"_ckpt_B/user")
 			b.Logf("%s: %d users: heap %.1f MiB (%.0f B/user), checkpoints %.1f MiB (%.0f B/user)", mode.name, users,

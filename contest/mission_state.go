@@ -58,6 +58,8 @@ type UserMission struct {
 	emitted     uint64  // bit i: step i's completion was reported
 	emittedDone bool    // the completion was reported
 	emittedAt   []int64 // Completed.Arrived as reported, per step, then the completion
+
+	fold missionFold // what the folded candidates left (mission_fold.go)
 }
 
 // NewUserMission returns empty progress for m.
@@ -65,7 +67,7 @@ func NewUserMission(m *Mission) *UserMission {
 	return &UserMission{m: m, doneAt: make([]int64, len(m.Steps)), emittedAt: make([]int64, len(m.Steps)+1)}
 }
 
-// Len is the number of candidate events held.
+// Len is the number of candidate events held (the folded ones are not).
 func (u *UserMission) Len() int { return len(u.events) }
 
 func mcandLess(a, b *MissionCand) bool {
@@ -116,12 +118,16 @@ func (u *UserMission) appendLast() {
 	u.apply(e)
 }
 
-func (u *UserMission) recompute() {
-	u.cur, u.prog, u.games = 0, 0, nil
+func (u *UserMission) recompute() { u.replay(u.events) }
+
+// replay derives the progress from the folded summary and evs (a prefix of
+// the candidates, in event-time order).
+func (u *UserMission) replay(evs []MissionCand) {
+	u.fromFold()
 	m := u.m.Base.AntiAbuse.MaxEventsPerUserPerSec
 	secCount, curSec := 0, int64(0)
-	for i := range u.events {
-		e := &u.events[i]
+	for i := range evs {
+		e := &evs[i]
 		if m > 0 {
 			sec := floorDiv(e.TS, 1e9)
 			if i == 0 || sec != curSec {

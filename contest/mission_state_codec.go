@@ -8,10 +8,12 @@ import (
 	"github.com/rankstream/rankstream/internal/varint"
 )
 
-// AppendBinary appends u's state to b: the candidate events in event-time
-// order and which completions were reported. As for UserWindow only inputs
-// are stored; the decoder re-adds the candidates in event-time order.
+// AppendBinary appends u's state to b: the folded summary (mission_fold.go),
+// the candidate events in event-time order and which completions were
+// reported. As for UserWindow only inputs are stored; the decoder re-adds
+// the candidates in event-time order.
 func (u *UserMission) AppendBinary(b []byte) []byte {
+	b = u.appendFold(b)
 	b = binary.AppendUvarint(b, uint64(len(u.events)))
 	for i := range u.events {
 		e := &u.events[i]
@@ -36,15 +38,21 @@ func (u *UserMission) AppendBinary(b []byte) []byte {
 }
 
 // UnmarshalUserMission rebuilds a UserMission of m from data written by
-// AppendBinary and returns it with the bytes that follow it. Completions
+// AppendBinary and returns it with the bytes that follow it; folded false
+// reads the layout before folding (no summary in front). Completions
 // already reported stay reported: nothing is reported again.
-func UnmarshalUserMission(m *Mission, data []byte) (*UserMission, []byte, error) {
+func UnmarshalUserMission(m *Mission, data []byte, folded bool) (*UserMission, []byte, error) {
 	r := varint.Reader{B: data}
+	u := NewUserMission(m)
+	if folded {
+		if err := u.readFold(&r); err != nil {
+			return nil, nil, err
+		}
+	}
 	n := r.Uvarint()
 	if r.Err != nil || n > uint64(len(data)) {
 		return nil, nil, fmt.Errorf("%w: mission candidate count", ErrBadState)
 	}
-	u := NewUserMission(m)
 	u.events = make([]MissionCand, 0, n)
 	for i := uint64(0); i < n; i++ {
 		var c MissionCand
@@ -61,6 +69,9 @@ func UnmarshalUserMission(m *Mission, data []byte) (*UserMission, []byte, error)
 		if k := len(u.events); k > 0 && !mcandLess(&u.events[k-1], &c) {
 			return nil, nil, fmt.Errorf("%w: mission candidates out of order at %d", ErrBadState, i)
 		}
+		if c.TS < u.FoldedBefore() {
+			return nil, nil, fmt.Errorf("%w: mission candidate %d before the fold horizon", ErrBadState, i)
+		}
 		u.insert(c)
 	}
 	u.emitted = r.Uvarint()
@@ -74,6 +85,9 @@ func UnmarshalUserMission(m *Mission, data []byte) (*UserMission, []byte, error)
 	}
 	if r.Err != nil {
 		return nil, nil, fmt.Errorf("%w: mission report times: %w", ErrBadState, r.Err)
+	}
+	for i := 0; i < u.fold.cur && i < len(u.doneAt); i++ {
+		u.doneAt[i] = u.emittedAt[i] // done in the folded prefix, so reported then
 	}
 	return u, r.B, nil
 }

@@ -202,7 +202,7 @@ func TestUserMissionOrderIndependent(t *testing.T) {
 				}
 			}
 			// Checkpoint round trip keeps progress and what was reported.
-			back, rest, err := UnmarshalUserMission(m, shuffled.AppendBinary(nil))
+			back, rest, err := UnmarshalUserMission(m, shuffled.AppendBinary(nil), true)
 			if err != nil || len(rest) != 0 {
 				t.Fatalf("unmarshal: %v (%d left)", err, len(rest))
 			}
@@ -230,7 +230,7 @@ func TestUnmarshalUserMissionBad(t *testing.T) {
 	u.Add(cand(m, 2, "b", "g_1", 1, 1))
 	data := u.AppendBinary(nil)
 	for i := 0; i < len(data); i++ {
-		if _, _, err := UnmarshalUserMission(m, data[:i]); err == nil {
+		if _, _, err := UnmarshalUserMission(m, data[:i], true); err == nil {
 			t.Fatalf("truncated at %d decoded", i)
 		}
 	}

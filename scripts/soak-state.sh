@@ -2,7 +2,8 @@
 # `make soak-state`: constant memory under steady traffic (issue 10).
 #
 # Runs `rankstream run --only ingest,aggregator` (embedded NATS, Redis read
-# model) with one long window and recurring 1-minute windows, both with a
+# model) with one long window and recurring 1-minute windows, contests and
+# missions (their progress goes to the MISSION_PROGRESS bucket), all with a
 # short max_event_delay, and retention.finished_windows short too, under a
 # steady loadgen rate. Every minute it samples the heap in use, the scorers'
 # checkpoint bytes, the Redis keys of the run and the number of /metrics
@@ -50,11 +51,35 @@ max_event_delay: $DELAY
 scoring: {model: wager}
 leaderboard: {type: sum, divisions: market}
 EOF
+mkdir -p "$OUT/missions"
+cat > "$OUT/missions/long.yml" <<EOF
+id: soak_mission
+title: Soak mission, long window
+window: {start: $start, end: $end}
+max_event_delay: $DELAY
+anti_abuse: {max_events_per_user_per_sec: 2}
+steps:
+  - {id: spins, goal: {type: spin_count, count: 50}, reward: {kind: points, amount: 10}}
+  - {id: games, goal: {type: distinct_games, count: 5}}
+  - {id: wager, goal: {type: wager_total, amount_minor: 100000000}}
+  - {id: big, goal: {type: win_multiplier, min: 100000}}
+EOF
+cat > "$OUT/missions/minute.yml" <<EOF
+id: soak_mission_minute
+title: Soak mission every minute
+schedule: {cron: "* * * * *", duration: 1m}
+lateness: 10s
+max_event_delay: $DELAY
+steps:
+  - {id: spins, goal: {type: spin_count, count: 5}}
+  - {id: games, goal: {type: distinct_games, count: 3}}
+EOF
 cat > "$OUT/config.yml" <<EOF
 http: {addr: "127.0.0.1:$port"}
 nats: {url: "", port: $nport, store_dir: $OUT/nats}
 redis: {url: "redis://127.0.0.1:6379/$db", prefix: "$prefix"}
 contests_dir: $OUT/contests
+missions_dir: $OUT/missions
 providers: {acme: soak-secret}
 retention: {events: 720h, finished_windows: $RETENTION}
 EOF

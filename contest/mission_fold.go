@@ -1,0 +1,134 @@
+package contest
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/rankstream/rankstream/internal/varint"
+)
+
+// Folding a user's mission window (CONTRACT.md §3: nothing older than
+// max_event_delay can change), as UserWindow.Fold does for contests.
+//
+// The caller guarantees that no candidate with TS < upTo is added after
+// Fold(upTo). The candidates before upTo are then a fixed prefix in
+// event-time order: upTo is cut to a whole second, so no later event shares
+// a rate-limit second with them, and every later event sorts after them. The
+// steps' progress after that prefix is therefore final, and it is all the
+// later events need: the first step not done, its progress, and for a
+// distinct_games step the games seen so far (fewer than its count). Steps
+// done in the prefix were reported when they became done (Add reports at
+// once), so only their report times, which UserMission keeps anyway, stay.
+
+// missionFold is what the folded candidates left behind.
+type missionFold struct {
+	upTo  int64 // unix nanos, a whole second: every folded candidate has TS < upTo
+	done  bool  // folded at least once
+	cur   int   // first step not done after the folded prefix
+	prog  int64 // its progress
+	games []string
+}
+
+// FoldedBefore is the horizon of the last Fold (unix nanos; 0: none). A
+// candidate with TS before it must not be added.
+func (u *UserMission) FoldedBefore() int64 {
+	if !u.fold.done {
+		return 0
+	}
+	return u.fold.upTo
+}
+
+// Fold folds every candidate with TS < upTo (cut down to a whole second) into
+// the summary and returns how many it folded. Progress and reported steps do
+// not change. See the comment above for the caller's guarantee.
+func (u *UserMission) Fold(upTo int64) int {
+	upTo = floorDiv(upTo, 1e9) * 1e9
+	if u.fold.done && upTo <= u.fold.upTo {
+		return 0
+	}
+	k := sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
+	u.fold.done, u.fold.upTo = true, upTo
+	if k == 0 {
+		return 0
+	}
+	if k < len(u.events) {
+		u.replay(u.events[:k]) // the state after the prefix only
+	}
+	u.fold.cur, u.fold.prog, u.fold.games = u.cur, u.prog, u.gameList()
+	if k == len(u.events) {
+		u.events = nil // the derived state is the summary's: nothing to redo
+		return k
+	}
+	u.events = append([]MissionCand(nil), u.events[k:]...)
+	u.recompute()
+	return k
+}
+
+// gameList is the distinct games of step cur, sorted (nil: none).
+func (u *UserMission) gameList() []string {
+	if len(u.games) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(u.games))
+	for g := range u.games {
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// fromFold resets the derived state to the folded summary's.
+func (u *UserMission) fromFold() {
+	u.cur, u.prog, u.games = u.fold.cur, u.fold.prog, nil
+	if len(u.fold.games) > 0 {
+		u.games = make(map[string]struct{}, len(u.fold.games)+1)
+		for _, g := range u.fold.games {
+			u.games[g] = struct{}{}
+		}
+	}
+}
+
+// appendFold writes the summary: 0 when never folded, else 1 | upTo | cur |
+// prog | #games {game}.
+func (u *UserMission) appendFold(b []byte) []byte {
+	if !u.fold.done {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = binary.AppendVarint(b, u.fold.upTo)
+	b = binary.AppendUvarint(b, uint64(u.fold.cur))
+	b = binary.AppendVarint(b, u.fold.prog)
+	b = binary.AppendUvarint(b, uint64(len(u.fold.games)))
+	for _, g := range u.fold.games {
+		b = varint.AppendStr(b, g)
+	}
+	return b
+}
+
+// readFold reads what appendFold wrote and checks it against the mission.
+func (u *UserMission) readFold(r *varint.Reader) error {
+	switch r.Byte() {
+	case 0:
+		return r.Err
+	case 1:
+	default:
+		return fmt.Errorf("%w: mission fold flag", ErrBadState)
+	}
+	f := &u.fold
+	f.done, f.upTo = true, r.Varint()
+	cur, prog, n := r.Uvarint(), r.Varint(), r.Uvarint()
+	if r.Err != nil || cur > uint64(len(u.m.Steps)) || prog < 0 || n > uint64(len(r.B)) || f.upTo%1e9 != 0 {
+		return fmt.Errorf("%w: mission fold", ErrBadState)
+	}
+	f.cur, f.prog = int(cur), prog
+	for i := uint64(0); i < n; i++ {
+		f.games = append(f.games, r.Str())
+	}
+	if r.Err != nil {
+		return fmt.Errorf("%w: mission fold games: %w", ErrBadState, r.Err)
+	}
+	u.fromFold()
+	return nil
+}
