@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -54,4 +55,41 @@ func FuzzSplitArray(f *testing.F) {
 		}
 		checkSplit(t, body)
 	})
+}
+
+// splitBench is a batch of 500 events as loadgen sends them.
+func splitBench(b *testing.B) []byte {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i := range 500 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"event_id":"e-%d","ts":"2026-12-02T00:00:00.123Z","type":"round_end","user_id":"u_%d","game":{"id":"g_1","provider":"acme","type":"slot"},"bet":{"amount_minor":100,"currency":"EUR"},"win":{"amount_minor":%d},"multiplier":2.5}`, i, i%97, i*3)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes()
+}
+
+// BenchmarkSplitBatch: the batch split of the HTTP door (one json.Valid,
+// then the top-level commas); BenchmarkSplitBatchDecode is what it replaced.
+func BenchmarkSplitBatch(b *testing.B) {
+	body := splitBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, herr := splitArray(body); herr != nil {
+			b.Fatal(herr)
+		}
+	}
+}
+
+func BenchmarkSplitBatchDecode(b *testing.B) {
+	body := splitBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		var raws []json.RawMessage
+		if err := json.Unmarshal(body, &raws); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
