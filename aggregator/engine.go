@@ -43,8 +43,9 @@ type Decision struct {
 	Duplicate bool
 	Late      []LateHit
 	Changes   []ScoreChange
-	// Accruals counts the per-contest decisions (contest id → result).
-	Accruals map[string]string
+	// Accruals counts the per-contest decisions (accruals.go); valid until
+	// the engine's next Apply.
+	Accruals Accruals
 	// Details holds one Accrual per (contest in scope, window) when the
 	// engine records them (Engine.RecordAccruals; the ETL does, the live
 	// scorer does not).
@@ -67,6 +68,7 @@ type Engine struct {
 	skew   time.Duration
 	parts  map[int]*partState
 	detail bool         // fill Decision.Details
+	accBuf Accruals     // Decision.Accruals' storage, reused (accruals.go)
 	prune  PruneOptions // prune.go
 	now    time.Time    // stream time: the latest JetStream timestamp applied
 }
@@ -226,7 +228,7 @@ func newPartState(p int) *partState {
 // stream order.
 func (e *Engine) Apply(se StoredEvent) Decision {
 	p, prov, user, ok := streams.ParseEventSubject(se.Subject)
-	d := Decision{Partition: p}
+	d := Decision{Partition: p, Accruals: e.accrualBuf()}
 	if !ok {
 		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch, Msg: "subject is not events.<provider>.<user_id>"})
 	}
@@ -274,13 +276,6 @@ func invalid(d Decision, err error) Decision {
 		d.Reason = inv.Reason
 	}
 	return d
-}
-
-func (d *Decision) accrual(contestID, result string) {
-	if d.Accruals == nil {
-		d.Accruals = make(map[string]string, 4)
-	}
-	d.Accruals[contestID] = result
 }
 
 func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Contest, ev *event.Event) {

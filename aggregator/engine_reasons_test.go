@@ -44,7 +44,14 @@ anti_abuse: {max_events_per_user_per_sec: 1}
 		if d.Invalid != nil {
 			t.Fatalf("%s: invalid: %v", id, d.Invalid)
 		}
-		return d.Accruals
+		got := map[string]string{}
+		for _, r := range d.Accruals {
+			if _, twice := got[r.Contest]; twice {
+				t.Fatalf("%s: contest %s has two accrual results: %v", id, r.Contest, d.Accruals)
+			}
+			got[r.Contest] = r.Result
+		}
+		return got
 	}
 	in := now.Add(-10 * time.Minute)
 	cases := []struct {

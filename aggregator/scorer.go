@@ -27,6 +27,10 @@ type ScorerOptions struct {
 	FlushInterval time.Duration // how often pending standings are published (default 50ms)
 	Metrics       *Metrics
 
+	// MaxFlushInterval: under load the flush interval doubles up to this
+	// (default 400ms, at least FlushInterval; see flush_pacer.go).
+	MaxFlushInterval time.Duration
+
 	// CheckpointInterval is how often each partition's state is saved to the
 	// checkpoint object store (default 5s; negative: no checkpoints, every
 	// start replays the whole stream).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
@@ -21,6 +22,8 @@ type worker struct {
 	mout    missionOut // mission progress and rewards (scorer_missions.go)
 	live    bool
 	buf     []byte
+	pace    flushPacer // when pending standings are published (flush_pacer.go)
+	accrued map[ContestResult]prometheus.Counter
 
 	// Checkpointing (see scorer_checkpoint.go).
 	inflight   []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
@@ -52,6 +55,11 @@ func (w *worker) part(p int) *partState { return w.eng.part(p) }
 
 func (w *worker) run(ctx context.Context) {
 	defer close(w.ckptJobs)
+	maxFlush := w.s.opts.MaxFlushInterval
+	if maxFlush == 0 {
+		maxFlush = max(defaultMaxFlush, w.s.opts.FlushInterval)
+	}
+	w.pace = newFlushPacer(w.s.opts.FlushInterval, maxFlush, time.Now())
 	t := time.NewTicker(w.s.opts.FlushInterval)
 	defer t.Stop()
 	var ckptC <-chan time.Time
@@ -80,7 +88,8 @@ func (w *worker) run(ctx context.Context) {
 				continue
 			}
 			w.handle(ctx, &im)
-			if len(w.pending) >= 4096 {
+			w.pace.handled()
+			if len(w.pending) >= maxPending {
 				w.flush(ctx)
 			}
 			if w.s.ckpts != nil {
@@ -89,9 +98,12 @@ func (w *worker) run(ctx context.Context) {
 					w.checkpoint(ctx)
 				}
 			}
-		case <-t.C:
+		case now := <-t.C:
 			w.syncRules(ctx)
-			w.flush(ctx)
+			if w.pace.tick(now) {
+				w.flush(ctx)
+				w.pace.flushed(now)
+			}
 		case <-ckptC:
 			w.checkpoint(ctx)
 		}
@@ -209,10 +221,12 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 		w.s.m.Duplicates.Inc()
 		return
 	}
-	for cid, res := range d.Accruals {
-		w.s.m.Accruals.WithLabelValues(cid, res).Inc()
+	for _, r := range d.Accruals {
+		w.accrualCounter(r).Inc()
 	}
-	w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
+	if len(d.Late) > 0 { // lateLetters sets up an ack deadline even for none
+		w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
+	}
 	w.queueMissions(&d.Missions)
 	w.queueFlags(&d.Flags)
 	// Before catch-up the changes only accumulate (one entry per subject):
@@ -230,4 +244,18 @@ func (s *Scorer) advance(seq uint64) {
 			return
 		}
 	}
+}
+
+// accrualCounter is the Accruals counter of r, looked up once per worker
+// (WithLabelValues hashes and locks on every call).
+func (w *worker) accrualCounter(r ContestResult) prometheus.Counter {
+	c, ok := w.accrued[r]
+	if !ok {
+		if w.accrued == nil {
+			w.accrued = map[ContestResult]prometheus.Counter{}
+		}
+		c = w.s.m.Accruals.WithLabelValues(r.Contest, r.Result)
+		w.accrued[r] = c
+	}
+	return c
 }

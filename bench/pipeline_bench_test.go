@@ -132,8 +132,9 @@ func cleanup(a *app.App, rdb *redis.Client, prefix string) {
 }
 
 // waitRanked waits until every event in EVENTS is scored and every standing
-// ranked; it returns how long after start the scorer had applied every event.
-func waitRanked(ctx context.Context, b *testing.B, a *app.App, start time.Time) (scored time.Duration) {
+// ranked; it returns how long after start the scorer had applied every event
+// and how many SCORES messages were written.
+func waitRanked(ctx context.Context, b *testing.B, a *app.App, start time.Time) (scored time.Duration, scores uint64) {
 	evs, _ := a.Streams.JS.Stream(ctx, streams.Events)
 	scs, _ := a.Streams.JS.Stream(ctx, streams.Scores)
 	for ctx.Err() == nil {
@@ -146,13 +147,13 @@ func waitRanked(ctx context.Context, b *testing.B, a *app.App, start time.Time) 
 			time.Sleep(30 * time.Millisecond)
 			si2, _ := scs.Info(ctx)
 			if si2 != nil && si2.State.LastSeq == si.State.LastSeq {
-				return scored
+				return scored, si2.State.LastSeq
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	b.Fatal("pipeline did not finish")
-	return 0
+	return 0, 0
 }
 
 // BenchmarkPipeline reports events/s ingested, scored and ranked through each
@@ -170,10 +171,11 @@ func BenchmarkPipeline(b *testing.B) {
 		js, _ := jetstream.New(a.Streams.NC, jetstream.WithPublishAsyncMaxPending(4000))
 		start := time.Now()
 		pub := publishAll(ctx, b, js, msgs)
-		scored := waitRanked(ctx, b, a, start)
+		scored, scores := waitRanked(ctx, b, a, start)
 		natsRate := float64(n) / time.Since(start).Seconds()
 		b.ReportMetric(float64(n)/pub.Seconds(), "nats_publish_ev/s")
 		b.ReportMetric(float64(n)/scored.Seconds(), "nats_scored_ev/s")
+		b.ReportMetric(float64(scores)/float64(n), "nats_scores_per_event")
 		cleanup(a, rdb, prefix)
 
 		a, rdb, prefix = startApp(ctx, b)

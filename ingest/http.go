@@ -216,11 +216,12 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 			res.Rejected = append(res.Rejected, rejection(i, ev.EventID, err))
 			continue
 		}
+		key := event.DedupKey(provider, ev.UserID, ev.EventID)
 		m := &nats.Msg{
 			Subject: event.Subject(provider, ev.UserID),
 			Data:    raw,
 			Header: nats.Header{
-				jetstream.MsgIDHeader:          []string{event.DedupKey(provider, ev.UserID, ev.EventID)},
+				jetstream.MsgIDHeader:          []string{key},
 				jetstream.ExpectedStreamHeader: []string{h.stream},
 			},
 		}
@@ -233,7 +234,6 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 				Msg: fmt.Sprintf("event of %d bytes exceeds the largest message the stream takes (%d)", len(raw), maxSize)}))
 			continue
 		}
-		key := event.DedupKey(provider, ev.UserID, ev.EventID)
 		if _, dup := seen[key]; dup {
 			// JetStream would drop it as a duplicate too; not publishing it
 			// keeps the count exact whatever the ack order.
@@ -369,9 +369,9 @@ func splitBatch(body []byte) ([]json.RawMessage, *httpError) {
 	}
 	switch trimmed[0] {
 	case '[':
-		var raws []json.RawMessage
-		if err := json.Unmarshal(trimmed, &raws); err != nil {
-			return nil, notJSON("body is not JSON: %v", err)
+		raws, herr := splitArray(trimmed)
+		if herr != nil {
+			return nil, herr
 		}
 		if len(raws) == 0 {
 			return nil, fail(http.StatusBadRequest, "empty batch")

@@ -1,0 +1,66 @@
+package aggregator
+
+import "time"
+
+// Adaptive coalescing of SCORES writes. A worker keeps one pending standing
+// per subject and publishes them every flush; the longer it waits, the more
+// changes of the same (board, user) fold into one SCORES message, and each
+// message costs JetStream a store and a delivery as an event does. Under load
+// the pacer stretches the interval (doubling, up to maxFlush); as soon as an
+// interval sees less than busyRate events per second it returns to the
+// configured FlushInterval, so a quiet scorer publishes as promptly as before.
+// maxFlush stays well inside the API's 1 s staleness budget (the ranker's
+// 100 ms tick and the Redis write come after it).
+const (
+	defaultMaxFlush = 400 * time.Millisecond
+	// busyRate: events per second of one worker above which standings are
+	// held longer. Below it SCORES writes are cheap whatever the interval.
+	busyRate = 1000
+	// maxPending flushes early when this many subjects are pending (bounds
+	// the worker's memory whatever the interval).
+	maxPending = 1 << 15
+)
+
+// flushPacer decides, at every tick of the configured FlushInterval, whether
+// the pending standings are published now: when the current interval is over,
+// or at once when the tick saw no event (the scorer is idle: nothing gains by
+// waiting, and a test or a quiet board sees its standings within two ticks).
+type flushPacer struct {
+	min, max time.Duration
+	cur      time.Duration
+	events   int       // handled since the last flush
+	ticked   int       // handled since the last tick
+	since    time.Time // last flush
+}
+
+func newFlushPacer(min, max time.Duration, now time.Time) flushPacer {
+	if max < min {
+		max = min
+	}
+	return flushPacer{min: min, max: max, cur: min, since: now}
+}
+
+// handled counts one event.
+func (p *flushPacer) handled() { p.events++; p.ticked++ }
+
+// tick reports whether to flush at this tick (then call flushed).
+func (p *flushPacer) tick(now time.Time) bool {
+	idle := p.ticked == 0
+	p.ticked = 0
+	// Half a tick of slack: a tick a little early still ends the interval.
+	return idle || now.Sub(p.since) >= p.cur-p.min/2
+}
+
+// flushed records a flush at now and sets the next interval from the rate of
+// the one that ended.
+func (p *flushPacer) flushed(now time.Time) {
+	el := now.Sub(p.since)
+	busy := el > 0 && float64(p.events) >= busyRate*el.Seconds()
+	switch {
+	case !busy:
+		p.cur = p.min
+	case p.cur < p.max:
+		p.cur = min(2*p.cur, p.max)
+	}
+	p.events, p.since = 0, now
+}

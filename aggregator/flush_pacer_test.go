@@ -1,0 +1,73 @@
+package aggregator
+
+import (
+	"testing"
+	"time"
+)
+
+// TestFlushPacer drives the pacer tick by tick (no clock: the times are
+// given): under a steady busy rate the interval between flushes doubles up to
+// the maximum; a quiet interval brings it back to the minimum; a tick with no
+// event flushes at once.
+func TestFlushPacer(t *testing.T) {
+	const tick = 50 * time.Millisecond
+	now := time.Unix(1_700_000_000, 0)
+	p := newFlushPacer(tick, 400*time.Millisecond, now)
+	// run feeds perTick events at each tick until a flush and returns the
+	// number of ticks it took.
+	run := func(perTick int) int {
+		for n := 1; n <= 100; n++ {
+			for range perTick {
+				p.handled()
+			}
+			now = now.Add(tick)
+			if p.tick(now) {
+				p.flushed(now)
+				return n
+			}
+		}
+		t.Fatal("no flush within 100 ticks")
+		return 0
+	}
+	busy := int(busyRate*tick.Seconds()) + 1 // per tick
+	for i, want := range []int{1, 2, 4, 8, 8, 8} {
+		if got := run(busy); got != want {
+			t.Fatalf("busy interval %d: flushed after %d ticks, want %d", i, got, want)
+		}
+	}
+	if got := run(busy / 4); got != 8 {
+		t.Fatalf("first quiet interval: flushed after %d ticks, want 8 (set by the busy one before)", got)
+	}
+	if got := run(busy / 4); got != 1 {
+		t.Fatalf("after a quiet interval: flushed after %d ticks, want 1", got)
+	}
+	for range 3 {
+		run(busy)
+	}
+	if p.cur != 8*tick {
+		t.Fatalf("interval %v after busy flushes, want %v", p.cur, 8*tick)
+	}
+	// Busy, then the traffic stops: the first tick without an event flushes.
+	for range 2 {
+		p.handled()
+	}
+	now = now.Add(tick)
+	if p.tick(now) {
+		t.Fatal("flushed one tick into an 8-tick interval with events")
+	}
+	now = now.Add(tick)
+	if !p.tick(now) {
+		t.Fatal("a tick without events did not flush")
+	}
+	p.flushed(now)
+
+	// A maximum below the minimum is the minimum: never longer than asked.
+	q := newFlushPacer(tick, tick/2, now)
+	for range 1000 {
+		q.handled()
+	}
+	q.flushed(now.Add(tick))
+	if q.cur != tick {
+		t.Fatalf("max < min: interval %v, want %v", q.cur, tick)
+	}
+}

@@ -1,0 +1,95 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+var splitSeeds = []string{
+	`[]`, ` [ ] `, `[{}]`, `[ {"a":1} , {"b":"x,]}"} ]`, "[\n\t{\"a\":[1,2,{\"c\":\"\\\"]\"}]}\r\n,{}]",
+	`[1,"two",null,true,[3,[4]],{"k":{"l":[]}}]`, `["\\\\",  "\\"" ]`, `[{"event_id":"e,1","ts":"2026-01-01T00:00:00Z"}]`,
+	`[{]`, `[1,]`, `[`, `["unterminated]`, `[{"a":1}]x`, `[{"a":"\u00e9\ud83d\ude00"}]`,
+}
+
+// checkSplit: splitArray gives exactly the elements, bytes and errors
+// encoding/json gives for the same body.
+func checkSplit(t *testing.T, body []byte) {
+	t.Helper()
+	var want []json.RawMessage
+	wantErr := json.Unmarshal(body, &want)
+	got, herr := splitArray(body)
+	if wantErr != nil {
+		if herr == nil || !herr.notJSON || herr.msg != "body is not JSON: "+wantErr.Error() {
+			t.Fatalf("%q: got %v, want the error %v", body, herr, wantErr)
+		}
+		return
+	}
+	if herr != nil {
+		t.Fatalf("%q: unexpected error %v", body, herr)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%q: %d elements, want %d", body, len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("%q: element %d is %q, want %q", body, i, got[i], want[i])
+		}
+	}
+}
+
+func TestSplitArrayMatchesEncodingJSON(t *testing.T) {
+	for _, s := range splitSeeds {
+		checkSplit(t, []byte(s))
+	}
+}
+
+func FuzzSplitArray(f *testing.F) {
+	for _, s := range splitSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) == 0 || body[0] != '[' {
+			return // splitBatch only hands it arrays
+		}
+		checkSplit(t, body)
+	})
+}
+
+// splitBench is a batch of 500 events as loadgen sends them.
+func splitBench(b *testing.B) []byte {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i := range 500 {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"event_id":"e-%d","ts":"2026-12-02T00:00:00.123Z","type":"round_end","user_id":"u_%d","game":{"id":"g_1","provider":"acme","type":"slot"},"bet":{"amount_minor":100,"currency":"EUR"},"win":{"amount_minor":%d},"multiplier":2.5}`, i, i%97, i*3)
+	}
+	buf.WriteByte(']')
+	return buf.Bytes()
+}
+
+// BenchmarkSplitBatch: the batch split of the HTTP door (one json.Valid,
+// then the top-level commas); BenchmarkSplitBatchDecode is what it replaced.
+func BenchmarkSplitBatch(b *testing.B) {
+	body := splitBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, herr := splitArray(body); herr != nil {
+			b.Fatal(herr)
+		}
+	}
+}
+
+func BenchmarkSplitBatchDecode(b *testing.B) {
+	body := splitBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		var raws []json.RawMessage
+		if err := json.Unmarshal(body, &raws); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
