@@ -35,11 +35,10 @@ var sizeAllowed = map[string]string{
 	"loadgen/generator_test.go:TestGeneratorEventsAreValidAndRealistic":           notYet, // 84 lines
 	"loadgen/options.go:Options.withDefaults":                                     notYet, // 86 lines
 
-	"aggregator/bench_recovery_test.go:BenchmarkCrashRecovery": ownedAggregator, // 118 lines
-	"aggregator/failover_test.go:TestFailoverThreeProcesses":   ownedAggregator, // 88 lines
-	"aggregator/cluster_test.go:clusterR3NodeLoss":             ownedAggregator, // 149 lines: one scenario, kept whole
-	"aggregator/kill_test.go:scorerSurvivesSIGKILL":            ownedAggregator, // 199 lines: one scenario, kept whole
-	"aggregator/property_test.go:propertyContests":             ownedAggregator, // 93 lines
+	"aggregator/failover_test.go:TestFailoverThreeProcesses": ownedAggregator, // 88 lines
+	"aggregator/cluster_test.go:clusterR3NodeLoss":           ownedAggregator, // 149 lines: one scenario, kept whole
+	"aggregator/kill_test.go:scorerSurvivesSIGKILL":          ownedAggregator, // 199 lines: one scenario, kept whole
+	"aggregator/property_test.go:propertyContests":           ownedAggregator, // 93 lines
 
 	"notifier/latency_bench_test.go":                       ownedNotifier, // 503 lines
 	"notifier/latency_bench_test.go:runPush":               ownedNotifier, // 135 lines
