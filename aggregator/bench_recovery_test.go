@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"strconv"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,125 +16,168 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// BenchmarkCrashRecovery measures, in one run: the catch-up rate of a
-// restarted scorer with RANKSTREAM_BENCH_EVENTS (default 1M) events after its
-// last checkpoint, against a plain ordered-consumer read of the same events.
+// recoveryBench is the crash-recovery benchmark's stream and rules.
+type recoveryBench struct {
+	b     *testing.B
+	ctx   context.Context
+	st    *streams.Streams
+	rules *contest.Registry
+	g     *gen
+}
+
+// recoveryVariants are the restarted scorers measured, each from the same
+// checkpoints (the measured runs write none: CheckpointInterval 1h).
+var recoveryVariants = []struct {
+	name string
+	opts aggregator.ScorerOptions
+}{
+	// The default: a worker per core, one whole-stream lane.
+	{"single", aggregator.ScorerOptions{}},
+	// Parallel dispatch: a worker per partition, one whole-stream lane.
+	{"single_64workers", aggregator.ScorerOptions{Workers: 64}},
+	// Shared mode, one process holding all 64 leases: a worker and a lane per partition.
+	{"shared", aggregator.ScorerOptions{Instance: "bench"}},
+}
+
+// BenchmarkCrashRecovery measures, in one run: the catch-up of a restarted
+// scorer with RANKSTREAM_BENCH_EVENTS (default 1M) events after its last
+// checkpoint (time from Run until CaughtUp: checkpoints loaded, every event
+// applied, every changed standing published), in each of recoveryVariants,
+// against a plain ordered-consumer read of the same events;
+// RANKSTREAM_BENCH_REPS (default 3) interleaved repetitions, medians.
 // make bench-recovery; figures go to BENCHMARKS.md "Crash recovery".
 func BenchmarkCrashRecovery(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("RANKSTREAM_BENCH_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
+	n := envInt("RANKSTREAM_BENCH_EVENTS", 1_000_000)
+	reps := envInt("RANKSTREAM_BENCH_REPS", 3)
 	ctx := context.Background()
 	t0 := time.Now().UTC()
-	t := &testing.T{}
-	cs := propertyContests(t, t0)[:4]
 	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir(), Partitions: 64}, testLogger())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	rules := contest.NewRegistry(cs)
-	g := &gen{r: rand.New(rand.NewSource(1)), t0: t0}
+	rb := &recoveryBench{b: b, ctx: ctx, st: st, rules: contest.NewRegistry(propertyContests(&testing.T{}, t0)[:4]),
+		g: &gen{r: rand.New(rand.NewSource(1)), t0: t0}}
 	for i := 0; i < 20000; i++ {
-		g.users = append(g.users, fmt.Sprintf("u_%d", i))
+		rb.g.users = append(rb.g.users, fmt.Sprintf("u_%d", i))
 	}
-	publish := func(count int) {
-		for i := 0; i < count; i++ {
-			e := g.event()
-			if _, err := st.JS.PublishAsync("events."+e.provider+"."+e.user, e.body, jetstream.WithMsgID(e.id)); err != nil {
-				b.Fatal(err)
-			}
-			if i%2000 == 1999 {
-				<-st.JS.PublishAsyncComplete()
-			}
-		}
-		<-st.JS.PublishAsyncComplete()
-	}
-	lastSeq := func() uint64 {
-		s, _ := st.JS.Stream(ctx, streams.Events)
-		info, err := s.Info(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return info.State.LastSeq
-	}
-	var applied time.Duration // of the last run: until every event was applied
-	run := func(opts aggregator.ScorerOptions, untilCheckpoint bool) time.Duration {
-		opts.JS, opts.Rules, opts.Partitions = st.JS, rules, 64
-		sc, err := aggregator.NewScorer(opts, testLogger())
-		if err != nil {
-			b.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		start := time.Now()
-		go func() { done <- sc.Run(rctx) }()
-		applied = 0
-		for !sc.CaughtUp() {
-			if applied == 0 && sc.Processed() >= lastSeq() {
-				applied = time.Since(start)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		took := time.Since(start)
-		if applied == 0 {
-			applied = took
-		}
-		if untilCheckpoint {
-			time.Sleep(3 * opts.CheckpointInterval) // let a round be written
-		}
-		cancel()
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-		return took
-	}
-
-	// A first life: 50k events, caught up, checkpointed. Then 1M more events
+	// A first life: 50k events, caught up, checkpointed. Then n more events
 	// arrive while the scorer is down.
-	publish(50_000)
-	base := lastSeq()
-	ck := aggregator.ScorerOptions{CheckpointInterval: 500 * time.Millisecond}
-	run(ck, true)
-	publish(n)
-	last := lastSeq()
-	since := last - base
+	rb.publish(50_000)
+	base := rb.lastSeq()
+	rb.run(aggregator.ScorerOptions{CheckpointInterval: 500 * time.Millisecond}, true)
+	rb.publish(n)
+	last := rb.lastSeq()
+	since := float64(last - base)
 
-	// Plain read of the same events (after the checkpoint) with an ordered consumer.
-	readStart := time.Now()
-	cons, err := st.JS.OrderedConsumer(ctx, streams.Events, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: base + 1})
+	times := map[string][]time.Duration{}
+	note := func(name string, d time.Duration) { // as it goes: a run cut short by its timeout keeps its figures
+		times[name] = append(times[name], d)
+		fmt.Fprintf(os.Stderr, "crash recovery: %d events, %s %s\n", last-base, name, d.Round(time.Millisecond))
+	}
+	for rep := 0; rep < reps; rep++ {
+		note("plain", rb.plainRead(base+1, last))
+		for _, v := range recoveryVariants {
+			opts := v.opts
+			opts.CheckpointInterval = time.Hour
+			note(v.name, rb.run(opts, false))
+		}
+	}
+	plain := medianDuration(times["plain"])
+	b.ReportMetric(since/plain.Seconds(), "plain_ev/s")
+	b.Logf("%d events after the checkpoint, %d repetitions; plain ordered read %s (%.0f ev/s) %v",
+		last-base, reps, plain.Round(time.Millisecond), since/plain.Seconds(), times["plain"])
+	for _, v := range recoveryVariants {
+		d := medianDuration(times[v.name])
+		b.ReportMetric(plain.Seconds()/d.Seconds(), v.name+"/plain")
+		b.Logf("%s: caught up after %s (%.0f ev/s, %.3f of plain) %v", v.name, d.Round(time.Millisecond),
+			since/d.Seconds(), plain.Seconds()/d.Seconds(), times[v.name])
+	}
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func (rb *recoveryBench) publish(count int) {
+	js := rb.st.JS
+	for i := 0; i < count; i++ {
+		e := rb.g.event()
+		if _, err := js.PublishAsync("events."+e.provider+"."+e.user, e.body, jetstream.WithMsgID(e.id)); err != nil {
+			rb.b.Fatal(err)
+		}
+		if i%2000 == 1999 {
+			<-js.PublishAsyncComplete()
+		}
+	}
+	<-js.PublishAsyncComplete()
+}
+
+func (rb *recoveryBench) lastSeq() uint64 {
+	s, err := rb.st.JS.Stream(rb.ctx, streams.Events)
 	if err != nil {
-		b.Fatal(err)
+		rb.b.Fatal(err)
+	}
+	info, err := s.Info(rb.ctx)
+	if err != nil {
+		rb.b.Fatal(err)
+	}
+	return info.State.LastSeq
+}
+
+// run starts a scorer and returns the time until it caught up; with
+// untilCheckpoint it then waits for a checkpoint round to be written.
+func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool) time.Duration {
+	opts.JS, opts.Rules, opts.Partitions = rb.st.JS, rb.rules, 64
+	sc, err := aggregator.NewScorer(opts, testLogger())
+	if err != nil {
+		rb.b.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(rb.ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- sc.Run(rctx) }()
+	for !sc.CaughtUp() {
+		select {
+		case err := <-done:
+			rb.b.Fatalf("scorer stopped before it caught up: %v", err)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	took := time.Since(start)
+	if untilCheckpoint {
+		time.Sleep(3 * opts.CheckpointInterval) // let a round be written
+	}
+	cancel()
+	if err := <-done; err != nil {
+		rb.b.Fatal(err)
+	}
+	return took
+}
+
+// plainRead reads [from, last] with one ordered consumer and does nothing
+// with the messages.
+func (rb *recoveryBench) plainRead(from, last uint64) time.Duration {
+	start := time.Now()
+	cons, err := rb.st.JS.OrderedConsumer(rb.ctx, streams.Events, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: from})
+	if err != nil {
+		rb.b.Fatal(err)
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(2048))
 	if err != nil {
-		b.Fatal(err)
+		rb.b.Fatal(err)
 	}
+	defer it.Stop()
 	for {
 		m, err := it.Next()
 		if err != nil {
-			b.Fatal(err)
+			rb.b.Fatal(err)
 		}
-		meta, _ := m.Metadata()
-		if meta.Sequence.Stream >= last {
-			break
+		if meta, err := m.Metadata(); err == nil && meta.Sequence.Stream >= last {
+			return time.Since(start)
 		}
 	}
-	it.Stop()
-	plain := time.Since(readStart)
-
-	single := run(ck, false)
-	singleApplied := applied
-	shared := run(aggregator.ScorerOptions{CheckpointInterval: time.Hour, Instance: "bench"}, false)
-	b.Logf("single consumer: every event applied after %s, caught up (all standings republished) after %s", singleApplied.Round(time.Millisecond), single.Round(time.Millisecond))
-	rate := func(d time.Duration) float64 { return float64(since) / d.Seconds() }
-	b.ReportMetric(rate(plain), "plain_ev/s")
-	b.ReportMetric(rate(single), "catchup_ev/s")
-	b.ReportMetric(rate(single)/rate(plain), "catchup/plain")
-	b.ReportMetric(rate(shared)/rate(plain), "shared_catchup/plain")
-	b.Logf("%d events after the checkpoint: plain ordered read %s (%.0f ev/s); restart catch-up single consumer %s (%.0f ev/s, %.0f%%); per-partition consumers %s (%.0f ev/s, %.0f%%)",
-		since, plain.Round(time.Millisecond), rate(plain), single.Round(time.Millisecond), rate(single), 100*rate(single)/rate(plain),
-		shared.Round(time.Millisecond), rate(shared), 100*rate(shared)/rate(plain))
 }
