@@ -205,8 +205,10 @@ func TestMissionStateStopsGrowing(t *testing.T) {
 	rules := contest.NewRegistry(nil)
 	rules.SetMissions(foldMissions(t, t0))
 	eng := aggregator.NewEngine(rules, 0)
-	eng.SetPruning(aggregator.PruneOptions{FinishedWindows: 2 * time.Minute, FoldMargin: time.Second})
+	freed := map[string]int64{} // mission window → freed at
 	g := &foldTraffic{r: rand.New(rand.NewSource(4)), now: t0, step: 100 * time.Millisecond, users: 60}
+	eng.SetPruning(aggregator.PruneOptions{FinishedWindows: 2 * time.Minute, FoldMargin: time.Second,
+		OnMissionFreed: func(mission string, window int64) { freed[fmt.Sprint(mission, window)] = g.now.Unix() }})
 	n := int(40 * time.Minute / g.step)
 	horizon := int(6 * time.Minute / g.step) // 20s delay, a 1m window, 5s lateness, 2m retention, with room
 	type sample struct{ windows, cands, ckpt int }
@@ -246,5 +248,9 @@ func TestMissionStateStopsGrowing(t *testing.T) {
 	// few minutes, not one per minute of the run.
 	if last := samples[len(samples)-1]; last.windows > 60*6 {
 		t.Errorf("%d mission windows held: finished windows are not freed", last.windows)
+	}
+	// Each freed recurring window is reported (its progress keys go).
+	if len(freed) < 30 {
+		t.Errorf("%d mission windows reported freed over 40 minutes of 1-minute windows", len(freed))
 	}
 }

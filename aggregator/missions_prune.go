@@ -10,8 +10,8 @@ import (
 // time, each user mission window folds the candidates older than stream time
 // − the mission's max_event_delay − FoldMargin (contest.UserMission.Fold),
 // and a mission window whose end + lateness + FinishedWindows has passed is
-// freed (its progress stays in the MISSION_PROGRESS bucket, its rewards in
-// MISSIONS). The seen-id horizon (prune.go) takes the missions' delays too.
+// freed (its rewards stay in MISSIONS; the scorer then drops its
+// MISSION_PROGRESS keys, missions_release.go). The seen-id horizon (prune.go) takes the missions' delays too.
 
 // pruneMissions folds and frees ps's mission state at now and returns how
 // many candidates it folded.
@@ -23,7 +23,7 @@ func (e *Engine) pruneMissions(ps *partState, now time.Time) int {
 		mission string
 		window  int64
 	}
-	done := map[mw]bool{}
+	done, gone := map[mw]bool{}, map[mw]bool{}
 	folded, freed := 0, 0
 	for k, um := range ps.missions {
 		m := e.rules.Mission(k.mission)
@@ -38,6 +38,7 @@ func (e *Engine) pruneMissions(ps *partState, now time.Time) int {
 		if fin {
 			delete(ps.missions, k)
 			freed++
+			gone[mw{k.mission, k.window}] = true
 			continue
 		}
 		folded += um.Fold(now.Add(-missionDelay(m) - e.prune.FoldMargin).UnixNano())
@@ -48,6 +49,11 @@ func (e *Engine) pruneMissions(ps *partState, now time.Time) int {
 			kept[k] = um
 		}
 		ps.missions = kept
+	}
+	if hook := e.prune.OnMissionFreed; hook != nil {
+		for w := range gone {
+			hook(w.mission, w.window)
+		}
 	}
 	return folded
 }

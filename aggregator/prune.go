@@ -36,6 +36,10 @@ type PruneOptions struct {
 	// OnFold, when set, is called after a prune of partition p that folded
 	// candidates (tests; on the goroutine applying events).
 	OnFold func(p, folded int)
+	// OnMissionFreed, when set, is called after a prune of a partition for
+	// each mission window whose users' state it freed (the scorer then drops
+	// the window's MISSION_PROGRESS keys; on the goroutine applying events).
+	OnMissionFreed func(mission string, window int64)
 }
 
 // seenBucket is the width of a seen-id bucket (by event ts).

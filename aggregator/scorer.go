@@ -78,6 +78,7 @@ type ScorerOptions struct {
 type Scorer struct {
 	opts    ScorerOptions
 	log     *slog.Logger
+	rel     *missionRelease // drops freed mission windows' progress keys
 	m       *Metrics
 	workers []*worker
 
@@ -130,6 +131,7 @@ func NewScorer(opts ScorerOptions, logger *slog.Logger) (*Scorer, error) {
 		logger = slog.Default()
 	}
 	s := &Scorer{opts: opts, log: logger.With("component", "scorer"), m: opts.Metrics}
+	s.rel = newMissionRelease(opts.JS, s.log, opts.Metrics.Missions)
 	if opts.Instance != "" {
 		s.shared = &sharedState{runs: map[int]*partRun{}}
 	}
@@ -223,6 +225,7 @@ func (s *Scorer) Run(ctx context.Context) error {
 	s.stop = cancel
 	defer cancel()
 	s.startedAt = time.Now()
+	go s.rel.run(ctx)
 	if s.opts.Instance != "" {
 		return s.runShared(ctx)
 	}

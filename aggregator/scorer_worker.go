@@ -46,7 +46,8 @@ type worker struct {
 
 func newWorker(s *Scorer, id int) *worker {
 	eng := NewEngine(s.opts.Rules, s.opts.MaxFutureSkew)
-	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook})
+	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook,
+		OnMissionFreed: s.rel.freed})
 	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
 		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
 }
