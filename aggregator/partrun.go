@@ -21,10 +21,12 @@ const AllPartitions = -1
 // start sequence, telling its sink when it has caught up with what the
 // stream held when the lane started.
 //
-// One consumer per partition is faster for a catch-up than one consumer
-// for all (BENCHMARKS.md, crash recovery: 1.8×): the shared-mode scorer
-// reads that way. The single-process scorer reads one whole-stream lane,
-// as its Barrier (the exact snapshot) needs one position in the stream.
+// The shared-mode scorer reads one lane per partition it holds; the
+// single-process scorer reads one whole-stream lane, as its Barrier (the
+// exact snapshot) needs one position in the stream. Catch-up is CPU-bound
+// either way: with the benchmark fixed to start every variant from the
+// same checkpoints, neither reading is consistently faster (BENCHMARKS.md,
+// crash recovery; the earlier 1.8× was an artifact of the benchmark).
 type Lane struct {
 	JS jetstream.JetStream
 	// Partition to read, or AllPartitions.
