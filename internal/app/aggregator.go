@@ -31,7 +31,11 @@ func (a *App) buildAggregator(ctx context.Context) error {
 		return fmt.Errorf("app: scorer: %w", err)
 	}
 	if a.instanceName() != "" {
-		a.Groups, err = aggregator.NewBoardGroups(aggregator.BoardGroupsOptions{JS: st.JS, Instance: a.instanceName(),
+		ljs, err := a.leaseJS()
+		if err != nil {
+			return err
+		}
+		a.Groups, err = aggregator.NewBoardGroups(aggregator.BoardGroupsOptions{JS: ljs, Instance: a.instanceName(),
 			Groups: opts.BoardGroups, TTL: opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: m}, a.base)
 		if err != nil {
 			return fmt.Errorf("app: board groups: %w", err)

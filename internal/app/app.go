@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -125,7 +126,8 @@ type App struct {
 	lims        *limiters
 	stages      map[string]bool
 	instance    string
-	actionsSeen int64 // highest operator action ID applied (actions.go)
+	leases      jetstream.JetStream // role leases' connection (leases.go)
+	actionsSeen int64               // highest operator action ID applied (actions.go)
 	// cleanup closes, last opened first, what the builders opened (build.go).
 	cleanup cleanupStack
 	// runs are the stages' Run functions, started by Start (build.go).

@@ -23,8 +23,11 @@ func (a *App) newETL() error {
 	}
 	var lease *aggregator.Leader
 	if instance := a.instanceName(); instance != "" {
-		var err error
-		lease, err = aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "etl", Instance: instance,
+		ljs, err := a.leaseJS()
+		if err != nil {
+			return err
+		}
+		lease, err = aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "etl", Instance: instance,
 			TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
 		if err != nil {
 			return fmt.Errorf("app: etl lease: %w", err)

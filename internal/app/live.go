@@ -205,7 +205,11 @@ func (a *App) notifierLease() (func() bool, error) {
 	if instance == "" {
 		return nil, nil
 	}
-	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "notifier", Instance: instance,
+	ljs, err := a.leaseJS()
+	if err != nil {
+		return nil, err
+	}
+	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "notifier", Instance: instance,
 		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
 	if err != nil {
 		return nil, fmt.Errorf("app: notifier lease: %w", err)

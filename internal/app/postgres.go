@@ -84,7 +84,11 @@ func (a *App) snapshotterSources() (snapshotter.Scores, snapshotter.Boards, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: snapshotter boards: %w", err)
 	}
-	lease, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: st.JS, Name: "snapshotter", Instance: a.instanceName(),
+	ljs, err := a.leaseJS()
+	if err != nil {
+		return nil, nil, err
+	}
+	lease, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "snapshotter", Instance: a.instanceName(),
 		TTL: a.opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: m}, a.base)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: snapshotter lease: %w", err)

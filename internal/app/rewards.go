@@ -69,7 +69,11 @@ func (a *App) flagsLease() (*aggregator.Leader, error) {
 	if a.opts.Instance == "" || !a.stages[StageRewards] {
 		return nil, nil
 	}
-	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: a.Streams.JS, Name: "flags", Instance: a.instanceName(),
+	ljs, err := a.leaseJS()
+	if err != nil {
+		return nil, err
+	}
+	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "flags", Instance: a.instanceName(),
 		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
 	if err != nil {
 		return nil, fmt.Errorf("app: flags lease: %w", err)
