@@ -14,7 +14,7 @@ import (
 //
 // It is left out when the partition holds no flag state (a checkpoint
 // without flags is byte for byte what it was before); when there is flag
-// state but no mission state, an empty missions count comes first so that
+// state but no mission state, an empty missions' part comes first so that
 // the reader tells the sections apart.
 
 func appendFlags(b []byte, ps *partState) []byte {
@@ -22,7 +22,7 @@ func appendFlags(b []byte, ps *partState) []byte {
 		return b
 	}
 	if len(ps.missions) == 0 {
-		b = binary.AppendUvarint(b, 0)
+		b = appendMissionsHead(b, 0)
 	}
 	b = binary.AppendUvarint(b, uint64(len(ps.flags)))
 	for k, uf := range ps.flags {

@@ -27,9 +27,7 @@ func appendMissions(b []byte, ps *partState) []byte {
 	if len(ps.missions) == 0 {
 		return b
 	}
-	b = binary.AppendUvarint(b, 0)
-	b = binary.AppendUvarint(b, missionsFolded)
-	b = binary.AppendUvarint(b, uint64(len(ps.missions)))
+	b = appendMissionsHead(b, len(ps.missions))
 	for k, um := range ps.missions {
 		b = varint.AppendStr(b, k.mission)
 		b = binary.AppendVarint(b, k.window)
@@ -37,6 +35,14 @@ func appendMissions(b []byte, ps *partState) []byte {
 		b = um.AppendBinary(b)
 	}
 	return b
+}
+
+// appendMissionsHead appends the head of a missions' part of n states (n
+// is 0 when only the flags' part follows, flags_checkpoint.go).
+func appendMissionsHead(b []byte, n int) []byte {
+	b = binary.AppendUvarint(b, 0)
+	b = binary.AppendUvarint(b, missionsFolded)
+	return binary.AppendUvarint(b, uint64(n))
 }
 
 // missionsFolded is the layout of the missions' part with folded summaries.
