@@ -116,16 +116,27 @@ func TestKillDuringPayouts(t *testing.T) {
 		}
 		return cmd
 	}
+	counts := func() (boards, granted, sent int) {
+		_ = e.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM reward_boards), (SELECT count(*) FROM grants),
+			(SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND jetstream)`).Scan(&boards, &granted, &sent)
+		return boards, granted, sent
+	}
 	interrupted := 0
 	var progress []string
 	for i := 0; i < 12; i++ {
+		// Each child is killed soon after it has made progress (a fast
+		// machine would otherwise finish everything in the first lives).
+		b0, g0, s0 := counts()
 		cmd := start()
-		time.Sleep(time.Duration(150+rng.IntN(500)) * time.Millisecond)
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if b, g, s := counts(); b != b0 || g != g0 || s != s0 {
+				break
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
-		var boards, granted, sent int
-		_ = e.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM reward_boards), (SELECT count(*) FROM grants),
-			(SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND jetstream)`).Scan(&boards, &granted, &sent)
+		boards, granted, sent := counts()
 		progress = append(progress, fmt.Sprintf("%d/%d/%d", boards, granted, sent))
 		if boards < 2*kBoards || sent < granted {
 			interrupted++
