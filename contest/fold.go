@@ -32,11 +32,36 @@ import (
 // foldMark is what the folded candidates left behind besides each board's
 // share (boardState.base).
 type foldMark struct {
-	upTo   int64 // unix nanos, a whole second: every folded candidate has TS < upTo
+	foldHorizon
 	day    int64 // contest day of the newest folded counted candidate (hasDay)
 	dayUse int64 // daily-cap use of that day by the folded candidates
-	done   bool  // folded at least once
 	hasDay bool
+}
+
+// foldHorizon is where the last Fold of a user's window or mission window
+// cut its candidates.
+type foldHorizon struct {
+	upTo int64 // unix nanos, a whole second: every folded candidate has TS < upTo
+	done bool  // folded at least once
+}
+
+// before is the horizon (unix nanos; 0: never folded).
+func (h *foldHorizon) before() int64 {
+	if !h.done {
+		return 0
+	}
+	return h.upTo
+}
+
+// advance moves the horizon to upTo cut down to a whole second and returns
+// it, or false when that is not past the horizon (nothing to fold).
+func (h *foldHorizon) advance(upTo int64) (int64, bool) {
+	upTo = floorDiv(upTo, 1e9) * 1e9
+	if h.done && upTo <= h.upTo {
+		return 0, false
+	}
+	h.done, h.upTo = true, upTo
+	return upTo, true
 }
 
 // foldBoard is one board's share of the summary.
@@ -57,12 +82,7 @@ func (f foldBoard) standing(lastPoints int64) Standing {
 
 // FoldedBefore is the horizon of the last Fold (unix nanos; 0: none). A
 // candidate with TS before it must not be added.
-func (u *UserWindow) FoldedBefore() int64 {
-	if !u.fold.done {
-		return 0
-	}
-	return u.fold.upTo
-}
+func (u *UserWindow) FoldedBefore() int64 { return u.fold.before() }
 
 // Fold folds every candidate with TS < upTo (cut down to a whole second) into
 // the summary and returns how many candidates it folded (all of them leave
@@ -70,12 +90,11 @@ func (u *UserWindow) FoldedBefore() int64 {
 // The standings do not change. See the comment above for the caller's
 // guarantee.
 func (u *UserWindow) Fold(upTo int64) int {
-	upTo = floorDiv(upTo, 1e9) * 1e9
-	if u.fold.done && upTo <= u.fold.upTo {
+	upTo, ok := u.fold.advance(upTo)
+	if !ok {
 		return 0
 	}
 	k := sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
-	u.fold.done, u.fold.upTo = true, upTo
 	if k == 0 {
 		return 0
 	}

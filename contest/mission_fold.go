@@ -24,8 +24,7 @@ import (
 
 // missionFold is what the folded candidates left behind.
 type missionFold struct {
-	upTo  int64 // unix nanos, a whole second: every folded candidate has TS < upTo
-	done  bool  // folded at least once
+	foldHorizon
 	cur   int   // first step not done after the folded prefix
 	prog  int64 // its progress
 	games []string
@@ -33,23 +32,17 @@ type missionFold struct {
 
 // FoldedBefore is the horizon of the last Fold (unix nanos; 0: none). A
 // candidate with TS before it must not be added.
-func (u *UserMission) FoldedBefore() int64 {
-	if !u.fold.done {
-		return 0
-	}
-	return u.fold.upTo
-}
+func (u *UserMission) FoldedBefore() int64 { return u.fold.before() }
 
 // Fold folds every candidate with TS < upTo (cut down to a whole second) into
 // the summary and returns how many it folded. Progress and reported steps do
 // not change. See the comment above for the caller's guarantee.
 func (u *UserMission) Fold(upTo int64) int {
-	upTo = floorDiv(upTo, 1e9) * 1e9
-	if u.fold.done && upTo <= u.fold.upTo {
+	upTo, ok := u.fold.advance(upTo)
+	if !ok {
 		return 0
 	}
 	k := sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
-	u.fold.done, u.fold.upTo = true, upTo
 	if k == 0 {
 		return 0
 	}

@@ -67,7 +67,7 @@ func (s *WindowState) live() *UserWindow {
 	}
 	u := newLive(s.c)
 	hasDay := s.bits&idleHasDay != 0
-	u.fold = foldMark{upTo: s.upTo, done: true, hasDay: hasDay, day: int64(s.day), dayUse: s.dayUse}
+	u.fold = foldMark{foldHorizon: foldHorizon{upTo: s.upTo, done: true}, hasDay: hasDay, day: int64(s.day), dayUse: s.dayUse}
 	u.hasDay, u.day, u.dayUse = hasDay, int64(s.day), s.dayUse
 	if s.bits&idleHasBoard != 0 {
 		u.boards = append(u.boards, boardState{div: s.div, st: s.st, base: shareOf(s.st)})
