@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,8 +32,10 @@ type BoardRecord struct {
 // nothing to pay.
 const DistributionNone = "none"
 
-// SaveBoard stores the payouts of a board once: the board record, a reward
-// per payout and, with auto_grant, their grants, all in one transaction.
+// SaveBoard stores the payouts of a board once: a reward per payout and,
+// with auto_grant, their grants, in parts of Store.PartRows rewards (each
+// its own transaction, up to Store.Workers at a time), then the board
+// record, committed last as the mark that the board is paid (board_parts.go).
 // It returns false when the board was already stored (by this or another
 // process); then nothing changes. r nil records a board without rewards.
 func (s *Store) SaveBoard(ctx context.Context, b Board, snapshotID int64, ruleVersion int, r *Rules, res Result) (bool, error) {
@@ -56,30 +57,29 @@ func (s *Store) SaveBoard(ctx context.Context, b Board, snapshotID int64, ruleVe
 		return false, fmt.Errorf("rewards: board %s/%s/%s pays %d > pool %d", b.Contest, WindowString(b.Window), b.Division,
 			rec.PayoutMinor, rec.PoolMinor)
 	}
-	saved := false
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO reward_boards (contest_id, window_start, division, snapshot_id, rule_version,
-			distribution, currency, pool_minor, payout_minor, winners, seed, draw, computed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13) ON CONFLICT DO NOTHING`,
-			b.Contest, b.Window, b.Division, snapshotID, ruleVersion, rec.Distribution, rec.Currency, rec.PoolMinor,
-			rec.PayoutMinor, rec.Winners, rec.Seed, draw, now)
-		if err != nil {
-			return fmt.Errorf("rewards: insert board: %w", err)
+	if _, err := s.Board(ctx, b.Contest, b.Window, b.Division); !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if r != nil {
+		if err := s.saveParts(ctx, b, boardRewards(r, b, res), r.AutoGrant, now); err != nil {
+			return false, err
 		}
-		if tag.RowsAffected() == 0 || r == nil {
-			saved = tag.RowsAffected() == 1
-			return nil
-		}
-		saved = true
-		return s.insertBoardRewards(ctx, tx, boardRewards(r, b, res), r.AutoGrant, now)
-	})
-	return saved, err
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO reward_boards (contest_id, window_start, division, snapshot_id, rule_version,
+		distribution, currency, pool_minor, payout_minor, winners, seed, draw, computed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, ''), $12, $13) ON CONFLICT DO NOTHING`,
+		b.Contest, b.Window, b.Division, snapshotID, ruleVersion, rec.Distribution, rec.Currency, rec.PoolMinor,
+		rec.PayoutMinor, rec.Winners, rec.Seed, draw, now)
+	if err != nil {
+		return false, fmt.Errorf("rewards: insert board: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
-// insertBoardRewards writes the rewards of a board whose record this
+// insertBoardRewards writes rewards of a board part whose row this
 // transaction just inserted, so none of them exists yet (their ids hold the
 // board): one COPY each into rewards and reward_history, and with auto_grant
-// the grants, postings and outbox rows, without a second pass over rewards.
+// the journal and outbox rows, without a second pass over rewards.
 // Holds are read under a SHARE lock (abuse flags with hold under their
 // window's lock, flags_hold.go), so a hold put meanwhile waits for this transaction and then finds
 // the rewards.
@@ -102,7 +102,7 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 	if err := flagHeldUsers(ctx, tx, rs, held); err != nil {
 		return err
 	}
-	var rest, claimable []Reward // position order
+	var rest, claimable []Reward
 	for i := range rs {
 		r := &rs[i]
 		r.ComputedAt = now
@@ -121,10 +121,8 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 			rest = append(rest, *r)
 		}
 	}
-	// The rows go in in reward_id order: each of the four reward_id indexes
-	// (rewards, grants, postings, outbox) is then filled left to right.
-	rs = append([]Reward(nil), rs...)
-	sort.Slice(rs, func(i, j int) bool { return rs[i].RewardID < rs[j].RewardID })
+	// The rows come in reward_id order (saveParts): the reward_id indexes
+	// (rewards, journal) are then filled left to right.
 	var granted []Reward
 	for _, r := range rs {
 		if r.Status == StatusGranted {
@@ -145,7 +143,10 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 	if err != nil {
 		return fmt.Errorf("rewards: copy rewards: %w", err)
 	}
-	// History: granted rows are written by grantRows.
+	// History and notices in position order; granted rows' history is
+	// written by grantRows.
+	byPos(rest)
+	byPos(claimable)
 	if err := s.history(ctx, tx, rest, now); err != nil {
 		return err
 	}

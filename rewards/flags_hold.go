@@ -65,7 +65,7 @@ func flagHeldUsers(ctx context.Context, tx pgx.Tx, rs []Reward, held map[string]
 	if len(rs) == 0 || rs[0].Context != ContextContest {
 		return nil
 	}
-	if err := lockFlagBoard(ctx, tx, rs[0].ID, rs[0].Window); err != nil {
+	if err := lockFlagBoardShared(ctx, tx, rs[0].ID, rs[0].Window); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, `SELECT DISTINCT user_id FROM abuse_flags WHERE contest_id = $1 AND window_start = $2
@@ -88,7 +88,17 @@ func flagHeldUsers(ctx context.Context, tx pgx.Tx, rs []Reward, held map[string]
 // take it, so each sees the other whole (the app role may not LOCK the
 // flags table: it has no table-wide UPDATE).
 func lockFlagBoard(ctx context.Context, tx pgx.Tx, contestID string, window time.Time) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`,
+	return flagBoardLock(ctx, tx, "pg_advisory_xact_lock", contestID, window)
+}
+
+// lockFlagBoardShared takes the same lock shared: the parts of a board's
+// payouts (board_parts.go) run side by side, a flag's insert waits for them.
+func lockFlagBoardShared(ctx context.Context, tx pgx.Tx, contestID string, window time.Time) error {
+	return flagBoardLock(ctx, tx, "pg_advisory_xact_lock_shared", contestID, window)
+}
+
+func flagBoardLock(ctx context.Context, tx pgx.Tx, fn, contestID string, window time.Time) error {
+	if _, err := tx.Exec(ctx, `SELECT `+fn+`(hashtextextended($1, 1))`,
 		"flags|"+contestID+"|"+WindowString(window)); err != nil {
 		return fmt.Errorf("rewards: flag lock: %w", err)
 	}

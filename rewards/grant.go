@@ -2,7 +2,6 @@ package rewards
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -19,8 +18,8 @@ const (
 // balanced posting (debit the pool, credit the player, same amount and
 // currency, keyed by reward_id), the wallet message in the outbox and a
 // history row. The caller holds the rows' locks and has checked that each
-// is pending and its user not on hold; the unique keys of grants,
-// ledger_postings and outbox refuse a second grant of a reward anyway.
+// is pending and its user not on hold; the journal's primary key refuses a
+// second grant of a reward anyway.
 func (s *Store) grantTx(ctx context.Context, tx pgx.Tx, rs []Reward, via string, now time.Time) error {
 	if len(rs) == 0 {
 		return nil
@@ -38,34 +37,35 @@ func (s *Store) grantTx(ctx context.Context, tx pgx.Tx, rs []Reward, via string,
 	return s.grantRows(ctx, tx, rs, via, now)
 }
 
-// grantRows writes the grants rows, ledger postings, outbox messages and
-// history rows of rewards whose status is (now) granted.
+// grantRows writes the ledger journal rows (one balanced posting per
+// grant: debit the pool, credit the player, keyed by reward_id, with how it
+// was granted), the outbox rows of the wallet messages and the history rows
+// of rewards whose status is (now) granted.
 func (s *Store) grantRows(ctx context.Context, tx pgx.Tx, rs []Reward, via string, now time.Time) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"grants"}, []string{"reward_id", "via", "granted_at"},
-		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) { return []any{rs[i].RewardID, via, now}, nil })); err != nil {
-		return fmt.Errorf("rewards: grants: %w", err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ledger_postings"}, []string{"reward_id", "account", "amount_minor", "currency", "at"},
-		pgx.CopyFromSlice(2*len(rs), func(i int) ([]any, error) {
-			r := &rs[i/2]
-			if i%2 == 0 {
-				return []any{r.RewardID, r.PoolAccount(), r.AmountMinor, r.Currency, now}, nil
-			}
-			return []any{r.RewardID, PlayerAccount(r.User), -r.AmountMinor, r.Currency, now}, nil
-		})); err != nil {
-		return fmt.Errorf("rewards: ledger postings: %w", err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"reward_id", "subject", "jetstream", "body", "created_at"},
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ledger_journal"},
+		[]string{"reward_id", "debit", "credit", "amount_minor", "currency", "via", "at"},
 		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) {
-			body, err := json.Marshal(rs[i].Posting())
-			return []any{rs[i].RewardID, PostingSubject(rs[i].User), true, body, now}, err
+			r := &rs[i]
+			return []any{r.RewardID, r.PoolAccount(), PlayerAccount(r.User), r.AmountMinor, r.Currency, via, now}, nil
 		})); err != nil {
+		return fmt.Errorf("rewards: ledger journal: %w", err)
+	}
+	if err := queueOutbox(ctx, tx, rs, true, now); err != nil {
 		return fmt.Errorf("rewards: outbox: %w", err)
 	}
 	return s.history(ctx, tx, rs, now)
+}
+
+// queueOutbox queues one message per reward: its wallet posting
+// (jetstream) or its reward_available notice. The relay builds subject and
+// body from the reward row.
+func queueOutbox(ctx context.Context, tx pgx.Tx, rs []Reward, jetstream bool, now time.Time) error {
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"reward_id", "jetstream", "created_at"},
+		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) { return []any{rs[i].RewardID, jetstream, now}, nil }))
+	return err
 }
 
 // lockGrantable locks the rewards among ids that can be granted now:

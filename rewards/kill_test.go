@@ -47,7 +47,8 @@ func runChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	s, err := New(Options{Pool: pool, NC: st.NC, JS: st.JS, MissionsStream: missionsSt, Poll: 5 * time.Millisecond, Batch: 7}, nil, nil)
+	s, err := New(Options{Pool: pool, NC: st.NC, JS: st.JS, MissionsStream: missionsSt, Poll: 5 * time.Millisecond, Batch: 7,
+		PayoutPart: 9}, nil, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

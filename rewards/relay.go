@@ -2,13 +2,69 @@ package rewards
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// unsent locks up to limit unsent outbox rows (skipping those another
+// relay holds) and builds their messages from the rewards they name.
+func unsent(ctx context.Context, tx pgx.Tx, limit int) ([]outboxMsg, error) {
+	rows, err := tx.Query(ctx, `SELECT o.id, o.jetstream, `+prefixed("r.", rewardColumns)+` FROM outbox o
+		JOIN rewards r ON r.reward_id = o.reward_id
+		WHERE o.sent_at IS NULL ORDER BY o.id LIMIT $1 FOR UPDATE OF o SKIP LOCKED`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("rewards: outbox: %w", err)
+	}
+	defer rows.Close()
+	var msgs []outboxMsg
+	for rows.Next() {
+		var m outboxMsg
+		r, err := scanReward(rowPrefix{rows, []any{&m.id, &m.jetstream}})
+		if err != nil {
+			return nil, fmt.Errorf("rewards: outbox scan: %w", err)
+		}
+		m.rewardID = r.RewardID
+		if m.jetstream {
+			m.subject = PostingSubject(r.User)
+			m.body, err = json.Marshal(r.Posting())
+		} else {
+			m.subject = NoticeSubject(r.ID, r.User)
+			m.body, err = json.Marshal(r.notice())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rewards: outbox body: %w", err)
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("rewards: outbox: %w", err)
+	}
+	return msgs, nil
+}
+
+// rowPrefix scans the leading columns of a row into head, the rest into
+// what Scan is given.
+type rowPrefix struct {
+	row  pgx.Row
+	head []any
+}
+
+func (p rowPrefix) Scan(dest ...any) error { return p.row.Scan(append(p.head, dest...)...) }
+
+// prefixed qualifies each of the comma-separated columns with p.
+func prefixed(p, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
 
 // outboxMsg is one queued message.
 type outboxMsg struct {
@@ -29,23 +85,9 @@ func (s *Store) Relay(ctx context.Context, nc *nats.Conn, js jetstream.JetStream
 	sent := 0
 	var pubErr error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, reward_id, subject, jetstream, body FROM outbox
-			WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+		msgs, err := unsent(ctx, tx, limit)
 		if err != nil {
-			return fmt.Errorf("rewards: outbox: %w", err)
-		}
-		var msgs []outboxMsg
-		for rows.Next() {
-			var m outboxMsg
-			if err := rows.Scan(&m.id, &m.rewardID, &m.subject, &m.jetstream, &m.body); err != nil {
-				rows.Close()
-				return fmt.Errorf("rewards: outbox scan: %w", err)
-			}
-			msgs = append(msgs, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("rewards: outbox: %w", err)
+			return err
 		}
 		ids, err := publish(ctx, nc, js, msgs)
 		pubErr = err

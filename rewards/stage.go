@@ -46,6 +46,9 @@ type Options struct {
 	// Batch bounds the rewards granted and messages relayed per
 	// transaction (default 1000).
 	Batch int
+	// PayoutPart is how many rewards of a board one transaction stores
+	// (default DefaultPartRows; board_parts.go).
+	PayoutPart int
 }
 
 // Stage computes the payouts of final boards, grants, expires and relays.
@@ -87,7 +90,11 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Stage, 
 	if err != nil {
 		return nil, err
 	}
-	return &Stage{opts: opts, log: logger.With("component", "rewards"), m: m, Store: NewStore(opts.Pool),
+	st := NewStore(opts.Pool)
+	if opts.PayoutPart > 0 {
+		st.PartRows = opts.PayoutPart
+	}
+	return &Stage{opts: opts, log: logger.With("component", "rewards"), m: m, Store: st,
 		snaps: snapshotter.NewStore(opts.Pool), rules: map[string]*Rules{}, warned: map[string]bool{}}, nil
 }
 

@@ -153,31 +153,46 @@ func TestClaimRefusals(t *testing.T) {
 }
 
 // TestLedgerRefusesChanges: the app role can neither change nor remove a
-// posting, a grant or a history row.
+// posting, a grant or a history row, and a posting that is not a balanced
+// pair of a pool and a player account is refused.
 func TestLedgerRefusesChanges(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.pool.Exec(ctx, `INSERT INTO ledger_postings (reward_id, account, amount_minor, currency, at) VALUES
-		('rw_x', 'pool:c', 5, 'EUR', now()), ('rw_x', 'player:u', -5, 'EUR', now())`); err != nil {
+	const ins = `INSERT INTO ledger_journal (reward_id, debit, credit, amount_minor, currency, via, at) VALUES `
+	if _, err := e.pool.Exec(ctx, ins+`('rw_x', 'pool:c', 'player:u', 5, 'EUR', 'auto', now())`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.pool.Exec(ctx, `INSERT INTO ledger_postings (reward_id, account, amount_minor, currency, at) VALUES
-		('rw_y', 'pool:c', 5, 'EUR', now())`); err == nil {
-		t.Fatal("an unbalanced transaction was accepted")
-	}
 	for _, q := range []string{
-		`UPDATE ledger_postings SET amount_minor = 6 WHERE reward_id = 'rw_x'`,
-		`DELETE FROM ledger_postings`,
-		`TRUNCATE ledger_postings`,
-		`DELETE FROM grants`,
-		`UPDATE reward_history SET status = 'granted'`,
+		ins + `('rw_x', 'pool:c', 'player:u', 5, 'EUR', 'auto', now())`, // a second posting of a reward
+		ins + `('rw_y', 'pool:c', 'player:u', 0, 'EUR', 'auto', now())`,
+		ins + `('rw_y', 'pool:c', 'player:u', -5, 'EUR', 'auto', now())`,
+		ins + `('rw_y', 'player:u', 'pool:c', 5, 'EUR', 'auto', now())`,
+		ins + `('rw_y', 'pool:c', 'pool:c', 5, 'EUR', 'auto', now())`,
+		`INSERT INTO ledger_postings (reward_id, account, amount_minor, currency, at) VALUES ('rw_z', 'pool:c', 5, 'EUR', now())`,
+		`INSERT INTO grants (reward_id, via, granted_at) VALUES ('rw_z', 'auto', now())`,
 	} {
 		if _, err := e.pool.Exec(ctx, q); err == nil {
 			t.Fatalf("%s: accepted", q)
 		}
 	}
-	var n int
-	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM ledger_postings WHERE amount_minor = 5`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("postings changed: %d %v", n, err)
+	for _, q := range []string{
+		`UPDATE ledger_journal SET amount_minor = 6 WHERE reward_id = 'rw_x'`,
+		`DELETE FROM ledger_journal`,
+		`TRUNCATE ledger_journal`,
+		`UPDATE ledger_postings SET amount_minor = 6 WHERE reward_id = 'rw_x'`,
+		`DELETE FROM ledger_postings`,
+		`DELETE FROM grants`,
+		`UPDATE reward_history SET status = 'granted'`,
+		`DELETE FROM reward_board_parts`,
+	} {
+		if _, err := e.pool.Exec(ctx, q); err == nil {
+			t.Fatalf("%s: accepted", q)
+		}
+	}
+	var legs int
+	var sum, pool int64
+	if err := e.pool.QueryRow(ctx, `SELECT count(*), sum(amount_minor), sum(amount_minor) FILTER (WHERE account = 'pool:c')
+		FROM ledger_postings`).Scan(&legs, &sum, &pool); err != nil || legs != 2 || sum != 0 || pool != 5 {
+		t.Fatalf("postings: %d legs, sum %d, pool %d, %v", legs, sum, pool, err)
 	}
 }

@@ -2,7 +2,6 @@ package rewards
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -17,11 +16,16 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// PartRows is how many rewards of a board one transaction stores
+	// (default DefaultPartRows); Workers how many such transactions run at
+	// a time (default DefaultWorkers, at most the pool's connections).
+	PartRows, Workers int
 }
 
 // NewStore returns a store on pool (see internal/db.Open).
 func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+	return &Store{pool: pool, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		PartRows: DefaultPartRows, Workers: min(DefaultWorkers, int(pool.Config().MaxConns))}
 }
 
 const rewardColumns = `reward_id, context, ctx_id, window_start, division, step, user_id, pos, amount_minor,
@@ -161,21 +165,20 @@ type Notice struct {
 	RewardID string `json:"reward_id"`
 }
 
-// notices queues a reward_available notice per reward in the outbox. A
-// mission's notice goes to the mission's id in the contest's place.
+// notices queues a reward_available notice per reward in the outbox.
 func (s *Store) notices(ctx context.Context, tx pgx.Tx, rs []Reward, now time.Time) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"reward_id", "subject", "jetstream", "body", "created_at"},
-		pgx.CopyFromSlice(len(rs), func(i int) ([]any, error) {
-			r := &rs[i]
-			body, err := json.Marshal(Notice{Type: "notice", Contest: r.ID, Window: WindowString(r.Window),
-				Kind: "reward_available", User: r.User, RewardID: r.RewardID})
-			return []any{r.RewardID, NoticeSubject(r.ID, r.User), false, body, now}, err
-		}))
-	if err != nil {
+	if err := queueOutbox(ctx, tx, rs, false, now); err != nil {
 		return fmt.Errorf("rewards: queue notices: %w", err)
 	}
 	return nil
+}
+
+// notice is the reward_available notice of r. A mission's notice goes to
+// the mission's id in the contest's place.
+func (r *Reward) notice() Notice {
+	return Notice{Type: "notice", Contest: r.ID, Window: WindowString(r.Window), Kind: "reward_available", User: r.User,
+		RewardID: r.RewardID}
 }
