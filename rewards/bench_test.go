@@ -22,8 +22,9 @@ import (
 
 // BenchmarkPayouts1M pays a 1M-entry final board with auto_grant
 // (proportional over every entry, so every entry wins: read the snapshot,
-// compute, store the rewards, their grants, 2M ledger postings, 1M outbox
-// rows and the history, one transaction) and, in the same run on the same
+// compute, store the rewards, 1M ledger journal rows (a balanced posting
+// each), 1M outbox rows and the history, in parts of Store.PartRows over
+// Store.Workers connections, then the board row) and, in the same run on the same
 // pool, a plain COPY of the same number of rows (reward_id, user, amount)
 // into a table without index or trigger. Reported: payout_vs_copy = plain
 // time / payout time (target ≥ 0.5), medians of RANKSTREAM_BENCH_REPS

@@ -20,16 +20,17 @@ const (
 // saveParts stores the rewards of a board (and with auto_grant their
 // grants) in parts: rs in reward_id order cut every PartRows rewards, so the
 // parts are the same in every process and after a restart. Each part is one
-// transaction that first inserts its reward_board_parts row: a part already
+// transaction that first inserts its reward_board_parts row (the size of
+// the cut is that of a stored first part, if any): a part already
 // stored (before a crash, or by another process, which this one then waits
 // for) is skipped whole, so no reward is stored or granted twice. Up to
 // Workers parts run at a time, each on its own connection. The caller
 // writes the board record once every part is stored.
 func (s *Store) saveParts(ctx context.Context, b Board, rs []Reward, auto bool, now time.Time) error {
 	sort.Slice(rs, func(i, j int) bool { return rs[i].RewardID < rs[j].RewardID })
-	size := s.PartRows
-	if size <= 0 {
-		size = DefaultPartRows
+	size, err := s.partSize(ctx, b)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -55,6 +56,24 @@ func (s *Store) saveParts(ctx context.Context, b Board, rs []Reward, auto bool, 
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// partSize is the size of the board's parts: that of its stored first part
+// when there is one (a process with another PartRows resumes the same cut),
+// else PartRows.
+func (s *Store) partSize(ctx context.Context, b Board) (int, error) {
+	var size int
+	err := s.pool.QueryRow(ctx, `SELECT rewards FROM reward_board_parts WHERE contest_id = $1 AND window_start = $2
+		AND division = $3 AND part = 0`, b.Contest, b.Window, b.Division).Scan(&size)
+	switch {
+	case err == nil:
+		return max(1, size), nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return 0, fmt.Errorf("rewards: board parts: %w", err)
+	case s.PartRows > 0:
+		return s.PartRows, nil
+	}
+	return DefaultPartRows, nil
 }
 
 // savePart stores one part of a board's rewards in one transaction, unless

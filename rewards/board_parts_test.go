@@ -51,6 +51,7 @@ func TestBoardPartsResume(t *testing.T) {
 	if _, err := st.Board(ctx, b.Contest, b.Window, b.Division); err != ErrNotFound {
 		t.Fatalf("board record before its parts: %v", err)
 	}
+	st.PartRows = 11 // a process configured otherwise resumes the stored cut
 	if ok, err := st.SaveBoard(ctx, b, 1, 1, r, res); !ok || err != nil {
 		t.Fatalf("resume: %v %v", ok, err)
 	}
