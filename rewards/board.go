@@ -144,16 +144,17 @@ func (s *Store) insertBoardRewards(ctx context.Context, tx pgx.Tx, rs []Reward, 
 		return fmt.Errorf("rewards: copy rewards: %w", err)
 	}
 	// History and notices in position order; granted rows' history is
-	// written by grantRows.
+	// written by grantRows. The history goes last (it takes the history
+	// lock, held to commit: see Store.history).
 	byPos(rest)
 	byPos(claimable)
-	if err := s.history(ctx, tx, rest, now); err != nil {
-		return err
-	}
 	if err := s.notices(ctx, tx, claimable, now); err != nil {
 		return err
 	}
-	return s.grantRows(ctx, tx, granted, ViaAuto, now)
+	if err := s.grantRows(ctx, tx, granted, ViaAuto, now); err != nil {
+		return err
+	}
+	return s.history(ctx, tx, rest, now)
 }
 
 func boardRewards(r *Rules, b Board, res Result) []Reward {

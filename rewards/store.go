@@ -132,9 +132,16 @@ func (s *Store) insertRewards(ctx context.Context, tx pgx.Tx, rs []Reward, now t
 }
 
 // history appends one reward_history row per reward, with its status now.
+// It first takes the history lock, which the transaction holds to its end:
+// reward_history ids are then taken in commit order, so the ETL, reading
+// id > its checkpoint, never passes an id still to commit (the parts of a
+// board commit side by side; each takes the lock for its last step).
 func (s *Store) history(ctx context.Context, tx pgx.Tx, rs []Reward, now time.Time) error {
 	if len(rs) == 0 {
 		return nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('rankstream|reward_history', 0))`); err != nil {
+		return fmt.Errorf("rewards: history lock: %w", err)
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"reward_history"}, []string{"reward_id", "context", "ctx_id", "window_start",
 		"division", "user_id", "pos", "amount_minor", "currency", "kind", "status", "at"},
