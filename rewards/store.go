@@ -24,8 +24,12 @@ type Store struct {
 
 // NewStore returns a store on pool (see internal/db.Open).
 func NewStore(pool *pgxpool.Pool) *Store {
+	workers := DefaultWorkers
+	if pool != nil {
+		workers = min(workers, int(pool.Config().MaxConns))
+	}
 	return &Store{pool: pool, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-		PartRows: DefaultPartRows, Workers: min(DefaultWorkers, int(pool.Config().MaxConns))}
+		PartRows: DefaultPartRows, Workers: workers}
 }
 
 const rewardColumns = `reward_id, context, ctx_id, window_start, division, step, user_id, pos, amount_minor,
