@@ -316,9 +316,18 @@ func (tr *traffic) Stop() {
 // <p>_sum (wager sum by market division) and <p>_best (best 3 wins).
 func snapshotContests(t *testing.T, p, win string) []*contest.Contest {
 	t.Helper()
-	return []*contest.Contest{
-		parseContest(t, "id: "+p+"_sum\ntitle: Sum\n"+win+"scoring: {model: wager}\nleaderboard: {type: sum, divisions: market, tiebreakers: [earliest_finish]}\n"),
-		parseContest(t, "id: "+p+"_best\ntitle: Best\n"+win+"scoring: {model: win_amount}\nleaderboard: {type: best_n, n: 3}\n"),
+	var cs []*contest.Contest
+	for _, yml := range snapshotYAML(p, win) {
+		cs = append(cs, parseContest(t, yml))
+	}
+	return cs
+}
+
+// snapshotYAML is the YAML of snapshotContests (<p>_sum, then <p>_best).
+func snapshotYAML(p, win string) []string {
+	return []string{
+		"id: " + p + "_sum\ntitle: Sum\n" + win + "scoring: {model: wager}\nleaderboard: {type: sum, divisions: market, tiebreakers: [earliest_finish]}\n",
+		"id: " + p + "_best\ntitle: Best\n" + win + "scoring: {model: win_amount}\nleaderboard: {type: best_n, n: 3}\n",
 	}
 }
 

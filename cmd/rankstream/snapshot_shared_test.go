@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
@@ -68,7 +70,7 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 		t.Logf("round %d: snapshot #%d (events seq %d) verified while %d events were sent", round, h.ID, h.EventsSeq, tr.sent())
 	}
 	tr.Stop()
-	checked := verifyEverySnapshot(ctx, t, a1, store, cs, winStart.Unix())
+	checked := verifyEverySnapshot(ctx, t, a1.Streams.JS, store, cs, winStart.Unix())
 	if checked < 6 {
 		t.Fatalf("only %d snapshots stored", checked)
 	}
@@ -77,7 +79,7 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 
 // verifyEverySnapshot replays the stream up to the cut of every stored
 // snapshot of the window and compares the standings hash.
-func verifyEverySnapshot(ctx context.Context, t *testing.T, a *app.App, store *snapshotter.Store, cs []*contest.Contest, window int64) int {
+func verifyEverySnapshot(ctx context.Context, t *testing.T, js jetstream.JetStream, store *snapshotter.Store, cs []*contest.Contest, window int64) int {
 	t.Helper()
 	checked := 0
 	for _, c := range cs {
@@ -92,7 +94,7 @@ func verifyEverySnapshot(ctx context.Context, t *testing.T, a *app.App, store *s
 				t.Fatal(err)
 			}
 			for _, h := range hs {
-				res, err := replay.Run(ctx, replay.Options{JS: a.Streams.JS, Rules: contest.NewRegistry([]*contest.Contest{c}),
+				res, err := replay.Run(ctx, replay.Options{JS: js, Rules: contest.NewRegistry([]*contest.Contest{c}),
 					Contest: c.ID, Window: window, HasWindow: true, UpTo: h.EventsSeq, Keep: replay.KeepCut(h.EventsCut)})
 				if err != nil {
 					t.Fatal(err)
