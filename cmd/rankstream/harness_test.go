@@ -119,6 +119,18 @@ func (e *procEnv) start(name, cfg, only string) *proc {
 	return p
 }
 
+// startFront starts the process "front" (ingest and the API, hosting the
+// embedded NATS server on natsPort with mpPartitions partitions) with the
+// config common and waits until it is ready. external is the config of
+// processes on its NATS server.
+func (e *procEnv) startFront(natsPort int, common string) (front *proc, external string) {
+	e.t.Helper()
+	front = e.start("front", fmt.Sprintf("nats: {port: %d, store_dir: %s, partitions: %d}\n%s",
+		natsPort, filepath.Join(e.dir, "nats"), mpPartitions, common), "ingest,api")
+	waitReady(e.t, front, 60*time.Second)
+	return front, fmt.Sprintf("nats: {url: \"nats://127.0.0.1:%d\", partitions: %d}\n%s", natsPort, mpPartitions, common)
+}
+
 // stop interrupts the processes and prints their logs on failure.
 func (e *procEnv) stop() {
 	for _, p := range e.procs {

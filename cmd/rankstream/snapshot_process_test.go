@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -48,10 +47,7 @@ aggregator: {instance: auto, lease_ttl: 2s, snapshot_interval: 1s}
 	defer cancel()
 	e.ctx = ctx
 	defer e.stop()
-	front := e.start("front", fmt.Sprintf("nats: {port: %d, store_dir: %s, partitions: %d}\n%s",
-		natsPort, filepath.Join(e.dir, "nats"), mpPartitions, common), "ingest,api")
-	waitReady(t, front, 60*time.Second)
-	external := fmt.Sprintf("nats: {url: \"nats://127.0.0.1:%d\", partitions: %d}\n%s", natsPort, mpPartitions, common)
+	_, external := e.startFront(natsPort, common)
 	var aggs []*proc
 	for i := range 3 {
 		aggs = append(aggs, e.start(fmt.Sprintf("agg%d", i+1), external, "aggregator,snapshotter"))
@@ -72,25 +68,7 @@ aggregator: {instance: auto, lease_ttl: 2s, snapshot_interval: 1s}
 		t.Fatal(err)
 	}
 	board := contest.BoardID{Contest: "sp_sum", Window: winStart.Unix(), Division: "DE"}
-	lastSeq := 0
-	for round := range 3 {
-		poll(t, 60*time.Second, "a new hourly snapshot", func() bool {
-			h, err := store.LatestHeader(ctx, board)
-			return err == nil && h.BoardSeq > lastSeq && tr.sent() > 0
-		})
-		h, _ := store.LatestHeader(ctx, board)
-		lastSeq = h.BoardSeq
-		if len(h.EventsCut) != mpPartitions {
-			t.Fatalf("round %d: snapshot #%d records no per-partition cut (%v)", round, h.ID, h.EventsCut)
-		}
-		for _, c := range []string{"sp_sum", "sp_best"} {
-			code, out, errOut := runCLI("replay", "--config", cfg, "--contest", c, "--verify", "--no-progress")
-			if code != 0 || strings.Contains(out, "DIFF") {
-				t.Fatalf("round %d: verify %s (%d events sent): %d\n%s\n%s", round, c, tr.sent(), code, out, errOut)
-			}
-		}
-		t.Logf("round %d: snapshot #%d (events seq %d) verified while %d events were sent", round, h.ID, h.EventsSeq, tr.sent())
-	}
+	verifySnapshotRounds(ctx, t, store, board, cfg, mpPartitions, tr, "sp_sum", "sp_best")
 	tr.Stop()
 	checked := verifyEverySnapshot(ctx, t, natsJS(t, natsPort, nats.Token("sp-admin-token")), store, snapshotContests(t, "sp", win), winStart.Unix())
 	if checked < 6 {

@@ -50,18 +50,34 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 	cfg := opsConfig(t, a1, env)
 	store := snapshotter.NewStore(a1.DB)
 	board := contest.BoardID{Contest: "sh_sum", Window: winStart.Unix(), Division: "DE"}
+	verifySnapshotRounds(ctx, t, store, board, cfg, a1.Scorer.Partitions(), tr, "sh_sum", "sh_best")
+	tr.Stop()
+	checked := verifyEverySnapshot(ctx, t, a1.Streams.JS, store, cs, winStart.Unix())
+	if checked < 6 {
+		t.Fatalf("only %d snapshots stored", checked)
+	}
+	t.Logf("%d snapshots, each equal to the replay up to its cut", checked)
+}
+
+// verifySnapshotRounds waits three times for a new hourly snapshot of
+// board under the traffic tr; each must record a cut of every one of the
+// partitions, and replay --verify (ops config cfg) of each contest must
+// agree with it.
+func verifySnapshotRounds(ctx context.Context, t *testing.T, store *snapshotter.Store, board contest.BoardID, cfg string,
+	partitions int, tr *traffic, contests ...string) {
+	t.Helper()
 	lastSeq := 0
 	for round := range 3 {
-		poll(t, 30*time.Second, "a new hourly snapshot", func() bool {
+		poll(t, 60*time.Second, "a new hourly snapshot", func() bool {
 			h, err := store.LatestHeader(ctx, board)
 			return err == nil && h.BoardSeq > lastSeq
 		})
 		h, _ := store.LatestHeader(ctx, board)
 		lastSeq = h.BoardSeq
-		if len(h.EventsCut) != a1.Scorer.Partitions() {
+		if len(h.EventsCut) != partitions {
 			t.Fatalf("round %d: snapshot #%d records no per-partition cut (%v)", round, h.ID, h.EventsCut)
 		}
-		for _, c := range []string{"sh_sum", "sh_best"} {
+		for _, c := range contests {
 			code, out, errOut := runCLI("replay", "--config", cfg, "--contest", c, "--verify", "--no-progress")
 			if code != 0 || strings.Contains(out, "DIFF") {
 				t.Fatalf("round %d: verify %s (%d events sent): %d\n%s\n%s", round, c, tr.sent(), code, out, errOut)
@@ -69,12 +85,6 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 		}
 		t.Logf("round %d: snapshot #%d (events seq %d) verified while %d events were sent", round, h.ID, h.EventsSeq, tr.sent())
 	}
-	tr.Stop()
-	checked := verifyEverySnapshot(ctx, t, a1.Streams.JS, store, cs, winStart.Unix())
-	if checked < 6 {
-		t.Fatalf("only %d snapshots stored", checked)
-	}
-	t.Logf("%d snapshots, each equal to the replay up to its cut", checked)
 }
 
 // verifyEverySnapshot replays the stream up to the cut of every stored
