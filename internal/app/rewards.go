@@ -22,6 +22,7 @@ func (a *App) newRewards(mux *http.ServeMux) error {
 		return nil
 	}
 	if a.DB == nil { // an explicit --only rewards without it was refused (parseStages)
+		a.log.Warn("no postgres url: no rewards, ledger or claims (rewards blocks are not paid)")
 		return nil
 	}
 	lease, err := a.flagsLease()
