@@ -66,6 +66,9 @@ type Aggregator struct {
 	// hash(board) mod BoardGroups (docs/architecture.md, "Board groups").
 	// Default 1.
 	BoardGroups int `yaml:"board_groups"`
+	// SnapshotInterval is the time between the hourly snapshots of live
+	// boards (docs/snapshots.md). Default 1h; shorter for tests and drills.
+	SnapshotInterval time.Duration `yaml:"snapshot_interval"`
 }
 
 // HTTP is the HTTP server.

@@ -9,7 +9,7 @@ import (
 // answers --help / -h with its usage on stdout and exit 0; a bad flag or
 // argument exits 2 with the usage on stderr and nothing on stdout.
 func TestCLIHelpAndBadUsage(t *testing.T) {
-	commands := [][]string{{"run"}, {"loadgen"}, {"replay"}, {"simulate"}, {"contest"}, {"contest", "lint"}}
+	commands := [][]string{{"run"}, {"loadgen"}, {"replay"}, {"simulate"}, {"health"}, {"contest"}, {"contest", "lint"}}
 	for _, cmd := range commands {
 		name := strings.Join(cmd, " ")
 		for _, h := range []string{"--help", "-h", "-help"} {
@@ -31,6 +31,7 @@ func TestCLIHelpAndBadUsage(t *testing.T) {
 		{"simulate"}, {"simulate", "--rules", "r.yml"}, {"simulate", "--from", "x", "--bogus"},
 		{"contest"}, {"contest", "check"}, {"contest", "--bogus"},
 		{"contest", "lint"}, {"contest", "lint", "--bogus", "f.yml"},
+		{"health", "--bogus"}, {"health", "stray"}, {"health", "--timeout", "soon"},
 	}
 	for _, args := range bad {
 		code, out, errOut := runCLI(args...)

@@ -15,6 +15,7 @@ const (
 	synContest  = "rankstream contest lint FILE…   (the only contest subcommand)"
 	synReplay   = "rankstream replay [--config FILE] --contest C [--window W] [--rules FILE] [--verify] [--top N]"
 	synSimulate = "rankstream simulate [--config FILE] --rules FILE --from T --to T [--top N]"
+	synHealth   = "rankstream health [--url URL] [--timeout D]"
 )
 
 // parseFlags parses a command's flags (CONTRACT.md §8): --help or -h prints

@@ -119,6 +119,18 @@ func (e *procEnv) start(name, cfg, only string) *proc {
 	return p
 }
 
+// startFront starts the process "front" (ingest and the API, hosting the
+// embedded NATS server on natsPort with mpPartitions partitions) with the
+// config common and waits until it is ready. external is the config of
+// processes on its NATS server.
+func (e *procEnv) startFront(natsPort int, common string) (front *proc, external string) {
+	e.t.Helper()
+	front = e.start("front", fmt.Sprintf("nats: {port: %d, store_dir: %s, partitions: %d}\n%s",
+		natsPort, filepath.Join(e.dir, "nats"), mpPartitions, common), "ingest,api")
+	waitReady(e.t, front, 60*time.Second)
+	return front, fmt.Sprintf("nats: {url: \"nats://127.0.0.1:%d\", partitions: %d}\n%s", natsPort, mpPartitions, common)
+}
+
 // stop interrupts the processes and prints their logs on failure.
 func (e *procEnv) stop() {
 	for _, p := range e.procs {
@@ -316,9 +328,18 @@ func (tr *traffic) Stop() {
 // <p>_sum (wager sum by market division) and <p>_best (best 3 wins).
 func snapshotContests(t *testing.T, p, win string) []*contest.Contest {
 	t.Helper()
-	return []*contest.Contest{
-		parseContest(t, "id: "+p+"_sum\ntitle: Sum\n"+win+"scoring: {model: wager}\nleaderboard: {type: sum, divisions: market, tiebreakers: [earliest_finish]}\n"),
-		parseContest(t, "id: "+p+"_best\ntitle: Best\n"+win+"scoring: {model: win_amount}\nleaderboard: {type: best_n, n: 3}\n"),
+	var cs []*contest.Contest
+	for _, yml := range snapshotYAML(p, win) {
+		cs = append(cs, parseContest(t, yml))
+	}
+	return cs
+}
+
+// snapshotYAML is the YAML of snapshotContests (<p>_sum, then <p>_best).
+func snapshotYAML(p, win string) []string {
+	return []string{
+		"id: " + p + "_sum\ntitle: Sum\n" + win + "scoring: {model: wager}\nleaderboard: {type: sum, divisions: market, tiebreakers: [earliest_finish]}\n",
+		"id: " + p + "_best\ntitle: Best\n" + win + "scoring: {model: win_amount}\nleaderboard: {type: best_n, n: 3}\n",
 	}
 }
 

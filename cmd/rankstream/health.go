@@ -14,27 +14,10 @@ import (
 // has no shell, curl or wget.
 func cmdHealth(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	url := fs.String("url", "http://127.0.0.1:8080/readyz", "URL that must answer 200")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: rankstream health [--url URL] [--timeout D]")
-		fs.PrintDefaults()
-	}
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return 0
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "health: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return 2
+	if code, done := parseFlags(fs, synHealth, args, false, stdout, stderr); done {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/rewards"
@@ -72,8 +76,48 @@ func lintOne(file string, data []byte) error {
 		return err
 	}
 	c, err := contest.Parse(file, data)
-	if err == nil {
-		_, err = rewards.ParseRules(c)
+	if err != nil {
+		return withRewardsErrors(err, file, data)
 	}
+	_, err = rewards.ParseRules(c)
 	return err
+}
+
+// withRewardsErrors adds to the lint errors of a contest file that did not
+// parse those of its rewards block, so that one lint run lists every
+// error of the file. The block is linted as in a contest of the file's
+// leaderboard.order.
+func withRewardsErrors(err error, file string, data []byte) error {
+	var le contest.LintErrors
+	var doc struct {
+		Rewards     map[string]any `yaml:"rewards"`
+		Leaderboard struct {
+			Order string `yaml:"order"`
+		} `yaml:"leaderboard"`
+	}
+	if !errors.As(err, &le) || rewardsRefused(le) || yaml.Unmarshal(data, &doc) != nil || len(doc.Rewards) == 0 {
+		return err
+	}
+	stand := &contest.Contest{File: file, Source: data, Rewards: doc.Rewards,
+		Leaderboard: contest.Leaderboard{Order: doc.Leaderboard.Order}}
+	var re contest.LintErrors
+	if _, rerr := rewards.ParseRules(stand); !errors.As(rerr, &re) {
+		return err
+	}
+	all := append(append(contest.LintErrors(nil), le...), re...)
+	sort.SliceStable(all, func(i, j int) bool {
+		return all[i].Line < all[j].Line || (all[i].Line == all[j].Line && all[i].Col < all[j].Col)
+	})
+	return all
+}
+
+// rewardsRefused reports that the contest linter refused the rewards block
+// itself (not a mapping, over its size budget): nothing more to lint there.
+func rewardsRefused(le contest.LintErrors) bool {
+	for _, e := range le {
+		if strings.HasPrefix(e.Msg, "rewards") {
+			return true
+		}
+	}
+	return false
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,10 +44,7 @@ aggregator: {instance: auto, lease_ttl: 2s}
 	defer cancel()
 	e.ctx = ctx
 	defer e.stop()
-	front := e.start("front", fmt.Sprintf("nats: {port: %d, store_dir: %s, partitions: %d}\n%s",
-		natsPort, filepath.Join(e.dir, "nats"), mpPartitions, common), "ingest,api")
-	waitReady(t, front, 60*time.Second)
-	external := fmt.Sprintf("nats: {url: \"nats://127.0.0.1:%d\", partitions: %d}\n%s", natsPort, mpPartitions, common)
+	front, external := e.startFront(natsPort, common)
 	startAgg := func(name string) *proc { return e.start(name, external, "aggregator,notifier") }
 	a1 := startAgg("agg1")
 	waitReady(t, a1, 60*time.Second)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
@@ -48,18 +50,34 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 	cfg := opsConfig(t, a1, env)
 	store := snapshotter.NewStore(a1.DB)
 	board := contest.BoardID{Contest: "sh_sum", Window: winStart.Unix(), Division: "DE"}
+	verifySnapshotRounds(ctx, t, store, board, cfg, a1.Scorer.Partitions(), tr, "sh_sum", "sh_best")
+	tr.Stop()
+	checked := verifyEverySnapshot(ctx, t, a1.Streams.JS, store, cs, winStart.Unix())
+	if checked < 6 {
+		t.Fatalf("only %d snapshots stored", checked)
+	}
+	t.Logf("%d snapshots, each equal to the replay up to its cut", checked)
+}
+
+// verifySnapshotRounds waits three times for a new hourly snapshot of
+// board under the traffic tr; each must record a cut of every one of the
+// partitions, and replay --verify (ops config cfg) of each contest must
+// agree with it.
+func verifySnapshotRounds(ctx context.Context, t *testing.T, store *snapshotter.Store, board contest.BoardID, cfg string,
+	partitions int, tr *traffic, contests ...string) {
+	t.Helper()
 	lastSeq := 0
 	for round := range 3 {
-		poll(t, 30*time.Second, "a new hourly snapshot", func() bool {
+		poll(t, 60*time.Second, "a new hourly snapshot", func() bool {
 			h, err := store.LatestHeader(ctx, board)
 			return err == nil && h.BoardSeq > lastSeq
 		})
 		h, _ := store.LatestHeader(ctx, board)
 		lastSeq = h.BoardSeq
-		if len(h.EventsCut) != a1.Scorer.Partitions() {
+		if len(h.EventsCut) != partitions {
 			t.Fatalf("round %d: snapshot #%d records no per-partition cut (%v)", round, h.ID, h.EventsCut)
 		}
-		for _, c := range []string{"sh_sum", "sh_best"} {
+		for _, c := range contests {
 			code, out, errOut := runCLI("replay", "--config", cfg, "--contest", c, "--verify", "--no-progress")
 			if code != 0 || strings.Contains(out, "DIFF") {
 				t.Fatalf("round %d: verify %s (%d events sent): %d\n%s\n%s", round, c, tr.sent(), code, out, errOut)
@@ -67,17 +85,11 @@ func TestSharedHourlySnapshotsAreExact(t *testing.T) {
 		}
 		t.Logf("round %d: snapshot #%d (events seq %d) verified while %d events were sent", round, h.ID, h.EventsSeq, tr.sent())
 	}
-	tr.Stop()
-	checked := verifyEverySnapshot(ctx, t, a1, store, cs, winStart.Unix())
-	if checked < 6 {
-		t.Fatalf("only %d snapshots stored", checked)
-	}
-	t.Logf("%d snapshots, each equal to the replay up to its cut", checked)
 }
 
 // verifyEverySnapshot replays the stream up to the cut of every stored
 // snapshot of the window and compares the standings hash.
-func verifyEverySnapshot(ctx context.Context, t *testing.T, a *app.App, store *snapshotter.Store, cs []*contest.Contest, window int64) int {
+func verifyEverySnapshot(ctx context.Context, t *testing.T, js jetstream.JetStream, store *snapshotter.Store, cs []*contest.Contest, window int64) int {
 	t.Helper()
 	checked := 0
 	for _, c := range cs {
@@ -92,7 +104,7 @@ func verifyEverySnapshot(ctx context.Context, t *testing.T, a *app.App, store *s
 				t.Fatal(err)
 			}
 			for _, h := range hs {
-				res, err := replay.Run(ctx, replay.Options{JS: a.Streams.JS, Rules: contest.NewRegistry([]*contest.Contest{c}),
+				res, err := replay.Run(ctx, replay.Options{JS: js, Rules: contest.NewRegistry([]*contest.Contest{c}),
 					Contest: c.ID, Window: window, HasWindow: true, UpTo: h.EventsSeq, Keep: replay.KeepCut(h.EventsCut)})
 				if err != nil {
 					t.Fatal(err)
