@@ -16,6 +16,26 @@ import (
 // copied with the per-partition cut, and the holders are released (see
 // aggregator/cut.go). The holders first catch up with the stream as it was
 // at the start, so the cut covers at least that.
+// sharedCutAttempts is how many cuts a snapshot asks for before it falls
+// back to settling: a cut missed by a partition that was busy or changing
+// hands (CutWait) is asked for again with a new number.
+const sharedCutAttempts = 3
+
+// sharedCutRetried is sharedCut asked up to sharedCutAttempts times.
+func (s *Snapshotter) sharedCutRetried(ctx context.Context, ids []contest.BoardID) (Cut, map[contest.BoardID]aggregator.CopiedBoard, error) {
+	var err error
+	for attempt := 1; attempt <= sharedCutAttempts; attempt++ {
+		var cut Cut
+		var copies map[contest.BoardID]aggregator.CopiedBoard
+		cut, copies, err = s.sharedCut(ctx, ids)
+		if err == nil || ctx.Err() != nil {
+			return cut, copies, err
+		}
+		s.log.Info("shared cut missed; asking again", "attempt", attempt, "err", err)
+	}
+	return Cut{}, nil, err
+}
+
 func (s *Snapshotter) sharedCut(ctx context.Context, ids []contest.BoardID) (Cut, map[contest.BoardID]aggregator.CopiedBoard, error) {
 	if err := s.waitShared(ctx); err != nil {
 		return Cut{}, nil, fmt.Errorf("snapshotter: scorers to catch up: %w", err)

@@ -68,7 +68,7 @@ func (s *Snapshotter) sync(ctx context.Context, ids []contest.BoardID) (Cut, map
 		}
 		s.log.Warn("scorer barrier unavailable; cut by settling", "err", err)
 	} else {
-		cut, copies, err := s.sharedCut(ctx, ids)
+		cut, copies, err := s.sharedCutRetried(ctx, ids)
 		if err == nil {
 			return cut, copies, nil
 		}
