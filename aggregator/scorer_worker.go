@@ -102,6 +102,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 		case now := <-t.C:
 			w.syncRules(ctx)
+			w.pace.queued(len(w.in))
 			if w.pace.tick(now) {
 				w.flush(ctx)
 				w.pace.flushed(now)
