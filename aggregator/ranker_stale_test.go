@@ -7,7 +7,6 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/testkit"
-	"github.com/rankstream/rankstream/streams"
 )
 
 // TestRankerDropsStaleStandings: NATS buffers publishes across a reconnect,
@@ -17,15 +16,8 @@ import (
 // removal; one of the same event (a re-score) and one without a sequence (a
 // republished standing) are applied.
 func TestRankerDropsStaleStandings(t *testing.T) {
-	_, _, js := testkit.JetStream(t)
+	js := scoresOnly(t)
 	ctx := t.Context()
-	for _, cfg := range streams.Configs(streams.Options{Partitions: 4, Replicas: 1}) {
-		if cfg.Name == streams.Scores {
-			if _, err := js.CreateStream(ctx, cfg); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	c, board, _ := upgradeContest(t)
 	r, _ := runUpgradeRanker(t, js, contest.NewRegistry([]*contest.Contest{c}), nil)
 	pub := func(user string, score int64, removed bool, src uint64) {
