@@ -9,6 +9,11 @@ import "time"
 // the pacer stretches the interval (doubling, up to maxFlush); as soon as an
 // interval sees less than busyRate events per second it returns to the
 // configured FlushInterval, so a quiet scorer publishes as promptly as before.
+// A worker behind its input (at least behindQueued events waiting at a tick)
+// is busy too, whatever its rate: on a machine short of CPU the rate falls
+// below busyRate exactly when saving SCORES writes matters most, and a
+// worker that is behind delays its standings by more than the interval
+// anyway.
 // maxFlush stays well inside the API's 1 s staleness budget (the ranker's
 // 100 ms tick and the Redis write come after it).
 const (
@@ -19,6 +24,9 @@ const (
 	// maxPending flushes early when this many subjects are pending (bounds
 	// the worker's memory whatever the interval).
 	maxPending = 1 << 15
+	// behindQueued: events waiting in a worker's input at a tick that make
+	// it busy (a sixteenth of its 4096-event queue).
+	behindQueued = 256
 )
 
 // flushPacer decides, at every tick of the configured FlushInterval, whether
@@ -31,6 +39,7 @@ type flushPacer struct {
 	events   int       // handled since the last flush
 	ticked   int       // handled since the last tick
 	since    time.Time // last flush
+	behind   bool      // a tick since the last flush saw behindQueued waiting
 }
 
 func newFlushPacer(min, max time.Duration, now time.Time) flushPacer {
@@ -42,6 +51,13 @@ func newFlushPacer(min, max time.Duration, now time.Time) flushPacer {
 
 // handled counts one event.
 func (p *flushPacer) handled() { p.events++; p.ticked++ }
+
+// queued records, at a tick, how many events wait in the worker's input.
+func (p *flushPacer) queued(n int) {
+	if n >= behindQueued {
+		p.behind = true
+	}
+}
 
 // tick reports whether to flush at this tick (then call flushed).
 func (p *flushPacer) tick(now time.Time) bool {
@@ -55,12 +71,12 @@ func (p *flushPacer) tick(now time.Time) bool {
 // the one that ended.
 func (p *flushPacer) flushed(now time.Time) {
 	el := now.Sub(p.since)
-	busy := el > 0 && float64(p.events) >= busyRate*el.Seconds()
+	busy := p.behind || (el > 0 && float64(p.events) >= busyRate*el.Seconds())
 	switch {
 	case !busy:
 		p.cur = p.min
 	case p.cur < p.max:
 		p.cur = min(2*p.cur, p.max)
 	}
-	p.events, p.since = 0, now
+	p.events, p.since, p.behind = 0, now, false
 }

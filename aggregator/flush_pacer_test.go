@@ -13,22 +13,7 @@ func TestFlushPacer(t *testing.T) {
 	const tick = 50 * time.Millisecond
 	now := time.Unix(1_700_000_000, 0)
 	p := newFlushPacer(tick, 400*time.Millisecond, now)
-	// run feeds perTick events at each tick until a flush and returns the
-	// number of ticks it took.
-	run := func(perTick int) int {
-		for n := 1; n <= 100; n++ {
-			for range perTick {
-				p.handled()
-			}
-			now = now.Add(tick)
-			if p.tick(now) {
-				p.flushed(now)
-				return n
-			}
-		}
-		t.Fatal("no flush within 100 ticks")
-		return 0
-	}
+	run := func(perTick int) int { return untilFlush(t, &p, &now, tick, perTick, 0) }
 	busy := int(busyRate*tick.Seconds()) + 1 // per tick
 	for i, want := range []int{1, 2, 4, 8, 8, 8} {
 		if got := run(busy); got != want {
@@ -70,4 +55,49 @@ func TestFlushPacer(t *testing.T) {
 	if q.cur != tick {
 		t.Fatalf("max < min: interval %v, want %v", q.cur, tick)
 	}
+}
+
+// TestFlushPacerBehind: a worker behind its input (behindQueued events
+// waiting at its ticks) holds standings longer although its rate is below
+// busyRate (a machine short of CPU); once it keeps up again the next
+// interval is the minimum.
+func TestFlushPacerBehind(t *testing.T) {
+	const tick = 50 * time.Millisecond
+	now := time.Unix(1_700_000_000, 0)
+	p := newFlushPacer(tick, 400*time.Millisecond, now)
+	slow := int(busyRate*tick.Seconds()) / 4 // per tick: a quarter of busyRate
+	run := func(queued int) int { return untilFlush(t, &p, &now, tick, slow, queued) }
+	if got := run(behindQueued - 1); got != 1 {
+		t.Fatalf("keeping up at a slow rate: flushed after %d ticks, want 1", got)
+	}
+	for i, want := range []int{1, 2, 4, 8, 8} {
+		if got := run(behindQueued); got != want {
+			t.Fatalf("behind, interval %d: flushed after %d ticks, want %d", i, got, want)
+		}
+	}
+	if got := run(0); got != 8 {
+		t.Fatalf("first interval keeping up: flushed after %d ticks, want 8", got)
+	}
+	if got := run(0); got != 1 {
+		t.Fatalf("keeping up again: flushed after %d ticks, want 1", got)
+	}
+}
+
+// untilFlush feeds perTick events at each tick of p, with queued events
+// waiting at each, until a flush, and returns the number of ticks it took.
+func untilFlush(t *testing.T, p *flushPacer, now *time.Time, tick time.Duration, perTick, queued int) int {
+	t.Helper()
+	for n := 1; n <= 100; n++ {
+		for range perTick {
+			p.handled()
+		}
+		p.queued(queued)
+		*now = now.Add(tick)
+		if p.tick(*now) {
+			p.flushed(*now)
+			return n
+		}
+	}
+	t.Fatal("no flush within 100 ticks")
+	return 0
 }

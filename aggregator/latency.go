@@ -5,14 +5,14 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
-// HeaderEventTime carries, on a SCORES message, the EVENTS stream timestamp
-// (Unix nanoseconds) of the event that produced the standing, so that the
-// ranker and the notifier can measure event → ranked → visible → pushed
-// (rankstream_event_latency_seconds, docs/runbook.md). Absent on standings
-// republished from a checkpoint.
+// HeaderEventTime carried, on a SCORES message written before the event
+// time moved into the payload (ScoreMsg.EventTime), the EVENTS stream
+// timestamp (Unix nanoseconds) of the event that produced the standing, so
+// that the ranker and the notifier can measure event → ranked → visible →
+// pushed (rankstream_event_latency_seconds, docs/runbook.md). The ranker
+// still reads it on such messages.
 const HeaderEventTime = "Rankstream-Event-Time"
 
 // Latency stages of rankstream_event_latency_seconds.
@@ -26,19 +26,12 @@ const (
 // 250 ms, staleness alert at 300 ms, lag alert at 2 s.
 var latencyBuckets = []float64{.005, .01, .025, .05, .075, .1, .12, .15, .2, .25, .3, .4, .5, .75, 1, 1.5, 2, 3, 5, 10, 30}
 
-// scoreMsg builds the SCORES message of a standing, with the event time
-// header when the standing comes from an event.
-func scoreMsg(subj string, data []byte, eventTime time.Time) *nats.Msg {
-	m := &nats.Msg{Subject: subj, Data: data}
-	if !eventTime.IsZero() {
-		m.Header = nats.Header{HeaderEventTime: []string{strconv.FormatInt(eventTime.UnixNano(), 10)}}
+// eventTime is sm's event time, read from the message's HeaderEventTime h
+// when sm came in a version-1 payload of size n (zero when absent).
+func eventTime(sm *ScoreMsg, n int, h nats.Header) time.Time {
+	if !sm.EventTime.IsZero() || n != scoreMsgLenV1 {
+		return sm.EventTime
 	}
-	return m
-}
-
-// eventTime reads HeaderEventTime of a SCORES message (zero when absent).
-func eventTime(msg jetstream.Msg) time.Time {
-	h := msg.Headers()
 	if h == nil {
 		return time.Time{}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/board"
 	"github.com/rankstream/rankstream/contest"
@@ -53,6 +54,9 @@ type Ranker struct {
 	log   *slog.Logger
 	m     *Metrics
 	ranks bool // some sink wants Top, Ranks and Total
+	// rankedLat is EventLatency's "ranked" child (looked up once, not per
+	// standing).
+	rankedLat prometheus.Observer
 
 	mu     sync.Mutex
 	boards map[contest.BoardID]*rboard
@@ -71,6 +75,7 @@ type Ranker struct {
 	writable  atomic.Pointer[map[int]bool]
 	appliedN  atomic.Uint64
 	foreignN  atomic.Uint64
+	staleN    atomic.Uint64 // standings dropped as stale (ranker_apply.go)
 	ready     atomic.Bool
 	processed atomic.Uint64
 	lastMsg   atomic.Int64    // SCORES stream time (Unix ns) of the last message applied
@@ -89,6 +94,9 @@ type rboard struct {
 	lb    contest.Leaderboard
 	tree  *board.Tree
 	st    map[string]contest.Standing
+	// seq: user → SrcSeq of the standing applied last (kept after a
+	// removal), so an older one arriving later is dropped (ranker_apply.go).
+	seq   map[string]uint64
 	dirty map[string]*dirtyEntry
 	key   []int64
 	// since is the stream time of the oldest event among the dirty changes
@@ -134,6 +142,7 @@ func NewRanker(opts RankerOptions, logger *slog.Logger) (*Ranker, error) {
 		r.sinkFail[i] = map[contest.BoardID]bool{}
 	}
 	r.writable.Store(&map[int]bool{})
+	r.rankedLat = r.m.EventLatency.WithLabelValues(LatencyRanked)
 	return r, nil
 }
 

@@ -69,14 +69,18 @@ func (r *Ranker) apply(msg jetstream.Msg, seq uint64, ts time.Time) {
 			return
 		}
 		b = &rboard{id: id, group: k, lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()),
-			st: map[string]contest.Standing{}, dirty: map[string]*dirtyEntry{}, src: c}
+			st: map[string]contest.Standing{}, seq: map[string]uint64{}, dirty: map[string]*dirtyEntry{}, src: c}
 		r.boards[id] = b
+	} else if b.stale(user, sm.SrcSeq) {
+		r.staleN.Add(1)
+		r.m.Sinks.ScoresStale.Inc()
+		return
 	} else if b.src != c {
 		r.rekey(b, c)
 	}
 	b.set(user, sm)
-	if et := eventTime(msg); !et.IsZero() && r.ready.Load() {
-		r.m.EventLatency.WithLabelValues(LatencyRanked).Observe(timeSince(et))
+	if et := eventTime(&sm, len(msg.Data()), msg.Headers()); !et.IsZero() && r.ready.Load() {
+		r.rankedLat.Observe(timeSince(et))
 		if b.since.IsZero() || et.Before(b.since) {
 			b.since = et
 		}
@@ -92,7 +96,22 @@ func (r *Ranker) stamp(seq uint64, ts time.Time) {
 	}
 }
 
+// StaleScores counts the standings dropped as older than the one held.
+func (r *Ranker) StaleScores() uint64 { return r.staleN.Load() }
+
+// stale reports whether a standing of user from the event of sequence
+// srcSeq is older than the one b holds (or removed): a scorer cut off from
+// the cluster delivers the publishes its client buffered after the new
+// lease holder's. SrcSeq 0 (a standing republished without one, or written
+// before SrcSeq was encoded) is never stale.
+func (b *rboard) stale(user string, srcSeq uint64) bool {
+	return srcSeq != 0 && srcSeq < b.seq[user]
+}
+
 func (b *rboard) set(user string, sm ScoreMsg) {
+	if sm.SrcSeq > b.seq[user] {
+		b.seq[user] = sm.SrcSeq
+	}
 	var old []int64
 	var changed bool
 	if sm.Removed {

@@ -26,15 +26,8 @@ import (
 // two ranker processes read their own groups' subjects plus the older ones,
 // and each keeps only its own groups' boards.
 func TestRankerReadsOldSubjectSchemes(t *testing.T) {
-	_, _, js := testkit.JetStream(t)
+	js := scoresOnly(t)
 	ctx := t.Context()
-	for _, cfg := range streams.Configs(streams.Options{Partitions: 4, Replicas: 1}) {
-		if cfg.Name == streams.Scores {
-			if _, err := js.CreateStream(ctx, cfg); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	c, boardA, boardB := upgradeContest(t)
 	rules := contest.NewRegistry([]*contest.Contest{c})
 	pub := func(subj string, score int64, removed bool) {
@@ -92,6 +85,20 @@ func TestRankerReadsOldSubjectSchemes(t *testing.T) {
 	if g := st.CachedInfo().Config.Metadata[streams.ScoresGenerationsMeta]; g != "1,2" {
 		t.Fatalf("SCORES group counts %q, want 1,2", g)
 	}
+}
+
+// scoresOnly is an embedded server with the SCORES stream alone.
+func scoresOnly(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	_, _, js := testkit.JetStream(t)
+	for _, cfg := range streams.Configs(streams.Options{Partitions: 4, Replicas: 1}) {
+		if cfg.Name == streams.Scores {
+			if _, err := js.CreateStream(t.Context(), cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return js
 }
 
 // heldExact fails unless each board is exactly want in the one process

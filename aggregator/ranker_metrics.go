@@ -11,6 +11,8 @@ type SinkMetrics struct {
 	ScoresApplied prometheus.Counter
 	ScoresForeign prometheus.Counter
 	GroupLoads    prometheus.Counter
+	// ScoresStale: standings dropped as older than the one held (SrcSeq).
+	ScoresStale prometheus.Counter
 }
 
 func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
@@ -27,9 +29,11 @@ func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
 			Help: "SCORES standings read and dropped: another process's group, on a subject of an older scheme."}),
 		GroupLoads: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_group_loads_total",
 			Help: "Times the ranker re-read SCORES from the start for a board group it gained."}),
+		ScoresStale: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_scores_stale_total",
+			Help: "SCORES standings dropped because the board holds one of a later event for the user (a cut-off scorer's buffered publishes)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Errors, m.Writes, m.OwnedGroups, m.ScoresApplied, m.ScoresForeign, m.GroupLoads)
+		reg.MustRegister(m.Errors, m.Writes, m.OwnedGroups, m.ScoresApplied, m.ScoresForeign, m.GroupLoads, m.ScoresStale)
 	}
 	return m
 }

@@ -10,8 +10,16 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// scoreMsgLen is the size of an encoded standing on the SCORES stream.
-const scoreMsgLen = 1 + 8*6
+// scoreMsgLen is the size of an encoded standing on the SCORES stream: the
+// flags, five standing fields, SrcSeq and EventTime. Standings written
+// before EventTime moved into the payload are scoreMsgLenV1 bytes long and
+// carry it in the HeaderEventTime header: a message without headers costs
+// the publisher, the server and the ranker's client less (no header to
+// encode, scan and decode per standing).
+const (
+	scoreMsgLen   = scoreMsgLenV1 + 8
+	scoreMsgLenV1 = 1 + 8*6
+)
 
 const flagRemoved = 1
 
@@ -22,8 +30,9 @@ type ScoreMsg struct {
 	Removed  bool
 	// SrcSeq is the EVENTS stream sequence of the event that produced it.
 	SrcSeq uint64
-	// EventTime is that event's stream timestamp (not encoded: it travels in
-	// the HeaderEventTime header); zero for a republished standing.
+	// EventTime is that event's stream timestamp (Unix ns in the payload;
+	// in the HeaderEventTime header of older messages); zero for a
+	// republished standing.
 	EventTime time.Time
 }
 
@@ -42,14 +51,26 @@ func (m *ScoreMsg) encode(dst []byte) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Standing.Finish))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(m.Standing.LastPoints))
 	dst = binary.BigEndian.AppendUint64(dst, m.SrcSeq)
-	return dst
+	var et int64
+	if !m.EventTime.IsZero() {
+		et = m.EventTime.UnixNano()
+	}
+	return binary.BigEndian.AppendUint64(dst, uint64(et))
 }
 
+// decodeScoreMsg decodes both payload versions; EventTime stays zero for a
+// version-1 payload (its header has it: eventTime).
 func decodeScoreMsg(b []byte) (ScoreMsg, error) {
-	if len(b) != scoreMsgLen {
+	if len(b) != scoreMsgLen && len(b) != scoreMsgLenV1 {
 		return ScoreMsg{}, errBadScoreMsg
 	}
 	u := func(i int) uint64 { return binary.BigEndian.Uint64(b[1+8*i:]) }
+	var et time.Time
+	if len(b) == scoreMsgLen {
+		if ns := int64(u(6)); ns != 0 {
+			et = time.Unix(0, ns)
+		}
+	}
 	return ScoreMsg{
 		Removed: b[0]&flagRemoved != 0,
 		Standing: contest.Standing{
@@ -59,7 +80,8 @@ func decodeScoreMsg(b []byte) (ScoreMsg, error) {
 			Finish:     int64(u(3)),
 			LastPoints: int64(u(4)),
 		},
-		SrcSeq: u(5),
+		SrcSeq:    u(5),
+		EventTime: et,
 	}, nil
 }
 

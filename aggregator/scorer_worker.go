@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -101,6 +102,7 @@ func (w *worker) run(ctx context.Context) {
 			}
 		case now := <-t.C:
 			w.syncRules(ctx)
+			w.pace.queued(len(w.in))
 			if w.pace.tick(now) {
 				w.flush(ctx)
 				w.pace.flushed(now)
@@ -162,11 +164,12 @@ func (w *worker) flushNow(ctx context.Context) {
 	if len(w.pending) == 0 || !w.live {
 		return // nothing is published before catch-up
 	}
+	scored := w.s.m.EventLatency.WithLabelValues(LatencyScored) // once per flush, not per standing
 	for subj, sm := range w.pending {
 		w.buf = sm.encode(w.buf[:0])
 		data := make([]byte, len(w.buf))
 		copy(data, w.buf)
-		msg := scoreMsg(subj, data, sm.EventTime)
+		msg := &nats.Msg{Subject: subj, Data: data}
 		f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
 		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
 			// Back-pressure: let the acks catch up, then retry once.
@@ -184,7 +187,7 @@ func (w *worker) flushNow(ctx context.Context) {
 		}
 		w.s.m.ScoresOut.Inc()
 		if !sm.EventTime.IsZero() {
-			w.s.m.EventLatency.WithLabelValues(LatencyScored).Observe(time.Since(sm.EventTime).Seconds())
+			scored.Observe(time.Since(sm.EventTime).Seconds())
 		}
 		if w.s.ckpts != nil {
 			w.inflight = append(w.inflight, f)

@@ -76,8 +76,24 @@ func ScoresWindowFilters(contestID string, window int64) []string {
 }
 
 // ParseScoreSubject is the inverse of ScoreSubject and LegacyScoreSubject.
+// It runs for every standing the ranker reads: the tokens are substrings of
+// subj (no allocation unless the division token is encoded).
 func ParseScoreSubject(subj string) (contestID string, window int64, division, user string, ok bool) {
-	parts := strings.Split(subj, ".")
+	var tok [7]string
+	n := 0
+	for rest := subj; ; n++ {
+		if n == len(tok) {
+			return "", 0, "", "", false
+		}
+		head, tail, more := strings.Cut(rest, ".")
+		tok[n] = head
+		if !more {
+			n++
+			break
+		}
+		rest = tail
+	}
+	parts := tok[:n]
 	switch {
 	case len(parts) == 7 && parts[0] == "scores":
 		parts = parts[2:]

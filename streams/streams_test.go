@@ -88,8 +88,14 @@ func TestScoreSubjectRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if _, _, _, _, ok := ParseScoreSubject("scores.a.b"); ok {
-		t.Fatal("short subject accepted")
+	for _, bad := range []string{"scores.a.b", "scores.4.3.c.1.D.u.x", "scores.4.3.c.1.D.u.x.y", "scores.c.x.D.u", "events.c.1.D.u", "", "scores"} {
+		if _, _, _, _, ok := ParseScoreSubject(bad); ok {
+			t.Fatalf("%q accepted", bad)
+		}
+	}
+	subj := ScoreSubject(4, 3, "t_1", 1700000000, "DE", "u_1")
+	if n := testing.AllocsPerRun(100, func() { ParseScoreSubject(subj) }); n != 0 {
+		t.Errorf("ParseScoreSubject allocates %v times per call", n)
 	}
 }
 
