@@ -109,6 +109,7 @@ func (u *UserWindow) Fold(upTo int64) int {
 			u.foldOne(e)
 		}
 	}
+	u.dropMarksBefore(k)
 	prefix := u.events[:k]
 	if u.c.Leaderboard.Type == TypeBestN {
 		prefix = bestOfPrefix(prefix, u.c.Leaderboard.N)
