@@ -136,6 +136,9 @@ func (u *UserWindow) AddTo(dst []Change, c Candidate) []Change {
 	return u.recompute(dst, i)
 }
 
+// AddTo is UserWindow.AddTo.
+func (s *WindowState) AddTo(dst []Change, c Candidate) []Change { return s.live().AddTo(dst, c) }
+
 // appendLast scores the newest (in event time) candidate incrementally.
 func (u *UserWindow) appendLast(dst []Change) []Change {
 	idx := len(u.events) - 1
