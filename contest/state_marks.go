@@ -78,6 +78,23 @@ func (u *UserWindow) dropMarksBefore(k int) {
 	mk.st = slices.Delete(mk.st, 0, j*nb)
 }
 
+// renumberMarks renumbers the marks' indices into events (release).
+func (u *UserWindow) renumberMarks(newIdx func(int) int) {
+	mk := u.mk
+	if mk == nil {
+		return
+	}
+	for j := range mk.at {
+		mk.at[j].idx = newIdx(mk.at[j].idx)
+	}
+	n := u.c.Leaderboard.N
+	for k, cnt := range mk.keptN {
+		for x := k * n; x < k*n+cnt; x++ {
+			mk.kept[x] = newIdx(mk.kept[x])
+		}
+	}
+}
+
 // truncateMarks keeps the first j marks.
 func (u *UserWindow) truncateMarks(j int) {
 	mk := u.mk
