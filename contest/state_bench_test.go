@@ -80,10 +80,30 @@ func BenchmarkUserWindowAdd(b *testing.B) {
 	}
 }
 
+// BenchmarkUserWindowAddTo is BenchmarkUserWindowAdd through AddTo with one
+// changes buffer, as the engine calls it.
+func BenchmarkUserWindowAddTo(b *testing.B) {
+	for _, lg := range benchLags[:2] {
+		b.Run(lg.name, func(b *testing.B) {
+			tr := makeBenchUser(50*600, 50, lg.lag)
+			for _, bc := range benchContests() {
+				b.Run(bc.name, func(b *testing.B) {
+					var buf []Change
+					benchAddFunc(b, tr, bc.c, func(u *UserWindow, cd Candidate) { buf = u.AddTo(buf[:0], cd) })
+				})
+			}
+		})
+	}
+}
+
 // benchAdd adds the user's candidates in arrival order, again from an empty
 // window after the last, and reports the process CPU time per Add besides
 // the wall time (the machine is shared: CPU time is the steadier figure).
 func benchAdd(b *testing.B, tr benchUser, c *Contest) {
+	benchAddFunc(b, tr, c, func(u *UserWindow, cd Candidate) { u.Add(cd) })
+}
+
+func benchAddFunc(b *testing.B, tr benchUser, c *Contest, add func(*UserWindow, Candidate)) {
 	n := len(tr.cands)
 	b.ReportAllocs()
 	cpu0 := cpuNanos()
@@ -99,7 +119,7 @@ func benchAdd(b *testing.B, tr benchUser, c *Contest) {
 			nextFold = now + 12e9
 		}
 		if cd := tr.cands[k]; cd.TS >= u.FoldedBefore() {
-			u.Add(cd)
+			add(u, cd)
 		}
 	}
 	b.ReportMetric(float64(cpuNanos()-cpu0)/float64(b.N), "cpu-ns/op")
