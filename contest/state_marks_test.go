@@ -11,6 +11,8 @@ import (
 // markRules are the rule kinds a user window decides: sum, max and best_n,
 // with and without a rate limit and a daily cap (negative points give cap
 // room back), one with points near the per-event bound so sums saturate.
+// Standings are compared whole: the score and what the tie-breakers read
+// (highest multiplier, rounds, finish); small points make best_n ties.
 type markRule struct {
 	name string
 	c    *Contest
