@@ -85,6 +85,7 @@ type partState struct {
 	invalidMark uint64              // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64              // … in DLQ_LATE
 	last        uint64              // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
+	changes     []contest.Change    // scratch of score: the changes of one Add
 
 	// missions: nil until a mission counts an event (missions.go)
 	missions map[missionKey]*contest.UserMission
@@ -335,7 +336,8 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		if uw == nil {
 			uw = ps.addWindow(k, contest.MakeWindowState(c))
 		}
-		changes := uw.Add(*cand)
+		ps.changes = uw.AddTo(ps.changes[:0], *cand)
+		changes := ps.changes
 		result, pts := contest.ReasonRateLimited, int64(0)
 		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
 			result, pts = contest.ReasonCounted, p

@@ -3,7 +3,9 @@ package contest
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/rankstream/rankstream/internal/varint"
 )
@@ -109,24 +111,51 @@ func (u *UserWindow) Fold(upTo int64) int {
 			u.foldOne(e)
 		}
 	}
-	prefix := u.events[:k]
+	u.dropMarksBefore(k)
+	var keep []int // best_n: the folded candidates that stay pinned
 	if u.c.Leaderboard.Type == TypeBestN {
-		prefix = bestOfPrefix(prefix, u.c.Leaderboard.N)
-	} else {
-		prefix = prefix[:0]
+		keep = u.bestOfPrefix(k)
 	}
-	if k == len(prefix) {
-		return folded // nothing released: every folded candidate stays pinned
+	for _, i := range keep {
+		u.events[i].pinned = true
 	}
-	var rest []Candidate
-	if n := len(prefix) + len(u.events) - k; n > 0 {
-		rest = make([]Candidate, 0, n)
-		rest = append(rest, prefix...)
-		rest = append(rest, u.events[k:]...)
+	if len(keep) < k {
+		u.release(k, keep)
 	}
-	u.events = rest
-	u.rescore()
 	return folded
+}
+
+// release drops the folded candidates events[:k] but those at the indices
+// keep (ascending), which move to the front. Nothing they decided changes:
+// only the indices into events (best_n kept sets, marks) are renumbered.
+func (u *UserWindow) release(k int, keep []int) {
+	for j, i := range keep {
+		u.events[j] = u.events[i]
+	}
+	p := len(keep)
+	newIdx := func(x int) int {
+		if x >= k {
+			return x - k + p
+		}
+		j, _ := slices.BinarySearch(keep, x) // a kept folded candidate is pinned
+		return j
+	}
+	for i := range u.boards {
+		for j, x := range u.boards[i].kept {
+			u.boards[i].kept[j] = newIdx(x)
+		}
+	}
+	u.renumberMarks(newIdx)
+	n := p + copy(u.events[p:], u.events[k:])
+	clear(u.events[n:])
+	switch {
+	case n == 0:
+		u.events = nil
+	case cap(u.events) > 2*n+8: // give the memory back
+		u.events = append(make([]Candidate, 0, n+n/4), u.events[:n]...)
+	default:
+		u.events = u.events[:n]
+	}
 }
 
 // foldOne folds one counted candidate (in event-time order) into the mark
@@ -164,30 +193,36 @@ func (b *foldBoard) add(typ string, e *Candidate) {
 	}
 }
 
-// bestOfPrefix returns, in event-time order and marked pinned, the n best
-// counted candidates of each division among prefix (which it reuses).
-func bestOfPrefix(prefix []Candidate, n int) []Candidate {
-	byDiv := map[string][]int{}
-	for i := range prefix {
-		if e := &prefix[i]; e.counted {
-			byDiv[e.Division] = append(byDiv[e.Division], i)
+// bestOfPrefix returns the indices (ascending) of the n best counted
+// candidates of each division among events[:k].
+func (u *UserWindow) bestOfPrefix(k int) []int {
+	var idx []int
+	for i := range u.events[:k] {
+		if u.events[i].counted {
+			idx = append(idx, i)
 		}
 	}
-	keep := make([]bool, len(prefix))
-	for _, idx := range byDiv {
-		sort.Slice(idx, func(x, y int) bool { return keptWorse(&prefix[idx[y]], &prefix[idx[x]]) })
-		for _, i := range idx[:min(n, len(idx))] {
-			keep[i] = true
+	ev := u.events
+	slices.SortFunc(idx, func(x, y int) int {
+		if c := strings.Compare(ev[x].Division, ev[y].Division); c != 0 {
+			return c
 		}
-	}
-	out := prefix[:0]
-	for i := range prefix {
-		if keep[i] {
-			e := prefix[i]
-			e.pinned = true
-			out = append(out, e)
+		if keptWorse(&ev[y], &ev[x]) {
+			return -1
 		}
+		return 1
+	})
+	n, out, run := u.c.Leaderboard.N, idx[:0], 0
+	for j, i := range idx {
+		if j > 0 && ev[i].Division != ev[idx[j-1]].Division {
+			run = 0
+		}
+		if run < n {
+			out = append(out, i)
+		}
+		run++
 	}
+	slices.Sort(out)
 	return out
 }
 

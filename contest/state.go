@@ -46,8 +46,9 @@ type Change struct {
 // UserWindow is the scoring state of one user in one contest window. It keeps
 // every candidate event in event-time order (ts, then event_id) so that rate
 // limits and daily caps never depend on arrival order. Events that arrive in
-// event-time order take an O(1)/O(n) fast path; an out-of-order arrival
-// recomputes the user's window from scratch, which is exact by construction.
+// event-time order take an O(1) fast path (O(n) for best_n); an
+// out-of-order arrival recomputes the window from its insertion point, from
+// the last mark before it (state_marks.go), which is exact by construction.
 //
 // Events that can no longer change (older than the stream time minus
 // max_event_delay) are folded into a summary by Fold (fold.go), which keeps
@@ -65,6 +66,7 @@ type UserWindow struct {
 	day    int64        // newest contest day with a counted candidate (hasDay)
 	dayUse int64        // sum of final points on day, counted candidates only
 	fold   foldMark     // fold.go
+	mk     *marks       // state_marks.go: nil until an out-of-order insert into a big window
 	hasDay bool
 }
 
@@ -93,6 +95,7 @@ func (u *UserWindow) board(div string) *boardState {
 // addBoard inserts an empty board for div (not yet present), keeping the
 // slice sorted, and returns it.
 func (u *UserWindow) addBoard(div string) *boardState {
+	u.dropMarks()
 	i, _ := slices.BinarySearchFunc(u.boards, div, func(b boardState, d string) int { return strings.Compare(b.div, d) })
 	u.boards = slices.Insert(u.boards, i, boardState{div: div, st: Standing{Finish: -1}, base: foldBoard{finish: -1}})
 	return &u.boards[i]
@@ -116,35 +119,36 @@ func candLess(a, b *Candidate) bool {
 }
 
 // Add takes one candidate and returns the board standings that changed.
-func (u *UserWindow) Add(c Candidate) []Change {
+func (u *UserWindow) Add(c Candidate) []Change { return u.AddTo(nil, c) }
+
+// AddTo is Add appending the changes to dst (no allocation when dst has
+// room).
+func (u *UserWindow) AddTo(dst []Change, c Candidate) []Change {
 	n := len(u.events)
 	if n == 0 || candLess(&u.events[n-1], &c) {
 		u.events = append(u.events, c)
-		return u.appendLast()
+		return u.appendLast(dst)
 	}
 	i := sort.Search(n, func(i int) bool { return candLess(&c, &u.events[i]) })
 	u.events = append(u.events, Candidate{})
 	copy(u.events[i+1:], u.events[i:])
 	u.events[i] = c
-	return u.recompute(i)
+	return u.recompute(dst, i)
 }
 
+// AddTo is UserWindow.AddTo.
+func (s *WindowState) AddTo(dst []Change, c Candidate) []Change { return s.live().AddTo(dst, c) }
+
 // appendLast scores the newest (in event time) candidate incrementally.
-func (u *UserWindow) appendLast() []Change {
+func (u *UserWindow) appendLast(dst []Change) []Change {
 	idx := len(u.events) - 1
+	if u.markDue(idx) {
+		u.pushMark(idx)
+	}
 	e := &u.events[idx]
-	if m := u.c.AntiAbuse.MaxEventsPerUserPerSec; m > 0 {
-		sec := floorDiv(e.TS, 1e9)
-		cnt := 0
-		for j := idx - 1; j >= 0 && floorDiv(u.events[j].TS, 1e9) == sec; j-- {
-			if u.events[j].counted {
-				cnt++
-			}
-		}
-		if cnt >= m {
-			e.counted, e.final = false, 0
-			return nil
-		}
+	if u.rateLimited(idx, u.c.AntiAbuse.MaxEventsPerUserPerSec) {
+		e.counted, e.final = false, 0
+		return dst
 	}
 	e.counted = true
 	e.final = u.capDaily(e.Day, e.Base)
@@ -163,9 +167,9 @@ func (u *UserWindow) appendLast() []Change {
 	}
 	st.LastPoints = e.final
 	if !first && standingEq(prev, *st) {
-		return nil
+		return dst
 	}
-	return []Change{{Division: e.Division, Standing: *st}}
+	return append(dst, Change{Division: e.Division, Standing: *st})
 }
 
 // tally counts the counted candidate e (newest in event-time order) on the
@@ -270,39 +274,42 @@ func (u *UserWindow) bestNTotals(b *boardState) {
 	b.st.Score, b.st.Finish = sum, fin
 }
 
-// recompute rebuilds everything from the sorted events after an out-of-order
-// insert at index at, and returns the boards whose standing changed.
-func (u *UserWindow) recompute(at int) []Change {
-	old := make([]Change, len(u.boards))
+// recompute rebuilds what follows an out-of-order insert at index at and
+// appends to dst the boards whose standing changed.
+func (u *UserWindow) recompute(dst []Change, at int) []Change {
+	var buf [4]Change
+	old := buf[:0]
 	for i := range u.boards {
-		old[i] = Change{Division: u.boards[i].div, Standing: u.boards[i].st}
+		old = append(old, Change{Division: u.boards[i].div, Standing: u.boards[i].st})
 	}
-	u.rescore()
+	if u.mk == nil && len(u.events) >= minMarked {
+		u.mk = &marks{}
+	}
+	u.rescoreFrom(at)
 	last := &u.events[at]
 	if b := u.board(last.Division); b != nil {
 		b.st.LastPoints = last.final
 	}
-	var out []Change
 	i := 0 // old and u.boards are both sorted by division
 	for j := range u.boards {
 		b := &u.boards[j]
 		for i < len(old) && old[i].Division < b.div {
-			out = append(out, Change{Division: old[i].Division, Standing: old[i].Standing, Removed: true})
+			dst = append(dst, Change{Division: old[i].Division, Standing: old[i].Standing, Removed: true})
 			i++
 		}
 		if i < len(old) && old[i].Division == b.div {
 			if !standingEq(old[i].Standing, b.st) {
-				out = append(out, Change{Division: b.div, Standing: b.st})
+				dst = append(dst, Change{Division: b.div, Standing: b.st})
 			}
 			i++
 			continue
 		}
-		out = append(out, Change{Division: b.div, Standing: b.st})
+		dst = append(dst, Change{Division: b.div, Standing: b.st})
 	}
 	for ; i < len(old); i++ {
-		out = append(out, Change{Division: old[i].Division, Standing: old[i].Standing, Removed: true})
+		dst = append(dst, Change{Division: old[i].Division, Standing: old[i].Standing, Removed: true})
 	}
-	return out
+	return dst
 }
 
 // standingEq compares what is visible on a board (LastPoints excluded).

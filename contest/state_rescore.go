@@ -1,21 +1,42 @@
 package contest
 
-import "sort"
-
 // rescore rebuilds the boards and the daily-cap use from the folded share
 // (fold.go) and the sorted events. A board that stays keeps its LastPoints;
 // a board left without a counted candidate is removed.
 func (u *UserWindow) rescore() {
-	typ := u.c.Leaderboard.Type
 	for i := range u.boards {
 		b := &u.boards[i]
 		b.st = b.base.standing(b.st.LastPoints)
 		b.kept = b.kept[:0]
 	}
 	u.hasDay, u.day, u.dayUse = u.fold.hasDay, u.fold.day, u.fold.dayUse
+	u.dropMarks()
+	u.rescoreRange(0)
+}
+
+// rescoreFrom rebuilds what the candidates from events[at] on decide, from
+// the last mark at or before at (state_marks.go), or from the start.
+func (u *UserWindow) rescoreFrom(at int) {
+	j := u.markBefore(at)
+	if j < 0 {
+		u.rescore()
+		return
+	}
+	from := u.mk.at[j].idx
+	u.restoreMark(j)
+	u.rescoreRange(from)
+}
+
+// rescoreRange scores events[from:] in event-time order on top of the
+// running state, which is the state before events[from], taking marks on
+// the way.
+func (u *UserWindow) rescoreRange(from int) {
+	typ := u.c.Leaderboard.Type
 	m := u.c.AntiAbuse.MaxEventsPerUserPerSec
-	secCount, curSec := 0, int64(0)
-	for i := range u.events {
+	for i := from; i < len(u.events); i++ {
+		if u.markDue(i) {
+			u.pushMark(i)
+		}
 		e := &u.events[i]
 		if e.pinned { // folded, kept for best_n: counted and final are fixed
 			if b := u.board(e.Division); b != nil && typ == TypeBestN {
@@ -23,16 +44,9 @@ func (u *UserWindow) rescore() {
 			}
 			continue
 		}
-		if m > 0 {
-			sec := floorDiv(e.TS, 1e9)
-			if i == 0 || sec != curSec {
-				curSec, secCount = sec, 0
-			}
-			if secCount >= m {
-				e.counted, e.final = false, 0
-				continue
-			}
-			secCount++
+		if u.rateLimited(i, m) {
+			e.counted, e.final = false, 0
+			continue
 		}
 		e.counted = true
 		e.final = u.capDaily(e.Day, e.Base)
@@ -46,10 +60,22 @@ func (u *UserWindow) rescore() {
 			b.kept = append(b.kept, i)
 		}
 	}
-	u.boards = deleteEmptyBoards(u.boards)
+	if n := len(u.boards); n > 0 {
+		if u.boards = deleteEmptyBoards(u.boards); len(u.boards) != n {
+			u.dropMarks()
+		}
+	}
 	if typ == TypeBestN {
 		u.bestNFinish()
 	}
+}
+
+// rateLimited reports whether events[i] is past the first m of its second
+// (m > 0): the rate limit keeps the first m candidates of each second in
+// event-time order. No pinned candidate shares a second with an unpinned one
+// (fold.go), so the position alone decides.
+func (u *UserWindow) rateLimited(i, m int) bool {
+	return m > 0 && i >= m && floorDiv(u.events[i-m].TS, 1e9) == floorDiv(u.events[i].TS, 1e9)
 }
 
 // deleteEmptyBoards drops the boards without a counted candidate.
@@ -69,15 +95,9 @@ func deleteEmptyBoards(bs []boardState) []boardState {
 
 // bestNFinish cuts every board's kept set to its n best and totals it.
 func (u *UserWindow) bestNFinish() {
-	n := u.c.Leaderboard.N
 	for i := range u.boards {
 		b := &u.boards[i]
-		sort.Slice(b.kept, func(x, y int) bool {
-			return keptWorse(&u.events[b.kept[y]], &u.events[b.kept[x]])
-		})
-		if len(b.kept) > n {
-			b.kept = b.kept[:n]
-		}
+		u.cutKept(b)
 		u.bestNTotals(b)
 	}
 }

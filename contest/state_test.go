@@ -66,7 +66,7 @@ func TestUserWindowOrderIndependent(t *testing.T) {
 			// And the fast path equals a full recompute.
 			full := NewUserWindow(c)
 			full.events = append(full.events, inOrder...)
-			full.recompute(0)
+			full.recompute(nil, 0)
 			if fmt.Sprint(finalStandings(full)) != fmt.Sprint(want) {
 				t.Fatalf("%s seed %d: fast path %v, recompute %v", typ, seed, want, finalStandings(full))
 			}
