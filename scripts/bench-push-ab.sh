@@ -7,7 +7,7 @@
 # benchmark's own knobs (RANKSTREAM_BENCH_WS, _RATE, _SECONDS, _PROBES,
 # _TRANSPORT, _TICK_MS; see notifier/latency_bench_test.go).
 # Each run's output is in $AB_OUT/<label>-<n>.txt, with `uptime` before
-# it; the last lines print p50/p99 per run and the medians per build.
+# it; binaries already in $AB_OUT are reused; the last lines print p50/p99 per run and the medians per build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${1:-main}
@@ -22,8 +22,9 @@ build() { # rev label
 	(cd "$dir" && go test -c -o "$OLDPWD/$OUT/$2.test" ./notifier)
 	rm -rf "$dir"
 }
-build "$BASE" base
-build "$NEW" new
+# A binary already in $OUT is reused (delete it after a new commit).
+[ -x "$OUT/base.test" ] || build "$BASE" base
+[ -x "$OUT/new.test" ] || build "$NEW" new
 for i in $(seq 1 "$RUNS"); do
 	for label in base new; do
 		f="$OUT/$label-$i.txt"
@@ -39,8 +40,8 @@ out, runs = sys.argv[1], int(sys.argv[2])
 for label in ("base", "new"):
     vals = {}
     for i in range(1, runs + 1):
-        txt = open(f"{out}/{label}-{i}.txt").read()
-        for v, k in re.findall(r"([\d.]+) (\S+)", txt.split("BenchmarkPushLatency")[-1]):
+        lines = [l for l in open(f"{out}/{label}-{i}.txt") if l.startswith("BenchmarkPushLatency")]
+        for v, k in re.findall(r"(\d[\d.e+]*)\s+(\S+)", lines[-1] if lines else ""):
             vals.setdefault(k, []).append(float(v))
     keys = ["loadgen_acked_ev/s", "p50_ms", "p95_ms", "p99_ms", "crowd_p99_ms", "server_cores", "probes_seen_ratio"]
     print(label, " ".join(f"{k}={statistics.median(vals[k]):.4g} {vals[k]}" for k in keys if k in vals))
