@@ -26,15 +26,8 @@ import (
 // two ranker processes read their own groups' subjects plus the older ones,
 // and each keeps only its own groups' boards.
 func TestRankerReadsOldSubjectSchemes(t *testing.T) {
-	_, _, js := testkit.JetStream(t)
+	js := scoresJS(t)
 	ctx := t.Context()
-	for _, cfg := range streams.Configs(streams.Options{Partitions: 4, Replicas: 1}) {
-		if cfg.Name == streams.Scores {
-			if _, err := js.CreateStream(ctx, cfg); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	c, boardA, boardB := upgradeContest(t)
 	rules := contest.NewRegistry([]*contest.Contest{c})
 	pub := func(subj string, score int64, removed bool) {
@@ -119,6 +112,20 @@ func heldExact(procs map[*BoardGroups]*Ranker, want map[contest.BoardID][]string
 		}
 	}
 	return nil
+}
+
+// scoresJS is an embedded server's JetStream with the SCORES stream.
+func scoresJS(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	_, _, js := testkit.JetStream(t)
+	for _, cfg := range streams.Configs(streams.Options{Partitions: 4, Replicas: 1}) {
+		if cfg.Name == streams.Scores {
+			if _, err := js.CreateStream(t.Context(), cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return js
 }
 
 // upgradeContest is a sum contest with a board per market, and two of its

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/testkit"
-	"github.com/rankstream/rankstream/streams"
 )
 
 // recordSink keeps the Ranks of every board delta it took; while fail is
@@ -59,15 +58,8 @@ func (s *recordSink) setFail(f bool) (n int) {
 // one reported (first sight, overtaken), not on ticks where only others
 // changed without moving it; after a failed write it is reported again.
 func TestRankerReportsWatchedRankOnChange(t *testing.T) {
-	_, _, js := testkit.JetStream(t)
+	js := scoresJS(t)
 	ctx := t.Context()
-	for _, cfg := range streams.Configs(streams.Options{Partitions: 4, Replicas: 1}) {
-		if cfg.Name == streams.Scores {
-			if _, err := js.CreateStream(ctx, cfg); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	c, id, _ := upgradeContest(t)
 	sink := &recordSink{}
 	r, err := NewRanker(RankerOptions{JS: js, Rules: contest.NewRegistry([]*contest.Contest{c}), Sinks: []Sink{sink},
