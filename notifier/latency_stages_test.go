@@ -39,14 +39,15 @@ func stageQuantiles(b *testing.B, reg *prometheus.Registry) {
 				label += "_" + lp.GetValue()
 			}
 			p50, p99 := histQuantile(h, 0.5)*1000, histQuantile(h, 0.99)*1000
-			lines = append(lines, fmt.Sprintf("%-22s n=%-7d p50 %7.1f ms  p99 %7.1f ms", label, h.GetSampleCount(), p50, p99))
+			lines = append(lines, fmt.Sprintf("%s n=%d p50/p99 %.1f/%.1f ms", label, h.GetSampleCount(), p50, p99))
 			if strings.HasPrefix(label, "stage_") || label == "push" {
 				b.ReportMetric(p99, label+"_p99_ms")
 			}
 		}
 	}
 	sort.Strings(lines)
-	b.Logf("stage histograms (whole run, all events):\n%s", strings.Join(lines, "\n"))
+	// One line: a benchmark's log is cut after a few lines.
+	b.Logf("stage histograms (whole run, all events): %s", strings.Join(lines, "; "))
 }
 
 var stageNames = map[string]string{
