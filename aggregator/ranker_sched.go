@@ -39,9 +39,14 @@ func (s *tickSched) changed(now time.Time) {
 	if s.armed {
 		return
 	}
-	wait := s.last.Add(max(s.min, tickCostFactor*s.cost)).Sub(now)
-	s.timer.Reset(min(max(wait, 0), s.max))
+	s.timer.Reset(s.wait(now))
 	s.armed = true
+}
+
+// wait is how long a change at now waits for its tick.
+func (s *tickSched) wait(now time.Time) time.Duration {
+	w := s.last.Add(max(s.min, tickCostFactor*s.cost)).Sub(now)
+	return min(max(w, 0), s.max)
 }
 
 // fired: the armed tick is running.
