@@ -4,7 +4,7 @@ BIN     := bin/rankstream
 PKGS    := ./...
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build run test lint bench bench-rewards bench-board bench-pipeline bench-push bench-snapshot services test-services fmt vet clean
+.PHONY: all build run test lint bench bench-rewards bench-board bench-pipeline bench-push bench-push-ab bench-snapshot services test-services fmt vet clean
 
 all: build
 
@@ -79,6 +79,10 @@ bench-snapshot:
 # 10k events/s of loadgen traffic (env RANKSTREAM_BENCH_WS, _RATE, _SECONDS).
 bench-push:
 	$(GO) test ./notifier -run '^$$' -bench PushLatency -benchtime 1x -timeout 60m
+
+# The same for two commits, runs alternated: make bench-push-ab BASE=main NEW=HEAD
+bench-push-ab:
+	scripts/bench-push-ab.sh $(or $(BASE),main) $(or $(NEW),HEAD)
 
 clean:
 	rm -rf bin data artifacts

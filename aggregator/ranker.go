@@ -24,12 +24,17 @@ type RankerOptions struct {
 	// Sinks receive each tick's changes of the boards this process owns
 	// (ranker_sink.go: the contract). None: the ranker only keeps the boards
 	// (tests, replay, a snapshotter of its own).
-	Sinks   []Sink
-	Tick    time.Duration // default 100ms
+	Sinks []Sink
+	// Tick is the longest a change waits before it is written (default
+	// 100ms); MinTick the least time between two ticks that write changes
+	// (default 10ms; ranker_sched.go spaces them by their cost under load).
+	Tick    time.Duration
+	MinTick time.Duration
 	Metrics *Metrics
 	// Watched, when set, lists the users whose rank must be reported in
-	// BoardDelta.Ranks every tick their board changes (players with a live
-	// subscription), so they learn when others overtake them.
+	// BoardDelta.Ranks on every tick it differs from the last one reported
+	// (players with a live subscription), so they learn when others
+	// overtake them.
 	Watched func(id contest.BoardID) []string
 	// TopK is the size of BoardDelta.Top (default 10).
 	TopK int
@@ -106,6 +111,8 @@ type rboard struct {
 	// one, to be written in full (ranker_rules.go).
 	src     *contest.Contest
 	replace bool
+	// told: the rank last reported of each watched user (ranker_ranks.go).
+	told map[string]toldRank
 }
 
 type dirtyEntry struct {
@@ -120,6 +127,9 @@ func NewRanker(opts RankerOptions, logger *slog.Logger) (*Ranker, error) {
 	}
 	if opts.Tick == 0 {
 		opts.Tick = 100 * time.Millisecond
+	}
+	if opts.MinTick <= 0 {
+		opts.MinTick = min(defaultMinTick, opts.Tick)
 	}
 	if opts.TopK == 0 {
 		opts.TopK = 10
@@ -206,6 +216,8 @@ func (r *Ranker) Run(ctx context.Context) error {
 	defer tick.Stop()
 	lagT := time.NewTicker(time.Second)
 	defer lagT.Stop()
+	sched := newTickSched(r.opts.MinTick, r.opts.Tick)
+	defer sched.stop()
 	for live := false; ; {
 		if rd.caught {
 			r.caughtUp(rd)
@@ -221,10 +233,18 @@ func (r *Ranker) Run(ctx context.Context) error {
 			rd.restart(ctx, "read error", 0, err)
 		case m := <-rd.msgs:
 			r.applyBuffered(m, rd)
+			if live {
+				sched.changed(time.Now())
+			}
+		case <-sched.C():
+			sched.fired()
+			if live {
+				r.timedTick(ctx, sched)
+			}
 		case <-tick.C:
 			if live {
 				r.regroup(ctx, rd)
-				r.tick(ctx)
+				r.timedTick(ctx, sched)
 			}
 		case <-lagT.C:
 			if live {

@@ -4,8 +4,9 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // SinkMetrics are the ranker's output metrics (ranker_sink.go, ranker_groups.go).
 type SinkMetrics struct {
-	Errors      *prometheus.CounterVec // sink
-	Writes      *prometheus.CounterVec // sink
+	Errors      *prometheus.CounterVec   // sink
+	Writes      *prometheus.CounterVec   // sink
+	Seconds     *prometheus.HistogramVec // sink: time of one tick's write
 	OwnedGroups prometheus.Gauge
 	// The group filter (ranker_filter.go).
 	ScoresApplied prometheus.Counter
@@ -21,6 +22,8 @@ func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
 			Help: "Failed writes of a ranker tick to a sink (its boards are written in full on the next ticks)."}, []string{"sink"}),
 		Writes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rankstream_ranker_sink_writes_total",
 			Help: "Ranker ticks written to a sink."}, []string{"sink"}),
+		Seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rankstream_ranker_sink_seconds",
+			Help: "Time to write one ranker tick to a sink.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"sink"}),
 		OwnedGroups: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rankstream_ranker_owned_groups",
 			Help: "Board groups whose lease this process holds (it writes their boards)."}),
 		ScoresApplied: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_scores_applied_total",
@@ -33,7 +36,7 @@ func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
 			Help: "SCORES standings dropped because the board holds one of a later event for the user (a cut-off scorer's buffered publishes)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Errors, m.Writes, m.OwnedGroups, m.ScoresApplied, m.ScoresForeign, m.GroupLoads, m.ScoresStale)
+		reg.MustRegister(m.Errors, m.Writes, m.Seconds, m.OwnedGroups, m.ScoresApplied, m.ScoresForeign, m.GroupLoads, m.ScoresStale)
 	}
 	return m
 }

@@ -21,8 +21,9 @@ import (
 //     Write reads them until it returns, never after, and never modifies
 //     them; a sink that keeps anything copies it. A Full board's Entries
 //     iterator walks the ranker's tree and is valid only during Write.
-//   - Calls and ordering. Write is called by the ranker goroutine alone, one
-//     batch at a time, in tick order: for one board a later batch always
+//   - Calls and ordering. Write is called by the ranker alone, one batch
+//     at a time per sink (the sinks of a tick are written concurrently), in
+//     tick order: for one board a later batch always
 //     holds newer standings than an earlier one. Boards inside a batch come
 //     in no particular order and each appears at most once.
 //   - Context. ctx is the ranker's run context. When it ends, Write returns
@@ -70,7 +71,9 @@ type BoardDelta struct {
 	// Top is the board's top K after the tick (when ranks are wanted).
 	Top []Rank
 	// Ranks holds the position after the tick of every changed user and of
-	// every watched user of the board (when ranks are wanted).
+	// every watched user of the board whose position or score differs from
+	// the last tick's report (all of them on a Full board; when ranks are
+	// wanted).
 	Ranks map[string]Rank
 	// Total is the number of users on the board.
 	Total int

@@ -2,7 +2,9 @@ package aggregator
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rankstream/rankstream/contest"
@@ -24,12 +26,7 @@ func (r *Ranker) tick(ctx context.Context) bool {
 		r.groupEp[k] = ep
 		r.log.Info("board group gained: its boards are written in full", "group", k, "groups", r.groupCount())
 	}
-	ok := true
-	for i, s := range r.opts.Sinks {
-		if !r.writeSink(ctx, i, s, batch) {
-			ok = false
-		}
-	}
+	ok := r.writeSinks(ctx, batch)
 	if len(batch.Boards) > 0 {
 		r.m.TickSeconds.Observe(time.Since(t0).Seconds())
 	}
@@ -39,6 +36,13 @@ func (r *Ranker) tick(ctx context.Context) bool {
 		}
 	}
 	return ok
+}
+
+// timedTick runs a tick and records its cost in sched.
+func (r *Ranker) timedTick(ctx context.Context, sched *tickSched) {
+	t0 := time.Now()
+	r.tick(ctx)
+	sched.ticked(t0, time.Now())
 }
 
 // gainedGroups are the groups held now whose boards were not written in
@@ -131,6 +135,27 @@ func (r *Ranker) fullDelta(b *rboard) BoardDelta {
 	return bd
 }
 
+// writeSinks writes batch to every sink at once, so that the live feed does
+// not wait for the read model's write; each sink still takes one batch at a
+// time, in tick order (the Sink contract).
+func (r *Ranker) writeSinks(ctx context.Context, batch *Batch) bool {
+	sinks := r.opts.Sinks
+	if len(sinks) == 1 {
+		return r.writeSink(ctx, 0, sinks[0], batch)
+	}
+	oks := make([]bool, len(sinks))
+	var wg sync.WaitGroup
+	for i, s := range sinks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			oks[i] = r.writeSink(ctx, i, s, batch)
+		}()
+	}
+	wg.Wait()
+	return !slices.Contains(oks, false)
+}
+
 // writeSink writes batch to sink i, with the boards of its last failed
 // write in full; a failure marks the batch's boards for a full write.
 func (r *Ranker) writeSink(ctx context.Context, i int, s Sink, batch *Batch) bool {
@@ -138,7 +163,10 @@ func (r *Ranker) writeSink(ctx context.Context, i int, s Sink, batch *Batch) boo
 	if len(b.Boards) == 0 {
 		return true
 	}
-	if err := s.Write(ctx, b); err != nil {
+	t0 := time.Now()
+	err := s.Write(ctx, b)
+	r.m.Sinks.Seconds.WithLabelValues(s.Name()).Observe(time.Since(t0).Seconds())
+	if err != nil {
 		r.m.Sinks.Errors.WithLabelValues(s.Name()).Inc()
 		if s.Name() == "redis" {
 			r.m.RedisErrors.Inc()
@@ -146,9 +174,14 @@ func (r *Ranker) writeSink(ctx context.Context, i int, s Sink, batch *Batch) boo
 		if ctx.Err() == nil {
 			r.log.Error("sink write failed; its boards are written in full next tick", "sink", s.Name(), "boards", len(b.Boards), "err", err)
 		}
+		ids := make([]contest.BoardID, 0, len(b.Boards))
 		for _, d := range b.Boards {
 			r.sinkFail[i][d.ID] = true
+			ids = append(ids, d.ID)
 		}
+		r.mu.Lock()
+		r.forgetTold(ids)
+		r.mu.Unlock()
 		return false
 	}
 	r.m.Sinks.Writes.WithLabelValues(s.Name()).Inc()

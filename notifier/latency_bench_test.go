@@ -47,6 +47,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/rankstream/rankstream/contest"
@@ -150,7 +151,8 @@ func BenchmarkPushLatency(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		prefix := fmt.Sprintf("rsbenchpush:%d:", time.Now().UnixNano())
-		a, err := app.New(ctx, app.Options{
+		reg := prometheus.NewRegistry()
+		a, err := app.New(ctx, app.Options{Registry: reg,
 			Only:     []string{app.StageIngest, app.StageAggregator, app.StageAPI, app.StageNotifier},
 			HTTPAddr: "127.0.0.1:0", Streams: streams.Options{Port: -1, StoreDir: b.TempDir()},
 			RedisURL: "redis://127.0.0.1:6379/11", RedisPrefix: prefix, Contests: benchContests(b),
@@ -165,6 +167,7 @@ func BenchmarkPushLatency(b *testing.B) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		runPush(ctx, b, a, subs, rate, secs, nProbes)
+		stageQuantiles(b, reg)
 		a.Stop()
 		rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 11})
 		iter := rdb.Scan(context.Background(), 0, prefix+"*", 1000).Iterator()

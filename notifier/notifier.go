@@ -54,6 +54,9 @@ const (
 	DefaultInterestEvery = 2 * time.Second
 	DefaultIdleBoard     = time.Hour
 	DefaultMaxWatched    = 100_000
+	// watchRebuild: how often a changed watched set is rebuilt (an
+	// unchanged one costs a lock and a flag test).
+	watchRebuild = 10 * time.Millisecond
 )
 
 // Options of the notifier.
@@ -231,7 +234,10 @@ func (n *Notifier) Run(ctx context.Context) error {
 	defer n.startNotices(ctx)()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	rebuild := time.NewTicker(50 * time.Millisecond)
+	// The watched snapshot is rebuilt within watchRebuild of a change, so
+	// that a player who just subscribed is watched by the next ranker tick
+	// (ticks follow changes within 10 ms, aggregator/ranker_sched.go).
+	rebuild := time.NewTicker(watchRebuild)
 	defer rebuild.Stop()
 	sweep := time.NewTicker(10 * time.Second)
 	defer sweep.Stop()

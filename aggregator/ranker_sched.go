@@ -1,0 +1,59 @@
+package aggregator
+
+import "time"
+
+// When the ranker writes a tick. A fixed Tick made every change wait half
+// a tick on average before its board went to the sinks (and on to the
+// live push); now a change on a quiet ranker is written MinTick after the
+// previous tick at the earliest, and under load ticks are spaced by their
+// own cost: the next one starts tickCostFactor × the last tick's duration
+// after it ended (so writing takes at most about a quarter of the ranker's
+// time), never later than Tick after the change. The fixed Tick still runs
+// for what is not a change (a board group gained, a regroup).
+const (
+	defaultMinTick = 10 * time.Millisecond
+	tickCostFactor = 3
+)
+
+// tickSched arms a timer when changes arrive. Ranker goroutine only.
+type tickSched struct {
+	min, max time.Duration
+	timer    *time.Timer
+	armed    bool
+	last     time.Time     // when the last tick ended
+	cost     time.Duration // how long it took
+}
+
+func newTickSched(min, max time.Duration) *tickSched {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &tickSched{min: min, max: max, timer: t}
+}
+
+// C fires when a tick is due.
+func (s *tickSched) C() <-chan time.Time { return s.timer.C }
+
+// changed notes that standings were applied at now: a tick is armed unless
+// one already is.
+func (s *tickSched) changed(now time.Time) {
+	if s.armed {
+		return
+	}
+	s.timer.Reset(s.wait(now))
+	s.armed = true
+}
+
+// wait is how long a change at now waits for its tick.
+func (s *tickSched) wait(now time.Time) time.Duration {
+	w := s.last.Add(max(s.min, tickCostFactor*s.cost)).Sub(now)
+	return min(max(w, 0), s.max)
+}
+
+// fired: the armed tick is running.
+func (s *tickSched) fired() { s.armed = false }
+
+// ticked records a tick that ran from start to end.
+func (s *tickSched) ticked(start, end time.Time) { s.last, s.cost = end, end.Sub(start) }
+
+// stop releases the timer.
+func (s *tickSched) stop() { s.timer.Stop() }
