@@ -82,6 +82,8 @@ type partState struct {
 	users       map[string]*userWin // by user id: the user's windows (userWin)
 	windows     int                 // user windows held
 	many        map[uwKey]*userWin  // every node of a user with more than manyAt windows (nil: none)
+	due         map[string]*dueQueue // by contest: the windows a prune must visit (prune_due.go)
+	ends        map[cwKey][]string   // users by (contest, window), when windows are freed (prune_free.go)
 	invalidMark uint64              // EVENTS seqs ≤ this are already in DLQ_INVALID
 	lateMark    uint64              // … in DLQ_LATE
 	last        uint64              // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
@@ -130,12 +132,14 @@ func (ps *partState) window(k uwKey) *contest.WindowState {
 			prev.next, n.next = n.next, head
 			ps.users[k.user] = n
 		}
+		ps.settle(&n.st)
 		return &n.st
 	}
 	if n == nil {
 		return nil
 	}
 	if n := ps.many[k]; n != nil { // a long list: every node is indexed
+		ps.settle(&n.st)
 		return &n.st
 	}
 	return nil
@@ -161,6 +165,7 @@ func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowS
 	case length > manyAt+1:
 		ps.many[k] = n
 	}
+	ps.added(&n.st, k) // prune_due.go, prune_free.go
 	return &n.st
 }
 
@@ -168,6 +173,7 @@ func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowS
 func (ps *partState) eachWindow(fn func(k uwKey, st *contest.WindowState)) {
 	for user, n := range ps.users {
 		for ; n != nil; n = n.next {
+			ps.settle(&n.st)
 			fn(uwKey{contest: n.st.Contest().ID, window: n.window, user: user}, &n.st)
 		}
 	}
@@ -188,6 +194,7 @@ func (ps *partState) sweep(keep func(k uwKey, st *contest.WindowState) bool) {
 			if ps.many != nil {
 				delete(ps.many, k)
 			}
+			n.st = contest.WindowState{} // dead to the due queue
 			if prev == nil {
 				head, moved = n.next, true
 			} else {
@@ -335,7 +342,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		if uw == nil {
 			uw = ps.addWindow(k, contest.MakeWindowState(c))
 		}
-		changes := uw.Add(*cand)
+		changes := ps.addCandidate(uw, *cand) // prune_due.go
 		result, pts := contest.ReasonRateLimited, int64(0)
 		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
 			result, pts = contest.ReasonCounted, p

@@ -29,6 +29,7 @@ type WindowState struct {
 	dayUse int64    // daily-cap use of day = the folded one (hasDay)
 	day    int32
 	bits   uint8 // idleHasDay | idleHasBoard
+	mark   uint8 // the holder's (Mark), kept in either form
 }
 
 const (
@@ -72,7 +73,7 @@ func (s *WindowState) live() *UserWindow {
 	if s.bits&idleHasBoard != 0 {
 		u.boards = append(u.boards, boardState{div: s.div, st: s.st, base: shareOf(s.st)})
 	}
-	*s = WindowState{c: s.c, full: u}
+	*s = WindowState{c: s.c, full: u, mark: s.mark}
 	return u
 }
 
@@ -90,7 +91,7 @@ func (s *WindowState) compact() {
 		u.day != u.fold.day || u.dayUse != u.fold.dayUse || u.day != int64(int32(u.day)) {
 		return
 	}
-	idle := WindowState{c: u.c, upTo: u.fold.upTo, dayUse: u.dayUse, day: int32(u.day)}
+	idle := WindowState{c: u.c, upTo: u.fold.upTo, dayUse: u.dayUse, day: int32(u.day), mark: s.mark}
 	if u.hasDay {
 		idle.bits |= idleHasDay
 	}
@@ -135,6 +136,28 @@ func (s *WindowState) Fold(upTo int64) int {
 	s.compact()
 	return n
 }
+
+// NextFold is the ts (unix nanos) of the oldest candidate a Fold would take
+// out of the window (the oldest not pinned); ok is false when there is none,
+// and then a Fold only moves the horizon on.
+func (s *WindowState) NextFold() (ts int64, ok bool) {
+	if s.full == nil {
+		return 0, false
+	}
+	for i := range s.full.events {
+		if !s.full.events[i].pinned {
+			return s.full.events[i].TS, true
+		}
+	}
+	return 0, false
+}
+
+// Mark is a byte of the holder's own (the engine's prune bookkeeping); the
+// window does not use it and keeps it across its two forms.
+func (s *WindowState) Mark() uint8 { return s.mark }
+
+// SetMark sets the holder's byte (Mark).
+func (s *WindowState) SetMark(m uint8) { s.mark = m }
 
 // Len is the number of candidate events held.
 func (s *WindowState) Len() int {
