@@ -76,17 +76,19 @@ type Engine struct {
 // partState is the scoring state of one user partition.
 type partState struct {
 	id          int
-	seen        map[string]struct{}  // event.DedupKey of every event whose first arrival was valid
-	seenByTS    map[int64][]string   // the same keys by ts bucket, for pruning (prune.go)
-	pruned      time.Time            // stream time of the last prune
-	users       map[string]*userWin  // by user id: the user's windows (userWin)
-	windows     int                  // user windows held
-	many        map[uwKey]*userWin   // every node of a user with more than manyAt windows (nil: none)
-	due         map[string]*dueQueue // by contest: the windows a prune must visit (prune_due.go)
-	ends        map[cwKey][]string   // users by (contest, window), when windows are freed (prune_free.go)
-	invalidMark uint64               // EVENTS seqs ≤ this are already in DLQ_INVALID
-	lateMark    uint64               // … in DLQ_LATE
-	last        uint64               // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
+	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
+	seenByTS    map[int64][]string  // the same keys by ts bucket, for pruning (prune.go)
+	pruned      time.Time           // stream time of the last prune
+	users       map[string]*userWin // by user id: the user's windows (userWin)
+	windows     int                 // user windows held
+	many        map[uwKey]*userWin  // every node of a user with more than manyAt windows (nil: none)
+	invalidMark uint64              // EVENTS seqs ≤ this are already in DLQ_INVALID
+	lateMark    uint64              // … in DLQ_LATE
+	last        uint64              // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
+
+	// prune bookkeeping
+	due  map[string]*dueQueue // by contest: the windows a prune must visit (prune_due.go)
+	ends map[cwKey][]string   // users by (contest, window), when windows are freed (prune_free.go)
 
 	// missions: nil until a mission counts an event (missions.go)
 	missions map[missionKey]*contest.UserMission
