@@ -12,7 +12,7 @@ import (
 
 // A prune visits only the windows due (prune_due.go): the same traffic
 // through an engine left alone and through one whose every window is also
-// folded after each event, as a prune did before, decides alike event by
+// folded after each prune, as a prune did before, decides alike event by
 // event; that visit never finds anything left to fold or free; standings
 // and checkpoints stay equal, across restores (of both) from checkpoints, a
 // stream time that steps back past the fold margin and finished windows.

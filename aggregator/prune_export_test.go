@@ -6,13 +6,17 @@ import (
 	"github.com/rankstream/rankstream/contest"
 )
 
-// VisitAllWindows, for tests, does what a prune did before the due queue:
-// it folds every window (but those added since its contest's last prune) at
-// that prune's horizon and counts what that folded, and the windows held
-// that the last prune should have freed. Both are 0 when the due queue
-// visited every window that had something to fold or free.
+// VisitAllWindows, for tests, does what a prune did before the due queue,
+// in each partition that pruned at the engine's stream time (called after
+// every Apply: right after each prune): it folds every window (but those
+// added since) at the prune's horizon and counts what that folded, and the
+// windows held that the prune should have freed. Both are 0 when the due
+// queue visited every window that had something to fold or free.
 func (e *Engine) VisitAllWindows() (folded, unfreed int) {
 	for _, ps := range e.parts {
+		if !ps.pruned.Equal(e.now) {
+			continue
+		}
 		for _, n := range ps.users {
 			for ; n != nil; n = n.next {
 				c := e.rules.Get(n.st.Contest().ID)
