@@ -87,6 +87,10 @@ type partState struct {
 	last        uint64              // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
 	changes     []contest.Change    // scratch of score: the changes of one Add
 
+	// prune bookkeeping
+	due  map[string]*dueQueue // by contest: the windows a prune must visit (prune_due.go)
+	ends map[cwKey][]string   // users by (contest, window), when windows are freed (prune_free.go)
+
 	// missions: nil until a mission counts an event (missions.go)
 	missions map[missionKey]*contest.UserMission
 	// flags: nil until a contest with abuse flags counts an event (flags.go)
@@ -131,12 +135,14 @@ func (ps *partState) window(k uwKey) *contest.WindowState {
 			prev.next, n.next = n.next, head
 			ps.users[k.user] = n
 		}
+		ps.settle(&n.st)
 		return &n.st
 	}
 	if n == nil {
 		return nil
 	}
 	if n := ps.many[k]; n != nil { // a long list: every node is indexed
+		ps.settle(&n.st)
 		return &n.st
 	}
 	return nil
@@ -162,6 +168,7 @@ func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowS
 	case length > manyAt+1:
 		ps.many[k] = n
 	}
+	ps.added(&n.st, k) // prune_due.go, prune_free.go
 	return &n.st
 }
 
@@ -169,6 +176,7 @@ func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowS
 func (ps *partState) eachWindow(fn func(k uwKey, st *contest.WindowState)) {
 	for user, n := range ps.users {
 		for ; n != nil; n = n.next {
+			ps.settle(&n.st)
 			fn(uwKey{contest: n.st.Contest().ID, window: n.window, user: user}, &n.st)
 		}
 	}
@@ -189,6 +197,7 @@ func (ps *partState) sweep(keep func(k uwKey, st *contest.WindowState) bool) {
 			if ps.many != nil {
 				delete(ps.many, k)
 			}
+			n.st = contest.WindowState{} // dead to the due queue
 			if prev == nil {
 				head, moved = n.next, true
 			} else {
@@ -336,8 +345,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		if uw == nil {
 			uw = ps.addWindow(k, contest.MakeWindowState(c))
 		}
-		ps.changes = uw.AddTo(ps.changes[:0], *cand)
-		changes := ps.changes
+		changes := ps.addCandidate(uw, *cand) // prune_due.go
 		result, pts := contest.ReasonRateLimited, int64(0)
 		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
 			result, pts = contest.ReasonCounted, p

@@ -14,12 +14,14 @@ import (
 // when every arrival for it is late anyway.
 //
 //   - Each user window folds the candidates older than stream time −
-//     max_event_delay − FoldMargin (contest.UserWindow.Fold).
+//     max_event_delay − FoldMargin (contest.UserWindow.Fold); a prune visits
+//     only the windows with such candidates (prune_due.go).
 //   - Seen event ids are bucketed by their ts (seenBucket); a bucket older
 //     than stream time − the largest max_event_delay − FoldMargin goes: a
 //     duplicate carries its original's ts, so it is late in every contest.
 //   - A user window whose end + lateness + FinishedWindows has passed is
-//     dropped (FinishedWindows > 0 only; replay keeps everything).
+//     dropped (FinishedWindows > 0 only; replay keeps everything;
+//     prune_free.go).
 
 // PruneOptions tune the engine's pruning; the zero value folds with the
 // defaults and never frees finished windows.
@@ -101,38 +103,33 @@ func (e *Engine) pruneEvery() time.Duration {
 	return max(d, 100*time.Millisecond)
 }
 
-// prunePart folds, frees finished windows and drops old seen ids.
+// prunePart frees finished windows, folds and drops old seen ids. It visits
+// only the windows due (prune_due.go, prune_free.go).
 func (e *Engine) prunePart(ps *partState, now time.Time) {
 	margin := e.prune.FoldMargin
-	var maxDelay time.Duration
+	e.freeFinished(ps, now)
 	folded := 0
-	type cw struct {
-		contest string
-		window  int64
+	for _, c := range e.rules.All() {
+		q := ps.due[c.ID]
+		if q == nil {
+			continue
+		}
+		upTo := floorDivI(now.Add(-c.EventDelay()-margin).UnixNano(), 1e9) * 1e9
+		folded += q.prune(upTo, func(fn func(*contest.WindowState)) {
+			for _, n := range ps.users {
+				for ; n != nil; n = n.next {
+					if n.st.Contest().ID == c.ID {
+						fn(&n.st)
+					}
+				}
+			}
+		})
 	}
-	done := map[cw]bool{} // finished, per contest window
-	ps.sweep(func(k uwKey, uw *contest.WindowState) bool {
-		c := e.rules.Get(k.contest)
-		if c == nil {
-			return true // a contest no longer in force: its state stays as it was
-		}
-		fin, ok := done[cw{k.contest, k.window}]
-		if !ok {
-			fin = e.finished(c, k.window, now)
-			done[cw{k.contest, k.window}] = fin
-		}
-		if fin {
-			delete(ps.flags, k)
-			return false
-		}
-		folded += uw.Fold(now.Add(-c.EventDelay() - margin).UnixNano())
-		return true
-	})
 	folded += e.pruneMissions(ps, now) // missions_prune.go
 	if folded > 0 && e.prune.OnFold != nil {
 		defer e.prune.OnFold(ps.id, folded)
 	}
-	_, maxDelay = e.missionDelays() // a duplicate must stay one for missions too
+	_, maxDelay := e.missionDelays() // a duplicate must stay one for missions too
 	for _, c := range e.rules.All() {
 		maxDelay = max(maxDelay, c.EventDelay())
 	}

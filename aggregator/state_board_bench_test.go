@@ -68,18 +68,7 @@ func boardStateBytes(rules *contest.Registry, users int, t0 time.Time) (heap, ck
 	apply := func(u int, at time.Time) {
 		seq++
 		user := "u" + strconv.Itoa(u)
-		body := make([]byte, 0, 256)
-		body = append(body, `{"event_id":"e`...)
-		body = strconv.AppendUint(body, seq, 10)
-		body = append(body, `","ts":"`...)
-		body = at.Add(-time.Duration(u%20)*time.Second).AppendFormat(body, time.RFC3339Nano)
-		body = append(body, `","type":"round_end","user_id":"`...)
-		body = append(body, user...)
-		body = append(body, `","game":{"id":"g1","provider":"acme"},"bet":{"amount_minor":`...)
-		body = strconv.AppendInt(body, int64(10+u%50), 10)
-		body = append(body, `,"currency":"EUR"},"win":{"amount_minor":`...)
-		body = strconv.AppendInt(body, int64((u*7+int(seq)*13)%400), 10)
-		body = append(body, "}}"...)
+		body := roundEnd(seq, user, at.Add(-time.Duration(u%20)*time.Second), int64(10+u%50), int64((u*7+int(seq)*13)%400))
 		eng.Apply(aggregator.StoredEvent{Subject: "events." + strconv.Itoa(u%parts) + ".acme." + user,
 			Data: body, Seq: seq, Time: at})
 	}
@@ -105,6 +94,22 @@ func boardStateBytes(rules *contest.Registry, users int, t0 time.Time) (heap, ck
 		heap = after.HeapInuse - before.HeapInuse
 	}
 	return heap, ckpt, windows
+}
+
+// roundEnd is the body of a round_end event of user at ts (event id e<seq>).
+func roundEnd(seq uint64, user string, ts time.Time, bet, win int64) []byte {
+	body := make([]byte, 0, 256)
+	body = append(body, `{"event_id":"e`...)
+	body = strconv.AppendUint(body, seq, 10)
+	body = append(body, `","ts":"`...)
+	body = ts.AppendFormat(body, time.RFC3339Nano)
+	body = append(body, `","type":"round_end","user_id":"`...)
+	body = append(body, user...)
+	body = append(body, `","game":{"id":"g1","provider":"acme"},"bet":{"amount_minor":`...)
+	body = strconv.AppendInt(body, bet, 10)
+	body = append(body, `,"currency":"EUR"},"win":{"amount_minor":`...)
+	body = strconv.AppendInt(body, win, 10)
+	return append(body, "}}"...)
 }
 
 // writeHeapProfile writes a heap profile to $RANKSTREAM_BENCH_HEAPPROF.name
