@@ -64,9 +64,14 @@ completion_reward: {kind: points, amount: 3}
 		}
 		testkit.Eventually(t, 10*time.Second, func() error {
 			var live contest.MissionProgressDoc
-			e, err := kv.Get(ctx, streams.MissionProgressKey(mp.Mission, mp.Window.Key(), mp.User))
+			e, err := kv.Get(ctx, streams.MissionProgressUserKey(mp.User))
+			var raw []byte
+			ok := false
 			if err == nil {
-				err = json.Unmarshal(e.Value(), &live)
+				raw, ok, err = contest.UserProgressDoc(e.Value(), mp.Mission, mp.Window.Start)
+			}
+			if err == nil && ok {
+				err = json.Unmarshal(raw, &live)
 			}
 			if err != nil || !reflect.DeepEqual(live, mp.Doc) {
 				return fmt.Errorf("%s: live %+v (%v), replay %+v", mp.User, live, err, mp.Doc)
