@@ -71,6 +71,9 @@ type Engine struct {
 	accBuf Accruals     // Decision.Accruals' storage, reused (accruals.go)
 	prune  PruneOptions // prune.go
 	now    time.Time    // stream time: the latest JetStream timestamp applied
+
+	// mupd is Decision.Missions.Updates' storage, reused (missions.go).
+	mupd []MissionUpdate
 }
 
 // partState is the scoring state of one user partition.
@@ -91,8 +94,11 @@ type partState struct {
 	due  map[string]*dueQueue // by contest: the windows a prune must visit (prune_due.go)
 	ends map[cwKey][]string   // users by (contest, window), when windows are freed (prune_free.go)
 
-	// missions: nil until a mission counts an event (missions.go)
-	missions map[missionKey]*contest.UserMission
+	// missions: by user, nil until a mission counts an event (missions.go,
+	// missions_user.go); missionsFreed: users whose windows pruning freed
+	// (missions_prune.go)
+	missions      map[string]*userMissions
+	missionsFreed []string
 	// flags: nil until a contest with abuse flags counts an event (flags.go)
 	flags map[uwKey]*userFlags
 }

@@ -13,12 +13,6 @@ import (
 // partition's first valid arrival of an event_id), window, lateness and
 // rate-limit rules, and the same checkpoints hold it.
 
-type missionKey struct {
-	mission string
-	window  int64
-	user    string
-}
-
 // MissionUpdate is a user's mission window whose progress an event changed.
 type MissionUpdate struct {
 	Mission *contest.Mission
@@ -31,7 +25,8 @@ type MissionUpdate struct {
 }
 
 // MissionDecision is what one event did to the missions: the user mission
-// windows it counted in. (Late arrivals are in Decision.Late; the other
+// windows it counted in (Updates: valid until the engine's next Apply, its
+// storage is reused). (Late arrivals are in Decision.Late; the other
 // reasons an event does not count for a mission are not reported per event,
 // to keep the hot path free of allocations.)
 type MissionDecision struct {
@@ -40,6 +35,8 @@ type MissionDecision struct {
 
 // scoreMissions offers a valid, first-arrival event to every mission.
 func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *event.Event) {
+	var user *userMissions // the user's mission windows, looked up once
+	d.Missions.Updates = e.mupd[:0]
 	for _, m := range e.rules.Missions() {
 		// Scope and eligibility first: they are cheap, and most events of a
 		// scoped mission stop there before the window lookup.
@@ -50,10 +47,12 @@ func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *e
 		if len(wins) == 0 {
 			continue
 		}
+		if user == nil {
+			user = ps.userMissions(ev.UserID)
+		}
 		var cand contest.MissionCand
 		for _, win := range wins {
-			k := missionKey{mission: m.ID, window: win.Key(), user: ev.UserID}
-			um := ps.missions[k]
+			um := user.find(m.ID, win.Key())
 			if missionLate(m, win, um, ev.TS, se.Time) {
 				d.Late = append(d.Late, LateHit{Contest: m.Base, Window: win})
 				continue
@@ -62,14 +61,15 @@ func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *e
 				cand = missionCandidate(m, se.Time, ev)
 			}
 			if um == nil {
-				if ps.missions == nil {
-					ps.missions = make(map[missionKey]*contest.UserMission)
-				}
 				um = contest.NewUserMission(m)
-				ps.missions[k] = um
+				user.add(m.ID, win.Key(), um)
 			}
 			d.Missions.Updates = append(d.Missions.Updates, MissionUpdate{Mission: m, Window: win, User: ev.UserID, State: um, Done: um.Add(cand)})
 		}
+	}
+	e.mupd = d.Missions.Updates[:0]
+	if user != nil && len(user.wins) == 0 {
+		delete(ps.missions, ev.UserID) // every window was late: keep no empty entry
 	}
 }
 
@@ -87,14 +87,14 @@ func missionCandidate(m *contest.Mission, arrived time.Time, ev *event.Event) co
 // MissionStates calls fn for every user mission window the engine holds.
 func (e *Engine) MissionStates(fn func(m *contest.Mission, win contest.Window, user string, um *contest.UserMission)) {
 	for _, ps := range e.parts {
-		for k, um := range ps.missions {
-			m := e.rules.Mission(k.mission)
+		ps.eachMission(func(user string, w *missionWin) {
+			m := e.rules.Mission(w.mission)
 			if m == nil {
-				continue
+				return
 			}
-			if win, ok := m.Base.WindowAt(time.Unix(k.window, 0).UTC()); ok {
-				fn(m, win, k.user, um)
+			if win, ok := m.Base.WindowAt(time.Unix(w.window, 0).UTC()); ok {
+				fn(m, win, user, w.um)
 			}
-		}
+		})
 	}
 }

@@ -27,13 +27,13 @@ func appendMissions(b []byte, ps *partState) []byte {
 	if len(ps.missions) == 0 {
 		return b
 	}
-	b = appendMissionsHead(b, len(ps.missions))
-	for k, um := range ps.missions {
-		b = varint.AppendStr(b, k.mission)
-		b = binary.AppendVarint(b, k.window)
-		b = varint.AppendStr(b, k.user)
-		b = um.AppendBinary(b)
-	}
+	b = appendMissionsHead(b, ps.missionWindows())
+	ps.eachMission(func(user string, w *missionWin) {
+		b = varint.AppendStr(b, w.mission)
+		b = binary.AppendVarint(b, w.window)
+		b = varint.AppendStr(b, user)
+		b = w.um.AppendBinary(b)
+	})
 	return b
 }
 
@@ -63,24 +63,24 @@ func (e *Engine) restoreMissions(ps *partState, r *varint.Reader) error {
 		n, folded = r.Uvarint(), true
 	}
 	for i := uint64(0); i < n && r.Err == nil; i++ {
-		var k missionKey
-		k.mission, k.window, k.user = r.Str(), r.Varint(), r.Str()
+		mission, window, user := r.Str(), r.Varint(), r.Str()
 		if r.Err != nil {
 			break
 		}
-		m := e.rules.Mission(k.mission)
+		m := e.rules.Mission(mission)
 		if m == nil {
-			return fmt.Errorf("%w: unknown mission %q", ErrCheckpointRules, k.mission)
+			return fmt.Errorf("%w: unknown mission %q", ErrCheckpointRules, mission)
 		}
 		um, rest, err := contest.UnmarshalUserMission(m, r.B, folded)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 		}
 		r.B = rest
-		if ps.missions == nil {
-			ps.missions = make(map[missionKey]*contest.UserMission, n)
+		u := ps.userMissions(user)
+		if u.find(mission, window) != nil {
+			return fmt.Errorf("%w: mission %s window %d of %s twice", ErrBadCheckpoint, mission, window, user)
 		}
-		ps.missions[k] = um
+		u.add(mission, window, um)
 	}
 	return nil
 }

@@ -14,7 +14,9 @@ import (
 // MISSION_PROGRESS keys, missions_release.go). The seen-id horizon (prune.go) takes the missions' delays too.
 
 // pruneMissions folds and frees ps's mission state at now and returns how
-// many candidates it folded.
+// many candidates it folded. With OnMissionFreed set (a scorer), the users
+// whose windows it freed are kept in ps.missionsFreed for the scorer to
+// republish their progress value (TakeMissionsFreed).
 func (e *Engine) pruneMissions(ps *partState, now time.Time) int {
 	if len(ps.missions) == 0 {
 		return 0
@@ -24,29 +26,44 @@ func (e *Engine) pruneMissions(ps *partState, now time.Time) int {
 		window  int64
 	}
 	done, gone := map[mw]bool{}, map[mw]bool{}
-	folded, freed := 0, 0
-	for k, um := range ps.missions {
-		m := e.rules.Mission(k.mission)
-		if m == nil {
-			continue // a mission no longer in force: its state stays as it was
+	folded, emptied := 0, 0
+	for user, u := range ps.missions {
+		kept := u.wins[:0]
+		for _, w := range u.wins {
+			m := e.rules.Mission(w.mission)
+			if m == nil { // a mission no longer in force: its state stays as it was
+				kept = append(kept, w)
+				continue
+			}
+			fin, ok := done[mw{w.mission, w.window}]
+			if !ok {
+				fin = e.finished(m.Base, w.window, now)
+				done[mw{w.mission, w.window}] = fin
+			}
+			if fin {
+				gone[mw{w.mission, w.window}] = true
+				continue
+			}
+			folded += w.um.Fold(now.Add(-missionDelay(m) - e.prune.FoldMargin).UnixNano())
+			kept = append(kept, w)
 		}
-		fin, ok := done[mw{k.mission, k.window}]
-		if !ok {
-			fin = e.finished(m.Base, k.window, now)
-			done[mw{k.mission, k.window}] = fin
-		}
-		if fin {
-			delete(ps.missions, k)
-			freed++
-			gone[mw{k.mission, k.window}] = true
+		if len(kept) == len(u.wins) {
 			continue
 		}
-		folded += um.Fold(now.Add(-missionDelay(m) - e.prune.FoldMargin).UnixNano())
+		clear(u.wins[len(kept):]) // no pointer to a freed state stays behind
+		u.wins = kept
+		if e.prune.OnMissionFreed != nil {
+			ps.missionsFreed = append(ps.missionsFreed, user)
+		}
+		if len(kept) == 0 {
+			delete(ps.missions, user)
+			emptied++
+		}
 	}
-	if freed > len(ps.missions) { // a Go map keeps the room of deleted entries
-		kept := make(map[missionKey]*contest.UserMission, len(ps.missions))
-		for k, um := range ps.missions {
-			kept[k] = um
+	if emptied > len(ps.missions) { // a Go map keeps the room of deleted entries
+		kept := make(map[string]*userMissions, len(ps.missions))
+		for user, u := range ps.missions {
+			kept[user] = u
 		}
 		ps.missions = kept
 	}
@@ -56,6 +73,19 @@ func (e *Engine) pruneMissions(ps *partState, now time.Time) int {
 		}
 	}
 	return folded
+}
+
+// TakeMissionsFreed returns (and forgets) the users of partition p whose
+// mission windows pruning freed since the last call (kept only with
+// PruneOptions.OnMissionFreed set).
+func (e *Engine) TakeMissionsFreed(p int) []string {
+	ps := e.parts[p]
+	if ps == nil || len(ps.missionsFreed) == 0 {
+		return nil
+	}
+	out := ps.missionsFreed
+	ps.missionsFreed = nil
+	return out
 }
 
 // missionDelay is m's max_event_delay (the default when unset).
@@ -91,10 +121,10 @@ func missionLate(m *contest.Mission, win contest.Window, um *contest.UserMission
 // they hold (for the state-growth test and metrics).
 func (e *Engine) MissionStateSize() (windows, candidates int) {
 	for _, ps := range e.parts {
-		windows += len(ps.missions)
-		for _, um := range ps.missions {
-			candidates += um.Len()
-		}
+		ps.eachMission(func(_ string, w *missionWin) {
+			windows++
+			candidates += w.um.Len()
+		})
 	}
 	return windows, candidates
 }

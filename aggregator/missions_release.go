@@ -12,10 +12,13 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// missionRelease drops the MISSION_PROGRESS keys of mission windows whose
-// users' state the engine freed (retention.finished_windows past the
+// missionRelease drops the first layout's MISSION_PROGRESS keys
+// (<mission>.<window>.<user>, streams.MissionProgressKey) of mission windows
+// whose users' state the engine freed (retention.finished_windows past the
 // window's end + lateness, missions_prune.go): without it every recurring
-// mission window would leave one key per user in the bucket for ever.
+// mission window would leave one key per user in the bucket for ever. The
+// per-user values of the current layout are republished without the freed
+// window by the worker itself (scorer_missions.go).
 // Every partition frees a window on its own stream time; the first one
 // purges the window's keys, later ones within forgetAfter are ignored (a
 // purge is idempotent, so a repeat after that costs one request).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -18,15 +19,18 @@ import (
 // worker's flush once it is live; their acks join the checkpoint round, so a
 // checkpoint never covers a completion whose MISSIONS message is not stored.
 //
-//   - progress: the latest value per mission window and user, coalesced by
-//     key, published to the MISSION_PROGRESS bucket's subject;
+//   - progress: one value per user holding every mission window of the user
+//     (streams.MissionProgressUserKey), coalesced by user until the flush
+//     and built then from the live state, published to the MISSION_PROGRESS
+//     bucket's subject; a user whose windows were all freed gets a purge
+//     marker (the key reads as absent);
 //   - rewards: one message per newly done step with a reward, Nats-Msg-Id =
 //     reward_id. A restart from a checkpoint does not emit again what the
 //     checkpoint says was reported; what was published after it is emitted
 //     again with the same reward_id (deduplicated by JetStream inside the
 //     duplicate window, and by reward_id at the consumer after it).
 type missionOut struct {
-	progress map[progressKey]*contest.UserMission
+	progress map[string]int       // user → partition: the user's value is due
 	rewards  map[string]*nats.Msg // reward_id → message
 	ready    bool                 // the progress bucket exists
 	counted  map[*contest.Mission]prometheus.Counter
@@ -34,16 +38,19 @@ type missionOut struct {
 	flags    flagOut // abuse flag records (scorer_flags.go)
 }
 
-type progressKey struct {
-	m    *contest.Mission
-	win  contest.Window
-	user string
-}
-
 func (o *missionOut) pending() int { return len(o.progress) + len(o.rewards) }
 
-// queueMissions takes the mission part of a decision.
-func (w *worker) queueMissions(md *MissionDecision) {
+// queueFreedMissions makes due the values of the users of partition p
+// whose mission windows pruning freed (while applying any event, duplicates
+// included).
+func (w *worker) queueFreedMissions(p int) {
+	for _, user := range w.eng.TakeMissionsFreed(p) {
+		w.queueProgress(p, user)
+	}
+}
+
+// queueMissions takes the mission part of a decision of partition p.
+func (w *worker) queueMissions(md *MissionDecision, p int) {
 	mm := w.s.m.Missions
 	o := &w.mout
 	for i := range md.Updates {
@@ -57,7 +64,9 @@ func (w *worker) queueMissions(md *MissionDecision) {
 			o.counted[u.Mission] = c
 		}
 		c.Inc()
-		w.queueProgress(u.Mission, u.Window, u.User, u.State)
+		if i == 0 { // every update of a decision is of the event's user
+			w.queueProgress(p, u.User)
+		}
 		for _, c := range u.Done {
 			if w.queueReward(u.Mission, u.Window, u.User, c) {
 				mm.Completions.WithLabelValues(u.Mission.ID).Inc()
@@ -66,12 +75,12 @@ func (w *worker) queueMissions(md *MissionDecision) {
 	}
 }
 
-func (w *worker) queueProgress(m *contest.Mission, win contest.Window, user string, um *contest.UserMission) {
+func (w *worker) queueProgress(p int, user string) {
 	o := &w.mout
 	if o.progress == nil {
-		o.progress = make(map[progressKey]*contest.UserMission)
+		o.progress = make(map[string]int)
 	}
-	o.progress[progressKey{m: m, win: win, user: user}] = um
+	o.progress[user] = p
 }
 
 func (w *worker) queueReward(m *contest.Mission, win contest.Window, user string, c contest.Completed) bool {
@@ -97,8 +106,8 @@ func (w *worker) queueReward(m *contest.Mission, win contest.Window, user string
 // enqueueMissions makes every progress value and every reported reward
 // pending again (after a failed checkpoint round: their publishes may be lost).
 func (w *worker) enqueueMissions() {
+	w.eng.missionUsers(w.queueProgress)
 	w.eng.MissionStates(func(m *contest.Mission, win contest.Window, user string, um *contest.UserMission) {
-		w.queueProgress(m, win, user, um)
 		for _, step := range um.Reported() {
 			w.queueReward(m, win, user, contest.Completed{Step: step, Arrived: um.CompletedAt(step)})
 		}
@@ -130,16 +139,39 @@ func (w *worker) flushMissions(ctx context.Context) {
 		w.s.m.Missions.Published.Inc()
 		delete(o.rewards, id)
 	}
-	for k, um := range o.progress {
-		o.buf = um.AppendProgressJSON(o.buf[:0], k.win)
-		msg := &nats.Msg{Subject: streams.MissionProgressSubject(streams.MissionProgressKey(k.m.ID, k.win.Key(), k.user)),
-			Data: append([]byte(nil), o.buf...)}
-		if !w.publishAsync(ctx, msg, streams.MissionProgressBucket) {
+	for user, p := range o.progress {
+		if !w.publishAsync(ctx, w.progressMsg(p, user), streams.MissionProgressBucket) {
 			continue
 		}
 		w.s.m.Missions.Progress.Inc()
-		delete(o.progress, k)
+		delete(o.progress, user)
 	}
+}
+
+// progressMsg is user's progress value as the state of partition p holds it
+// now: a JSON array of the progress documents of the user's mission windows
+// in (mission, window start) order, or a purge marker when it holds none.
+func (w *worker) progressMsg(p int, user string) *nats.Msg {
+	msg := nats.NewMsg(streams.MissionProgressSubject(streams.MissionProgressUserKey(user)))
+	u := w.part(p).missions[user]
+	if u == nil {
+		msg.Header.Set(streams.HeaderKVOperation, streams.KVOperationPurge)
+		msg.Header.Set(streams.HeaderRollup, streams.RollupSubject)
+		return msg
+	}
+	o := &w.mout
+	o.buf = append(o.buf[:0], '[')
+	for i := range u.wins {
+		if i > 0 {
+			o.buf = append(o.buf, ',')
+		}
+		// The document names its window by the start (the key's seconds).
+		win := contest.Window{Start: time.Unix(u.wins[i].window, 0).UTC()}
+		o.buf = u.wins[i].um.AppendProgressJSON(o.buf, win)
+	}
+	o.buf = append(o.buf, ']')
+	msg.Data = append([]byte(nil), o.buf...)
+	return msg
 }
 
 // publishAsync publishes msg without client retries (see noRetry), waiting

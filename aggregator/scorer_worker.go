@@ -217,6 +217,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	w.lastSeq = im.Seq
 	w.s.lastEvent.Store(im.Time.UnixNano())
 	d := w.eng.Apply(StoredEvent{Subject: im.Msg.Subject(), Data: im.Msg.Data(), Seq: im.Seq, Time: im.Time})
+	w.queueFreedMissions(d.Partition)
 	switch {
 	case d.Invalid != nil:
 		w.deadLetter(ctx, im, d.Partition, d.Reason, d.Invalid)
@@ -231,7 +232,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	if len(d.Late) > 0 { // lateLetters sets up an ack deadline even for none
 		w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
 	}
-	w.queueMissions(&d.Missions)
+	w.queueMissions(&d.Missions, d.Partition)
 	w.queueFlags(&d.Flags)
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.

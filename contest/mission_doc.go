@@ -1,6 +1,8 @@
 package contest
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -75,4 +77,28 @@ func (u *UserMission) AppendProgressJSON(b []byte, win Window) []byte {
 	b = append(b, `],"reward_ready":`...)
 	b = strconv.AppendBool(b, d.RewardReady)
 	return append(b, '}')
+}
+
+// UserProgressDoc returns, from a user's progress value (a JSON array of
+// MissionProgressDoc, as the scorers publish it), the document of mission's
+// window starting at start; ok is false when the value has none.
+func UserProgressDoc(value []byte, mission string, start time.Time) (doc []byte, ok bool, err error) {
+	var docs []json.RawMessage
+	if err := json.Unmarshal(value, &docs); err != nil {
+		return nil, false, fmt.Errorf("contest: mission progress value: %w", err)
+	}
+	want := start.UTC().Format(time.RFC3339)
+	for _, d := range docs {
+		var head struct {
+			Mission string `json:"mission"`
+			Window  string `json:"window"`
+		}
+		if err := json.Unmarshal(d, &head); err != nil {
+			return nil, false, fmt.Errorf("contest: mission progress document: %w", err)
+		}
+		if head.Mission == mission && head.Window == want {
+			return d, true, nil
+		}
+	}
+	return nil, false, nil
 }

@@ -31,6 +31,7 @@ func ParseMission(file string, data []byte) (*Mission, error) {
 	}
 	m.File, m.Source = file, data
 	m.Base.File, m.Base.Source = file, data
+	m.Base.win = newWindowCache() // as a contest's: no cron Next nor slice per event
 	return m, nil
 }
 

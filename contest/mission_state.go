@@ -64,7 +64,9 @@ type UserMission struct {
 
 // NewUserMission returns empty progress for m.
 func NewUserMission(m *Mission) *UserMission {
-	return &UserMission{m: m, doneAt: make([]int64, len(m.Steps)), emittedAt: make([]int64, len(m.Steps)+1)}
+	n := len(m.Steps)
+	at := make([]int64, 2*n+1) // one allocation for both
+	return &UserMission{m: m, doneAt: at[:n:n], emittedAt: at[n:]}
 }
 
 // Len is the number of candidate events held (the folded ones are not).

@@ -253,3 +253,24 @@ func TestAppendProgressJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestMissionWindowsCached: a mission's window lookups go through the
+// window cache, as a contest's do (no cron Next and no slice per event).
+func TestMissionWindowsCached(t *testing.T) {
+	m, err := ParseMission("d.yml", []byte("id: d\ntitle: d\nschedule: {cron: \"0 */6 * * *\", duration: 6h}\n"+
+		"steps:\n  - {id: a, goal: {type: spin_count, count: 5}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Base.win == nil {
+		t.Fatal("the mission's base contest has no window cache")
+	}
+	ts := time.Date(2025, 10, 25, 13, 30, 0, 0, time.UTC)
+	got := m.WindowsAt(ts)
+	if len(got) != 1 || !got[0].Start.Equal(time.Date(2025, 10, 25, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("windows at %v: %v", ts, got)
+	}
+	if again := m.WindowsAt(ts); &again[0] != &got[0] {
+		t.Error("a second lookup of the same hour was not served from the cache")
+	}
+}

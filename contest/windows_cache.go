@@ -19,7 +19,12 @@ type windowCache struct {
 }
 
 const (
-	cacheSlots  = 8         // hours remembered (by hour number modulo this)
+	// cacheSlots: hours remembered (by hour number modulo this). 128 covers
+	// five days of event time: a catch-up or replay of days of traffic in
+	// arrival order (ts spread over the lateness of the rules) hits the
+	// cache too, where 8 slots missed nearly every time (cron Next per event
+	// again). A slot is a pointer; an entry a few windows.
+	cacheSlots  = 128
 	cacheHour   = time.Hour // span of one entry
 	cacheMaxWin = 256       // an hour with more candidate windows is not cached
 )

@@ -22,8 +22,9 @@ var ErrNoProgress = errors.New("query: no mission progress")
 type MissionOptions struct {
 	// Missions returns the missions in force.
 	Missions func() []*contest.Mission
-	// Progress reads the progress the scorers published for key
-	// (streams.MissionProgressKey) or returns ErrNoProgress.
+	// Progress reads the progress document the scorers published for the
+	// user's mission window (from the user's value,
+	// streams.MissionProgressUserKey) or returns ErrNoProgress.
 	Progress func(ctx context.Context, mission string, window int64, user string) ([]byte, error)
 	// Claims, when set, tells what became of the user's rewards of the
 	// window, so that reward_ready is false once they are claimed

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/internal/app/apptest"
@@ -63,11 +64,7 @@ completion_reward: {kind: points, amount: 3}
 			wantIDs = append(wantIDs, contest.MissionRewardID(mp.Mission, mp.Window.Start, mp.User, step))
 		}
 		testkit.Eventually(t, 10*time.Second, func() error {
-			var live contest.MissionProgressDoc
-			e, err := kv.Get(ctx, streams.MissionProgressKey(mp.Mission, mp.Window.Key(), mp.User))
-			if err == nil {
-				err = json.Unmarshal(e.Value(), &live)
-			}
+			live, err := liveProgress(ctx, kv, mp)
 			if err != nil || !reflect.DeepEqual(live, mp.Doc) {
 				return fmt.Errorf("%s: live %+v (%v), replay %+v", mp.User, live, err, mp.Doc)
 			}
@@ -113,4 +110,22 @@ func missionMsgIDs(ctx context.Context, t *testing.T, a *app.App) []string {
 		ids = append(ids, msg.Header.Get(streams.HeaderMsgID))
 	}
 	return ids
+}
+
+// liveProgress is the scorers' progress document of mp's user and window,
+// read as the API reads it (the user's value, then the window's document).
+func liveProgress(ctx context.Context, kv jetstream.KeyValue, mp replay.MissionProgress) (contest.MissionProgressDoc, error) {
+	var live contest.MissionProgressDoc
+	e, err := kv.Get(ctx, streams.MissionProgressUserKey(mp.User))
+	if err != nil {
+		return live, err
+	}
+	raw, ok, err := contest.UserProgressDoc(e.Value(), mp.Mission, mp.Window.Start)
+	if err == nil && !ok {
+		err = fmt.Errorf("no document of %s %v", mp.Mission, mp.Window.Start)
+	}
+	if err == nil {
+		err = json.Unmarshal(raw, &live)
+	}
+	return live, err
 }

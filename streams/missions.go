@@ -18,14 +18,30 @@ const Missions = "MISSIONS"
 const MissionsAll = "missions.>"
 
 // MissionProgressBucket is the JetStream key-value bucket holding each
-// user's progress per mission window, written by the scorers and read by the
-// query API. Key: <mission>.<window start unix>.<user>.
+// user's mission progress, written by the scorers and read by the query API.
+// Key: u.<user> (MissionProgressUserKey), one value per user: a JSON array
+// of the progress documents of the user's mission windows. Keys of the
+// first layout, <mission>.<window start unix>.<user> (MissionProgressKey),
+// are no longer written; the release of a freed window still purges them.
 const MissionProgressBucket = "MISSION_PROGRESS"
 
 // MissionSubject is the subject of user's completions of mission.
 func MissionSubject(mission, user string) string { return "missions." + mission + "." + user }
 
-// MissionProgressKey is the key of user's progress in one mission window.
+// MissionProgressUserKey is the key of user's progress value.
+func MissionProgressUserKey(user string) string { return "u." + user }
+
+// Headers of a key-value purge marker published as a message (what
+// jetstream.KeyValue.Purge sends): the key then reads as absent.
+const (
+	HeaderKVOperation = "KV-Operation"
+	KVOperationPurge  = "PURGE"
+	HeaderRollup      = "Nats-Rollup"
+	RollupSubject     = "sub"
+)
+
+// MissionProgressKey is the key of user's progress in one mission window
+// in the bucket's first layout (see MissionProgressBucket).
 func MissionProgressKey(mission string, window int64, user string) string {
 	return mission + "." + strconv.FormatInt(window, 10) + "." + user
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -64,14 +65,21 @@ func (a *App) missionOptions() query.MissionOptions {
 			if err != nil {
 				return nil, fmt.Errorf("app: mission progress bucket: %w", err)
 			}
-			e, err := b.Get(ctx, streams.MissionProgressKey(mission, window, user))
+			e, err := b.Get(ctx, streams.MissionProgressUserKey(user))
 			if errors.Is(err, jetstream.ErrKeyNotFound) {
 				return nil, query.ErrNoProgress
 			}
 			if err != nil {
 				return nil, fmt.Errorf("app: mission progress: %w", err)
 			}
-			return e.Value(), nil
+			doc, ok, err := contest.UserProgressDoc(e.Value(), mission, time.Unix(window, 0))
+			switch {
+			case err != nil:
+				return nil, fmt.Errorf("app: mission progress of %s: %w", user, err)
+			case !ok:
+				return nil, query.ErrNoProgress
+			}
+			return doc, nil
 		},
 	}
 	if a.DB != nil {
