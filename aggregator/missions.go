@@ -55,7 +55,7 @@ func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *e
 			k := missionKey{mission: m.ID, window: win.Key(), user: ev.UserID}
 			um := ps.missions[k]
 			if missionLate(m, win, um, ev.TS, se.Time) {
-				d.Late = append(d.Late, LateHit{Contest: m.Base, Window: win})
+				d.late(LateHit{Contest: m.Base, Window: win})
 				continue
 			}
 			if cand.EventID == "" { // built once, for the first window that counts it
