@@ -19,7 +19,10 @@ type windowCache struct {
 }
 
 const (
-	cacheSlots  = 8         // hours remembered (by hour number modulo this)
+	// hours remembered (by hour number modulo this): over five days, so
+	// that a catch-up whose event times spread over a long max_event_delay
+	// still hits (1 KB of pointers a contest)
+	cacheSlots  = 128
 	cacheHour   = time.Hour // span of one entry
 	cacheMaxWin = 256       // an hour with more candidate windows is not cached
 )
