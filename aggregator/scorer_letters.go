@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"context"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -30,6 +31,10 @@ import (
 // maxLetters bounds the letters in flight of one worker.
 const maxLetters = 256
 
+// asyncBusy: with this many async publishes of the connection pending
+// (SCORES flushes share the window), a letter is published synchronously.
+const asyncBusy = 1024
+
 // letter is a dead letter in flight.
 type letter struct {
 	msg    *nats.Msg
@@ -49,7 +54,13 @@ func (w *worker) sendLetter(ctx context.Context, m *nats.Msg, stream string, seq
 			break
 		}
 	}
-	f, err := w.s.opts.JS.PublishMsgAsync(m)
+	if w.s.opts.JS.PublishAsyncPending() >= asyncBusy {
+		// The async window is taken (a flush of standings): an async
+		// publish would stall, so the letter is stored at once, as before.
+		w.publishDLQ(ctx, m, stream)
+		return ctx.Err() == nil
+	}
+	f, err := w.s.opts.JS.PublishMsgAsync(m, jetstream.WithStallWait(time.Millisecond))
 	if err != nil {
 		f = nil // too many publishes pending: settleLetters publishes it
 	}
