@@ -38,6 +38,9 @@ func (e *Engine) accrualBuf() Accruals {
 
 // accrual records contestID's result for the event, replacing an earlier one.
 func (d *Decision) accrual(contestID, result string) {
+	if d.quiet {
+		return
+	}
 	for i := range d.Accruals {
 		if d.Accruals[i].Contest == contestID {
 			d.Accruals[i].Result = result

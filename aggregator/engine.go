@@ -41,8 +41,10 @@ type Decision struct {
 	Invalid   error // non-nil: the event goes to the invalid dead-letter stream
 	Reason    string
 	Duplicate bool
-	Late      []LateHit
-	Changes   []ScoreChange
+	// Late and Changes live in storage the engine reuses: valid until the
+	// engine's next Apply.
+	Late    []LateHit
+	Changes []ScoreChange
 	// Accruals counts the per-contest decisions (accruals.go); valid until
 	// the engine's next Apply.
 	Accruals Accruals
@@ -57,6 +59,8 @@ type Decision struct {
 	// Event is the parsed event when the engine records accruals (nil
 	// for a subject it could not parse).
 	Event *event.Event
+
+	quiet bool // the engine's StateOnly: no Late, Changes or Accruals
 }
 
 // Engine is the pure scoring core: it turns stored events, in stream order,
@@ -73,7 +77,11 @@ type Engine struct {
 	now    time.Time    // stream time: the latest JetStream timestamp applied
 
 	// mupd is Decision.Missions.Updates' storage, reused (missions.go).
-	mupd []MissionUpdate
+	mupd  []MissionUpdate
+	quiet bool // StateOnly
+	// Decision.Changes' and Decision.Late's storage, reused
+	chBuf   []ScoreChange
+	lateBuf []LateHit
 }
 
 // partState is the scoring state of one user partition.
@@ -244,7 +252,7 @@ func newPartState(p int) *partState {
 // stream order.
 func (e *Engine) Apply(se StoredEvent) Decision {
 	p, prov, user, ok := streams.ParseEventSubject(se.Subject)
-	d := Decision{Partition: p, Accruals: e.accrualBuf()}
+	d := Decision{Partition: p, Accruals: e.accrualBuf(), Changes: e.chBuf[:0], Late: e.lateBuf[:0], quiet: e.quiet}
 	if !ok {
 		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch, Msg: "subject is not events.<provider>.<user_id>"})
 	}
@@ -270,7 +278,9 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	key := event.DedupKey(prov, user, ev.EventID)
 	if _, dup := ps.seen[key]; dup {
 		d.Duplicate = true
-		e.duplicateAccruals(&d, &ev)
+		if !e.quiet {
+			e.duplicateAccruals(&d, &ev)
+		}
 		if e.detail {
 			e.duplicateDetails(&d, &ev)
 		}
@@ -281,8 +291,14 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		e.score(&d, se, ps, c, &ev)
 	}
 	e.scoreMissions(&d, se, ps, &ev)
+	e.chBuf, e.lateBuf = d.Changes[:0], d.Late[:0]
 	return d
 }
+
+// StateOnly makes Apply build only the state: its decisions carry no Late
+// hits, Changes or Accruals (Invalid, Reason and Duplicate still are set).
+// Replay and verify read only the state the events leave.
+func (e *Engine) StateOnly(on bool) { e.quiet = on }
 
 func invalid(d Decision, err error) Decision {
 	d.Invalid = err
@@ -316,7 +332,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		}
 		return
 	}
-	var cand *contest.Candidate
+	var cand contest.Candidate // built once, for the first window that counts the event
 	for _, win := range wins {
 		if e.rules.FrozenAt(c.ID, win.Key(), se.Time) {
 			d.accrual(c.ID, contest.ReasonFrozen)
@@ -331,15 +347,15 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		// than the fold margin: late, as the contract's bound says it is.
 		byDelay := c.DelayLate(ev.TS, se.Time) || (uw != nil && ev.TS.UnixNano() < uw.FoldedBefore())
 		if byDelay || se.Time.After(win.End.Add(c.Lateness)) {
-			d.Late = append(d.Late, LateHit{Contest: c, Window: win, ByDelay: byDelay})
+			d.late(LateHit{Contest: c, Window: win, ByDelay: byDelay})
 			d.accrual(c.ID, contest.ReasonLate)
 			if e.detail {
 				d.detail(c, ev, win.Start, contest.ReasonLate, 0)
 			}
 			continue
 		}
-		if cand == nil {
-			cand = &contest.Candidate{
+		if cand.EventID == "" {
+			cand = contest.Candidate{
 				TS:         ev.TS.UnixNano(),
 				EventID:    ev.EventID,
 				Base:       c.Points(ev),
@@ -351,7 +367,7 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		if uw == nil {
 			uw = ps.addWindow(k, contest.MakeWindowState(c))
 		}
-		changes := ps.addCandidate(uw, *cand) // prune_due.go
+		changes := ps.addCandidate(uw, cand) // prune_due.go
 		result, pts := contest.ReasonRateLimited, int64(0)
 		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
 			result, pts = contest.ReasonCounted, p
@@ -361,12 +377,27 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		if e.detail {
 			d.detail(c, ev, win.Start, result, pts)
 		}
-		for _, ch := range changes {
-			d.Changes = append(d.Changes, ScoreChange{
-				Board: contest.BoardID{Contest: c.ID, Window: k.window, Division: ch.Division},
-				User:  k.user, Standing: ch.Standing, Removed: ch.Removed,
-			})
-		}
+		d.changes(k, changes)
+	}
+}
+
+// late records a late hit (none in StateOnly).
+func (d *Decision) late(l LateHit) {
+	if !d.quiet {
+		d.Late = append(d.Late, l)
+	}
+}
+
+// changes records the standings of k's boards that changed (none in StateOnly).
+func (d *Decision) changes(k uwKey, changes []contest.Change) {
+	if d.quiet {
+		return
+	}
+	for _, ch := range changes {
+		d.Changes = append(d.Changes, ScoreChange{
+			Board: contest.BoardID{Contest: k.contest, Window: k.window, Division: ch.Division},
+			User:  k.user, Standing: ch.Standing, Removed: ch.Removed,
+		})
 	}
 }
 

@@ -54,7 +54,7 @@ func (e *Engine) scoreMissions(d *Decision, se StoredEvent, ps *partState, ev *e
 		for _, win := range wins {
 			um := user.find(m.ID, win.Key())
 			if missionLate(m, win, um, ev.TS, se.Time) {
-				d.Late = append(d.Late, LateHit{Contest: m.Base, Window: win})
+				d.late(LateHit{Contest: m.Base, Window: win})
 				continue
 			}
 			if cand.EventID == "" { // built once, for the first window that counts it

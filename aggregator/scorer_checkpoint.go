@@ -98,6 +98,9 @@ func (w *worker) checkpoint(ctx context.Context) {
 	if !w.live {
 		return // nothing is published before catch-up, so nothing may be checkpointed
 	}
+	if !w.settleLetters(ctx) {
+		return // a round covers no event whose dead letters may not be stored
+	}
 	w.syncRules(ctx)
 	if w.rs.set == nil {
 		w.s.m.Checkpoints.WithLabelValues("skipped").Inc()

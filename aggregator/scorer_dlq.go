@@ -14,49 +14,18 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
+// Dead letters are published asynchronously (letters.go has the rules that
+// keep them exact): lateLetters and deadLetter hand each letter to sendLetter.
+
 // lateLetters dead-letters an event late for several contests at once: the
 // letters (all of the same EVENTS sequence, so the DLQ_LATE mark is the same
-// whichever is stored last) are published together and the worker waits for
-// all their acks, one round trip instead of one per contest. A letter not
-// acknowledged in time goes through publishDLQ (same Nats-Msg-Id:
-// deduplicated if it was stored after all).
+// whichever is stored last) are in flight together.
 func (w *worker) lateLetters(ctx context.Context, im *inMsg, ps *partState, late []LateHit) {
-	var msgs []*nats.Msg
 	for _, l := range late {
-		if m := w.lateMsg(im, ps, l); m != nil {
-			msgs = append(msgs, m)
-		}
-	}
-	if len(msgs) == 1 {
-		w.publishDLQ(ctx, msgs[0], streams.DLQLate)
-		return
-	}
-	futs := make([]jetstream.PubAckFuture, len(msgs))
-	for i, m := range msgs {
-		futs[i], _ = w.s.opts.JS.PublishMsgAsync(m) // nil: published again below
-	}
-	actx, cancel := context.WithTimeout(ctx, dlqTimeout)
-	defer cancel()
-	for i, f := range futs {
-		if f != nil && acked(actx, f) {
-			continue
-		}
-		if ctx.Err() != nil {
+		if m := w.lateMsg(im, ps, l); m != nil && !w.sendLetter(ctx, m, streams.DLQLate, im.Seq) {
 			return
 		}
-		w.publishDLQ(ctx, msgs[i], streams.DLQLate)
 	}
-}
-
-// acked waits for f's ack until ctx ends.
-func acked(ctx context.Context, f jetstream.PubAckFuture) bool {
-	select {
-	case <-f.Ok():
-		return true
-	case <-f.Err():
-	case <-ctx.Done():
-	}
-	return false
 }
 
 // loadDLQMarks reads, per partition, the highest EVENTS sequence already
@@ -115,7 +84,7 @@ func (w *worker) deadLetter(ctx context.Context, im *inMsg, partition int, reaso
 	m.Header.Set(streams.HeaderMsgID, "invalid-"+strconv.FormatUint(im.Seq, 10))
 	w.s.log.Info("event dead-lettered", "reason", reason, "subject", im.Msg.Subject(), "seq", im.Seq,
 		"trace_id", traceID(im.Msg.Data()), "err", err)
-	w.publishDLQ(ctx, m, streams.DLQInvalid)
+	w.sendLetter(ctx, m, streams.DLQInvalid, im.Seq)
 }
 
 // lateMsg is the dead letter of an event late for l (nil: already in DLQ_LATE).

@@ -19,12 +19,14 @@ type worker struct {
 	id      int
 	in      chan inMsg
 	eng     *Engine
-	pending map[string]ScoreMsg
-	mout    missionOut // mission progress and rewards (scorer_missions.go)
+	pending map[scoreKey]ScoreMsg // by (board, user): the subject is made when published
+	mout    missionOut            // mission progress and rewards (scorer_missions.go)
 	live    bool
 	buf     []byte
 	pace    flushPacer // when pending standings are published (flush_pacer.go)
 	accrued map[ContestResult]prometheus.Counter
+	letters []letter // dead letters in flight (scorer_letters.go)
+	heldSeq uint64   // progress held back until they are stored (0: none)
 
 	// Checkpointing (see scorer_checkpoint.go).
 	inflight   []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
@@ -50,7 +52,7 @@ func newWorker(s *Scorer, id int) *worker {
 	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook,
 		OnMissionFreed: s.rel.freed})
 	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
-		pending: map[string]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
+		pending: map[scoreKey]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
 }
 
 func (w *worker) part(p int) *partState { return w.eng.part(p) }
@@ -74,7 +76,7 @@ func (w *worker) run(ctx context.Context) {
 		select {
 		case im, ok := <-w.in:
 			if !ok {
-				if ctx.Err() == nil {
+				if w.settleLetters(ctx) {
 					w.flush(ctx)
 				}
 				return
@@ -84,6 +86,7 @@ func (w *worker) run(ctx context.Context) {
 				continue
 			}
 			if im.barrier != nil {
+				w.settleLetters(ctx)
 				w.syncRules(ctx)
 				w.flush(ctx)
 				im.barrier <- len(w.pending) == 0
@@ -101,6 +104,7 @@ func (w *worker) run(ctx context.Context) {
 				}
 			}
 		case now := <-t.C:
+			w.settleLetters(ctx)
 			w.syncRules(ctx)
 			w.pace.queued(len(w.in))
 			if w.pace.tick(now) {
@@ -115,6 +119,7 @@ func (w *worker) run(ctx context.Context) {
 
 // goLive publishes, once, every standing changed while catching up.
 func (w *worker) goLive(ctx context.Context) {
+	w.settleLetters(ctx) // caught up: every letter of the catch-up is stored
 	w.live = true
 	w.liveA.Store(true)
 	// Every standing changed since each partition's start point is pending
@@ -136,7 +141,7 @@ func (w *worker) goLive(ctx context.Context) {
 // enqueueAll makes every standing held pending.
 func (w *worker) enqueueAll() {
 	w.eng.Standings(func(id contest.BoardID, user string, st contest.Standing) {
-		w.pending[w.s.scoreSubject(id, user)] = ScoreMsg{Standing: st}
+		w.pending[scoreKey{id, user}] = ScoreMsg{Standing: st}
 	})
 	w.enqueueMissions()
 }
@@ -165,7 +170,8 @@ func (w *worker) flushNow(ctx context.Context) {
 		return // nothing is published before catch-up
 	}
 	scored := w.s.m.EventLatency.WithLabelValues(LatencyScored) // once per flush, not per standing
-	for subj, sm := range w.pending {
+	for key, sm := range w.pending {
+		subj := w.s.scoreSubject(key.board, key.user)
 		w.buf = sm.encode(w.buf[:0])
 		data := make([]byte, len(w.buf))
 		copy(data, w.buf)
@@ -192,7 +198,7 @@ func (w *worker) flushNow(ctx context.Context) {
 		if w.s.ckpts != nil {
 			w.inflight = append(w.inflight, f)
 		}
-		delete(w.pending, subj)
+		delete(w.pending, key)
 	}
 }
 
@@ -204,10 +210,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 		// one that is lost would move the DLQ mark past it for good.
 		return
 	}
-	defer w.s.advance(im.Seq)
-	if w.s.shared != nil {
-		defer w.doneA.Store(im.Seq)
-	}
+	defer w.handled(im.Seq) // processed, or held back until its letters are stored
 	w.syncRules(ctx)
 	ps := w.part(im.Partition) // partition 0 for a subject that does not parse
 	if im.Seq <= ps.last {
@@ -229,7 +232,7 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	for _, r := range d.Accruals {
 		w.accrualCounter(r).Inc()
 	}
-	if len(d.Late) > 0 { // lateLetters sets up an ack deadline even for none
+	if len(d.Late) > 0 {
 		w.lateLetters(ctx, im, w.part(d.Partition), d.Late)
 	}
 	w.queueMissions(&d.Missions, d.Partition)
@@ -237,9 +240,15 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
 	for _, ch := range d.Changes {
-		w.pending[w.s.scoreSubject(ch.Board, ch.User)] =
+		w.pending[scoreKey{ch.Board, ch.User}] =
 			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.Seq, EventTime: im.Time}
 	}
+}
+
+// scoreKey is a pending standing's board and user.
+type scoreKey struct {
+	board contest.BoardID
+	user  string
 }
 
 func (s *Scorer) advance(seq uint64) {

@@ -93,6 +93,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	engines := make([]*aggregator.Engine, opts.Workers)
 	for i := range engines {
 		engines[i] = aggregator.NewEngine(opts.Rules, opts.MaxFutureSkew)
+		engines[i].StateOnly(true) // only the state is read (collect): no per-event outputs
 	}
 	if last > 0 && info.State.Msgs > 0 && last >= info.State.FirstSeq {
 		if err := read(ctx, opts, engines, info, last, res); err != nil {
