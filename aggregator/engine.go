@@ -274,6 +274,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return invalid(d, err)
 	}
 	ps := e.part(p)
+	ps.last = max(ps.last, se.Seq) // the scorer's worker sets it too, before it applies
 	e.maybePrune(ps, se.Time)
 	key := event.DedupKey(prov, user, ev.EventID)
 	if _, dup := ps.seen[key]; dup {
@@ -403,10 +404,16 @@ func (d *Decision) changes(k uwKey, changes []contest.Change) {
 
 // Standings calls fn for every standing the engine holds.
 func (e *Engine) Standings(fn func(id contest.BoardID, user string, st contest.Standing)) {
+	e.StandingsAsOf(func(id contest.BoardID, user string, st contest.Standing, _ uint64) { fn(id, user, st) })
+}
+
+// StandingsAsOf is Standings with the EVENTS sequence each standing is
+// current as of: the highest its partition has applied.
+func (e *Engine) StandingsAsOf(fn func(id contest.BoardID, user string, st contest.Standing, asOf uint64)) {
 	for _, ps := range e.parts {
 		ps.eachWindow(func(k uwKey, uw *contest.WindowState) {
 			uw.Standings(func(div string, st contest.Standing) {
-				fn(contest.BoardID{Contest: k.contest, Window: k.window, Division: div}, k.user, st)
+				fn(contest.BoardID{Contest: k.contest, Window: k.window, Division: div}, k.user, st, ps.last)
 			})
 		})
 	}

@@ -140,8 +140,10 @@ func (w *worker) goLive(ctx context.Context) {
 
 // enqueueAll makes every standing held pending.
 func (w *worker) enqueueAll() {
-	w.eng.Standings(func(id contest.BoardID, user string, st contest.Standing) {
-		w.pending[scoreKey{id, user}] = ScoreMsg{Standing: st}
+	// SrcSeq: the partition's position, so that a ranker holding a later
+	// holder's standing drops this republish as stale (ranker_apply.go).
+	w.eng.StandingsAsOf(func(id contest.BoardID, user string, st contest.Standing, asOf uint64) {
+		w.pending[scoreKey{id, user}] = ScoreMsg{Standing: st, SrcSeq: asOf}
 	})
 	w.enqueueMissions()
 }
