@@ -197,6 +197,7 @@ func scorerSurvivesSIGKILL(t *testing.T, mode scorerMode) {
 	r := rand.New(rand.NewSource(time.Now().UnixNano()))
 	duringWrite, afterFold := 0, 0
 	var written atomic.Int64
+	cover := newCkptCover(killPartitions)
 	for k := 0; k < prm.kills; k++ {
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestKillHelperScorer$")
 		cmd.Env = append(os.Environ(), envKillURL+"="+st.URL(), envKillT0+"="+t0.Format(time.RFC3339Nano))
@@ -224,6 +225,7 @@ func scorerSurvivesSIGKILL(t *testing.T, mode scorerMode) {
 				}
 				if strings.HasPrefix(sc.Text(), "ckpt written") {
 					written.Add(1)
+					cover.add(sc.Text())
 				}
 				if strings.HasPrefix(sc.Text(), "fold ") {
 					select {
@@ -277,6 +279,9 @@ func scorerSurvivesSIGKILL(t *testing.T, mode scorerMode) {
 		default: // some time after catch-up
 			waitLive()
 			<-time.After(life / 2)
+		}
+		if k == prm.kills-1 && !cover.wait(90*time.Second) { // the final run restores every partition
+			t.Errorf("partitions never checkpointed by a life: %v", cover.missing())
 		}
 		if err := cmd.Process.Kill(); err != nil { // SIGKILL
 			t.Fatal(err)
