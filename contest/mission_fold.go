@@ -60,8 +60,20 @@ func (u *UserMission) Fold(upTo int64) int {
 		u.gamesBefore(k, games)
 	}
 	u.fold.cur, u.fold.prog, u.fold.games = int(e.step), e.prog, gameList(games)
-	u.events = append([]MissionCand(nil), u.events[k:]...)
+	u.dropFolded(k)
 	return k
+}
+
+// dropFolded drops events[:k] (0 < k < len), in place unless the slice
+// holds more than twice what is left: then it gives the memory back.
+func (u *UserMission) dropFolded(k int) {
+	n := copy(u.events, u.events[k:])
+	clear(u.events[n:]) // the strings go
+	if cap(u.events) > 2*n+8 {
+		u.events = append(make([]MissionCand, 0, n+n/4), u.events[:n]...)
+		return
+	}
+	u.events = u.events[:n]
 }
 
 // gameList is the games of set, sorted (nil: none).
