@@ -13,10 +13,14 @@ package contest
 // flags just before it say.
 
 // countedInSecond is the number of counted candidates before events[i] in
-// events[i]'s second (at most the rate limit: counting stops there).
+// events[i]'s second (at most the rate limit: counting stops there). A
+// candidate of the second not counted before it means the limit was reached.
 func (u *UserMission) countedInSecond(i int) int {
 	m := u.m.Base.AntiAbuse.MaxEventsPerUserPerSec
 	sec := floorDiv(u.events[i].TS, 1e9)
+	if i > 0 && !u.events[i-1].counted && floorDiv(u.events[i-1].TS, 1e9) == sec {
+		return m
+	}
 	cnt := 0
 	for j := i - 1; j >= 0 && cnt < m && floorDiv(u.events[j].TS, 1e9) == sec; j-- {
 		if u.events[j].counted {
