@@ -185,8 +185,9 @@ type stateBefore struct {
 }
 
 // fullRecompute derives u's progress from its summary and every candidate
-// (§7 step by step, written apart from replayFrom) and returns the state
-// before each candidate. It does not read or write MissionCand.step/.prog.
+// (written apart from replayFrom: per-second counts for the rate limit,
+// apply for §7's step) and returns the state before each candidate. It
+// does not read or write MissionCand.step/.prog.
 func fullRecompute(u *UserMission) []stateBefore {
 	u.cur, u.prog, u.games = u.fold.cur, u.fold.prog, map[string]struct{}{}
 	for _, g := range u.fold.games {
@@ -204,33 +205,7 @@ func fullRecompute(u *UserMission) []stateBefore {
 			continue
 		}
 		perSec[sec]++
-		applyFull(u, e)
+		u.apply(e)
 	}
 	return out
-}
-
-// applyFull counts a counted event toward the first step not done.
-func applyFull(u *UserMission, e *MissionCand) {
-	if u.cur >= len(u.m.Steps) || e.Scope&(1<<uint(u.cur)) == 0 {
-		return
-	}
-	g := &u.m.Steps[u.cur].Goal
-	switch g.Type {
-	case GoalSpinCount:
-		u.prog++
-	case GoalWinMultiplier:
-		if e.Multiplier >= g.Min {
-			u.prog = 1
-		}
-	case GoalWagerTotal:
-		u.prog = SatAdd(u.prog, e.Bet)
-	case GoalDistinctGames:
-		u.games[e.Game] = struct{}{}
-		u.prog = int64(len(u.games))
-	}
-	if u.prog >= g.Target() {
-		u.doneAt[u.cur] = e.Arrived
-		u.cur++
-		u.prog, u.games = 0, map[string]struct{}{}
-	}
 }
