@@ -209,3 +209,40 @@ func fullRecompute(u *UserMission) []stateBefore {
 	}
 	return out
 }
+
+// An arrival in order and one a few candidates out of order allocate
+// nothing once the window's slice and games set exist (a step that
+// completes allocates its report).
+func TestUserMissionAddAllocs(t *testing.T) {
+	m, err := ParseMission("a.yml", []byte(`id: a
+title: A
+window: {start: 2025-01-01T00:00:00Z, end: 2025-01-02T00:00:00Z}
+anti_abuse: {max_events_per_user_per_sec: 3}
+steps:
+  - {id: a, goal: {type: spin_count, count: 2}}
+  - {id: b, goal: {type: distinct_games, count: 1000}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, back := range []int64{0, 3e8} {
+		u := NewUserMission(m)
+		u.events = make([]MissionCand, 0, 4096)
+		ids := make([]string, 1100)
+		for j := range ids {
+			ids[j] = fmt.Sprintf("e%04d", j)
+		}
+		i := 0
+		allocs := testing.AllocsPerRun(1000, func() {
+			i++
+			c := MissionCand{TS: 1e12 + int64(i)*1e8, EventID: ids[i], Game: replayGames[i%3], Scope: 3}
+			if i%2 == 0 {
+				c.TS -= back
+			}
+			u.Add(c)
+		})
+		if allocs != 0 || u.cur != 1 || u.prog != 3 {
+			t.Fatalf("ts back %d: %v allocations per Add (step %d, progress %d)", back, allocs, u.cur, u.prog)
+		}
+	}
+}
