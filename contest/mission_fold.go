@@ -38,11 +38,7 @@ func (u *UserMission) FoldedBefore() int64 { return u.fold.before() }
 // the summary and returns how many it folded. Progress and reported steps do
 // not change. See the comment above for the caller's guarantee.
 func (u *UserMission) Fold(upTo int64) int {
-	upTo, ok := u.fold.advance(upTo)
-	if !ok {
-		return 0
-	}
-	k := sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
+	k := u.foldPoint(upTo)
 	if k == 0 {
 		return 0
 	}
@@ -62,6 +58,16 @@ func (u *UserMission) Fold(upTo int64) int {
 	u.fold.cur, u.fold.prog, u.fold.games = int(e.step), e.prog, gameList(games)
 	u.dropFolded(k)
 	return k
+}
+
+// foldPoint advances the horizon to upTo (cut to a whole second) and
+// returns how many candidates are before it (0: the horizon did not move).
+func (u *UserMission) foldPoint(upTo int64) int {
+	upTo, ok := u.fold.advance(upTo)
+	if !ok {
+		return 0
+	}
+	return sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
 }
 
 // dropFolded drops events[:k] (0 < k < len), in place unless the slice

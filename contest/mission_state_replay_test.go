@@ -162,11 +162,7 @@ func addFull(u *UserMission, c MissionCand) []Completed {
 // foldFull is Fold as it was: the state after the prefix from a recompute
 // of the prefix alone, then a recompute of what is left.
 func foldFull(u *UserMission, upTo int64) int {
-	upTo, ok := u.fold.advance(upTo)
-	if !ok {
-		return 0
-	}
-	k := sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
+	k := u.foldPoint(upTo)
 	if k == 0 {
 		return 0
 	}
