@@ -38,34 +38,57 @@ func (u *UserMission) FoldedBefore() int64 { return u.fold.before() }
 // the summary and returns how many it folded. Progress and reported steps do
 // not change. See the comment above for the caller's guarantee.
 func (u *UserMission) Fold(upTo int64) int {
+	k := u.foldPoint(upTo)
+	if k == 0 {
+		return 0
+	}
+	if k == len(u.events) {
+		u.fold.cur, u.fold.prog, u.fold.games = u.cur, u.prog, gameList(u.games)
+		u.events = nil // the derived state is the summary's: nothing to redo
+		return k
+	}
+	// The state before events[k] is the summary; the candidates from k on
+	// keep the state before each, so nothing is recomputed.
+	e := &u.events[k]
+	var games map[string]struct{}
+	if int(e.step) < len(u.m.Steps) && u.m.Steps[e.step].Goal.Type == GoalDistinctGames && e.prog > 0 {
+		games = make(map[string]struct{}, e.prog)
+		u.gamesBefore(k, games)
+	}
+	u.fold.cur, u.fold.prog, u.fold.games = int(e.step), e.prog, gameList(games)
+	u.dropFolded(k)
+	return k
+}
+
+// foldPoint advances the horizon to upTo (cut to a whole second) and
+// returns how many candidates are before it (0: the horizon did not move).
+func (u *UserMission) foldPoint(upTo int64) int {
 	upTo, ok := u.fold.advance(upTo)
 	if !ok {
 		return 0
 	}
-	k := sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
-	if k == 0 {
-		return 0
-	}
-	if k < len(u.events) {
-		u.replay(u.events[:k]) // the state after the prefix only
-	}
-	u.fold.cur, u.fold.prog, u.fold.games = u.cur, u.prog, u.gameList()
-	if k == len(u.events) {
-		u.events = nil // the derived state is the summary's: nothing to redo
-		return k
-	}
-	u.events = append([]MissionCand(nil), u.events[k:]...)
-	u.recompute()
-	return k
+	return sort.Search(len(u.events), func(i int) bool { return u.events[i].TS >= upTo })
 }
 
-// gameList is the distinct games of step cur, sorted (nil: none).
-func (u *UserMission) gameList() []string {
-	if len(u.games) == 0 {
+// dropFolded drops events[:k] (0 < k < len), in place unless the slice
+// holds more than twice what is left: then it gives the memory back.
+func (u *UserMission) dropFolded(k int) {
+	n := copy(u.events, u.events[k:])
+	clear(u.events[n:]) // the strings go
+	if cap(u.events) > 2*n+8 {
+		u.events = append(make([]MissionCand, 0, n+n/4), u.events[:n]...)
+		return
+	}
+	u.events = u.events[:n]
+}
+
+// gameList is the games of set, sorted (nil: none).
+func gameList(set map[string]struct{}) []string {
+	if len(set) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(u.games))
-	for g := range u.games {
+	out := make([]string, 0, len(set))
+	for g := range set {
 		out = append(out, g)
 	}
 	slices.Sort(out)
@@ -74,9 +97,12 @@ func (u *UserMission) gameList() []string {
 
 // fromFold resets the derived state to the folded summary's.
 func (u *UserMission) fromFold() {
-	u.cur, u.prog, u.games = u.fold.cur, u.fold.prog, nil
+	u.cur, u.prog = u.fold.cur, u.fold.prog
+	clear(u.games)
 	if len(u.fold.games) > 0 {
-		u.games = make(map[string]struct{}, len(u.fold.games)+1)
+		if u.games == nil {
+			u.games = make(map[string]struct{}, len(u.fold.games)+1)
+		}
 		for _, g := range u.fold.games {
 			u.games[g] = struct{}{}
 		}

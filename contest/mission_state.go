@@ -16,7 +16,10 @@ type MissionCand struct {
 	Game       string
 	Scope      uint64 // bit i set: the event is in step i's goal scope
 
-	counted bool // not rate limited (last computation)
+	// Derived (last computation): the state just before this candidate.
+	counted bool  // not rate limited
+	step    uint8 // the first step not done (≤ 64: Scope's bits)
+	prog    int64 // that step's progress
 }
 
 // StepProgress is a step's progress in one user's mission window.
@@ -36,8 +39,9 @@ type Completed struct {
 // UserMission is the progress of one user in one mission window. Like
 // UserWindow it keeps the user's candidate events in event-time order (ts,
 // then event_id): an arrival in event-time order is applied incrementally, an
-// out-of-order one recomputes the window from its events, so the progress
-// never depends on arrival order.
+// out-of-order one recomputes the window from its insertion point (the state
+// before each candidate is kept with it, mission_state_replay.go), so the
+// progress never depends on arrival order.
 //
 // Semantics (CONTRACT.md §7): taking the counted events in event-time order,
 // an event counts only toward the first step not yet done, and only if it is
@@ -96,54 +100,22 @@ func (u *UserMission) insert(c MissionCand) {
 	i := sort.Search(n, func(i int) bool { return mcandLess(&c, &u.events[i]) })
 	u.events = append(u.events, MissionCand{})
 	copy(u.events[i+1:], u.events[i:])
+	c.step, c.prog = u.events[i+1].step, u.events[i+1].prog // the state before position i
 	u.events[i] = c
-	u.recompute()
+	u.replayFrom(i)
 }
 
+// appendLast applies the newest (in event time) candidate incrementally.
 func (u *UserMission) appendLast() {
 	idx := len(u.events) - 1
 	e := &u.events[idx]
-	if m := u.m.Base.AntiAbuse.MaxEventsPerUserPerSec; m > 0 {
-		sec := floorDiv(e.TS, 1e9)
-		cnt := 0
-		for j := idx - 1; j >= 0 && floorDiv(u.events[j].TS, 1e9) == sec; j-- {
-			if u.events[j].counted {
-				cnt++
-			}
-		}
-		if cnt >= m {
-			e.counted = false
-			return
-		}
+	e.step, e.prog = uint8(u.cur), u.prog
+	if m := u.m.Base.AntiAbuse.MaxEventsPerUserPerSec; m > 0 && u.countedInSecond(idx) >= m {
+		e.counted = false
+		return
 	}
 	e.counted = true
 	u.apply(e)
-}
-
-func (u *UserMission) recompute() { u.replay(u.events) }
-
-// replay derives the progress from the folded summary and evs (a prefix of
-// the candidates, in event-time order).
-func (u *UserMission) replay(evs []MissionCand) {
-	u.fromFold()
-	m := u.m.Base.AntiAbuse.MaxEventsPerUserPerSec
-	secCount, curSec := 0, int64(0)
-	for i := range evs {
-		e := &evs[i]
-		if m > 0 {
-			sec := floorDiv(e.TS, 1e9)
-			if i == 0 || sec != curSec {
-				curSec, secCount = sec, 0
-			}
-			if secCount >= m {
-				e.counted = false
-				continue
-			}
-			secCount++
-		}
-		e.counted = true
-		u.apply(e)
-	}
 }
 
 // apply counts one counted event toward the first step not yet done.
@@ -175,7 +147,8 @@ func (u *UserMission) apply(e *MissionCand) {
 	if u.prog >= g.Target() {
 		u.doneAt[u.cur] = e.Arrived
 		u.cur++
-		u.prog, u.games = 0, nil
+		u.prog = 0
+		clear(u.games)
 	}
 }
 
