@@ -214,7 +214,16 @@ type boardRow struct {
 // boardRows reads p's board of contestID (top 1000) by user.
 func boardRows(t *testing.T, p *proc, contestID string) map[string]boardRow {
 	t.Helper()
-	resp, err := http.Get(p.base() + "/v1/leaderboards/" + contestID + "?top=1000")
+	return boardRowsQuery(t, p, contestID, "")
+}
+
+// boardRowsQuery is boardRows with more query parameters ("division=DE").
+func boardRowsQuery(t *testing.T, p *proc, contestID, query string) map[string]boardRow {
+	t.Helper()
+	if query != "" {
+		query = "&" + query
+	}
+	resp, err := http.Get(p.base() + "/v1/leaderboards/" + contestID + "?top=1000" + query)
 	if err != nil {
 		t.Fatalf("leaderboard of %s: %v", p.name, err)
 	}
