@@ -56,7 +56,7 @@ func TestPushToAnonymousSubscribersAcrossProcesses(t *testing.T) {
 	ps := startPushProcs(t, e, nodes)
 	// rankstream_notifier_active is set when a notifier has something to
 	// push: a first event shows which process holds the notifier lease.
-	js := pushJS(t, nodes[0].ClientURL())
+	js := jsAt(t, nodes[0].ClientURL())
 	want := map[string]int64{"w_first": pushBet(ctx, t, js, "ap-first", "w_first", 1)}
 	lead := notifierHolder(t, ps)
 
@@ -123,21 +123,6 @@ func notifierHolder(t *testing.T, ps []*proc) int {
 		return n == 1
 	})
 	return lead
-}
-
-// pushJS is a JetStream context on an anonymous connection to url.
-func pushJS(t *testing.T, url string) jetstream.JetStream {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
 }
 
 // pushBet publishes a round_end of user with bet (its points) and waits

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -41,16 +39,7 @@ func TestVersionPutCountsNoAccrualAgain(t *testing.T) {
 		return v == 12
 	})
 	checkCounted("before the put")
-	req, _ := http.NewRequest("PUT", p.base()+"/v1/admin/contests/va_div", strings.NewReader(v2))
-	req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("put version 2: %d", resp.StatusCode)
-	}
+	putVersion(t, p.base(), apptest.AdminToken, "va_div", v2)
 	// Re-scored with version 2 (bet * 2): the read model shows it.
 	poll(t, 20*time.Second, "version 2 standings (40 each) on the DE board", func() bool {
 		rows := boardRowsQuery(t, p, "va_div", "division=DE")
