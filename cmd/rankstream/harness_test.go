@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
@@ -201,6 +202,38 @@ func (p *proc) metric(name string) (float64, bool) {
 		}
 	}
 	return sum, true
+}
+
+// jsAt is a JetStream client on a connection to url with opts, closed
+// at the test's end.
+func jsAt(t *testing.T, url string, opts ...nats.Option) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// putVersion PUTs yml as the next version of contest id through the admin
+// API at base with the admin token and fails unless it is stored (201).
+func putVersion(t *testing.T, base, token, id, yml string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", base+"/v1/admin/contests/"+id, strings.NewReader(yml))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("put a version of %s: %d", id, resp.StatusCode)
+	}
 }
 
 // roundEnd is a round_end event of provider acme with a bet, ts now.

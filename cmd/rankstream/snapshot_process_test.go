@@ -81,16 +81,7 @@ aggregator: {instance: auto, lease_ttl: 2s, snapshot_interval: 1s}
 // as auth says (a provider's user or the operators' admin token).
 func natsJS(t *testing.T, port int, auth nats.Option) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port), auth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
+	return jsAt(t, fmt.Sprintf("nats://127.0.0.1:%d", port), auth)
 }
 
 // natsMarketTraffic is the traffic of marketTraffic (the same events, ids

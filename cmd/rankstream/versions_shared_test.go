@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,16 +42,7 @@ func TestVersionPutOnOneProcessRescoresEverywhere(t *testing.T) {
 	tr.run(ctx, 1500)
 	defer tr.Stop()
 	poll(t, 30*time.Second, "traffic under way", func() bool { return tr.sent() > 400 })
-	req, _ := http.NewRequest("PUT", "http://"+a2.Addr()+"/v1/admin/contests/vs_rules", strings.NewReader(v2))
-	req.Header.Set("Authorization", "Bearer "+apptest.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("put version 2: %d", resp.StatusCode)
-	}
+	putVersion(t, "http://"+a2.Addr(), apptest.AdminToken, "vs_rules", v2)
 	tr.wait()
 	poll(t, 10*time.Second, "version 2 in force in both processes", func() bool {
 		return a1.Rules.Get("vs_rules").Version == 2 && a2.Rules.Get("vs_rules").Version == 2
