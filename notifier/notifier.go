@@ -253,6 +253,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			n.process()
 		case <-timer.C:
 		case <-rebuild.C:
+			n.active() // the gauge follows the lease between pushes too
 			if s := n.watch.rebuild(); s != nil {
 				n.m.Watched.Set(float64(s.n))
 				n.m.WatchedDropped.Set(float64(s.dropped))
