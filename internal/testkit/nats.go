@@ -111,9 +111,15 @@ func Cluster(t testing.TB, n int) []*server.Server {
 	}
 	Eventually(t, 30*time.Second, func() error {
 		for _, ns := range nodes {
-			if ns.JetStreamIsLeader() {
-				return nil
+			if !ns.JetStreamIsLeader() {
+				continue
 			}
+			// The leader places replicas only on peers it has current
+			// stats of ("no suitable peers for placement" before that).
+			if peers := ns.JetStreamClusterPeers(); len(peers) < n {
+				return fmt.Errorf("meta leader %s sees %d of %d peers online", ns.Name(), len(peers), n)
+			}
+			return nil
 		}
 		return fmt.Errorf("no JetStream meta leader among %d nodes", n)
 	})
