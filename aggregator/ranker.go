@@ -111,8 +111,6 @@ type rboard struct {
 	// one, to be written in full (ranker_rules.go).
 	src     *contest.Contest
 	replace bool
-	// told: the rank last reported of each watched user (ranker_ranks.go).
-	told map[string]toldRank
 }
 
 type dirtyEntry struct {

@@ -26,11 +26,11 @@ func (b *rboard) rankOf(user string) (Rank, bool) {
 	return rk, true
 }
 
-// fillRanks computes the top K, the ranks of changed users and those of
-// watched users whose position or score differs from what the last tick
-// reported (the others' subjects already carry it: reporting every watched
-// user every tick cost a rank lookup, and in the feed an encoding and a
-// decoding, per watched user and tick). Caller holds mu.
+// fillRanks computes the top K and the ranks of changed and watched users.
+// Every watched user's rank is in every delta of its board, moved or not:
+// the notifier defers a rate-limited "overtaken" push and sends it on a
+// later report (reporting only changed ranks lost such pushes for good:
+// TestPushToSubscribersOnOtherProcesses). Caller holds mu.
 func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 	bd.Total = b.tree.Len()
 	b.tree.Range(1, r.opts.TopK, func(pos int, user string, key []int64) bool {
@@ -44,46 +44,13 @@ func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 		}
 	}
 	if r.opts.Watched != nil {
-		r.fillWatched(b, bd, r.opts.Watched(b.id))
-	}
-}
-
-// toldRank is what a user's reported rank said.
-type toldRank struct {
-	pos   int
-	score int64
-}
-
-// fillWatched adds the ranks of the watched users that changed since they
-// were last reported. bd.Full reports them all (a sink that failed gets the
-// board in full: forgetTold). Caller holds mu.
-func (r *Ranker) fillWatched(b *rboard, bd *BoardDelta, watched []string) {
-	if b.told == nil || bd.Full || len(b.told) > 2*len(watched)+64 {
-		b.told = make(map[string]toldRank, len(watched))
-	}
-	for _, u := range watched {
-		rk, done := bd.Ranks[u]
-		if !done {
-			var ok bool
-			if rk, ok = b.rankOf(u); !ok {
+		for _, u := range r.opts.Watched(b.id) {
+			if _, done := bd.Ranks[u]; done {
 				continue
 			}
-		}
-		t := toldRank{pos: rk.Pos, score: rk.Score}
-		if last, ok := b.told[u]; ok && last == t && !done {
-			continue
-		}
-		b.told[u] = t
-		bd.Ranks[u] = rk
-	}
-}
-
-// forgetTold makes the next tick of each board report every watched
-// user's rank (after a sink failed to take a batch). Caller holds mu.
-func (r *Ranker) forgetTold(ids []contest.BoardID) {
-	for _, id := range ids {
-		if b := r.boards[id]; b != nil {
-			b.told = nil
+			if rk, ok := b.rankOf(u); ok {
+				bd.Ranks[u] = rk
+			}
 		}
 	}
 }

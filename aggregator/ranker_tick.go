@@ -174,14 +174,9 @@ func (r *Ranker) writeSink(ctx context.Context, i int, s Sink, batch *Batch) boo
 		if ctx.Err() == nil {
 			r.log.Error("sink write failed; its boards are written in full next tick", "sink", s.Name(), "boards", len(b.Boards), "err", err)
 		}
-		ids := make([]contest.BoardID, 0, len(b.Boards))
 		for _, d := range b.Boards {
 			r.sinkFail[i][d.ID] = true
-			ids = append(ids, d.ID)
 		}
-		r.mu.Lock()
-		r.forgetTold(ids)
-		r.mu.Unlock()
 		return false
 	}
 	r.m.Sinks.Writes.WithLabelValues(s.Name()).Inc()
