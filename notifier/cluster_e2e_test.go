@@ -22,17 +22,6 @@ import (
 	"github.com/rankstream/rankstream/streams"
 )
 
-// clusterConf: a system account for the interest polls, the app's account
-// (JetStream) in which anonymous connections land.
-const clusterConf = `
-accounts {
-  SYS: { users: [{user: sys, password: sys}] }
-  APP: { jetstream: enabled, users: [{user: app, password: app}] }
-}
-system_account: SYS
-no_auth_user: app
-`
-
 // startProcs runs n rankstream processes (aggregator and notifier, shared
 // through leases), process i connected to node i only, with the system
 // account credentials; it returns them once one holds the ranker lease.
@@ -143,7 +132,7 @@ func TestPushToSubscribersOnOtherProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three processes on a three-node cluster")
 	}
-	nodes := natstest.StartClusterConf(t, 3, clusterConf)
+	nodes := natstest.StartClusterConf(t, 3, natstest.SystemAccountConf)
 	c := livetest.Contest(t, time.Now().UTC())
 	var urls []string
 	for _, ns := range nodes {

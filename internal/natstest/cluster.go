@@ -25,6 +25,18 @@ func StartCluster(t testing.TB, n int) []*server.Server {
 	return StartClusterConf(t, n, "")
 }
 
+// SystemAccountConf is a configuration for StartClusterConf with a system
+// account (user sys/sys: the notifiers' SUBSZ/CONNZ interest polls) and the
+// app's JetStream account, in which anonymous connections land.
+const SystemAccountConf = `
+accounts {
+  SYS: { users: [{user: sys, password: sys}] }
+  APP: { jetstream: enabled, users: [{user: app, password: app}] }
+}
+system_account: SYS
+no_auth_user: app
+`
+
 // StartClusterConf is StartCluster with every node also reading the
 // nats-server configuration conf (e.g. accounts and a system account);
 // empty: none.
