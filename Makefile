@@ -28,19 +28,17 @@ test: test-services lint fuzz-short
 	$(GO) test -race -count=1 -timeout 25m $(PKGS)
 
 # Bounded fuzzing of event parsing, formula evaluation and contest YAML (make
-# test runs it): each target for FUZZTIME; the seed corpora are in
-# <pkg>/testdata/fuzz. A failure leaves the input there: fix it and keep it.
-# FUZZTIME is a count of inputs (about 20-30 s each here), not a duration:
-# with a duration, go1.26's coordinator can report its own -fuzztime deadline
-# as a failure ("context deadline exceeded", no input written; golang/go#75804,
-# fixed in go1.27), which a loaded machine hits now and then.
-FUZZTIME ?= 250000x
+# test runs it): each target for at least FUZZSECONDS of fuzzing, in rounds of
+# FUZZ_ROUND inputs (scripts/fuzz-for.sh says why rounds and not -fuzztime
+# <duration>); the seed corpora are in <pkg>/testdata/fuzz. A failure leaves
+# the input there: fix it and keep it.
+FUZZSECONDS ?= 20
 .PHONY: fuzz-short
 fuzz-short:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./event/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseTS$$' -fuzztime $(FUZZTIME) ./event/
-	$(GO) test -run '^$$' -fuzz '^FuzzFormula$$' -fuzztime $(FUZZTIME) ./contest/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseContest$$' -fuzztime $(FUZZTIME) ./contest/
+	GO=$(GO) scripts/fuzz-for.sh ./event/ FuzzParse $(FUZZSECONDS)
+	GO=$(GO) scripts/fuzz-for.sh ./event/ FuzzParseTS $(FUZZSECONDS)
+	GO=$(GO) scripts/fuzz-for.sh ./contest/ FuzzFormula $(FUZZSECONDS)
+	GO=$(GO) scripts/fuzz-for.sh ./contest/ FuzzParseContest $(FUZZSECONDS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
