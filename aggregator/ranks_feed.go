@@ -95,8 +95,10 @@ func (f *RanksFeed) Write(ctx context.Context, batch *Batch) error {
 }
 
 // feedMessages splits a delta into messages of at most feedChunk changed
-// users, each with the top and the ranks of its users; the ranks of
-// watched users go with the last one. A Full board carries no changes.
+// users, each with the top and the ranks of its users; the ranks of watched
+// users that did not change fill the last message up to feedChunk ranks and
+// then messages of their own, so no message grows with the watched set. A
+// Full board carries no changes.
 func feedMessages(d *BoardDelta) []BoardDelta {
 	base := BoardDelta{ID: d.ID, Full: d.Full, Top: d.Top, Total: d.Total, EventTime: d.EventTime, Order: d.Order}
 	var out []BoardDelta
@@ -113,11 +115,16 @@ func feedMessages(d *BoardDelta) []BoardDelta {
 		}
 		out = append(out, m)
 	}
-	last := &out[len(out)-1]
 	for u, rk := range d.Ranks {
-		if !inChunk[u] {
-			last.Ranks[u] = rk
+		if inChunk[u] {
+			continue
 		}
+		if len(out[len(out)-1].Ranks) >= feedChunk {
+			m := base
+			m.Ranks = map[string]Rank{}
+			out = append(out, m)
+		}
+		out[len(out)-1].Ranks[u] = rk
 	}
 	return out
 }
