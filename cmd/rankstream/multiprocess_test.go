@@ -89,6 +89,12 @@ aggregator: {instance: auto, lease_ttl: 2s}
 		l3, ok3 := a3.metric(`rankstream_leader{lease="ranker"}`)
 		return ok2 && ok3 && l2+l3 == 1
 	})
+	// and one publisher of the live pushes.
+	poll(t, 15*time.Second, "one notifier lease holder", func() bool {
+		l2, ok2 := a2.metric(`rankstream_leader{lease="notifier"}`)
+		l3, ok3 := a3.metric(`rankstream_leader{lease="notifier"}`)
+		return ok2 && ok3 && l2+l3 == 1
+	})
 }
 
 // waitShared waits until the processes together own all mpPartitions

@@ -18,7 +18,7 @@ func (a *App) buildAggregator(ctx context.Context) error {
 		return nil
 	}
 	opts, st := a.opts, a.Streams
-	m := aggregator.NewMetrics(opts.Registry)
+	m := a.roleMetrics()
 	var err error
 	groups := 1 // the rankers' board groups, in the SCORES subjects
 	if a.instanceName() != "" && opts.BoardGroups > 1 {

@@ -127,6 +127,7 @@ type App struct {
 	stages      map[string]bool
 	instance    string
 	leases      jetstream.JetStream // role leases' connection (leases.go)
+	aggMetrics  *aggregator.Metrics // registered once (roleMetrics, leases.go)
 	actionsSeen int64               // highest operator action ID applied (actions.go)
 	// cleanup closes, last opened first, what the builders opened (build.go).
 	cleanup cleanupStack

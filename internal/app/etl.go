@@ -28,7 +28,7 @@ func (a *App) newETL() error {
 			return err
 		}
 		lease, err = aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "etl", Instance: instance,
-			TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
+			TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: a.roleMetrics()}, a.base)
 		if err != nil {
 			return fmt.Errorf("app: etl lease: %w", err)
 		}

@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 
+	"github.com/rankstream/rankstream/aggregator"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/streams"
@@ -24,4 +26,15 @@ func (a *App) leaseJS() (jetstream.JetStream, error) {
 	a.cleanup.push(nc.Close)
 	a.leases = js
 	return js, nil
+}
+
+// roleMetrics is the aggregator metrics struct of this process, registered
+// once: the scorer and ranker report there, and so does every role lease
+// (ranker groups, notifier, snapshotter, etl, flags) as
+// rankstream_leader{lease}.
+func (a *App) roleMetrics() *aggregator.Metrics {
+	if a.aggMetrics == nil {
+		a.aggMetrics = aggregator.NewMetrics(a.opts.Registry)
+	}
+	return a.aggMetrics
 }

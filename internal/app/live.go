@@ -210,7 +210,7 @@ func (a *App) notifierLease() (func() bool, error) {
 		return nil, err
 	}
 	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "notifier", Instance: instance,
-		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
+		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: a.roleMetrics()}, a.base)
 	if err != nil {
 		return nil, fmt.Errorf("app: notifier lease: %w", err)
 	}

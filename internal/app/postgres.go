@@ -89,7 +89,7 @@ func (a *App) snapshotterSources() (snapshotter.Scores, snapshotter.Boards, erro
 		return nil, nil, err
 	}
 	lease, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "snapshotter", Instance: a.instanceName(),
-		TTL: a.opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: m}, a.base)
+		TTL: a.opts.LeaseTTL, Replicas: st.Opts.Replicas, Metrics: a.roleMetrics()}, a.base)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: snapshotter lease: %w", err)
 	}

@@ -71,7 +71,7 @@ func (a *App) flagsLease() (*aggregator.Leader, error) {
 		return nil, err
 	}
 	l, err := aggregator.NewLeader(aggregator.LeaderOptions{JS: ljs, Name: "flags", Instance: a.instanceName(),
-		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: aggregator.NewMetrics(nil)}, a.base)
+		TTL: a.opts.LeaseTTL, Replicas: a.Streams.Opts.Replicas, Metrics: a.roleMetrics()}, a.base)
 	if err != nil {
 		return nil, fmt.Errorf("app: flags lease: %w", err)
 	}
