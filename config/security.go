@@ -3,9 +3,10 @@ package config
 import (
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"strings"
+
+	"github.com/rankstream/rankstream/internal/redact"
 )
 
 // TLSFiles are PEM files of a TLS endpoint (see docs/security.md).
@@ -134,26 +135,12 @@ func (l *loader) validateSecurity(c *Config) {
 // String of a Config never shows a secret (for logs and dumps).
 func (c *Config) String() string {
 	return fmt.Sprintf("config{http=%s tls=%v nats=%s replicas=%d providers=%d jwt.secret=%s admin_token=%s}",
-		c.HTTP.Addr, c.HTTP.TLS.Cert != "", redactURLs(c.NATS.URL), c.NATS.Replicas, len(c.Providers),
+		c.HTTP.Addr, c.HTTP.TLS.Cert != "", redact.URLs(c.NATS.URL), c.NATS.Replicas, len(c.Providers),
 		mask(c.JWT.Secret), mask(c.AdminToken))
 }
 
 // LogValue keeps a Config logged with slog free of secrets.
 func (c *Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// redactURLs hides the passwords of a comma-separated URL list.
-func redactURLs(list string) string {
-	var out []string
-	for u := range strings.SplitSeq(list, ",") {
-		if p, err := url.Parse(strings.TrimSpace(u)); err == nil {
-			u = p.Redacted()
-		} else {
-			u = "(invalid)"
-		}
-		out = append(out, u)
-	}
-	return strings.Join(out, ",")
-}
 
 func mask(s string) string {
 	if s == "" {

@@ -3,7 +3,6 @@ package etl
 import (
 	"context"
 	"fmt"
-	neturl "net/url"
 	"regexp"
 	"time"
 
@@ -78,12 +77,3 @@ func (b *backoff) wait(ctx context.Context) bool {
 }
 
 func (b *backoff) reset() { b.cur = b.min }
-
-// redactURL drops the password from a URL for logs.
-func redactURL(s string) string {
-	u, err := neturl.Parse(s)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	return u.Redacted()
-}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
+	"github.com/rankstream/rankstream/internal/redact"
 )
 
 // Options of the etl stage.
@@ -122,7 +123,7 @@ func (e *ETL) connect(ctx context.Context) error {
 			if err == nil {
 				e.conn = conn
 				e.m.ClickHouseUp.Set(1)
-				e.log.Info("clickhouse ready", "url", redactURL(e.opts.URL))
+				e.log.Info("clickhouse ready", "url", redact.URLs(e.opts.URL))
 				return nil
 			}
 			_ = conn.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
@@ -77,7 +76,7 @@ func Verify(ctx context.Context, store *snapshotter.Store, contestID string, win
 		version int
 	}
 	results := map[key]*Result{}
-	for _, id := range sortedBoardIDs(snaps) {
+	for _, id := range contest.SortedBoardIDs(snaps) {
 		s := snaps[id]
 		k, cut := key{version: s.RuleVersion}, []uint64(nil)
 		if s.Kind != snapshotter.KindFinal {
@@ -136,18 +135,4 @@ func storedBoards(ctx context.Context, store *snapshotter.Store, contestID strin
 		snaps[id] = s
 	}
 	return snaps, chains, nil
-}
-
-func sortedBoardIDs[T any](m map[contest.BoardID]T) []contest.BoardID {
-	ids := make([]contest.BoardID, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		if ids[i].Window != ids[j].Window {
-			return ids[i].Window < ids[j].Window
-		}
-		return ids[i].Division < ids[j].Division
-	})
-	return ids
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 
 	"github.com/nats-io/nats.go"
+	"github.com/rankstream/rankstream/internal/redact"
 )
 
 // ClientCredentials configure the app's own connection to an external NATS
@@ -79,18 +79,4 @@ func fileExists(p string) bool {
 }
 
 // SafeURL is URL with any password in it replaced by "xxxxx" (for logs).
-func (s *Streams) SafeURL() string { return redactURLs(s.URL()) }
-
-// redactURLs hides the passwords of a comma-separated URL list.
-func redactURLs(list string) string {
-	var out []string
-	for u := range strings.SplitSeq(list, ",") {
-		if p, err := url.Parse(strings.TrimSpace(u)); err == nil {
-			u = p.Redacted()
-		} else {
-			u = "(unparsable url)"
-		}
-		out = append(out, u)
-	}
-	return strings.Join(out, ",")
-}
+func (s *Streams) SafeURL() string { return redact.URLs(s.URL()) }

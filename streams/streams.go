@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rankstream/rankstream/internal/redact"
 )
 
 // Options configure the connection and the stream topology.
@@ -153,7 +154,7 @@ func Open(ctx context.Context, opts Options, logger *slog.Logger) (*Streams, err
 		nats.ReconnectWait(250 * time.Millisecond)}, copts...)...)
 	if err != nil {
 		s.shutdownServer()
-		return nil, fmt.Errorf("streams: connect %s: %w", redactURLs(url), err)
+		return nil, fmt.Errorf("streams: connect %s: %w", redact.URLs(url), err)
 	}
 	s.NC = nc
 	js, err := jetstream.New(nc)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/rankstream/rankstream/internal/redact"
 )
 
 // ErrNoSystemAccount is returned by ConnectSystem when no system account
@@ -33,7 +34,7 @@ func (s *Streams) ConnectSystem() (*nats.Conn, error) {
 	nc, err := nats.Connect(s.Opts.URL, append([]nats.Option{nats.Name(s.Opts.Name + "-system"),
 		nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}, copts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("streams: system account connect %s: %w", redactURLs(s.Opts.URL), err)
+		return nil, fmt.Errorf("streams: system account connect %s: %w", redact.URLs(s.Opts.URL), err)
 	}
 	return nc, nil
 }

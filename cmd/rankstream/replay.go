@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"time"
 
 	"github.com/rankstream/rankstream/admin"
@@ -204,7 +203,7 @@ func (r *replayer) run(ctx context.Context) (int, error) {
 	if err != nil {
 		return exitError, err
 	}
-	ids := sortedIDs(res.Boards)
+	ids := contest.SortedBoardIDs(res.Boards)
 	if len(ids) == 0 {
 		fmt.Fprintf(r.stdout, "%s window %s: no standings\n", c.ID, win.Start.Format(time.RFC3339))
 	}
@@ -216,18 +215,4 @@ func (r *replayer) run(ctx context.Context) (int, error) {
 		printStandings(r.stdout, rows, r.f.top)
 	}
 	return 0, nil
-}
-
-func sortedIDs[T any](m map[contest.BoardID]T) []contest.BoardID {
-	ids := make([]contest.BoardID, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		if ids[i].Window != ids[j].Window {
-			return ids[i].Window < ids[j].Window
-		}
-		return ids[i].Division < ids[j].Division
-	})
-	return ids
 }

@@ -71,7 +71,7 @@ func simulate(ctx context.Context, cfgPath, rulesPath string, from, to time.Time
 	}
 	fmt.Fprintf(stdout, "what-if %s (%s) over events with ts in [%s, %s): %d events read\n", c.ID, rulesPath,
 		from.Format(time.RFC3339), to.Format(time.RFC3339), res.Events)
-	ids := sortedIDs(res.Boards)
+	ids := contest.SortedBoardIDs(res.Boards)
 	if len(ids) == 0 {
 		fmt.Fprintln(stdout, "no standings: no recorded event counts under these rules")
 	}

@@ -47,7 +47,7 @@ func (r *replayer) verify(ctx context.Context, c *contest.Contest, win contest.W
 	for i := range v.Boards {
 		r.printBoardCheck(&v.Boards[i])
 	}
-	for _, id := range sortedIDs(v.Extra) {
+	for _, id := range contest.SortedBoardIDs(v.Extra) {
 		fmt.Fprintf(r.stdout, "DIFF %s: replay has %d entries, no snapshot stored\n", boardName(id), len(v.Extra[id]))
 	}
 	if !v.OK() {
