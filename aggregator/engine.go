@@ -90,7 +90,8 @@ type partState struct {
 	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
 	seenByTS    map[int64][]string  // the same keys by ts bucket, for pruning (prune.go)
 	pruned      time.Time           // stream time of the last prune
-	users       map[string]*userWin // by user id: the user's windows (userWin)
+	users       userTable           // by user id: the user's windows (userWin, engine_users.go)
+	ids         userIDs             // the memory of the user ids held (engine_users.go)
 	windows     int                 // user windows held
 	many        map[uwKey]*userWin  // every node of a user with more than manyAt windows (nil: none)
 	invalidMark uint64              // EVENTS seqs ≤ this are already in DLQ_INVALID
@@ -117,13 +118,14 @@ type uwKey struct {
 	user    string
 }
 
-// userWin is one of a user's windows, in a list per user: one map entry and
-// one user id for all of a user's windows (a scorer holds millions), the
-// window state inline (112 bytes a node for an idle window). The contest id
-// is the state's contest's.
+// userWin is one of a user's windows, in a list per user: one table entry
+// and one copy of the user id for all of a user's windows (a scorer holds
+// millions), the window state inline (112 bytes a node for an idle
+// window). The contest id is the state's contest's.
 type userWin struct {
 	window int64
 	next   *userWin
+	user   string // in ps.ids
 	st     contest.WindowState
 }
 
@@ -138,7 +140,7 @@ const manyAt = 8
 
 // window returns the state of k, or nil.
 func (ps *partState) window(k uwKey) *contest.WindowState {
-	head := ps.users[k.user]
+	head := ps.users.get(k.user)
 	var prev *userWin
 	n, depth := head, 0
 	for ; n != nil && depth < manyAt; prev, n, depth = n, n.next, depth+1 {
@@ -147,7 +149,7 @@ func (ps *partState) window(k uwKey) *contest.WindowState {
 		}
 		if depth >= frontDepth {
 			prev.next, n.next = n.next, head
-			ps.users[k.user] = n
+			ps.users.set(n)
 		}
 		ps.settle(&n.st)
 		return &n.st
@@ -164,8 +166,14 @@ func (ps *partState) window(k uwKey) *contest.WindowState {
 
 // addWindow adds st as the state of k (not yet held) and returns it.
 func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowState {
-	n := &userWin{window: k.window, next: ps.users[k.user], st: st}
-	ps.users[k.user] = n
+	next := ps.users.get(k.user)
+	if next != nil {
+		k.user = next.user
+	} else {
+		k.user = ps.ids.intern(k.user) // not the event's own
+	}
+	n := &userWin{window: k.window, next: next, user: k.user, st: st}
+	ps.users.set(n)
 	ps.windows++
 	length := 0
 	for m := n; m != nil && length <= manyAt+1; m = m.next {
@@ -188,17 +196,19 @@ func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowS
 
 // eachWindow calls fn for every window held.
 func (ps *partState) eachWindow(fn func(k uwKey, st *contest.WindowState)) {
-	for user, n := range ps.users {
+	ps.users.each(func(n *userWin) {
 		for ; n != nil; n = n.next {
 			ps.settle(&n.st)
-			fn(uwKey{contest: n.st.Contest().ID, window: n.window, user: user}, &n.st)
+			fn(uwKey{contest: n.st.Contest().ID, window: n.window, user: n.user}, &n.st)
 		}
-	}
+	})
 }
 
 // sweep calls keep for every window held and drops those it returns false for.
 func (ps *partState) sweep(keep func(k uwKey, st *contest.WindowState) bool) {
-	for user, head := range ps.users {
+	var gone []string
+	ps.users.each(func(head *userWin) {
+		user := head.user
 		var prev *userWin
 		moved := false
 		for n := head; n != nil; n = n.next {
@@ -220,10 +230,13 @@ func (ps *partState) sweep(keep func(k uwKey, st *contest.WindowState) bool) {
 		}
 		switch {
 		case head == nil:
-			delete(ps.users, user)
+			gone = append(gone, user)
 		case moved:
-			ps.users[user] = head
+			ps.users.set(head) // in place: the user is held
 		}
+	})
+	for _, user := range gone {
+		ps.users.del(user)
 	}
 }
 
@@ -245,7 +258,7 @@ func (e *Engine) part(p int) *partState {
 }
 
 func newPartState(p int) *partState {
-	return &partState{id: p, seen: map[string]struct{}{}, users: map[string]*userWin{}}
+	return &partState{id: p, seen: map[string]struct{}{}, users: newUserTable()}
 }
 
 // Apply decides one stored event. Events of a partition must be applied in

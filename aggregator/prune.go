@@ -116,13 +116,13 @@ func (e *Engine) prunePart(ps *partState, now time.Time) {
 		}
 		upTo := floorDivI(now.Add(-c.EventDelay()-margin).UnixNano(), 1e9) * 1e9
 		folded += q.prune(upTo, func(fn func(*contest.WindowState)) {
-			for _, n := range ps.users {
+			ps.users.each(func(n *userWin) {
 				for ; n != nil; n = n.next {
 					if n.st.Contest().ID == c.ID {
 						fn(&n.st)
 					}
 				}
-			}
+			})
 		})
 	}
 	folded += e.pruneMissions(ps, now) // missions_prune.go

@@ -17,7 +17,7 @@ func (e *Engine) VisitAllWindows() (folded, unfreed int) {
 		if !ps.pruned.Equal(e.now) {
 			continue
 		}
-		for _, n := range ps.users {
+		ps.users.each(func(n *userWin) {
 			for ; n != nil; n = n.next {
 				c := e.rules.Get(n.st.Contest().ID)
 				if c == nil {
@@ -30,7 +30,7 @@ func (e *Engine) VisitAllWindows() (folded, unfreed int) {
 					folded += n.st.Fold(q.upTo)
 				}
 			}
-		}
+		})
 	}
 	return folded, unfreed
 }

@@ -27,12 +27,12 @@ func (e *Engine) freeFinished(ps *partState, now time.Time) {
 	}
 	if ps.ends == nil {
 		ps.ends = map[cwKey][]string{}
-		for user, n := range ps.users {
+		ps.users.each(func(n *userWin) {
 			for ; n != nil; n = n.next {
 				w := cwKey{n.st.Contest().ID, n.window}
-				ps.ends[w] = append(ps.ends[w], user)
+				ps.ends[w] = append(ps.ends[w], n.user)
 			}
-		}
+		})
 	}
 	for w, users := range ps.ends {
 		c := e.rules.Get(w.contest)
@@ -49,7 +49,7 @@ func (e *Engine) freeFinished(ps *partState, now time.Time) {
 // dropWindow drops the window k when held, with its abuse flags.
 func (ps *partState) dropWindow(k uwKey) {
 	var prev *userWin
-	for n := ps.users[k.user]; n != nil; prev, n = n, n.next {
+	for n := ps.users.get(k.user); n != nil; prev, n = n, n.next {
 		if n.window != k.window || n.st.Contest().ID != k.contest {
 			continue
 		}
@@ -57,9 +57,9 @@ func (ps *partState) dropWindow(k uwKey) {
 		case prev != nil:
 			prev.next = n.next
 		case n.next == nil:
-			delete(ps.users, k.user)
+			ps.users.del(k.user)
 		default:
-			ps.users[k.user] = n.next
+			ps.users.set(n.next)
 		}
 		ps.windows--
 		if ps.many != nil {

@@ -68,7 +68,10 @@ func TestCheckpointCompat(t *testing.T) {
 	}
 	for p := 0; p < 4; p++ {
 		mine := live.MarshalPartition(nil, p, seq)
-		if len(mine) != len(golden[p]) {
+		// Same layout; a fold of a contest without a daily cap no longer
+		// writes a day pair (the old checkpoint's still loads), so it is
+		// the old one's bytes or fewer.
+		if len(mine) > len(golden[p]) || len(mine) < len(golden[p])*9/10 {
 			t.Errorf("partition %d: checkpoint of %d bytes, the old layout wrote %d", p, len(mine), len(golden[p]))
 		}
 		if cov, err := old.RestorePartition(p, golden[p]); err != nil || cov != seq {

@@ -161,11 +161,12 @@ func (u *UserWindow) release(k int, keep []int) {
 // foldOne folds one counted candidate (in event-time order) into the mark
 // and its board's share; the board exists, as e counts on it.
 func (u *UserWindow) foldOne(e *Candidate) {
-	f := &u.fold
-	if !f.hasDay || e.Day != f.day {
-		f.hasDay, f.day, f.dayUse = true, e.Day, 0
+	if f := &u.fold; u.c.Scoring.CapPerUserPerDay != nil { // kept as useDay keeps it
+		if !f.hasDay || e.Day != f.day {
+			f.hasDay, f.day, f.dayUse = true, e.Day, 0
+		}
+		f.dayUse = SatAdd(f.dayUse, e.final)
 	}
-	f.dayUse = SatAdd(f.dayUse, e.final)
 	u.board(e.Division).base.add(u.c.Leaderboard.Type, e)
 }
 

@@ -43,6 +43,11 @@ func TestWindowStateCompactExact(t *testing.T) {
 					s.Fold(now - delay)
 					if s.Idle() {
 						idleSeen[typ]++
+						if c.Scoring.CapPerUserPerDay == nil {
+							idleSeen[typ+" without cap"]++
+						}
+					} else if typ != TypeBestN && len(divs) == 1 {
+						t.Fatalf("%s seed %d pause %d: every candidate folded, one board, but the window is not compact", typ, seed, i)
 					}
 					checkWindowState(t, fmt.Sprintf("%s seed %d pause %d", typ, seed, i), &s, folded, ref)
 				}
@@ -76,7 +81,7 @@ func TestWindowStateCompactExact(t *testing.T) {
 		}
 	}
 	t.Logf("idle windows checked: %v", idleSeen)
-	if idleSeen[TypeSum] == 0 || idleSeen[TypeMax] == 0 {
+	if idleSeen[TypeSum] == 0 || idleSeen[TypeMax] == 0 || idleSeen[TypeSum+" without cap"] == 0 || idleSeen[TypeMax+" without cap"] == 0 {
 		t.Fatalf("the compact form was never reached: %v", idleSeen)
 	}
 	if idleSeen[TypeBestN] != 0 {
