@@ -55,7 +55,8 @@ type Delivery struct {
 
 // LaneSink receives a lane's messages, in order, on the lane's goroutine.
 type LaneSink interface {
-	// Deliver hands one message on; false stops the lane (ctx ended).
+	// Deliver hands one message on; false stops the lane (ctx ended). d
+	// is the lane's, valid only during the call.
 	Deliver(ctx context.Context, d *Delivery) bool
 	// CaughtUp is called once, after the last message the lane's range
 	// held at start was delivered (before any message when it held none).
@@ -87,6 +88,7 @@ func (l Lane) Run(ctx context.Context, sink LaneSink) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { <-ctx.Done(); it.Stop() }()
+	var d Delivery // one for the lane: sinks copy what they keep
 	for {
 		msg, err := it.Next()
 		if err != nil {
@@ -95,8 +97,8 @@ func (l Lane) Run(ctx context.Context, sink LaneSink) error {
 			}
 			return fmt.Errorf("aggregator: %s: next: %w", l, err)
 		}
-		d, ok := l.delivery(msg)
-		if !ok {
+		var ok bool
+		if d, ok = l.delivery(msg); !ok {
 			continue
 		}
 		if l.UpTo > 0 && d.Seq > last {

@@ -217,6 +217,9 @@ func (c *Contest) rawValue(ev *event.Event) float64 {
 	case ModelWager:
 		return float64(ev.BetMinor)
 	}
+	if c.fast != nil {
+		return c.fast(envOf(ev))
+	}
 	prog := c.program
 	if prog == nil {
 		if c.Scoring.Formula == "" {

@@ -226,6 +226,9 @@ func (l *linter) scoring(f kv, c *Contest) {
 				l.errAt(fo.val, "scoring.formula: %v", err)
 			}
 			s.Formula, c.program = src, prog
+			if prog != nil {
+				c.fast = compileFast(prog.Node())
+			}
 		}
 	case mo.present():
 		if m, ok := l.str(mo, "scoring.model"); ok {

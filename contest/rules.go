@@ -94,8 +94,8 @@ func (c *Contest) Division(ev *event.Event) string {
 // 1970-01-01 of the calendar date ts has in c.Location (UTC when unset).
 func (c *Contest) Day(ts time.Time) int64 {
 	loc := c.Location
-	if loc == nil {
-		loc = time.UTC
+	if loc == nil || loc == time.UTC {
+		return floorDiv(ts.Unix(), 86400) // a UTC day is 86400 s, from midnight
 	}
 	y, m, d := ts.In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400

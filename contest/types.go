@@ -44,6 +44,7 @@ type Contest struct {
 	Source []byte // the file as read
 
 	program *vm.Program // compiled Scoring.Formula, nil for models
+	fast    fastFormula // program's fast path (formula_fast.go), nil when it has none
 	// win caches WindowsAt (windows_cache.go); set by Parse, nil (no
 	// cache) on a contest built by hand.
 	win *windowCache

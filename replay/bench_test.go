@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,18 +61,7 @@ func BenchmarkReplayVsRead(b *testing.B) {
 	}
 	defer st.Close()
 	now := time.Now().UTC()
-	win := fmt.Sprintf("window: {start: %s, end: %s}\nmax_event_delay: 3h\n", now.Add(-2*time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))
-	var cs []*contest.Contest
-	for _, y := range []string{
-		"id: b_sum\ntitle: s\n" + win + "scoring: {model: wager, cap_per_user_per_day: 100000}\nleaderboard: {type: sum, tiebreakers: [earliest_finish]}\n",
-		"id: b_best\ntitle: b\n" + win + "scoring: {formula: \"min(multiplier, 50) * 100\"}\nleaderboard: {type: best_n, n: 5, divisions: market}\n",
-	} {
-		c, err := contest.Parse("b.yml", []byte(y))
-		if err != nil {
-			b.Fatal(err)
-		}
-		cs = append(cs, c)
-	}
+	cs := apptest.BenchContests(b, now)
 	for i := 0; i < n; i++ {
 		user := fmt.Sprintf("u_%d", i%20000)
 		id := fmt.Sprintf("e%d", i)
@@ -90,21 +80,21 @@ func BenchmarkReplayVsRead(b *testing.B) {
 	info, _ := s.Info(ctx)
 	last := info.State.LastSeq
 
-	var readT, replayT, partT []time.Duration
+	var readT, replayT, partT, readCPU, replayCPU []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for rep := 0; rep < 3; rep++ {
-			t0 := time.Now()
+			t0, c0 := time.Now(), processCPU(b)
 			if got, err := plainRead(ctx, st.JS, last); err != nil || got != n {
 				b.Fatalf("plain read: %d %v", got, err)
 			}
-			readT = append(readT, time.Since(t0))
-			t0 = time.Now()
+			readT, readCPU = append(readT, time.Since(t0)), append(readCPU, processCPU(b)-c0)
+			t0, c0 = time.Now(), processCPU(b)
 			res, err := replay.Run(ctx, replay.Options{JS: st.JS, Rules: contest.NewRegistry(cs)})
 			if err != nil || res.Events != n || len(res.Boards) != 4 {
 				b.Fatalf("replay: %v %v", res, err)
 			}
-			replayT = append(replayT, time.Since(t0))
+			replayT, replayCPU = append(replayT, time.Since(t0)), append(replayCPU, processCPU(b)-c0)
 			t0 = time.Now()
 			pres, err := replay.Run(ctx, replay.Options{JS: st.JS, Rules: contest.NewRegistry(cs), PerPartition: true})
 			if err != nil || pres.Events != n || len(pres.Boards) != 4 {
@@ -119,8 +109,25 @@ func BenchmarkReplayVsRead(b *testing.B) {
 	b.ReportMetric(float64(n)/rt.Seconds(), "read_events/s")
 	b.ReportMetric(float64(n)/pt.Seconds(), "replay_events/s")
 	b.ReportMetric(rt.Seconds()/pt.Seconds(), "replay_vs_read")
+	rc, pc := median(readCPU), median(replayCPU)
+	b.ReportMetric(float64(rc.Nanoseconds())/n, "read_cpu_ns/event")
+	b.ReportMetric(float64(pc.Nanoseconds())/n, "replay_cpu_ns/event")
+	b.ReportMetric(rc.Seconds()/pc.Seconds(), "replay_vs_read_cpu")
 	fmt.Printf("%d events: plain ordered read %v (%.0f/s), replay %v (%.0f/s), ratio %.2f; replay with a lane per partition %v (%.2f× the one-lane replay)\n",
 		n, rt, float64(n)/rt.Seconds(), pt, float64(n)/pt.Seconds(), rt.Seconds()/pt.Seconds(), ppt, pt.Seconds()/ppt.Seconds())
+	fmt.Printf("process CPU per event (server and client, medians): plain read %.0f ns, replay %.0f ns, ratio %.2f\n",
+		float64(rc.Nanoseconds())/n, float64(pc.Nanoseconds())/n, rc.Seconds()/pc.Seconds())
+}
+
+// processCPU is the CPU time (user + system) the process used so far: the
+// embedded server's and the client's, steadier than wall time on a loaded
+// machine.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func median(ds []time.Duration) time.Duration {

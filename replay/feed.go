@@ -60,6 +60,7 @@ type feed struct {
 	opts        Options
 	first, last uint64
 	chans       []chan []aggregator.StoredEvent
+	free        chan []aggregator.StoredEvent // batches applied, for the sinks to fill again
 	wg          sync.WaitGroup
 	mu          sync.Mutex // res, Keep, Progress
 	res         *Result
@@ -67,7 +68,8 @@ type feed struct {
 }
 
 func newFeed(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) *feed {
-	f := &feed{ctx: ctx, opts: opts, first: first, last: last, res: res, chans: make([]chan []aggregator.StoredEvent, len(engines))}
+	f := &feed{ctx: ctx, opts: opts, first: first, last: last, res: res, chans: make([]chan []aggregator.StoredEvent, len(engines)),
+		free: make(chan []aggregator.StoredEvent, 64*len(engines))}
 	for i, e := range engines {
 		f.chans[i] = make(chan []aggregator.StoredEvent, 64)
 		f.wg.Add(1)
@@ -76,6 +78,11 @@ func newFeed(ctx context.Context, opts Options, engines []*aggregator.Engine, fi
 			for batch := range in {
 				for j := range batch {
 					e.Apply(batch[j])
+				}
+				clear(batch) // drop the messages' data
+				select {
+				case f.free <- batch[:0]:
+				default:
 				}
 			}
 		}(f.chans[i])
@@ -143,7 +150,11 @@ func (ls *laneSink) flush(i int) bool {
 	}
 	select {
 	case ls.f.chans[i] <- ls.pending[i]:
-		ls.pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
+		select {
+		case ls.pending[i] = <-ls.f.free:
+		default:
+			ls.pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
+		}
 		return true
 	case <-ls.f.ctx.Done():
 		return false
