@@ -208,7 +208,9 @@ func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- sc.Run(rctx) }()
-	for !sc.CaughtUp() {
+	// Shared: CaughtUp already holds after the first lease round for the
+	// partitions held by then; the run is over once all are held.
+	for !sc.CaughtUp() || len(sc.Owned()) < opts.Partitions {
 		select {
 		case err := <-done:
 			rb.b.Fatalf("scorer stopped before it caught up: %v", err)
