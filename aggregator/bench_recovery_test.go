@@ -5,11 +5,16 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
@@ -25,12 +30,14 @@ type recoveryBench struct {
 	g     *gen
 }
 
-// recoveryVariants are the restarted scorers measured, each from the same
-// checkpoints (the measured runs write none: CheckpointInterval 1h).
-var recoveryVariants = []struct {
+type recoveryVariant struct {
 	name string
 	opts aggregator.ScorerOptions
-}{
+}
+
+// recoveryVariants are the restarted scorers measured, each from the same
+// checkpoints (the measured runs write none: CheckpointInterval 1h).
+var recoveryVariants = []recoveryVariant{
 	// The default: a worker per core, one whole-stream lane.
 	{"single", aggregator.ScorerOptions{}},
 	// Parallel dispatch: a worker per partition, one whole-stream lane.
@@ -41,10 +48,15 @@ var recoveryVariants = []struct {
 
 // BenchmarkCrashRecovery measures, in one run: the catch-up of a restarted
 // scorer with RANKSTREAM_BENCH_EVENTS (default 1M) events after its last
-// checkpoint (time from Run until CaughtUp: checkpoints loaded, every event
-// applied, every changed standing published), in each of recoveryVariants,
+// checkpoint (time from Run until CaughtUp and every publish acknowledged:
+// checkpoints loaded, every event applied, every changed standing stored in
+// SCORES), in each of recoveryVariants,
 // against a plain ordered-consumer read of the same events;
-// RANKSTREAM_BENCH_REPS (default 3) interleaved repetitions, medians.
+// RANKSTREAM_BENCH_REPS (default 3) interleaved repetitions, medians;
+// wall time and process CPU time per event, each as a ratio to the plain
+// read's. RANKSTREAM_BENCH_VARIANTS (comma-separated names) runs only
+// those; RANKSTREAM_BENCH_PROFILE=<dir> writes a CPU profile of each
+// variant's first repetition there.
 // make bench-recovery; figures go to BENCHMARKS.md "Crash recovery".
 func BenchmarkCrashRecovery(b *testing.B) {
 	n := envInt("RANKSTREAM_BENCH_EVENTS", 1_000_000)
@@ -70,28 +82,84 @@ func BenchmarkCrashRecovery(b *testing.B) {
 	last := rb.lastSeq()
 	since := float64(last - base)
 
+	variants := recoveryVariants
+	if only := os.Getenv("RANKSTREAM_BENCH_VARIANTS"); only != "" { // e.g. "single,shared"
+		variants = slices.DeleteFunc(slices.Clone(variants), func(v recoveryVariant) bool {
+			return !slices.Contains(strings.Split(only, ","), v.name)
+		})
+	}
 	times := map[string][]time.Duration{}
-	note := func(name string, d time.Duration) { // as it goes: a run cut short by its timeout keeps its figures
+	// cpus: process CPU time (the embedded server's included), far steadier
+	// than wall time on a loaded machine.
+	cpus := map[string][]time.Duration{}
+	// As it goes: a run cut short by its timeout keeps its figures.
+	note := func(name string, rep int, run func() time.Duration) {
+		stop := startVariantProfile(b, name, rep)
+		cpu0 := processCPU()
+		d := run()
+		cpu := processCPU() - cpu0
+		stop()
 		times[name] = append(times[name], d)
-		fmt.Fprintf(os.Stderr, "crash recovery: %d events, %s %s\n", last-base, name, d.Round(time.Millisecond))
+		cpus[name] = append(cpus[name], cpu)
+		fmt.Fprintf(os.Stderr, "crash recovery: %d events, %s %s, cpu %s (%.1f µs/event)\n", last-base, name,
+			d.Round(time.Millisecond), cpu.Round(time.Millisecond), float64(cpu.Microseconds())/since)
 	}
 	for rep := 0; rep < reps; rep++ {
-		note("plain", rb.plainRead(base+1, last))
-		for _, v := range recoveryVariants {
+		note("plain", rep, func() time.Duration { return rb.plainRead(base+1, last) })
+		for _, v := range variants {
 			opts := v.opts
 			opts.CheckpointInterval = time.Hour
-			note(v.name, rb.run(opts, false))
+			note(v.name, rep, func() time.Duration { return rb.run(opts, false) })
 		}
 	}
-	plain := medianDuration(times["plain"])
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.Logf("peak RSS of the process (server, state, all runs): %d MiB", ru.Maxrss>>10)
+	}
+	plain, plainCPU := medianDuration(times["plain"]), medianDuration(cpus["plain"])
 	b.ReportMetric(since/plain.Seconds(), "plain_ev/s")
-	b.Logf("%d events after the checkpoint, %d repetitions; plain ordered read %s (%.0f ev/s) %v",
-		last-base, reps, plain.Round(time.Millisecond), since/plain.Seconds(), times["plain"])
-	for _, v := range recoveryVariants {
-		d := medianDuration(times[v.name])
+	b.Logf("%d events after the checkpoint, %d repetitions; plain ordered read %s (%.0f ev/s) %v, cpu %.1f µs/event %v",
+		last-base, reps, plain.Round(time.Millisecond), since/plain.Seconds(), times["plain"],
+		float64(plainCPU.Microseconds())/since, cpus["plain"])
+	for _, v := range variants {
+		d, cpu := medianDuration(times[v.name]), medianDuration(cpus[v.name])
 		b.ReportMetric(plain.Seconds()/d.Seconds(), v.name+"/plain")
-		b.Logf("%s: caught up after %s (%.0f ev/s, %.3f of plain) %v", v.name, d.Round(time.Millisecond),
-			since/d.Seconds(), plain.Seconds()/d.Seconds(), times[v.name])
+		b.ReportMetric(plainCPU.Seconds()/cpu.Seconds(), v.name+"_cpu/plain_cpu")
+		b.Logf("%s: caught up after %s (%.0f ev/s, %.3f of plain) %v; cpu %.1f µs/event (plain's %.3f of it) %v",
+			v.name, d.Round(time.Millisecond), since/d.Seconds(), plain.Seconds()/d.Seconds(), times[v.name],
+			float64(cpu.Microseconds())/since, plainCPU.Seconds()/cpu.Seconds(), cpus[v.name])
+	}
+}
+
+// processCPU is the process's user + system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startVariantProfile writes a CPU profile of the first repetition of a
+// variant to $RANKSTREAM_BENCH_PROFILE/<name>.cpu when that is set (not
+// together with -test.cpuprofile); the returned func stops it.
+func startVariantProfile(b *testing.B, name string, rep int) func() {
+	dir := os.Getenv("RANKSTREAM_BENCH_PROFILE")
+	if dir == "" || rep > 0 {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".cpu"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -131,6 +199,7 @@ func (rb *recoveryBench) lastSeq() uint64 {
 // untilCheckpoint it then waits for a checkpoint round to be written.
 func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool) time.Duration {
 	opts.JS, opts.Rules, opts.Partitions = rb.st.JS, rb.rules, 64
+	opts.Metrics = aggregator.NewMetrics(nil)
 	sc, err := aggregator.NewScorer(opts, testLogger())
 	if err != nil {
 		rb.b.Fatal(err)
@@ -139,14 +208,25 @@ func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- sc.Run(rctx) }()
-	for !sc.CaughtUp() {
+	// Shared: CaughtUp already holds after the first lease round for the
+	// partitions held by then; the run is over once all are held.
+	for !sc.CaughtUp() || len(sc.Owned()) < opts.Partitions {
 		select {
 		case err := <-done:
 			rb.b.Fatalf("scorer stopped before it caught up: %v", err)
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+	select { // every standing of the catch-up stored, not only handed to the client
+	case <-rb.st.JS.PublishAsyncComplete():
+	case err := <-done:
+		rb.b.Fatalf("scorer stopped before its standings were acknowledged: %v", err)
+	}
 	took := time.Since(start)
+	var published dto.Metric
+	if err := opts.Metrics.ScoresOut.Write(&published); err == nil && !untilCheckpoint {
+		fmt.Fprintf(os.Stderr, "crash recovery: %.0f standings published going live\n", published.GetCounter().GetValue())
+	}
 	if untilCheckpoint {
 		time.Sleep(3 * opts.CheckpointInterval) // let a round be written
 	}

@@ -139,6 +139,8 @@ func (w *worker) flushMissions(ctx context.Context) {
 		w.s.m.Missions.Published.Inc()
 		delete(o.rewards, id)
 	}
+	held := len(o.progress)
+	defer func() { o.progress = regrown(o.progress, held) }() // pending_maps.go
 	for user, p := range o.progress {
 		if !w.publishAsync(ctx, w.progressMsg(p, user), streams.MissionProgressBucket) {
 			continue

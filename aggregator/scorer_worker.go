@@ -172,6 +172,8 @@ func (w *worker) flushNow(ctx context.Context) {
 		return // nothing is published before catch-up
 	}
 	scored := w.s.m.EventLatency.WithLabelValues(LatencyScored) // once per flush, not per standing
+	held := len(w.pending)
+	defer func() { w.pending = regrown(w.pending, held) }() // pending_maps.go
 	for key, sm := range w.pending {
 		subj := w.s.scoreSubject(key.board, key.user)
 		w.buf = sm.encode(w.buf[:0])
