@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,7 +21,6 @@ type worker struct {
 	pending map[scoreKey]ScoreMsg // by (board, user): the subject is made when published
 	mout    missionOut            // mission progress and rewards (scorer_missions.go)
 	live    bool
-	buf     []byte
 	pace    flushPacer // when pending standings are published (flush_pacer.go)
 	accrued map[ContestResult]prometheus.Counter
 	letters []letter // dead letters in flight (scorer_letters.go)
@@ -174,12 +172,13 @@ func (w *worker) flushNow(ctx context.Context) {
 	scored := w.s.m.EventLatency.WithLabelValues(LatencyScored) // once per flush, not per standing
 	held := len(w.pending)
 	defer func() { w.pending = regrown(w.pending, held) }() // pending_maps.go
+	// One allocation of messages and one of payloads per flush, not two per
+	// standing: the client keeps each message until its ack (flush_slab.go).
+	var slab scoreSlab
+	slab.make(len(w.pending))
 	for key, sm := range w.pending {
 		subj := w.s.scoreSubject(key.board, key.user)
-		w.buf = sm.encode(w.buf[:0])
-		data := make([]byte, len(w.buf))
-		copy(data, w.buf)
-		msg := &nats.Msg{Subject: subj, Data: data}
+		msg := slab.next(subj, &sm)
 		f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
 		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
 			// Back-pressure: let the acks catch up, then retry once.

@@ -164,30 +164,11 @@ func BenchmarkPipeline(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	for i := 0; i < b.N; i++ {
-		raw := rawRate(ctx, b, msgs)
-		zset := zsetRate(ctx, b, msgs)
-
-		a, rdb, prefix := startApp(ctx, b)
-		js, _ := jetstream.New(a.Streams.NC, jetstream.WithPublishAsyncMaxPending(4000))
-		start := time.Now()
-		pub := publishAll(ctx, b, js, msgs)
-		scored, scores := waitRanked(ctx, b, a, start)
-		natsRate := float64(n) / time.Since(start).Seconds()
-		b.ReportMetric(float64(n)/pub.Seconds(), "nats_publish_ev/s")
-		b.ReportMetric(float64(n)/scored.Seconds(), "nats_scored_ev/s")
-		b.ReportMetric(float64(scores)/float64(n), "nats_scores_per_event")
-		cleanup(a, rdb, prefix)
-
-		a, rdb, prefix = startApp(ctx, b)
-		start = time.Now()
-		st, err := loadgen.Run(ctx, loadgen.Options{HTTPURL: "http://" + a.Addr(), Secrets: map[string]string{"acme": "bench"},
-			Count: n, Users: 20000, Providers: []string{"acme"}, Seed: 7, DuplicateRate: -1, BatchSize: 500}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil || st.Acked < int64(n)*99/100 {
-			b.Fatalf("http load: %v %+v", err, st)
-		}
-		waitRanked(ctx, b, a, start)
-		httpRate := float64(n) / time.Since(start).Seconds()
-		cleanup(a, rdb, prefix)
+		var raw, zset, natsRate, httpRate float64
+		rawCPU := phase(ctx, "raw", n, func(ctx context.Context) { raw = rawRate(ctx, b, msgs) })
+		zsetCPU := phase(ctx, "zset", n, func(ctx context.Context) { zset = zsetRate(ctx, b, msgs) })
+		natsCPU := phase(ctx, "nats", n, func(ctx context.Context) { natsRate = natsDoor(ctx, b, msgs) })
+		httpCPU := phase(ctx, "http", n, func(ctx context.Context) { httpRate = httpDoor(ctx, b, n) })
 
 		b.ReportMetric(raw, "raw_publish_ev/s")
 		b.ReportMetric(natsRate, "nats_door_ev/s")
@@ -196,7 +177,45 @@ func BenchmarkPipeline(b *testing.B) {
 		b.ReportMetric(httpRate/raw, "http_ratio")
 		b.ReportMetric(zset, "zset_consumer_ev/s")
 		b.ReportMetric(natsRate/zset, "nats_vs_zset")
+		// Process CPU per event of each phase (µs; the sorted-set baseline's
+		// Redis work runs in redis-server and is not counted).
+		b.ReportMetric(float64(rawCPU.Nanoseconds())/1e3, "raw_cpu_us/ev")
+		b.ReportMetric(float64(zsetCPU.Nanoseconds())/1e3, "zset_cpu_us/ev")
+		b.ReportMetric(float64(natsCPU.Nanoseconds())/1e3, "nats_cpu_us/ev")
+		b.ReportMetric(float64(httpCPU.Nanoseconds())/1e3, "http_cpu_us/ev")
 	}
+}
+
+// natsDoor publishes msgs to the NATS door of a fresh pipeline and returns
+// events/s until every event is scored and every standing ranked.
+func natsDoor(ctx context.Context, b *testing.B, msgs []msg) float64 {
+	n := len(msgs)
+	a, rdb, prefix := startApp(ctx, b)
+	defer cleanup(a, rdb, prefix)
+	js, _ := jetstream.New(a.Streams.NC, jetstream.WithPublishAsyncMaxPending(4000))
+	start := time.Now()
+	pub := publishAll(ctx, b, js, msgs)
+	scored, scores := waitRanked(ctx, b, a, start)
+	rate := float64(n) / time.Since(start).Seconds()
+	b.ReportMetric(float64(n)/pub.Seconds(), "nats_publish_ev/s")
+	b.ReportMetric(float64(n)/scored.Seconds(), "nats_scored_ev/s")
+	b.ReportMetric(float64(scores)/float64(n), "nats_scores_per_event")
+	return rate
+}
+
+// httpDoor sends n loadgen events through the HTTP door of a fresh pipeline
+// (signed batches of 500) and returns events/s until all are ranked.
+func httpDoor(ctx context.Context, b *testing.B, n int) float64 {
+	a, rdb, prefix := startApp(ctx, b)
+	defer cleanup(a, rdb, prefix)
+	start := time.Now()
+	st, err := loadgen.Run(ctx, loadgen.Options{HTTPURL: "http://" + a.Addr(), Secrets: map[string]string{"acme": "bench"},
+		Count: n, Users: 20000, Providers: []string{"acme"}, Seed: 7, DuplicateRate: -1, BatchSize: 500}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil || st.Acked < int64(n)*99/100 {
+		b.Fatalf("http load: %v %+v", err, st)
+	}
+	waitRanked(ctx, b, a, start)
+	return float64(n) / time.Since(start).Seconds()
 }
 
 // BenchmarkStaleness: at a steady rate of background traffic, a probe event is
