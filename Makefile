@@ -4,7 +4,7 @@ BIN     := bin/rankstream
 PKGS    := ./...
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build run test lint bench bench-rewards bench-board bench-pipeline bench-push bench-push-ab bench-snapshot services test-services fmt vet clean
+.PHONY: all build run test lint bench bench-rewards bench-board bench-pipeline bench-push bench-push-1k bench-push-10k bench-push-ab bench-snapshot services test-services fmt vet clean
 
 all: build
 
@@ -74,9 +74,21 @@ bench-snapshot:
 	$(GO) test ./replay -run '^$$' -bench ReplayVsRead -benchtime 1x -timeout 30m
 
 # Live push: event acked -> WebSocket push latency with 10k subscribers under
-# 10k events/s of loadgen traffic (env RANKSTREAM_BENCH_WS, _RATE, _SECONDS).
+# 10k events/s of loadgen traffic (env RANKSTREAM_BENCH_WS, _RATE, _SECONDS,
+# _PROBES, _TRANSPORT, _TICK_MS, _CLIENT=raw|lib). Besides p50/p99 it prints
+# the top probes' split at the notifier's NATS publish (ack_to_nats_*,
+# nats_to_client_*) and the app's stage histograms (stage_scored/ranked/visible).
+# The two rows of issue 14, one command each:
+#   make bench-push-1k    1k WebSocket subscribers, 1k ev/s  (target p99 <= 100 ms)
+#   make bench-push-10k   10k WebSocket subscribers, 10k ev/s (target p99 <= 250 ms)
 bench-push:
 	$(GO) test ./notifier -run '^$$' -bench PushLatency -benchtime 1x -timeout 60m
+
+bench-push-1k:
+	RANKSTREAM_BENCH_WS=1000 RANKSTREAM_BENCH_RATE=1000 $(GO) test ./notifier -run '^$$' -bench PushLatency -benchtime 1x -timeout 60m
+
+bench-push-10k:
+	RANKSTREAM_BENCH_WS=10000 RANKSTREAM_BENCH_RATE=10000 $(GO) test ./notifier -run '^$$' -bench PushLatency -benchtime 1x -timeout 60m
 
 # The same for two commits, runs alternated: make bench-push-ab BASE=main NEW=HEAD
 bench-push-ab:

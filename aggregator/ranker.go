@@ -242,7 +242,9 @@ func (r *Ranker) Run(ctx context.Context) error {
 		case <-tick.C:
 			if live {
 				r.regroup(ctx, rd)
-				r.timedTick(ctx, sched)
+				if sched.due(time.Now()) {
+					r.timedTick(ctx, sched)
+				}
 			}
 		case <-lagT.C:
 			if live {

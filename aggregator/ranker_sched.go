@@ -8,8 +8,15 @@ import "time"
 // previous tick at the earliest, and under load ticks are spaced by their
 // own cost: the next one starts tickCostFactor × the last tick's duration
 // after it ended (so writing takes at most about a quarter of the ranker's
-// time), never later than Tick after the change. The fixed Tick still runs
-// for what is not a change (a board group gained, a regroup).
+// time), never later than Tick after the change — unless the tick itself
+// took longer than Tick: then the next one waits as long as the last one
+// took. The ranker applies SCORES on the goroutine that ticks, so
+// back-to-back costly ticks (10k watched users' ranks in every delta, on a
+// starved process: 0.5–1 s each) left it no time to apply standings and
+// its input fell behind by seconds (BENCHMARKS.md, "Live push: both rows of
+// issue 14"); now it always keeps at least half its time for them. The
+// fixed Tick still runs for what is not a change (a board group gained, a
+// regroup), spaced the same way (due).
 const (
 	defaultMinTick = 10 * time.Millisecond
 	tickCostFactor = 3
@@ -43,10 +50,20 @@ func (s *tickSched) changed(now time.Time) {
 	s.armed = true
 }
 
+// due reports whether a tick of the fixed Tick may run at now; when it may
+// not yet, the timer is armed for it.
+func (s *tickSched) due(now time.Time) bool {
+	if s.wait(now) == 0 {
+		return true
+	}
+	s.changed(now)
+	return false
+}
+
 // wait is how long a change at now waits for its tick.
 func (s *tickSched) wait(now time.Time) time.Duration {
-	w := s.last.Add(max(s.min, tickCostFactor*s.cost)).Sub(now)
-	return min(max(w, 0), s.max)
+	gap := min(max(s.min, tickCostFactor*s.cost), max(s.max, s.cost))
+	return max(s.last.Add(gap).Sub(now), 0)
 }
 
 // fired: the armed tick is running.

@@ -110,6 +110,8 @@ type probe struct {
 	mu         sync.Mutex
 	acked      map[int64]time.Time // score -> ack time
 	seen       map[int64]bool
+	pubAt      map[int64]time.Time // score -> on NATS (top probes)
+	readAt     map[int64]time.Time // score -> read by the client
 }
 
 type latencies struct {
@@ -185,9 +187,9 @@ func benchUsers(subs, nProbes int) (users []string, probes []*probe) {
 		// Top probes: 10^12·(i+1) apart, +1 per event: never reordered, never
 		// overtaken by loadgen users.
 		probes = append(probes, &probe{user: fmt.Sprintf("ptop_%d", i), base: 1_000_000_000_000 * int64(i+1), step: 1,
-			acked: map[int64]time.Time{}, seen: map[int64]bool{}})
+			acked: map[int64]time.Time{}, seen: map[int64]bool{}, pubAt: map[int64]time.Time{}, readAt: map[int64]time.Time{}})
 		probes = append(probes, &probe{user: fmt.Sprintf("pcrowd_%d", i), step: 5000,
-			acked: map[int64]time.Time{}, seen: map[int64]bool{}})
+			acked: map[int64]time.Time{}, seen: map[int64]bool{}, pubAt: map[int64]time.Time{}, readAt: map[int64]time.Time{}})
 	}
 	for _, p := range probes {
 		users = append(users, p.user)
@@ -207,7 +209,8 @@ func runPush(ctx context.Context, b *testing.B, a *app.App, subs, rate, secs, nP
 	t0 := time.Now()
 	cp := startClients(b, "ws://"+a.Addr()+"/v1/ws", a.Streams.URL(), "bench-secret", len(users), nProbes)
 	cp.waitReady(b)
-	b.Logf("%d %s subscribers connected in %s", len(users), transport(), time.Since(t0))
+	b.Logf("%d %s subscribers (client %s) connected in %s", len(users), transport(), benchClient(), time.Since(t0))
+	unwatch := watchPublished(b, a.Streams.NC, probes)
 	lat := &latencies{}
 	total := make(chan int64, 1)
 	go cp.collect(byUser, lat, total)
@@ -232,6 +235,8 @@ func runPush(ctx context.Context, b *testing.B, a *app.App, subs, rate, secs, nP
 		b.Error("clients did not report")
 	}
 	_ = cp.cmd.Wait()
+	unwatch()
+	reportProbeStages(b, probes)
 	r := pushReport{users: len(users), lg: st, msgs: msgs, elapsed: elapsed, since: time.Since(t0),
 		probeErrs: pr.errs.Load(), lat: lat, probes: probes}
 	r.report(b, cp.cmd.ProcessState)

@@ -83,6 +83,7 @@ func (p *clientsProc) collect(byUser map[string]*probe, lat *latencies, total ch
 			pr.mu.Lock()
 			if at, ok := pr.acked[score]; ok && !pr.seen[score] {
 				pr.seen[score] = true
+				pr.readAt[score] = time.Unix(0, ns)
 				lat.add(pr.step == 1, time.Unix(0, ns).Sub(at))
 			}
 			pr.mu.Unlock()
@@ -119,6 +120,11 @@ func TestPushClientsHelper(t *testing.T) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	useNATS := os.Getenv("RANKSTREAM_BENCH_TRANSPORT") == "nats"
+	if !useNATS && benchClient() == "raw" {
+		if cs.raw, err = newRawClients(cs); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, u := range users {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -130,9 +136,12 @@ func TestPushClientsHelper(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			if useNATS {
+			switch {
+			case useNATS:
 				err = cs.connectNATS(os.Getenv("RANKSTREAM_PUSH_NATS"), tok, u)
-			} else {
+			case cs.raw != nil:
+				err = cs.raw.connect(url, tok, u)
+			default:
 				err = cs.connectWS(ctx, url, tok, u)
 			}
 			if err != nil {
@@ -154,6 +163,7 @@ type clientSet struct {
 	msgs    atomic.Int64
 	closers sync.Map
 	readers sync.WaitGroup
+	raw     *rawClients // RANKSTREAM_BENCH_CLIENT=raw (WebSocket only)
 }
 
 // onMsg counts a message of u and reports a probe's rank message.
@@ -225,6 +235,9 @@ func (cs *clientSet) serve(n int, cancel context.CancelFunc) {
 			cancel()
 			cs.closers.Range(func(_, f any) bool { f.(func())(); return true })
 			cs.readers.Wait()
+			if cs.raw != nil {
+				cs.msgs.Add(cs.raw.close())
+			}
 			for len(cs.out) > 0 {
 				fmt.Fprintln(w, <-cs.out)
 			}

@@ -5,7 +5,8 @@
 # Usage: scripts/bench-push-ab.sh [BASE [NEW]]  (default: main and HEAD)
 # Environment: AB_RUNS (3 pairs), AB_OUT (data/bench-push-ab), and the
 # benchmark's own knobs (RANKSTREAM_BENCH_WS, _RATE, _SECONDS, _PROBES,
-# _TRANSPORT, _TICK_MS; see notifier/latency_bench_test.go).
+# _TRANSPORT, _TICK_MS, _CLIENT; see notifier/latency_bench_test.go and
+# latency_probestages_test.go).
 # Each run's output is in $AB_OUT/<label>-<n>.txt, with `uptime` before
 # it; binaries already in $AB_OUT are reused; the last lines print p50/p99 per run and the medians per build.
 set -euo pipefail
@@ -37,12 +38,19 @@ done
 python3 - "$OUT" "$RUNS" <<'PY'
 import re, sys, statistics
 out, runs = sys.argv[1], int(sys.argv[2])
+med = {}
 for label in ("base", "new"):
     vals = {}
     for i in range(1, runs + 1):
         lines = [l for l in open(f"{out}/{label}-{i}.txt") if l.startswith("BenchmarkPushLatency")]
         for v, k in re.findall(r"(\d[\d.e+]*)\s+(\S+)", lines[-1] if lines else ""):
             vals.setdefault(k, []).append(float(v))
-    keys = ["loadgen_acked_ev/s", "p50_ms", "p95_ms", "p99_ms", "crowd_p99_ms", "server_cores", "probes_seen_ratio"]
+    keys = ["loadgen_acked_ev/s", "p50_ms", "p95_ms", "p99_ms", "crowd_p99_ms", "ack_to_nats_p50_ms", "ack_to_nats_p99_ms",
+            "nats_to_client_p50_ms", "nats_to_client_p99_ms", "server_cores", "clients_cores", "probes_seen_ratio"]
     print(label, " ".join(f"{k}={statistics.median(vals[k]):.4g} {vals[k]}" for k in keys if k in vals))
+    med[label] = {k: statistics.median(v) for k, v in vals.items()}
+for k in ("p50_ms", "p99_ms", "ack_to_nats_p99_ms", "nats_to_client_p99_ms", "server_cores"):
+    b, n = med["base"].get(k), med["new"].get(k)
+    if b and n:
+        print(f"ratio new/base {k}: {n / b:.2f}")
 PY
