@@ -94,22 +94,7 @@ func TestRankerReportsNewlyWatchedOnQuietBoard(t *testing.T) {
 		}
 	}
 	testkit.Eventually(t, 10*time.Second, func() error { return wantRows(r, id, "b=30", "a=20", "w=10") })
-	// report waits for a delta after the first n that reports user and
-	// returns it.
-	report := func(n int, user string) (map[string]Rank, int) {
-		t.Helper()
-		var got map[string]Rank
-		testkit.Eventually(t, 10*time.Second, func() error {
-			for _, d := range sink.since(n) {
-				if _, ok := d[user]; ok {
-					got = d
-					return nil
-				}
-			}
-			return fmt.Errorf("no delta reports %s yet", user)
-		})
-		return got, sink.setFail(false)
-	}
+	report := func(n int, user string) (map[string]Rank, int) { t.Helper(); return sink.report(t, n, user) }
 	// Every standing is out: b's, the last, in a change or a full board.
 	testkit.Eventually(t, 10*time.Second, func() error {
 		if !plain.wrote("b") {
@@ -149,4 +134,21 @@ func TestRankerReportsNewlyWatchedOnQuietBoard(t *testing.T) {
 	if got := plain.ranksOnly(); got != 0 {
 		t.Fatalf("a sink without ranks got %d ranks-only boards", got)
 	}
+}
+
+// report waits for a delta after the first n that reports user and returns
+// it with the count of deltas taken.
+func (s *recordSink) report(t *testing.T, n int, user string) (map[string]Rank, int) {
+	t.Helper()
+	var got map[string]Rank
+	testkit.Eventually(t, 10*time.Second, func() error {
+		for _, d := range s.since(n) {
+			if _, ok := d[user]; ok {
+				got = d
+				return nil
+			}
+		}
+		return fmt.Errorf("no delta reports %s yet", user)
+	})
+	return got, s.setFail(false)
 }
