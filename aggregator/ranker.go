@@ -32,9 +32,11 @@ type RankerOptions struct {
 	MinTick time.Duration
 	Metrics *Metrics
 	// Watched, when set, lists the users whose rank must be reported in
-	// BoardDelta.Ranks on every tick it differs from the last one reported
-	// (players with a live subscription), so they learn when others
-	// overtake them.
+	// BoardDelta.Ranks on every tick of their board (players with a live
+	// subscription), so they learn when others overtake them, and once when
+	// they become watched on a quiet board (ranker_watch.go). It is called
+	// on every tick for every owned board: it must not block, and should
+	// return the same slice while the list is unchanged.
 	Watched func(id contest.BoardID) []string
 	// TopK is the size of BoardDelta.Top (default 10).
 	TopK int
@@ -111,6 +113,9 @@ type rboard struct {
 	// one, to be written in full (ranker_rules.go).
 	src     *contest.Contest
 	replace bool
+	// watched is the Watched list of the board's last report
+	// (ranker_watch.go).
+	watched []string
 }
 
 type dirtyEntry struct {

@@ -14,6 +14,9 @@ type SinkMetrics struct {
 	GroupLoads    prometheus.Counter
 	// ScoresStale: standings dropped as older than the one held (SrcSeq).
 	ScoresStale prometheus.Counter
+	// WatchedReports: ranks-only deltas of quiet boards for users who
+	// became watched (ranker_watch.go).
+	WatchedReports prometheus.Counter
 }
 
 func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
@@ -34,9 +37,11 @@ func newSinkMetrics(reg prometheus.Registerer) *SinkMetrics {
 			Help: "Times the ranker re-read SCORES from the start for a board group it gained."}),
 		ScoresStale: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_scores_stale_total",
 			Help: "SCORES standings dropped because the board holds one of a later event for the user (a cut-off scorer's buffered publishes)."}),
+		WatchedReports: prometheus.NewCounter(prometheus.CounterOpts{Name: "rankstream_ranker_watched_reports_total",
+			Help: "Ranks-only deltas of quiet boards written because users on them became watched (their current rank, once)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Errors, m.Writes, m.Seconds, m.OwnedGroups, m.ScoresApplied, m.ScoresForeign, m.GroupLoads, m.ScoresStale)
+		reg.MustRegister(m.Errors, m.Writes, m.Seconds, m.OwnedGroups, m.ScoresApplied, m.ScoresForeign, m.GroupLoads, m.ScoresStale, m.WatchedReports)
 	}
 	return m
 }

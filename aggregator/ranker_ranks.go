@@ -27,16 +27,12 @@ func (b *rboard) rankOf(user string) (Rank, bool) {
 }
 
 // fillRanks computes the top K and the ranks of changed and watched users.
-// Every watched user's rank is in every delta of its board, moved or not:
-// the notifier defers a rate-limited "overtaken" push and sends it on a
-// later report (reporting only changed ranks lost such pushes for good:
-// TestPushToSubscribersOnOtherProcesses). Caller holds mu.
+// Every watched user's rank is in every delta of its board, moved or not
+// (the notifier compares it with what the subject last carried); a user who
+// becomes watched on a quiet board is reported by newlyWatched
+// (ranker_watch.go). Caller holds mu.
 func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
-	bd.Total = b.tree.Len()
-	b.tree.Range(1, r.opts.TopK, func(pos int, user string, key []int64) bool {
-		bd.Top = append(bd.Top, Rank{Pos: pos, User: user, Score: b.lb.ScoreFromKey(key[0]), LastPoints: b.st[user].LastPoints})
-		return true
-	})
+	r.fillTop(b, bd)
 	bd.Ranks = make(map[string]Rank, len(bd.Changed))
 	for _, u := range bd.Changed {
 		if rk, ok := b.rankOf(u.User); ok {
@@ -44,7 +40,8 @@ func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 		}
 	}
 	if r.opts.Watched != nil {
-		for _, u := range r.opts.Watched(b.id) {
+		b.watched = r.opts.Watched(b.id) // newlyWatched compares with it
+		for _, u := range b.watched {
 			if _, done := bd.Ranks[u]; done {
 				continue
 			}
@@ -53,6 +50,15 @@ func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 			}
 		}
 	}
+}
+
+// fillTop sets bd's total and top K. Caller holds mu.
+func (r *Ranker) fillTop(b *rboard, bd *BoardDelta) {
+	bd.Total = b.tree.Len()
+	b.tree.Range(1, r.opts.TopK, func(pos int, user string, key []int64) bool {
+		bd.Top = append(bd.Top, Rank{Pos: pos, User: user, Score: b.lb.ScoreFromKey(key[0]), LastPoints: b.st[user].LastPoints})
+		return true
+	})
 }
 
 // Row is one position of a board, for tests and replay.

@@ -71,10 +71,12 @@ type BoardDelta struct {
 	// Top is the board's top K after the tick (when ranks are wanted).
 	Top []Rank
 	// Ranks holds the position after the tick of every changed user and of
-	// every watched user of the board whose position or score differs from
-	// the last tick's report (all of them on a Full board; when ranks are
-	// wanted).
+	// every watched user of the board (when ranks are wanted).
 	Ranks map[string]Rank
+	// RanksOnly: nothing on the board changed; the delta reports the ranks
+	// of users who became watched (ranker_watch.go). Only sinks that want
+	// ranks get it.
+	RanksOnly bool `json:"-"`
 	// Total is the number of users on the board.
 	Total int
 	// EventTime is the stream time of the oldest event among the changes

@@ -78,6 +78,9 @@ func (r *Ranker) collect(gained map[int]uint64) *Batch {
 			continue
 		}
 		if !full && len(b.dirty) == 0 {
+			if bd, ok := r.newlyWatched(b); ok {
+				batch.Boards = append(batch.Boards, bd)
+			}
 			continue
 		}
 		var bd BoardDelta
@@ -159,7 +162,7 @@ func (r *Ranker) writeSinks(ctx context.Context, batch *Batch) bool {
 // writeSink writes batch to sink i, with the boards of its last failed
 // write in full; a failure marks the batch's boards for a full write.
 func (r *Ranker) writeSink(ctx context.Context, i int, s Sink, batch *Batch) bool {
-	b := r.withFailed(i, batch)
+	b := r.withFailed(i, forSink(s, batch))
 	if len(b.Boards) == 0 {
 		return true
 	}

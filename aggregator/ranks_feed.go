@@ -25,6 +25,12 @@ const (
 	ranksMaxAge = 2 * time.Minute
 	// feedChunk is the most changed users one message carries.
 	feedChunk = 1000
+	// ranksPullExpiry is the follower's pull expiry; its heartbeat is half
+	// of it, and two missed heartbeats re-create the ordered consumer. The
+	// default (30 s, heartbeat 5 s) left a notifier lease holder whose
+	// consumer delivered nothing deaf for 10 s or more under load (an
+	// OS-process push test run with no delta at the holder at all).
+	ranksPullExpiry = 2 * time.Second
 )
 
 // EnsureRanksStream creates the RANKS stream when missing (an existing one
@@ -146,7 +152,7 @@ func NewRanksFollower(ctx context.Context, js jetstream.JetStream, replicas int,
 	if err != nil {
 		return nil, fmt.Errorf("aggregator: follow ranks: %w", err)
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullExpiry(ranksPullExpiry))
 	if err != nil {
 		return nil, fmt.Errorf("aggregator: follow ranks: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -32,12 +31,16 @@ import (
 // every subscriber's last message equals its final standing in GET
 // /v1/leaderboards once the board is quiet. notifier's
 // TestPushToSubscribersOnOtherProcesses is the in-process version.
+//
+// It failed about one run in three under load: the board group (the
+// ranker writing the board) sat on a process whose watch set learnt of the
+// subscribers (its 2 s interest poll) only after the burst of ticks that
+// overtook them, and the board then stayed quiet, so no tick reported them
+// again. The ranker now reports a user who becomes watched on a quiet board
+// once (aggregator/ranker_watch.go, TestRankerReportsNewlyWatchedOnQuietBoard).
 func TestPushToAnonymousSubscribersAcrossProcesses(t *testing.T) {
-	if testing.Short() || os.Getenv("RANKSTREAM_TEST_CLUSTER") == "" {
-		// Failed once in four runs next to a full .ci/run (cause not found
-		// yet); the in-process TestPushToSubscribersOnOtherProcesses
-		// (notifier) covers the same rule in make test.
-		t.Skip("set RANKSTREAM_TEST_CLUSTER=1 (make test-cluster)")
+	if testing.Short() {
+		t.Skip("three OS processes on a three-node cluster")
 	}
 	const id = "ap_sum"
 	e := newProcEnv(t, false, map[string]string{"ap.yml": sumContest(id, "anonymous push", time.Now().UTC(), "")})
