@@ -83,10 +83,7 @@ func TestRankerReportsNewlyWatchedOnQuietBoard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- r.Run(rctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runRanker(t, ctx, r)
 	for i, u := range []string{"w", "a", "b"} {
 		sm := ScoreMsg{Standing: contest.Standing{Score: int64(10 * (i + 1)), Rounds: 1}}
 		if _, err := js.Publish(ctx, scoreSubject(1, id, u), sm.encode(nil)); err != nil {

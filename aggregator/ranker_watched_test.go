@@ -68,10 +68,7 @@ func TestRankerReportsWatchedRankOnChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- r.Run(rctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runRanker(t, ctx, r)
 	pub := func(user string, score int64) {
 		t.Helper()
 		sm := ScoreMsg{Standing: contest.Standing{Score: score, Rounds: 1}}
@@ -126,4 +123,12 @@ func TestRankerReportsWatchedRankOnChange(t *testing.T) {
 	if w, ok := seen(n, "w"); !ok || w.Pos != 2 {
 		t.Fatalf("after a failed write, w: %+v %v", w, ok)
 	}
+}
+
+// runRanker runs r until the test ends.
+func runRanker(t *testing.T, ctx context.Context, r *Ranker) {
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
