@@ -27,7 +27,7 @@ func EnsureCheckpoints(ctx context.Context, js jetstream.JetStream, replicas int
 		return nil, fmt.Errorf("streams: jetstream for %s: %w", CheckpointBucket, err)
 	}
 	var obs jetstream.ObjectStore
-	err = retryTransient(ctx, func() (err error) {
+	err = retryTransient(ctx, func(ctx context.Context) (err error) {
 		obs, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket:      CheckpointBucket,
 			Description: "scorer state per EVENTS partition with the stream sequence it covers",

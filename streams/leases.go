@@ -49,7 +49,7 @@ func EnsureLeases(ctx context.Context, js jetstream.JetStream, ttl time.Duration
 func ensureKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	cfg.Replicas = keepReplicas(ctx, js, KVStreamName(cfg.Bucket), cfg.Replicas, nil)
 	var kv jetstream.KeyValue
-	err := retryTransient(ctx, func() (err error) {
+	err := retryTransient(ctx, func(ctx context.Context) (err error) {
 		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
 		return err
 	})

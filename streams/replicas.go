@@ -75,14 +75,21 @@ func checkReplicas(name string, want int, info *jetstream.StreamInfo) error {
 		ErrReplicasUnavailable, name, info.Config.Replicas, want, want)
 }
 
+// attemptWithin bounds one create or update request of retryTransient.
+const attemptWithin = 5 * time.Second
+
 // retryTransient runs create until it succeeds, fails for good, or
 // ensureReadyWithin passes: on a forming or loaded cluster the placement of
 // a replicated bucket can outlast one JetStream API timeout, and two
-// processes starting together race to create it.
-func retryTransient(ctx context.Context, create func() error) error {
+// processes starting together race to create it. Each attempt has
+// attemptWithin of its own, so one request left unanswered by a cluster
+// that is electing its meta leader cannot use up the whole window.
+func retryTransient(ctx context.Context, create func(ctx context.Context) error) error {
 	deadline := time.Now().Add(ensureReadyWithin)
 	for {
-		err := create()
+		actx, cancel := context.WithTimeout(ctx, attemptWithin)
+		err := create(actx)
+		cancel()
 		if err == nil || !transient(err) || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}

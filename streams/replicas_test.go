@@ -102,3 +102,23 @@ func TestReplicasRaisedNeverLowered(t *testing.T) {
 		t.Errorf("no warning about keeping the replicas:\n%s", buf.String())
 	}
 }
+
+// A request that a loaded cluster leaves unanswered must not use up the
+// caller's whole deadline: each attempt of retryTransient ends after
+// attemptWithin and the next one is sent.
+func TestRetryTransientBoundsEachAttempt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*attemptWithin+time.Second)
+	defer cancel()
+	attempts := 0
+	err := retryTransient(ctx, func(actx context.Context) error {
+		attempts++
+		<-actx.Done() // a request nobody answers
+		return actx.Err()
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a deadline", err)
+	}
+	if attempts < 2 {
+		t.Fatalf("%d attempts in %s: one unanswered request used up the caller's deadline", attempts, 2*attemptWithin+time.Second)
+	}
+}

@@ -14,7 +14,9 @@ import (
 // "Notices"): contests from the registry, prize zones from the rewards
 // rules, the sent-notice records in the RANKSTREAM_NOTICES bucket.
 func (a *App) noticeOptions() (notifier.NoticeOptions, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// longer than streams' retry window (30 s): a cluster that is still
+	// electing leaders at start answers the first requests late
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	kv, err := streams.EnsureNotices(ctx, a.Streams.JS, 0, a.Streams.Opts.Replicas)
 	if err != nil {
