@@ -11,6 +11,11 @@ var splitSeeds = []string{
 	`[]`, ` [ ] `, `[{}]`, `[ {"a":1} , {"b":"x,]}"} ]`, "[\n\t{\"a\":[1,2,{\"c\":\"\\\"]\"}]}\r\n,{}]",
 	`[1,"two",null,true,[3,[4]],{"k":{"l":[]}}]`, `["\\\\",  "\\"" ]`, `[{"event_id":"e,1","ts":"2026-01-01T00:00:00Z"}]`,
 	`[{]`, `[1,]`, `[`, `["unterminated]`, `[{"a":1}]x`, `[{"a":"\u00e9\ud83d\ude00"}]`,
+	// the one-pass validator's edges: numbers, literals, escapes, separators
+	`[0,-0,1.5,-2e10,3E+4,5e-6,0.0e0]`, `[01]`, `[-]`, `[1.]`, `[1.e5]`, `[1e]`, `[1e+]`, `[.5]`, `[+1]`, `[-01]`,
+	`[true,false,null]`, `[tru]`, `[nul]`, `[truex]`, `[True]`, `["\u12G4"]`, `["\u123"]`, `["\x"]`, "[\"a\x01\"]",
+	"[\"\xff\xfe\x7f\"]", `[{"a" : 1 , "b":[ ] ,"c":{ }}]`, `[{"a"}]`, `[{"a":}]`, `[{1:2}]`, `[{"a":1,}]`, `[,1]`,
+	`[1 2]`, `[{"a":1}{"b":2}]`, `[[]]]`, `[[[]]`, ` [1] `, "[1]\n", `[1]]`, `[}`, `["\`, `[1`, `[{"a":1`,
 }
 
 // checkSplit: splitArray gives exactly the elements, bytes and errors
@@ -42,6 +47,27 @@ func checkSplit(t *testing.T, body []byte) {
 func TestSplitArrayMatchesEncodingJSON(t *testing.T) {
 	for _, s := range splitSeeds {
 		checkSplit(t, []byte(s))
+	}
+}
+
+// TestSplitArrayNesting: encoding/json's nesting limit (10000) holds.
+func TestSplitArrayNesting(t *testing.T) {
+	for _, depth := range []int{maxNestingDepth - 1, maxNestingDepth, maxNestingDepth + 1} {
+		for _, open := range []string{"[", `[{"a":`} {
+			var b bytes.Buffer
+			b.WriteString(open)
+			for range depth - 1 - len(open)/5 {
+				b.WriteByte('[')
+			}
+			for range depth - 1 - len(open)/5 {
+				b.WriteByte(']')
+			}
+			if open != "[" {
+				b.WriteByte('}')
+			}
+			b.WriteByte(']')
+			checkSplit(t, b.Bytes())
+		}
 	}
 }
 
