@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"testing"
+	"testing/iotest"
 )
 
 var splitSeeds = []string{
@@ -84,7 +86,7 @@ func FuzzSplitArray(f *testing.F) {
 }
 
 // splitBench is a batch of 500 events as loadgen sends them.
-func splitBench(b *testing.B) []byte {
+func splitBench(testing.TB) []byte {
 	var buf bytes.Buffer
 	buf.WriteByte('[')
 	for i := range 500 {
@@ -117,5 +119,48 @@ func BenchmarkSplitBatchDecode(b *testing.B) {
 		if err := json.Unmarshal(body, &raws); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkReadBody: a 500-event batch read into one buffer of its
+// Content-Length; BenchmarkReadBodyReadAll is the io.ReadAll it replaced.
+func BenchmarkReadBody(b *testing.B) {
+	body := splitBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := readBody(bytes.NewReader(body), int64(len(body)))
+		if err != nil || len(got) != len(body) {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadBodyReadAll(b *testing.B) {
+	body := splitBench(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := io.ReadAll(io.LimitReader(bytes.NewReader(body), MaxBodyBytes+1))
+		if err != nil || len(got) != len(body) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestReadBody: the same bytes and errors as io.ReadAll of the limited
+// body, whatever Content-Length says.
+func TestReadBody(t *testing.T) {
+	body := splitBench(nil)
+	for _, cl := range []int64{-1, 0, 1, int64(len(body)) - 1, int64(len(body)), int64(len(body)) + 1, MaxBodyBytes, MaxBodyBytes + 1} {
+		for _, src := range [][]byte{body, body[:10], nil, bytes.Repeat([]byte{'x'}, MaxBodyBytes+10)} {
+			want, werr := io.ReadAll(io.LimitReader(iotest.HalfReader(bytes.NewReader(src)), MaxBodyBytes+1))
+			got, gerr := readBody(iotest.HalfReader(bytes.NewReader(src)), cl)
+			if !bytes.Equal(got, want) || (gerr == nil) != (werr == nil) {
+				t.Fatalf("content-length %d, %d bytes: got %d bytes (%v), want %d (%v)", cl, len(src), len(got), gerr, len(want), werr)
+			}
+		}
+	}
+	errAt := iotest.TimeoutReader(bytes.NewReader(body)) // fails on its second read
+	if _, err := readBody(errAt, int64(len(body))); err == nil {
+		t.Fatal("a read error was lost")
 	}
 }
