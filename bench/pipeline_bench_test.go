@@ -12,6 +12,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,27 +164,60 @@ func BenchmarkPipeline(b *testing.B) {
 	msgs := genMsgs(n)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	only := benchPhases(os.Getenv("RANKSTREAM_BENCH_PHASES"))
 	for i := 0; i < b.N; i++ {
 		var raw, zset, natsRate, httpRate float64
-		rawCPU := phase(ctx, "raw", n, func(ctx context.Context) { raw = rawRate(ctx, b, msgs) })
-		zsetCPU := phase(ctx, "zset", n, func(ctx context.Context) { zset = zsetRate(ctx, b, msgs) })
-		natsCPU := phase(ctx, "nats", n, func(ctx context.Context) { natsRate = natsDoor(ctx, b, msgs) })
-		httpCPU := phase(ctx, "http", n, func(ctx context.Context) { httpRate = httpDoor(ctx, b, n) })
+		var rawCPU, zsetCPU, natsCPU, httpCPU time.Duration
+		if only["raw"] {
+			rawCPU = phase(ctx, "raw", n, func(ctx context.Context) { raw = rawRate(ctx, b, msgs) })
+		}
+		if only["zset"] {
+			zsetCPU = phase(ctx, "zset", n, func(ctx context.Context) { zset = zsetRate(ctx, b, msgs) })
+		}
+		if only["nats"] {
+			natsCPU = phase(ctx, "nats", n, func(ctx context.Context) { natsRate = natsDoor(ctx, b, msgs) })
+		}
+		if only["http"] {
+			httpCPU = phase(ctx, "http", n, func(ctx context.Context) { httpRate = httpDoor(ctx, b, n) })
+		}
 
-		b.ReportMetric(raw, "raw_publish_ev/s")
-		b.ReportMetric(natsRate, "nats_door_ev/s")
-		b.ReportMetric(httpRate, "http_door_ev/s")
-		b.ReportMetric(natsRate/raw, "nats_ratio")
-		b.ReportMetric(httpRate/raw, "http_ratio")
-		b.ReportMetric(zset, "zset_consumer_ev/s")
-		b.ReportMetric(natsRate/zset, "nats_vs_zset")
+		report := func(ok bool, v float64, unit string) {
+			if ok {
+				b.ReportMetric(v, unit)
+			}
+		}
+		report(only["raw"], raw, "raw_publish_ev/s")
+		report(only["nats"], natsRate, "nats_door_ev/s")
+		report(only["http"], httpRate, "http_door_ev/s")
+		report(only["nats"] && only["raw"], natsRate/raw, "nats_ratio")
+		report(only["http"] && only["raw"], httpRate/raw, "http_ratio")
+		report(only["zset"], zset, "zset_consumer_ev/s")
+		report(only["nats"] && only["zset"], natsRate/zset, "nats_vs_zset")
 		// Process CPU per event of each phase (µs; the sorted-set baseline's
 		// Redis work runs in redis-server and is not counted).
-		b.ReportMetric(float64(rawCPU.Nanoseconds())/1e3, "raw_cpu_us/ev")
-		b.ReportMetric(float64(zsetCPU.Nanoseconds())/1e3, "zset_cpu_us/ev")
-		b.ReportMetric(float64(natsCPU.Nanoseconds())/1e3, "nats_cpu_us/ev")
-		b.ReportMetric(float64(httpCPU.Nanoseconds())/1e3, "http_cpu_us/ev")
+		report(only["raw"], float64(rawCPU.Nanoseconds())/1e3, "raw_cpu_us/ev")
+		report(only["zset"], float64(zsetCPU.Nanoseconds())/1e3, "zset_cpu_us/ev")
+		report(only["nats"], float64(natsCPU.Nanoseconds())/1e3, "nats_cpu_us/ev")
+		report(only["http"], float64(httpCPU.Nanoseconds())/1e3, "http_cpu_us/ev")
 	}
+}
+
+// benchPhases is the set of BenchmarkPipeline phases to run, from a comma
+// separated RANKSTREAM_BENCH_PHASES (e.g. "nats" for a profile of one door
+// whose server goroutines, unlabelled by phase, belong to it alone); empty:
+// all four. Ratios are reported only when both of their phases ran.
+func benchPhases(env string) map[string]bool {
+	all := map[string]bool{"raw": true, "zset": true, "nats": true, "http": true}
+	if strings.TrimSpace(env) == "" {
+		return all
+	}
+	only := map[string]bool{}
+	for _, p := range strings.Split(env, ",") {
+		if p = strings.TrimSpace(p); all[p] {
+			only[p] = true
+		}
+	}
+	return only
 }
 
 // natsDoor publishes msgs to the NATS door of a fresh pipeline and returns

@@ -83,6 +83,7 @@ type HTTP struct {
 	signatureSkew  time.Duration
 	now            func() time.Time
 	stream         string
+	streamHdr      []string // Nats-Expected-Stream of every message: one slice, only read by the client
 	publishTimeout time.Duration
 	limit          Limiter
 	gate           *streamGate
@@ -137,6 +138,7 @@ func NewHTTP(opts HTTPOptions, logger *slog.Logger, reg prometheus.Registerer) (
 		signatureSkew:  opts.SignatureSkew,
 		now:            opts.Now,
 		stream:         opts.StreamName,
+		streamHdr:      []string{opts.StreamName},
 		publishTimeout: opts.PublishTimeout,
 		limit:          opts.Limit,
 		gate:           newStreamGate(opts.JS, opts.StreamName),
@@ -222,7 +224,7 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 			Data:    raw,
 			Header: nats.Header{
 				jetstream.MsgIDHeader:          []string{key},
-				jetstream.ExpectedStreamHeader: []string{h.stream},
+				jetstream.ExpectedStreamHeader: h.streamHdr[:1:1], // cap 1: an append by anyone copies
 			},
 		}
 		if maxSize < 0 {
@@ -290,7 +292,7 @@ func (h *HTTP) readRequest(r *http.Request, now time.Time) ([]byte, *httpError) 
 	if r.ContentLength > MaxBodyBytes {
 		return nil, fail(http.StatusRequestEntityTooLarge, "body of %d bytes exceeds %d", r.ContentLength, MaxBodyBytes)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	body, err := readBody(r.Body, r.ContentLength)
 	if err != nil {
 		return nil, fail(http.StatusBadRequest, "reading body: %v", err)
 	}
@@ -301,6 +303,35 @@ func (h *HTTP) readRequest(r *http.Request, now time.Time) ([]byte, *httpError) 
 		return nil, herr
 	}
 	return body, nil
+}
+
+// readBody reads at most MaxBodyBytes+1 bytes of body (one more than a body
+// may have, so that a longer one is seen). With the request's Content-Length
+// known it reads into one buffer of that size (+1 for the end of the body):
+// io.ReadAll grows its buffer from 512 bytes, copying and allocating about
+// twice the body of a batch.
+func readBody(body io.Reader, contentLength int64) ([]byte, error) {
+	lr := io.LimitReader(body, MaxBodyBytes+1)
+	if contentLength <= 0 || contentLength > MaxBodyBytes {
+		return io.ReadAll(lr)
+	}
+	buf := make([]byte, 0, contentLength+1)
+	for {
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			// More than Content-Length said (the server's body reader stops
+			// there, so only a reader without that check): the rest as before.
+			rest, err := io.ReadAll(lr)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // authenticate verifies X-Provider-Id, X-Timestamp and X-Signature:
