@@ -116,6 +116,8 @@ type rboard struct {
 	// watched is the Watched list of the board's last report
 	// (ranker_watch.go).
 	watched []string
+	// told: the rank last reported of each watched user (ranker_ranks.go).
+	told map[string]toldRank
 }
 
 type dirtyEntry struct {

@@ -26,11 +26,17 @@ func (b *rboard) rankOf(user string) (Rank, bool) {
 	return rk, true
 }
 
-// fillRanks computes the top K and the ranks of changed and watched users.
-// Every watched user's rank is in every delta of its board, moved or not
-// (the notifier compares it with what the subject last carried); a user who
-// becomes watched on a quiet board is reported by newlyWatched
-// (ranker_watch.go). Caller holds mu.
+// fillRanks computes the top K, the ranks of changed users and those of
+// watched users whose position, score or gap to the next differs from what
+// the board last reported for them (the others' subjects already carry it;
+// reporting every watched user on every tick cost, at 10k subscribers, 10k
+// ranks encoded into the RANKS feed and decoded and compared by every
+// notifier per tick). A full delta reports every watched user again (a sink
+// that failed to take a batch gets the board in full). The notifier keeps a
+// deferred "overtaken" update itself and sends it on its own timer, so it
+// needs no later report (notifier/coalesce.go); a user who becomes watched
+// on a quiet board is reported by newlyWatched (ranker_watch.go). Caller
+// holds mu.
 func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 	r.fillTop(b, bd)
 	bd.Ranks = make(map[string]Rank, len(bd.Changed))
@@ -39,15 +45,68 @@ func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 			bd.Ranks[u.User] = rk
 		}
 	}
-	if r.opts.Watched != nil {
-		b.watched = r.opts.Watched(b.id) // newlyWatched compares with it
-		for _, u := range b.watched {
-			if _, done := bd.Ranks[u]; done {
+	if r.opts.Watched == nil {
+		return
+	}
+	b.setWatched(r.opts.Watched(b.id)) // newlyWatched compares with it
+	if bd.Full || b.told == nil {
+		b.told = make(map[string]toldRank, len(b.watched))
+	}
+	for _, u := range b.watched {
+		rk, changed := bd.Ranks[u]
+		if !changed {
+			var on bool
+			if rk, on = b.rankOf(u); !on {
+				delete(b.told, u)
 				continue
 			}
-			if rk, ok := b.rankOf(u); ok {
-				bd.Ranks[u] = rk
-			}
+		}
+		t := toldOf(rk)
+		if last, ok := b.told[u]; ok && last == t && !changed {
+			continue
+		}
+		b.told[u] = t
+		bd.Ranks[u] = rk
+	}
+}
+
+// toldRank is what a watched user's last reported rank said, as far as the
+// notifier's message goes (points change only with the user's own standing,
+// which is reported anyway).
+type toldRank struct {
+	pos    int
+	score  int64
+	gap    int64
+	hasGap bool
+}
+
+func toldOf(rk Rank) toldRank {
+	t := toldRank{pos: rk.Pos, score: rk.Score}
+	if rk.GapToNext != nil {
+		t.gap, t.hasGap = *rk.GapToNext, true
+	}
+	return t
+}
+
+// setWatched makes w the board's watched list; when it differs from the
+// last one, what was told of users no longer watched is forgotten (a user
+// who comes back is reported again). Caller holds mu.
+func (b *rboard) setWatched(w []string) {
+	if sameList(w, b.watched) {
+		b.watched = w
+		return
+	}
+	b.watched = w
+	if len(b.told) == 0 {
+		return
+	}
+	keep := make(map[string]struct{}, len(w))
+	for _, u := range w {
+		keep[u] = struct{}{}
+	}
+	for u := range b.told {
+		if _, ok := keep[u]; !ok {
+			delete(b.told, u)
 		}
 	}
 }

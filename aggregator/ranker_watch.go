@@ -1,7 +1,8 @@
 package aggregator
 
-// Newly watched users. The ranker reports every watched user's rank on
-// every tick of a board that changed (fillRanks). A user who becomes
+// Newly watched users. The ranker reports a watched user's rank on a tick
+// of a board that changed when it differs from the last one reported
+// (fillRanks). A user who becomes
 // watched while their board is quiet (a NATS subscriber the interest poll
 // or the watch bucket made known only after the tick that overtook them, a
 // watch set that briefly lost them and got them back) would get no report
@@ -29,7 +30,7 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 		return bd, false
 	}
 	old := b.watched
-	b.watched = w
+	b.setWatched(w)
 	was := make(map[string]struct{}, len(old))
 	for _, u := range old {
 		was[u] = struct{}{}
@@ -53,6 +54,12 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 	bd.RanksOnly = true
 	r.fillTop(b, &bd)
 	bd.Ranks = ranks
+	if b.told == nil {
+		b.told = make(map[string]toldRank, len(w))
+	}
+	for u, rk := range ranks {
+		b.told[u] = toldOf(rk)
+	}
 	r.m.Sinks.WatchedReports.Inc()
 	return bd, true
 }
