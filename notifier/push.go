@@ -121,7 +121,7 @@ func (n *Notifier) send(s *slot, u update) bool {
 		moved = last.pos - r.Pos
 	}
 	total := u.total
-	if n.watched(u.board, r.User) {
+	if b.total != u.total && n.watched(u.board, r.User) {
 		total = b.total
 	}
 	msg := func() any {
