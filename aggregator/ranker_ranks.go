@@ -49,32 +49,32 @@ func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 		return
 	}
 	b.setWatched(r.opts.Watched(b.id)) // newlyWatched compares with it
-	if bd.Full || b.told == nil {
-		b.told = make(map[string]toldRank, len(b.watched))
+	if bd.Full {
+		clear(b.told)
 	}
-	for _, u := range b.watched {
+	for j, u := range b.watched {
 		rk, changed := bd.Ranks[u]
 		if !changed {
 			var on bool
 			if rk, on = b.rankOf(u); !on {
-				delete(b.told, u)
+				b.told[j] = toldRank{}
 				continue
 			}
 		}
 		t := toldOf(rk)
-		if last, ok := b.told[u]; ok && last == t && !changed {
+		if b.told[j] == t && !changed {
 			continue
 		}
-		b.told[u] = t
+		b.told[j] = t
 		bd.Ranks[u] = rk
 	}
 }
 
 // toldRank is what a watched user's last reported rank said, as far as the
 // notifier's message goes (points change only with the user's own standing,
-// which is reported anyway).
+// which is reported anyway); the zero value: nothing told.
 type toldRank struct {
-	pos    int
+	pos    int // ≥ 1 when told
 	score  int64
 	gap    int64
 	hasGap bool
@@ -88,27 +88,29 @@ func toldOf(rk Rank) toldRank {
 	return t
 }
 
-// setWatched makes w the board's watched list; when it differs from the
-// last one, what was told of users no longer watched is forgotten (a user
-// who comes back is reported again). Caller holds mu.
+// setWatched makes w the board's watched list, with b.told parallel to it
+// (no map lookup per watched user and tick while the list is unchanged);
+// when it differs from the last one, what was told is carried over by user
+// and forgotten for users no longer watched (one who comes back is reported
+// again). Caller holds mu.
 func (b *rboard) setWatched(w []string) {
-	if sameList(w, b.watched) {
+	if len(b.told) == len(w) && sameList(w, b.watched) {
 		b.watched = w
 		return
 	}
-	b.watched = w
-	if len(b.told) == 0 {
-		return
-	}
-	keep := make(map[string]struct{}, len(w))
-	for _, u := range w {
-		keep[u] = struct{}{}
-	}
-	for u := range b.told {
-		if _, ok := keep[u]; !ok {
-			delete(b.told, u)
+	told := make([]toldRank, len(w))
+	if len(b.told) == len(b.watched) && len(b.told) > 0 {
+		at := make(map[string]int, len(b.watched))
+		for i, u := range b.watched {
+			at[u] = i
+		}
+		for j, u := range w {
+			if i, ok := at[u]; ok {
+				told[j] = b.told[i]
+			}
 		}
 	}
+	b.watched, b.told = w, told
 }
 
 // fillTop sets bd's total and top K. Caller holds mu.

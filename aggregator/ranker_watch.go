@@ -36,7 +36,7 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 		was[u] = struct{}{}
 	}
 	var ranks map[string]Rank
-	for _, u := range w {
+	for j, u := range w {
 		if _, seen := was[u]; seen {
 			continue
 		}
@@ -45,6 +45,7 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 				ranks = map[string]Rank{}
 			}
 			ranks[u] = rk
+			b.told[j] = toldOf(rk)
 		}
 	}
 	if ranks == nil {
@@ -54,12 +55,6 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 	bd.RanksOnly = true
 	r.fillTop(b, &bd)
 	bd.Ranks = ranks
-	if b.told == nil {
-		b.told = make(map[string]toldRank, len(w))
-	}
-	for u, rk := range ranks {
-		b.told[u] = toldOf(rk)
-	}
 	r.m.Sinks.WatchedReports.Inc()
 	return bd, true
 }
