@@ -6,22 +6,22 @@ import (
 )
 
 // TestFlushPacer drives the pacer tick by tick (no clock: the times are
-// given): under a steady busy rate the interval between flushes doubles up to
-// the maximum; a quiet interval brings it back to the minimum; a tick with no
-// event flushes at once.
+// given): under a steady busy rate of a worker that keeps up the interval
+// between flushes doubles up to busyMaxFlush; a quiet interval brings it
+// back to the minimum; a tick with no event flushes at once.
 func TestFlushPacer(t *testing.T) {
 	const tick = 50 * time.Millisecond
 	now := time.Unix(1_700_000_000, 0)
 	p := newFlushPacer(tick, 400*time.Millisecond, now)
 	run := func(perTick int) int { return untilFlush(t, &p, &now, tick, perTick, 0) }
 	busy := int(busyRate*tick.Seconds()) + 1 // per tick
-	for i, want := range []int{1, 2, 4, 8, 8, 8} {
+	for i, want := range []int{1, 2, 2, 2, 2, 2} {
 		if got := run(busy); got != want {
 			t.Fatalf("busy interval %d: flushed after %d ticks, want %d", i, got, want)
 		}
 	}
-	if got := run(busy / 4); got != 8 {
-		t.Fatalf("first quiet interval: flushed after %d ticks, want 8 (set by the busy one before)", got)
+	if got := run(busy / 4); got != 2 {
+		t.Fatalf("first quiet interval: flushed after %d ticks, want 2 (set by the busy one before)", got)
 	}
 	if got := run(busy / 4); got != 1 {
 		t.Fatalf("after a quiet interval: flushed after %d ticks, want 1", got)
@@ -29,8 +29,8 @@ func TestFlushPacer(t *testing.T) {
 	for range 3 {
 		run(busy)
 	}
-	if p.cur != 8*tick {
-		t.Fatalf("interval %v after busy flushes, want %v", p.cur, 8*tick)
+	if p.cur != busyMaxFlush {
+		t.Fatalf("interval %v after busy flushes, want %v", p.cur, busyMaxFlush)
 	}
 	// Busy, then the traffic stops: the first tick without an event flushes.
 	for range 2 {
@@ -38,7 +38,7 @@ func TestFlushPacer(t *testing.T) {
 	}
 	now = now.Add(tick)
 	if p.tick(now) {
-		t.Fatal("flushed one tick into an 8-tick interval with events")
+		t.Fatal("flushed one tick into a 2-tick interval with events")
 	}
 	now = now.Add(tick)
 	if !p.tick(now) {
@@ -80,6 +80,31 @@ func TestFlushPacerBehind(t *testing.T) {
 	}
 	if got := run(0); got != 1 {
 		t.Fatalf("keeping up again: flushed after %d ticks, want 1", got)
+	}
+}
+
+// TestFlushPacerBusyAndBehind: a busy worker behind its input stretches up
+// to the maximum; once it keeps up at the same busy rate the interval comes
+// back to busyMaxFlush (the wait a worker that keeps up adds to every
+// standing), not to the minimum.
+func TestFlushPacerBusyAndBehind(t *testing.T) {
+	const tick = 50 * time.Millisecond
+	now := time.Unix(1_700_000_000, 0)
+	p := newFlushPacer(tick, 400*time.Millisecond, now)
+	busy := int(busyRate*tick.Seconds()) + 1 // per tick
+	run := func(queued int) int { return untilFlush(t, &p, &now, tick, busy, queued) }
+	for i, want := range []int{1, 2, 4, 8, 8} {
+		if got := run(behindQueued); got != want {
+			t.Fatalf("busy and behind, interval %d: flushed after %d ticks, want %d", i, got, want)
+		}
+	}
+	if got := run(0); got != 8 {
+		t.Fatalf("first interval keeping up: flushed after %d ticks, want 8 (set before)", got)
+	}
+	for i := range 3 {
+		if got := run(0); got != 2 {
+			t.Fatalf("busy, keeping up, interval %d: flushed after %d ticks, want 2", i, got)
+		}
 	}
 }
 

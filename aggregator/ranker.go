@@ -116,6 +116,9 @@ type rboard struct {
 	// watched is the Watched list of the board's last report
 	// (ranker_watch.go).
 	watched []string
+	// told: the rank last reported of each watched user, parallel to
+	// watched (ranker_ranks.go).
+	told []toldRank
 }
 
 type dirtyEntry struct {

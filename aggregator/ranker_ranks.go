@@ -26,11 +26,17 @@ func (b *rboard) rankOf(user string) (Rank, bool) {
 	return rk, true
 }
 
-// fillRanks computes the top K and the ranks of changed and watched users.
-// Every watched user's rank is in every delta of its board, moved or not
-// (the notifier compares it with what the subject last carried); a user who
-// becomes watched on a quiet board is reported by newlyWatched
-// (ranker_watch.go). Caller holds mu.
+// fillRanks computes the top K, the ranks of changed users and those of
+// watched users whose position, score or gap to the next differs from what
+// the board last reported for them (the others' subjects already carry it;
+// reporting every watched user on every tick cost, at 10k subscribers, 10k
+// ranks encoded into the RANKS feed and decoded and compared by every
+// notifier per tick). A full delta reports every watched user again (a sink
+// that failed to take a batch gets the board in full). The notifier keeps a
+// deferred "overtaken" update itself and sends it on its own timer, so it
+// needs no later report (notifier/coalesce.go); a user who becomes watched
+// on a quiet board is reported by newlyWatched (ranker_watch.go). Caller
+// holds mu.
 func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 	r.fillTop(b, bd)
 	bd.Ranks = make(map[string]Rank, len(bd.Changed))
@@ -39,17 +45,72 @@ func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 			bd.Ranks[u.User] = rk
 		}
 	}
-	if r.opts.Watched != nil {
-		b.watched = r.opts.Watched(b.id) // newlyWatched compares with it
-		for _, u := range b.watched {
-			if _, done := bd.Ranks[u]; done {
+	if r.opts.Watched == nil {
+		return
+	}
+	b.setWatched(r.opts.Watched(b.id)) // newlyWatched compares with it
+	if bd.Full {
+		clear(b.told)
+	}
+	for j, u := range b.watched {
+		rk, changed := bd.Ranks[u]
+		if !changed {
+			var on bool
+			if rk, on = b.rankOf(u); !on {
+				b.told[j] = toldRank{}
 				continue
 			}
-			if rk, ok := b.rankOf(u); ok {
-				bd.Ranks[u] = rk
+		}
+		t := toldOf(rk)
+		if b.told[j] == t && !changed {
+			continue
+		}
+		b.told[j] = t
+		bd.Ranks[u] = rk
+	}
+}
+
+// toldRank is what a watched user's last reported rank said, as far as the
+// notifier's message goes (points change only with the user's own standing,
+// which is reported anyway); the zero value: nothing told.
+type toldRank struct {
+	pos    int // ≥ 1 when told
+	score  int64
+	gap    int64
+	hasGap bool
+}
+
+func toldOf(rk Rank) toldRank {
+	t := toldRank{pos: rk.Pos, score: rk.Score}
+	if rk.GapToNext != nil {
+		t.gap, t.hasGap = *rk.GapToNext, true
+	}
+	return t
+}
+
+// setWatched makes w the board's watched list, with b.told parallel to it
+// (no map lookup per watched user and tick while the list is unchanged);
+// when it differs from the last one, what was told is carried over by user
+// and forgotten for users no longer watched (one who comes back is reported
+// again). Caller holds mu.
+func (b *rboard) setWatched(w []string) {
+	if len(b.told) == len(w) && sameList(w, b.watched) {
+		b.watched = w
+		return
+	}
+	told := make([]toldRank, len(w))
+	if len(b.told) == len(b.watched) && len(b.told) > 0 {
+		at := make(map[string]int, len(b.watched))
+		for i, u := range b.watched {
+			at[u] = i
+		}
+		for j, u := range w {
+			if i, ok := at[u]; ok {
+				told[j] = b.told[i]
 			}
 		}
 	}
+	b.watched, b.told = w, told
 }
 
 // fillTop sets bd's total and top K. Caller holds mu.

@@ -1,7 +1,8 @@
 package aggregator
 
-// Newly watched users. The ranker reports every watched user's rank on
-// every tick of a board that changed (fillRanks). A user who becomes
+// Newly watched users. The ranker reports a watched user's rank on a tick
+// of a board that changed when it differs from the last one reported
+// (fillRanks). A user who becomes
 // watched while their board is quiet (a NATS subscriber the interest poll
 // or the watch bucket made known only after the tick that overtook them, a
 // watch set that briefly lost them and got them back) would get no report
@@ -29,13 +30,13 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 		return bd, false
 	}
 	old := b.watched
-	b.watched = w
+	b.setWatched(w)
 	was := make(map[string]struct{}, len(old))
 	for _, u := range old {
 		was[u] = struct{}{}
 	}
 	var ranks map[string]Rank
-	for _, u := range w {
+	for j, u := range w {
 		if _, seen := was[u]; seen {
 			continue
 		}
@@ -44,6 +45,7 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 				ranks = map[string]Rank{}
 			}
 			ranks[u] = rk
+			b.told[j] = toldOf(rk)
 		}
 	}
 	if ranks == nil {

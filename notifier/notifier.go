@@ -135,7 +135,11 @@ type Notifier struct {
 
 // boardState is what was last published for a board.
 type boardState struct {
-	top   []TopRow // nil: never published
+	top []TopRow // nil: never published
+	// total is the board's size in its latest delta: a watched user's
+	// deferred update goes out with it (the ranker reports a watched rank
+	// only when it changes; before, every tick replaced the waiting update).
+	total int
 	users map[string]pushed
 	seen  time.Time
 }

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/rankstream/rankstream/aggregator"
@@ -44,6 +45,7 @@ func (n *Notifier) boardState(id contest.BoardID) *boardState {
 func (n *Notifier) offerBoard(d *aggregator.BoardDelta, now time.Time) {
 	b := n.boardState(d.ID)
 	b.seen = now
+	b.total = d.Total
 	changed := make(map[string]bool, len(d.Changed))
 	for _, u := range d.Changed {
 		if u.Removed {
@@ -104,6 +106,8 @@ func (n *Notifier) send(s *slot, u update) bool {
 		if n.publish(s.subject, TypeTop, func() any { return topMsg(u.board, u.total, u.top) }) {
 			b.top = u.top
 			n.observePush(u)
+		} else {
+			s.offer(u) // retried at the slot's next turn
 		}
 		return true
 	}
@@ -116,11 +120,15 @@ func (n *Notifier) send(s *slot, u update) bool {
 	if ok {
 		moved = last.pos - r.Pos
 	}
+	total := u.total
+	if b.total != u.total && n.watched(u.board, r.User) {
+		total = b.total
+	}
 	msg := func() any {
 		pos := r.Pos
 		return RankMsg{Type: TypeRank, Contest: u.board.Contest, Window: WindowString(u.board.Window),
 			Division: u.board.Division, User: r.User, Pos: &pos, Score: r.Score, GapToNext: r.GapToNext,
-			Moved: moved, Points: r.LastPoints, Total: u.total}
+			Moved: moved, Points: r.LastPoints, Total: total}
 	}
 	if n.publish(s.subject, TypeRank, msg) {
 		b.users[r.User] = pushed{pos: r.Pos, score: r.Score}
@@ -128,8 +136,18 @@ func (n *Notifier) send(s *slot, u update) bool {
 		if u.watchedOnly {
 			n.m.Overtaken.Inc()
 		}
+	} else {
+		// Kept and retried at the slot's next turn: the ranker reports a
+		// watched rank only when it changes, so no later report may come.
+		s.offer(u)
 	}
 	return true
+}
+
+// watched reports whether user is in the notifier's watched snapshot of board.
+func (n *Notifier) watched(board contest.BoardID, user string) bool {
+	_, ok := slices.BinarySearch(n.Watched(board), user)
+	return ok
 }
 
 // observePush records the event → pushed latency of a published update.
