@@ -110,7 +110,18 @@ var decodeOpts = json.JoinOptions(jsontext.AllowDuplicateNames(true))
 // On error the returned Event is not valid; it carries only EventID, when
 // event_id could be read as a string, so that callers can name the event in
 // their answer.
-func Parse(raw []byte) (Event, error) {
+func Parse(raw []byte) (Event, error) { return parse(raw, false) }
+
+// ParseView is Parse whose EventID and UserID may be views of raw (no copy)
+// rather than strings of their own: they are valid only while raw is
+// neither modified nor reused, so a caller that keeps either past that must
+// copy it (strings.Clone) or replace it with an equal string it owns. Every
+// other field is as Parse returns it, and the result and error are Parse's.
+// The scoring engine uses it: it keeps the event id as a part of the
+// event's dedup key and the user id as the subject's.
+func ParseView(raw []byte) (Event, error) { return parse(raw, true) }
+
+func parse(raw []byte, view bool) (Event, error) {
 	raw = bytes.TrimLeft(raw, " \t\r\n")
 	if len(raw) == 0 {
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: "empty input"}
@@ -120,7 +131,7 @@ func Parse(raw []byte) (Event, error) {
 	}
 	var w wireEvent
 	var st scanStrings
-	if scanWire(raw, &w, &st) {
+	if scanWire(raw, &w, &st, view) {
 		var ev Event
 		if err := w.validate(&ev); err != nil {
 			return partial(&w), err

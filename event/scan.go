@@ -16,8 +16,10 @@ import "github.com/go-json-experiment/json/jsontext"
 // than maxSkipDepth — and the caller then decodes with decodeWire, whose
 // answer (and error) is the one returned. FuzzScanAgrees checks that where
 // scanWire answers, decodeWire reads the same wire event.
-func scanWire(raw []byte, w *wireEvent, st *scanStrings) bool {
-	s := scanner{b: raw}
+//
+// With view, event_id and user_id are views of raw instead (ParseView).
+func scanWire(raw []byte, w *wireEvent, st *scanStrings, view bool) bool {
+	s := scanner{b: raw, view: view}
 	if !s.object(func(key []byte) bool { return s.topField(key, w, st) }) {
 		return false
 	}
@@ -38,6 +40,7 @@ type scanner struct {
 	b    []byte
 	i    int
 	seen uint32 // known names already read (duplicate check)
+	view bool   // ownStr reads views (ParseView)
 }
 
 // Bits of scanner.seen, one per known name.
@@ -242,11 +245,16 @@ func (s *scanner) rawString() ([]byte, bool) {
 	return nil, false
 }
 
-// ownStr reads a string into its own allocation and points *p at it.
+// ownStr reads a string into its own allocation (a view of the input with
+// s.view) and points *p at it.
 func (s *scanner) ownStr(dst *string, p **string) bool {
 	v, ok := s.rawString()
 	if ok {
-		*dst = string(v)
+		if s.view {
+			*dst = viewString(v)
+		} else {
+			*dst = string(v)
+		}
 		*p = dst
 	}
 	return ok

@@ -43,7 +43,7 @@ func TestScanAgreesOnSeeds(t *testing.T) {
 	}
 	var w wireEvent
 	var st scanStrings
-	if !scanWire([]byte(validJSON), &w, &st) {
+	if !scanWire([]byte(validJSON), &w, &st, false) {
 		t.Fatal("the typical event does not take the scanner's path")
 	}
 }
@@ -71,7 +71,7 @@ func checkScanAgrees(t *testing.T, raw []byte) bool {
 	}
 	var sw wireEvent
 	var st scanStrings
-	if !scanWire(raw, &sw, &st) {
+	if !scanWire(raw, &sw, &st, false) {
 		return false
 	}
 	var dw wireEvent
