@@ -269,7 +269,15 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	if !ok {
 		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch, Msg: "subject is not events.<provider>.<user_id>"})
 	}
-	ev, err := event.Parse(se.Data)
+	var ev event.Event
+	var err error
+	if e.detail {
+		ev, err = event.Parse(se.Data) // d.Event outlives se.Data
+	} else {
+		// EventID and UserID are views of se.Data: replaced below by equal
+		// strings the engine owns before anything keeps them.
+		ev, err = event.ParseView(se.Data)
+	}
 	if e.detail {
 		// As far as Parse got, for the ETL's events row. A copy, so that ev
 		// stays on the stack (no allocation) when detail is off.
@@ -283,6 +291,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch,
 			Msg: fmt.Sprintf("subject provider/user %s/%s differ from event %s/%s", prov, user, ev.GameProvider, ev.UserID)})
 	}
+	ev.UserID = user // equal, and the subject's own string (ParseView)
 	if err := event.CheckFuture(&ev, se.Time, e.skew); err != nil {
 		return invalid(d, err)
 	}
@@ -301,6 +310,9 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		return d
 	}
 	ps.markSeen(key, ev.TS.UnixNano())
+	// Equal, and shared with the key the partition keeps anyway: what the
+	// windows, missions and flags keep of the event id costs no allocation.
+	ev.EventID = key[len(key)-len(ev.EventID):]
 	for _, c := range e.rules.All() {
 		e.score(&d, se, ps, c, &ev)
 	}

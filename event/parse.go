@@ -110,7 +110,18 @@ var decodeOpts = json.JoinOptions(jsontext.AllowDuplicateNames(true))
 // On error the returned Event is not valid; it carries only EventID, when
 // event_id could be read as a string, so that callers can name the event in
 // their answer.
-func Parse(raw []byte) (Event, error) {
+func Parse(raw []byte) (Event, error) { return parse(raw, false) }
+
+// ParseView is Parse whose EventID and UserID may be views of raw (no copy)
+// rather than strings of their own: they are valid only while raw is
+// neither modified nor reused, so a caller that keeps either past that must
+// copy it (strings.Clone) or replace it with an equal string it owns. Every
+// other field is as Parse returns it, and the result and error are Parse's.
+// The scoring engine uses it: it keeps the event id as a part of the
+// event's dedup key and the user id as the subject's.
+func ParseView(raw []byte) (Event, error) { return parse(raw, true) }
+
+func parse(raw []byte, view bool) (Event, error) {
 	raw = bytes.TrimLeft(raw, " \t\r\n")
 	if len(raw) == 0 {
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: "empty input"}
@@ -118,12 +129,11 @@ func Parse(raw []byte) (Event, error) {
 	if raw[0] != '{' {
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: "event must be a JSON object"}
 	}
-	var w wireEvent
-	var st scanStrings
-	if scanWire(raw, &w, &st) {
+	var f flatEvent
+	if scanWire(raw, &f, view) {
 		var ev Event
-		if err := w.validate(&ev); err != nil {
-			return partial(&w), err
+		if err := f.validate(&ev); err != nil {
+			return partial(&f), err
 		}
 		return ev, nil
 	}
@@ -134,6 +144,7 @@ func Parse(raw []byte) (Event, error) {
 // decoded by decodeWire, whose errors it reports.
 func parseDecoded(raw []byte) (Event, error) {
 	var w wireEvent
+	var f flatEvent
 	if err := decodeWire(raw, &w); err != nil {
 		var se *json.SemanticError
 		if errors.As(err, &se) && se.JSONPointer != "" && se.GoType != nil {
@@ -145,21 +156,23 @@ func parseDecoded(raw []byte) (Event, error) {
 					w.EventID = id.EventID
 				}
 			}
-			return partial(&w), &Invalid{Reason: ReasonInvalidField, Field: pointerPath(se.JSONPointer),
+			w.flatten(&f)
+			return partial(&f), &Invalid{Reason: ReasonInvalidField, Field: pointerPath(se.JSONPointer),
 				Msg: fmt.Sprintf("wrong JSON type %s, want %s", kindName(se.JSONKind), jsonKind(se.GoType.Kind().String()))}
 		}
 		return Event{}, &Invalid{Reason: ReasonBadJSON, Msg: err.Error()}
 	}
+	w.flatten(&f)
 	var ev Event
-	if err := w.validate(&ev); err != nil {
-		return partial(&w), err
+	if err := f.validate(&ev); err != nil {
+		return partial(&f), err
 	}
 	return ev, nil
 }
 
-func partial(w *wireEvent) Event {
-	if w.EventID != nil {
-		return Event{EventID: *w.EventID}
+func partial(f *flatEvent) Event {
+	if f.present(fEventID) {
+		return Event{EventID: f.eventID}
 	}
 	return Event{}
 }
@@ -211,31 +224,31 @@ func invalid(field, format string, args ...any) *Invalid {
 	return &Invalid{Reason: ReasonInvalidField, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (w *wireEvent) validate(ev *Event) error {
-	if err := w.validateWho(ev); err != nil {
+func (f *flatEvent) validate(ev *Event) error {
+	if err := f.validateWho(ev); err != nil {
 		return err
 	}
-	if err := w.validateGame(ev); err != nil {
+	if err := f.validateGame(ev); err != nil {
 		return err
 	}
-	if err := w.validateMoney(ev); err != nil {
+	if err := f.validateMoney(ev); err != nil {
 		return err
 	}
-	if err := w.validateRound(ev); err != nil {
+	if err := f.validateRound(ev); err != nil {
 		return err
 	}
-	return w.validateDevice(ev)
+	return f.validateDevice(ev)
 }
 
 // token checks a required token field: present, 1..max of [A-Za-z0-9_-].
-func token(v *string, field string, max int) (string, error) {
-	if v == nil {
+func token(v string, ok bool, field string, max int) (string, error) {
+	if !ok {
 		return "", missing(field)
 	}
-	if !ValidToken(*v, 1, max) {
+	if !ValidToken(v, 1, max) {
 		return "", invalid(field, "must be 1..%d characters of [A-Za-z0-9_-]", max)
 	}
-	return *v, nil
+	return v, nil
 }
 
 // optionalToken checks an optional token field: at most max of [A-Za-z0-9_-].
@@ -247,60 +260,60 @@ func optionalToken(v, field string, max int) (string, error) {
 }
 
 // validateWho checks event_id, ts, type and user_id.
-func (w *wireEvent) validateWho(ev *Event) error {
-	if w.EventID == nil {
+func (f *flatEvent) validateWho(ev *Event) error {
+	if !f.present(fEventID) {
 		return missing("event_id")
 	}
-	if !ValidEventID(*w.EventID) {
+	if !ValidEventID(f.eventID) {
 		return invalid("event_id", "must be 1..%d characters of [A-Za-z0-9._:-]", MaxEventIDLen)
 	}
-	ev.EventID = *w.EventID
+	ev.EventID = f.eventID
 
-	if w.TS == nil {
+	if !f.present(fTS) {
 		return missing("ts")
 	}
-	ts, err := ParseTS(*w.TS)
+	ts, err := ParseTS(f.ts)
 	if err != nil {
-		return invalid("ts", "not an RFC 3339 timestamp: %q", *w.TS)
+		return invalid("ts", "not an RFC 3339 timestamp: %q", f.ts)
 	}
 	ev.TS = ts
 
-	if w.Type == nil {
+	if !f.present(fType) {
 		return missing("type")
 	}
-	switch *w.Type {
+	switch f.typ {
 	case TypeBet, TypeWin, TypeSpin, TypeRoundEnd:
-		ev.Type = *w.Type
+		ev.Type = f.typ
 	default:
-		return invalid("type", "must be one of bet, win, spin, round_end, got %q", *w.Type)
+		return invalid("type", "must be one of bet, win, spin, round_end, got %q", f.typ)
 	}
 
-	ev.UserID, err = token(w.UserID, "user_id", MaxUserIDLen)
+	ev.UserID, err = token(f.userID, f.present(fUserID), "user_id", MaxUserIDLen)
 	return err
 }
 
 // validateGame checks market, brand and the game.
-func (w *wireEvent) validateGame(ev *Event) error {
+func (f *flatEvent) validateGame(ev *Event) error {
 	var err error
-	if ev.Market, err = optionalToken(w.Market, "market", MaxMarketLen); err != nil {
+	if ev.Market, err = optionalToken(f.market, "market", MaxMarketLen); err != nil {
 		return err
 	}
-	if ev.Brand, err = optionalToken(w.Brand, "brand", MaxMarketLen); err != nil {
+	if ev.Brand, err = optionalToken(f.brand, "brand", MaxMarketLen); err != nil {
 		return err
 	}
-	if ev.GameID, err = token(w.Game.ID, "game.id", MaxGameRefLen); err != nil {
+	if ev.GameID, err = token(f.gameID, f.present(fGameID), "game.id", MaxGameRefLen); err != nil {
 		return err
 	}
-	if ev.GameProvider, err = token(w.Game.Provider, "game.provider", MaxGameRefLen); err != nil {
+	if ev.GameProvider, err = token(f.gameProvider, f.present(fGameProvider), "game.provider", MaxGameRefLen); err != nil {
 		return err
 	}
-	ev.GameType, err = optionalToken(w.Game.Type, "game.type", MaxShortLen)
+	ev.GameType, err = optionalToken(f.gameType, "game.type", MaxShortLen)
 	return err
 }
 
 // validateMoney checks the bet and the win.
-func (w *wireEvent) validateMoney(ev *Event) error {
-	bet, ok, err := amount(w.Bet.AmountMinor, "bet.amount_minor")
+func (f *flatEvent) validateMoney(ev *Event) error {
+	bet, ok, err := amount(f.betAmount, "bet.amount_minor")
 	if err != nil {
 		return err
 	}
@@ -308,20 +321,20 @@ func (w *wireEvent) validateMoney(ev *Event) error {
 		return missing("bet.amount_minor")
 	}
 	ev.BetMinor = bet
-	if w.Bet.Currency == nil {
+	if !f.present(fBetCurrency) {
 		return missing("bet.currency")
 	}
-	if !validCurrency(*w.Bet.Currency) {
-		return invalid("bet.currency", "must be three upper-case letters, got %q", *w.Bet.Currency)
+	if !validCurrency(f.currency) {
+		return invalid("bet.currency", "must be three upper-case letters, got %q", f.currency)
 	}
-	ev.Currency = *w.Bet.Currency
+	ev.Currency = f.currency
 
-	win, _, err := amount(w.Win.AmountMinor, "win.amount_minor")
+	win, _, err := amount(f.winAmount, "win.amount_minor")
 	if err != nil {
 		return err
 	}
 	ev.WinMinor = win
-	mult, ok, err := nonNegFloat(w.Win.Multiplier, "win.multiplier")
+	mult, ok, err := nonNegFloat(f.winMult, "win.multiplier")
 	if err != nil {
 		return err
 	}
@@ -337,41 +350,41 @@ func (w *wireEvent) validateMoney(ev *Event) error {
 }
 
 // validateRound checks the round and the funds.
-func (w *wireEvent) validateRound(ev *Event) error {
-	ev.RoundID = w.Round.ID
-	ev.RoundStatus = w.Round.Status
-	dur, ok, err := nonNegInt(w.Round.DurationMS, "round.duration_ms")
+func (f *flatEvent) validateRound(ev *Event) error {
+	ev.RoundID = f.roundID
+	ev.RoundStatus = f.roundStatus
+	dur, ok, err := nonNegInt(f.roundDur, "round.duration_ms")
 	if err != nil {
 		return err
 	}
 	ev.DurationMS, ev.HasDuration = dur, ok
 
 	ev.Funds = FundsCash
-	if w.Funds != nil {
-		switch *w.Funds {
+	if f.present(fFunds) {
+		switch f.funds {
 		case FundsCash, FundsBonus:
-			ev.Funds = *w.Funds
+			ev.Funds = f.funds
 		default:
-			return invalid("funds", "must be cash or bonus, got %q", *w.Funds)
+			return invalid("funds", "must be cash or bonus, got %q", f.funds)
 		}
 	}
 	return nil
 }
 
-func (w *wireEvent) validateDevice(ev *Event) error {
-	if _, err := optionalToken(w.Device.Platform, "device.platform", MaxShortLen); err != nil {
+func (f *flatEvent) validateDevice(ev *Event) error {
+	if _, err := optionalToken(f.devPlatform, "device.platform", MaxShortLen); err != nil {
 		return err
 	}
-	if _, err := optionalToken(w.Device.ASN, "device.asn", MaxShortLen); err != nil {
+	if _, err := optionalToken(f.devASN, "device.asn", MaxShortLen); err != nil {
 		return err
 	}
-	if len(w.Device.ID) > MaxDeviceID {
+	if len(f.devID) > MaxDeviceID {
 		return invalid("device.id", "must be at most %d bytes", MaxDeviceID)
 	}
-	ev.Platform = w.Device.Platform
-	ev.ASN = w.Device.ASN
-	ev.DeviceID = w.Device.ID
-	ev.TraceID = w.TraceID
+	ev.Platform = f.devPlatform
+	ev.ASN = f.devASN
+	ev.DeviceID = f.devID
+	ev.TraceID = f.traceID
 	return nil
 }
 

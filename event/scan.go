@@ -4,31 +4,28 @@ import "github.com/go-json-experiment/json/jsontext"
 
 // scanWire is the allocation-light fast path of Parse: a scanner for the
 // plain subset of JSON that providers send (ASCII, no escapes in the fields
-// rankstream reads, each known name once per object). It fills w as the
-// decoders of decodeWire would, with the strings rankstream keeps as their
-// own small allocations (event_id, user_id, round, device.id, trace_id) or
+// rankstream reads, each known name once per object). It fills f as flatten
+// fills it from what the decoders of decodeWire read, with the strings
+// rankstream keeps as their own small allocations (event_id, user_id, round, device.id, trace_id) or
 // interned (the short tokens of intern.go), and the rest (ts, numbers)
 // read in place without a copy.
 //
-// It returns false, with w in an undefined state, whenever the input is
+// It returns false, with f in an undefined state, whenever the input is
 // outside that subset — invalid JSON, null, a wrong JSON type, a duplicate
 // known name, an escape or non-ASCII byte where it matters, nesting deeper
 // than maxSkipDepth — and the caller then decodes with decodeWire, whose
 // answer (and error) is the one returned. FuzzScanAgrees checks that where
 // scanWire answers, decodeWire reads the same wire event.
-func scanWire(raw []byte, w *wireEvent, st *scanStrings) bool {
-	s := scanner{b: raw}
-	if !s.object(func(key []byte) bool { return s.topField(key, w, st) }) {
+//
+// With view, event_id and user_id are views of raw instead (ParseView).
+func scanWire(raw []byte, f *flatEvent, view bool) bool {
+	s := scanner{b: raw, view: view}
+	if !s.object(func(key []byte) bool { return s.topField(key, f) }) {
 		return false
 	}
 	s.ws()
+	f.has = s.seen & presentBits // a known name read is a string read
 	return s.i == len(s.b)
-}
-
-// scanStrings holds the strings the *string fields of a scanned wireEvent
-// point to (on the caller's stack).
-type scanStrings struct {
-	eventID, ts, typ, userID, funds, gameID, gameProvider, currency string
 }
 
 // maxSkipDepth bounds the nesting of unknown values the scanner skips.
@@ -38,6 +35,7 @@ type scanner struct {
 	b    []byte
 	i    int
 	seen uint32 // known names already read (duplicate check)
+	view bool   // ownStr reads views (ParseView)
 }
 
 // Bits of scanner.seen, one per known name.
@@ -79,90 +77,90 @@ func (s *scanner) once(bit uint32) bool {
 	return true
 }
 
-func (s *scanner) topField(key []byte, w *wireEvent, st *scanStrings) bool {
+func (s *scanner) topField(key []byte, f *flatEvent) bool {
 	switch string(key) {
 	case "event_id":
-		return s.once(fEventID) && s.ownStr(&st.eventID, &w.EventID)
+		return s.once(fEventID) && s.ownStr(&f.eventID)
 	case "ts":
-		return s.once(fTS) && s.viewStr(&st.ts, &w.TS)
+		return s.once(fTS) && s.viewStr(&f.ts)
 	case "type":
-		return s.once(fType) && s.enumStr(&st.typ, &w.Type, TypeRoundEnd, TypeBet, TypeWin, TypeSpin)
+		return s.once(fType) && s.enumStr(&f.typ, TypeRoundEnd, TypeBet, TypeWin, TypeSpin)
 	case "user_id":
-		return s.once(fUserID) && s.ownStr(&st.userID, &w.UserID)
+		return s.once(fUserID) && s.ownStr(&f.userID)
 	case "market":
-		return s.once(fMarket) && s.tokenStr(&w.Market)
+		return s.once(fMarket) && s.tokenStr(&f.market)
 	case "brand":
-		return s.once(fBrand) && s.tokenStr(&w.Brand)
+		return s.once(fBrand) && s.tokenStr(&f.brand)
 	case "funds":
-		return s.once(fFunds) && s.enumStr(&st.funds, &w.Funds, FundsCash, FundsBonus)
+		return s.once(fFunds) && s.enumStr(&f.funds, FundsCash, FundsBonus)
 	case "trace_id":
-		return s.once(fTraceID) && s.plainStr(&w.TraceID)
+		return s.once(fTraceID) && s.plainStr(&f.traceID)
 	case "game":
-		return s.once(fGame) && s.object(func(k []byte) bool { return s.gameField(k, w, st) })
+		return s.once(fGame) && s.object(func(k []byte) bool { return s.gameField(k, f) })
 	case "bet":
-		return s.once(fBet) && s.object(func(k []byte) bool { return s.betField(k, w, st) })
+		return s.once(fBet) && s.object(func(k []byte) bool { return s.betField(k, f) })
 	case "win":
-		return s.once(fWin) && s.object(func(k []byte) bool { return s.winField(k, w) })
+		return s.once(fWin) && s.object(func(k []byte) bool { return s.winField(k, f) })
 	case "round":
-		return s.once(fRound) && s.object(func(k []byte) bool { return s.roundField(k, w) })
+		return s.once(fRound) && s.object(func(k []byte) bool { return s.roundField(k, f) })
 	case "device":
-		return s.once(fDevice) && s.object(func(k []byte) bool { return s.deviceField(k, w) })
+		return s.once(fDevice) && s.object(func(k []byte) bool { return s.deviceField(k, f) })
 	}
 	return s.skip(0)
 }
 
-func (s *scanner) gameField(key []byte, w *wireEvent, st *scanStrings) bool {
+func (s *scanner) gameField(key []byte, f *flatEvent) bool {
 	switch string(key) {
 	case "id":
-		return s.once(fGameID) && s.internPtr(&st.gameID, &w.Game.ID)
+		return s.once(fGameID) && s.tokenStr(&f.gameID)
 	case "provider":
-		return s.once(fGameProvider) && s.internPtr(&st.gameProvider, &w.Game.Provider)
+		return s.once(fGameProvider) && s.tokenStr(&f.gameProvider)
 	case "type":
-		return s.once(fGameType) && s.tokenStr(&w.Game.Type)
+		return s.once(fGameType) && s.tokenStr(&f.gameType)
 	}
 	return s.skip(0)
 }
 
-func (s *scanner) betField(key []byte, w *wireEvent, st *scanStrings) bool {
+func (s *scanner) betField(key []byte, f *flatEvent) bool {
 	switch string(key) {
 	case "amount_minor":
-		return s.once(fBetAmount) && s.number(&w.Bet.AmountMinor)
+		return s.once(fBetAmount) && s.number(&f.betAmount)
 	case "currency":
-		return s.once(fBetCurrency) && s.internPtr(&st.currency, &w.Bet.Currency)
+		return s.once(fBetCurrency) && s.tokenStr(&f.currency)
 	}
 	return s.skip(0)
 }
 
-func (s *scanner) winField(key []byte, w *wireEvent) bool {
+func (s *scanner) winField(key []byte, f *flatEvent) bool {
 	switch string(key) {
 	case "amount_minor":
-		return s.once(fWinAmount) && s.number(&w.Win.AmountMinor)
+		return s.once(fWinAmount) && s.number(&f.winAmount)
 	case "multiplier":
-		return s.once(fWinMultiplier) && s.number(&w.Win.Multiplier)
+		return s.once(fWinMultiplier) && s.number(&f.winMult)
 	}
 	return s.skip(0)
 }
 
-func (s *scanner) roundField(key []byte, w *wireEvent) bool {
+func (s *scanner) roundField(key []byte, f *flatEvent) bool {
 	switch string(key) {
 	case "id":
-		return s.once(fRoundID) && s.plainStr(&w.Round.ID)
+		return s.once(fRoundID) && s.plainStr(&f.roundID)
 	case "status":
-		return s.once(fRoundStatus) && s.plainStr(&w.Round.Status)
+		return s.once(fRoundStatus) && s.plainStr(&f.roundStatus)
 	case "duration_ms":
-		return s.once(fRoundDuration) && s.number(&w.Round.DurationMS)
+		return s.once(fRoundDuration) && s.number(&f.roundDur)
 	}
 	return s.skip(0)
 }
 
-func (s *scanner) deviceField(key []byte, w *wireEvent) bool {
+func (s *scanner) deviceField(key []byte, f *flatEvent) bool {
 	switch string(key) {
 	case "platform":
-		return s.once(fDevPlatform) && s.tokenStr(&w.Device.Platform)
+		return s.once(fDevPlatform) && s.tokenStr(&f.devPlatform)
 	case "asn":
-		return s.once(fDevASN) && s.tokenStr(&w.Device.ASN)
+		return s.once(fDevASN) && s.tokenStr(&f.devASN)
 	case "id":
-		return s.once(fDevID) && s.plainStr(&w.Device.ID)
+		return s.once(fDevID) && s.plainStr(&f.devID)
 	}
 	return s.skip(0)
 }
@@ -242,30 +240,33 @@ func (s *scanner) rawString() ([]byte, bool) {
 	return nil, false
 }
 
-// ownStr reads a string into its own allocation and points *p at it.
-func (s *scanner) ownStr(dst *string, p **string) bool {
+// ownStr reads a string into its own allocation (a view of the input with
+// s.view).
+func (s *scanner) ownStr(dst *string) bool {
 	v, ok := s.rawString()
 	if ok {
-		*dst = string(v)
-		*p = dst
+		if s.view {
+			*dst = viewString(v)
+		} else {
+			*dst = string(v)
+		}
 	}
 	return ok
 }
 
 // viewStr reads a string that is only parsed, never kept (ts): a view of
 // the input, no copy.
-func (s *scanner) viewStr(dst *string, p **string) bool {
+func (s *scanner) viewStr(dst *string) bool {
 	v, ok := s.rawString()
 	if ok {
 		*dst = viewString(v)
-		*p = dst
 	}
 	return ok
 }
 
 // enumStr reads a string; one of the allowed values becomes that constant,
 // anything else a view (only quoted in the error validate returns).
-func (s *scanner) enumStr(dst *string, p **string, allowed ...string) bool {
+func (s *scanner) enumStr(dst *string, allowed ...string) bool {
 	v, ok := s.rawString()
 	if !ok {
 		return false
@@ -277,18 +278,7 @@ func (s *scanner) enumStr(dst *string, p **string, allowed ...string) bool {
 			break
 		}
 	}
-	*p = dst
 	return true
-}
-
-// internPtr reads a short token, interned, and points *p at it.
-func (s *scanner) internPtr(dst *string, p **string) bool {
-	v, ok := s.rawString()
-	if ok {
-		*dst = intern(v)
-		*p = dst
-	}
-	return ok
 }
 
 // tokenStr reads a short token (market, brand, types, device tokens), interned.

@@ -41,9 +41,8 @@ func TestScanAgreesOnSeeds(t *testing.T) {
 	if scanned < 5 {
 		t.Fatalf("only %d seeds took the scanner's path", scanned)
 	}
-	var w wireEvent
-	var st scanStrings
-	if !scanWire([]byte(validJSON), &w, &st) {
+	var f flatEvent
+	if !scanWire([]byte(validJSON), &f, false) {
 		t.Fatal("the typical event does not take the scanner's path")
 	}
 }
@@ -69,15 +68,20 @@ func checkScanAgrees(t *testing.T, raw []byte) bool {
 	if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Parse(%q) = %+v, %v; decoders: %+v, %v", raw, got, gerr, want, werr)
 	}
-	var sw wireEvent
-	var st scanStrings
-	if !scanWire(raw, &sw, &st) {
+	view, verr := ParseView(raw)
+	if (gerr == nil) != (verr == nil) || (gerr != nil && gerr.Error() != verr.Error()) || !reflect.DeepEqual(got, view) {
+		t.Fatalf("ParseView(%q) = %+v, %v; Parse: %+v, %v", raw, view, verr, got, gerr)
+	}
+	var sw flatEvent
+	if !scanWire(raw, &sw, false) {
 		return false
 	}
-	var dw wireEvent
-	if err := decodeWire(raw, &dw); err != nil {
+	var w wireEvent
+	if err := decodeWire(raw, &w); err != nil {
 		t.Fatalf("scanner reads %q, decoders fail: %v", raw, err)
 	}
+	var dw flatEvent
+	w.flatten(&dw)
 	if !reflect.DeepEqual(sw, dw) {
 		t.Fatalf("scanner and decoders differ on %q:\n scan %+v\n dec  %+v", raw, sw, dw)
 	}
