@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/streams"
 )
 
 // The live-rank feed: the ranker publishes each tick's board deltas (top K,
@@ -39,11 +41,18 @@ func EnsureRanksStream(ctx context.Context, js jetstream.JetStream, replicas int
 	if replicas <= 0 {
 		replicas = 1
 	}
-	_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: RanksStream,
-		Description: "ranker ticks for the notifiers: top K and ranks per board", Subjects: []string{ranksSubject + ">"},
-		Storage: jetstream.MemoryStorage, Retention: jetstream.LimitsPolicy, MaxAge: ranksMaxAge, MaxBytes: 256 << 20,
-		Discard: jetstream.DiscardOld, Replicas: replicas})
-	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+	// retried while a forming cluster has no meta leader or placement yet
+	err := streams.RetryTransient(ctx, func(ctx context.Context) error {
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: RanksStream,
+			Description: "ranker ticks for the notifiers: top K and ranks per board", Subjects: []string{ranksSubject + ">"},
+			Storage: jetstream.MemoryStorage, Retention: jetstream.LimitsPolicy, MaxAge: ranksMaxAge, MaxBytes: 256 << 20,
+			Discard: jetstream.DiscardOld, Replicas: replicas})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("aggregator: ensure %s: %w", RanksStream, err)
 	}
 	return nil

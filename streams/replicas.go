@@ -85,6 +85,12 @@ const attemptWithin = 5 * time.Second
 // attemptWithin of its own, so one request left unanswered by a cluster
 // that is electing its meta leader cannot use up the whole window.
 func retryTransient(ctx context.Context, create func(ctx context.Context) error) error {
+	return RetryTransient(ctx, create)
+}
+
+// RetryTransient is retryTransient for the streams other packages own
+// (the ranker's RANKS feed): the same window, the same bound per attempt.
+func RetryTransient(ctx context.Context, create func(ctx context.Context) error) error {
 	deadline := time.Now().Add(ensureReadyWithin)
 	for {
 		actx, cancel := context.WithTimeout(ctx, attemptWithin)
