@@ -92,7 +92,11 @@ func (g *gcRaise) follow() {
 func (g *gcRaise) followLocked() {
 	limit := g.bound
 	if live := liveHeap(); live > 0 {
-		floor := live + live*uint64(g.prevPct)/100 + 64<<20
+		// The heap goal of the previous target, plus an eighth and 64 MiB
+		// for what the limit counts beyond the heap (stacks, metadata,
+		// fragmentation).
+		goal := live + live*uint64(g.prevPct)/100
+		floor := goal + goal/8 + 64<<20
 		if floor < math.MaxInt64 && int64(floor) > limit {
 			limit = int64(floor)
 		}
