@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -57,6 +58,10 @@ var recoveryVariants = []recoveryVariant{
 // read's. RANKSTREAM_BENCH_VARIANTS (comma-separated names) runs only
 // those; RANKSTREAM_BENCH_PROFILE=<dir> writes a CPU profile of each
 // variant's first repetition there.
+// Every scorer runs with the product's catch-up GC setting
+// (ScorerOptions.CatchupGCPercent default); RANKSTREAM_BENCH_CATCHUP_GC=<n>
+// sets it instead (-1: off), to measure with and without. Each run also
+// prints the process's peak RSS during that run (VmHWM, reset before it).
 // make bench-recovery; figures go to BENCHMARKS.md "Crash recovery".
 func BenchmarkCrashRecovery(b *testing.B) {
 	n := envInt("RANKSTREAM_BENCH_EVENTS", 1_000_000)
@@ -94,6 +99,7 @@ func BenchmarkCrashRecovery(b *testing.B) {
 	cpus := map[string][]time.Duration{}
 	// As it goes: a run cut short by its timeout keeps its figures.
 	note := func(name string, rep int, run func() time.Duration) {
+		resetPeakRSS()
 		stop := startVariantProfile(b, name, rep)
 		cpu0 := processCPU()
 		d := run()
@@ -101,8 +107,8 @@ func BenchmarkCrashRecovery(b *testing.B) {
 		stop()
 		times[name] = append(times[name], d)
 		cpus[name] = append(cpus[name], cpu)
-		fmt.Fprintf(os.Stderr, "crash recovery: %d events, %s %s, cpu %s (%.1f µs/event)\n", last-base, name,
-			d.Round(time.Millisecond), cpu.Round(time.Millisecond), float64(cpu.Microseconds())/since)
+		fmt.Fprintf(os.Stderr, "crash recovery: %d events, %s %s, cpu %s (%.1f µs/event), peak RSS %d MiB\n", last-base, name,
+			d.Round(time.Millisecond), cpu.Round(time.Millisecond), float64(cpu.Microseconds())/since, peakRSS()>>20)
 	}
 	for rep := 0; rep < reps; rep++ {
 		note("plain", rep, func() time.Duration { return rb.plainRead(base+1, last) })
@@ -163,6 +169,27 @@ func startVariantProfile(b *testing.B, name string, rep int) func() {
 	}
 }
 
+// resetPeakRSS resets the process's peak RSS (Linux; ignored elsewhere).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is the process's peak RSS in bytes since start or the last
+// resetPeakRSS (VmHWM; 0 when unknown).
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
 func medianDuration(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
@@ -199,6 +226,9 @@ func (rb *recoveryBench) lastSeq() uint64 {
 // untilCheckpoint it then waits for a checkpoint round to be written.
 func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool) time.Duration {
 	opts.JS, opts.Rules, opts.Partitions = rb.st.JS, rb.rules, 64
+	if v, err := strconv.Atoi(os.Getenv("RANKSTREAM_BENCH_CATCHUP_GC")); err == nil {
+		opts.CatchupGCPercent = v // else 0: the product's default
+	}
 	opts.Metrics = aggregator.NewMetrics(nil)
 	sc, err := aggregator.NewScorer(opts, testLogger())
 	if err != nil {

@@ -65,6 +65,14 @@ type ScorerOptions struct {
 	// FoldHook, when set, is called after a prune of a partition folded
 	// candidates. For tests; it runs on the worker's goroutine.
 	FoldHook func(partition, folded int)
+
+	// CatchupGCPercent is the process's GC target while this scorer catches
+	// up, bounded by CatchupMemoryLimit (catchup_gc.go; default
+	// DefaultCatchupGCPercent, negative: off).
+	CatchupGCPercent int
+	// CatchupMemoryLimit is that soft memory limit in bytes (default: half
+	// of the memory available to the process).
+	CatchupMemoryLimit int64
 }
 
 // Scorer reads EVENTS and publishes absolute standings to SCORES.
@@ -226,6 +234,7 @@ func (s *Scorer) Run(ctx context.Context) error {
 	defer cancel()
 	s.startedAt = time.Now()
 	go s.rel.run(ctx)
+	go s.runCatchupGC(ctx)
 	if s.opts.Instance != "" {
 		return s.runShared(ctx)
 	}

@@ -69,6 +69,25 @@ type Aggregator struct {
 	// SnapshotInterval is the time between the hourly snapshots of live
 	// boards (docs/snapshots.md). Default 1h; shorter for tests and drills.
 	SnapshotInterval time.Duration `yaml:"snapshot_interval"`
+	// CatchupGCPercent is the process's GC target (GOGC) while a scorer
+	// catches up after a start or a partition takeover, restored once it is
+	// live (docs/constant-memory.md, "Catch-up and the GC"). Default 400;
+	// 0: off (the GC target is never changed).
+	CatchupGCPercent int `yaml:"catchup_gc_percent"`
+	// CatchupMemoryLimitMB is the soft memory limit (MiB) that bounds the
+	// heap while the GC target is raised. 0 (default): half of the memory
+	// available to the process (its cgroup limit, else the machine's). An
+	// operator's GOMEMLIMIT, when lower, is kept.
+	CatchupMemoryLimitMB int `yaml:"catchup_memory_limit_mb"`
+}
+
+// ScorerCatchupGCPercent is CatchupGCPercent as the scorer takes it
+// (aggregator.ScorerOptions: negative is off, 0 its default).
+func (a Aggregator) ScorerCatchupGCPercent() int {
+	if a.CatchupGCPercent == 0 {
+		return -1
+	}
+	return a.CatchupGCPercent
 }
 
 // HTTP is the HTTP server.
@@ -167,7 +186,7 @@ func Default() *Config {
 		JWT:           JWT{Issuer: "rankstream", TTL: 24 * time.Hour},
 		DedupWindow:   2 * time.Minute,
 		MaxFutureSkew: 30 * time.Second,
-		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
+		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second, CatchupGCPercent: 400},
 		Log:           Log{Level: "info"},
 		Limits:        DefaultLimits(),
 		Retention:     Retention{Events: 720 * time.Hour, FinishedWindows: 168 * time.Hour},

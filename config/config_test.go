@@ -38,7 +38,7 @@ func TestDefaults(t *testing.T) {
 		JWT:           JWT{Issuer: "rankstream", TTL: 24 * time.Hour},
 		DedupWindow:   2 * time.Minute,
 		MaxFutureSkew: 30 * time.Second,
-		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second},
+		Aggregator:    Aggregator{LeaseTTL: 5 * time.Second, CatchupGCPercent: 400},
 		Log:           Log{Level: "info"},
 		Limits:        DefaultLimits(),
 		Retention:     Retention{Events: 720 * time.Hour, FinishedWindows: 168 * time.Hour},
@@ -65,7 +65,7 @@ func TestGoodFiles(t *testing.T) {
 		AdminToken:    "admin-secret",
 		DedupWindow:   5 * time.Minute,
 		MaxFutureSkew: 10 * time.Second,
-		Aggregator:    Aggregator{Instance: "agg-1", LeaseTTL: 3 * time.Second},
+		Aggregator:    Aggregator{Instance: "agg-1", LeaseTTL: 3 * time.Second, CatchupGCPercent: 400},
 		Log:           Log{Level: "debug"},
 		Limits:        Limits{LoginPerMinute: 5, QueryPerSecond: 50, WSPerMinute: 10, IngestPerSecond: 1000},
 		Retention:     Retention{Events: 240 * time.Hour, FinishedWindows: 48 * time.Hour},
@@ -206,7 +206,7 @@ func TestEnvOverrides(t *testing.T) {
 		AdminToken:    "adm",
 		DedupWindow:   10 * time.Minute,
 		MaxFutureSkew: time.Minute,
-		Aggregator:    Aggregator{Instance: "auto", LeaseTTL: 8 * time.Second},
+		Aggregator:    Aggregator{Instance: "auto", LeaseTTL: 8 * time.Second, CatchupGCPercent: 400},
 		Log:           Log{Level: "warn"},
 		Limits:        Limits{LoginPerMinute: 5, QueryPerSecond: 50, WSPerMinute: 10, IngestPerSecond: 1000},
 		Retention:     Retention{Events: 100 * time.Hour, FinishedWindows: 30 * time.Hour},
@@ -364,6 +364,40 @@ func TestKeysAreTheLoadersEnvOverrides(t *testing.T) {
 	for key, ev := range l.envs {
 		if names[ev] != key {
 			t.Errorf("loader read %s for %s; EnvNames says %q", ev, key, names[ev])
+		}
+	}
+}
+
+func TestCatchupGC(t *testing.T) {
+	for _, tc := range []struct {
+		env       map[string]string
+		pct, mb   int
+		scorerPct int
+		problem   string
+	}{
+		{env: nil, pct: 400, scorerPct: 400},
+		{env: map[string]string{"RANKSTREAM_AGGREGATOR_CATCHUP_GC_PERCENT": "0"}, pct: 0, scorerPct: -1},
+		{env: map[string]string{"RANKSTREAM_AGGREGATOR_CATCHUP_GC_PERCENT": "800", "RANKSTREAM_AGGREGATOR_CATCHUP_MEMORY_LIMIT_MB": "4096"},
+			pct: 800, mb: 4096, scorerPct: 800},
+		{env: map[string]string{"RANKSTREAM_AGGREGATOR_CATCHUP_GC_PERCENT": "50"},
+			problem: "RANKSTREAM_AGGREGATOR_CATCHUP_GC_PERCENT: aggregator.catchup_gc_percent: want 0 (off) or 100..10000, got 50"},
+		{env: map[string]string{"RANKSTREAM_AGGREGATOR_CATCHUP_MEMORY_LIMIT_MB": "-1"},
+			problem: "RANKSTREAM_AGGREGATOR_CATCHUP_MEMORY_LIMIT_MB: aggregator.catchup_memory_limit_mb: must not be negative"},
+	} {
+		cfg, err := LoadWithEnv("", mapEnv(tc.env))
+		if tc.problem != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.problem) {
+				t.Errorf("%v: error %v, want %q", tc.env, err, tc.problem)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tc.env, err)
+		}
+		a := cfg.Aggregator
+		if a.CatchupGCPercent != tc.pct || a.CatchupMemoryLimitMB != tc.mb || a.ScorerCatchupGCPercent() != tc.scorerPct {
+			t.Errorf("%v: got %d %d (scorer %d), want %d %d (scorer %d)", tc.env, a.CatchupGCPercent, a.CatchupMemoryLimitMB,
+				a.ScorerCatchupGCPercent(), tc.pct, tc.mb, tc.scorerPct)
 		}
 	}
 }

@@ -132,6 +132,12 @@ func (l *loader) validateAggregator(a Aggregator) {
 	if a.BoardGroups < 0 || a.BoardGroups > 1024 {
 		l.invalid("aggregator.board_groups", "want 0..1024 (0 or 1: one group), got %d", a.BoardGroups)
 	}
+	if a.CatchupGCPercent != 0 && (a.CatchupGCPercent < 100 || a.CatchupGCPercent > 10000) {
+		l.invalid("aggregator.catchup_gc_percent", "want 0 (off) or 100..10000, got %d", a.CatchupGCPercent)
+	}
+	if a.CatchupMemoryLimitMB < 0 {
+		l.invalid("aggregator.catchup_memory_limit_mb", "must not be negative (0: half of the memory available), got %d", a.CatchupMemoryLimitMB)
+	}
 	if !event.ValidToken(a.Instance, 0, 64) {
 		l.invalid("aggregator.instance", "want up to 64 characters of [A-Za-z0-9_-] (or empty, or auto), got %q", a.Instance)
 	}

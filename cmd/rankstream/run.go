@@ -79,5 +79,7 @@ func appOptions(cfg *config.Config) app.Options {
 			JWTPublicKeyFile: cfg.JWT.PublicKeyFile, NATSPlayerAuth: cfg.NATS.Auth == config.NATSAuthPlayers},
 	}
 	o.FinishedWindows = cfg.Retention.FinishedWindows
+	o.CatchupGCPercent = cfg.Aggregator.ScorerCatchupGCPercent()
+	o.CatchupMemoryLimit = int64(cfg.Aggregator.CatchupMemoryLimitMB) << 20
 	return o
 }

@@ -26,7 +26,8 @@ func (a *App) buildAggregator(ctx context.Context) error {
 	}
 	a.Scorer, err = aggregator.NewScorer(aggregator.ScorerOptions{JS: st.JS, Rules: a.Rules,
 		Partitions: st.Opts.Partitions, MaxFutureSkew: opts.MaxFutureSkew, Metrics: m, Replicas: st.Opts.Replicas,
-		Instance: a.instanceName(), LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows, BoardGroups: groups}, a.base)
+		Instance: a.instanceName(), LeaseTTL: opts.LeaseTTL, FinishedWindows: opts.FinishedWindows, BoardGroups: groups,
+		CatchupGCPercent: opts.CatchupGCPercent, CatchupMemoryLimit: opts.CatchupMemoryLimit}, a.base)
 	if err != nil {
 		return fmt.Errorf("app: scorer: %w", err)
 	}

@@ -75,6 +75,12 @@ type Options struct {
 	Instance string
 	// LeaseTTL of those leases (default 5s).
 	LeaseTTL time.Duration
+	// CatchupGCPercent and CatchupMemoryLimit: the GC target while a scorer
+	// catches up and the soft memory limit bounding it (config
+	// aggregator.catchup_gc_percent, aggregator.catchup_memory_limit_mb;
+	// aggregator.ScorerOptions: 0 its defaults, a negative percent off).
+	CatchupGCPercent   int
+	CatchupMemoryLimit int64
 	// BoardGroups shards the ranker's output over the processes (config
 	// aggregator.board_groups, default 1: the "ranker" lease): a board
 	// belongs to group hash(board) mod BoardGroups, each group is a lease
