@@ -58,9 +58,9 @@ func TestFlushPacer(t *testing.T) {
 }
 
 // TestFlushPacerBehind: a worker behind its input (behindQueued events
-// waiting at its ticks) holds standings longer although its rate is below
-// busyRate (a machine short of CPU); once it keeps up again the next
-// interval is the minimum.
+// waiting at behindTicks ticks in a row) holds standings longer although
+// its rate is below busyRate (a machine short of CPU); once it keeps up
+// again the next interval is the minimum.
 func TestFlushPacerBehind(t *testing.T) {
 	const tick = 50 * time.Millisecond
 	now := time.Unix(1_700_000_000, 0)
@@ -70,7 +70,8 @@ func TestFlushPacerBehind(t *testing.T) {
 	if got := run(behindQueued - 1); got != 1 {
 		t.Fatalf("keeping up at a slow rate: flushed after %d ticks, want 1", got)
 	}
-	for i, want := range []int{1, 2, 4, 8, 8} {
+	// The first tick with a backlog is not behind yet (behindTicks = 2).
+	for i, want := range []int{1, 1, 2, 4, 8, 8} {
 		if got := run(behindQueued); got != want {
 			t.Fatalf("behind, interval %d: flushed after %d ticks, want %d", i, got, want)
 		}
@@ -93,6 +94,8 @@ func TestFlushPacerBusyAndBehind(t *testing.T) {
 	p := newFlushPacer(tick, 400*time.Millisecond, now)
 	busy := int(busyRate*tick.Seconds()) + 1 // per tick
 	run := func(queued int) int { return untilFlush(t, &p, &now, tick, busy, queued) }
+	// Busy by its rate from the first interval: 2 ticks, behind from the
+	// second.
 	for i, want := range []int{1, 2, 4, 8, 8} {
 		if got := run(behindQueued); got != want {
 			t.Fatalf("busy and behind, interval %d: flushed after %d ticks, want %d", i, got, want)
@@ -104,6 +107,34 @@ func TestFlushPacerBusyAndBehind(t *testing.T) {
 	for i := range 3 {
 		if got := run(0); got != 2 {
 			t.Fatalf("busy, keeping up, interval %d: flushed after %d ticks, want 2", i, got)
+		}
+	}
+}
+
+// TestFlushPacerBatchedInput: a worker that keeps up but gets its input in
+// fetched batches sees a backlog at every other tick (a batch just landed,
+// then drained): it is not behind. At a slow rate it stays at the minimum,
+// at a busy rate at busyMaxFlush, never at the maximum.
+func TestFlushPacerBatchedInput(t *testing.T) {
+	const tick = 50 * time.Millisecond
+	for _, perTick := range []int{int(busyRate*tick.Seconds()) / 4, int(busyRate*tick.Seconds()) + 1} {
+		now := time.Unix(1_700_000_000, 0)
+		p := newFlushPacer(tick, 400*time.Millisecond, now)
+		for n := 0; n < 200; n++ {
+			for range perTick {
+				p.handled()
+			}
+			p.queued(map[bool]int{true: 4 * behindQueued, false: 0}[n%2 == 0])
+			now = now.Add(tick)
+			if p.tick(now) {
+				p.flushed(now)
+			}
+			if p.behind || p.cur > busyMaxFlush {
+				t.Fatalf("%d events a tick, backlog every other tick: tick %d behind=%v interval %v", perTick, n, p.behind, p.cur)
+			}
+		}
+		if want := map[bool]time.Duration{true: busyMaxFlush, false: tick}[perTick > int(busyRate*tick.Seconds())]; p.cur != want {
+			t.Fatalf("%d events a tick: interval %v, want %v", perTick, p.cur, want)
 		}
 	}
 }
