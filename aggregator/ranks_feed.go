@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,8 +15,9 @@ import (
 
 // The live-rank feed: the ranker publishes each tick's board deltas (top K,
 // the ranks of changed and watched users, no sort keys) to the RANKS
-// stream, one or more messages per board on ranks.<group>; notifiers in any
-// process follow it (FollowRanks) and push from it. In one process the same
+// stream, one or more messages per board on ranks.<group>, in the binary
+// form of ranks_feed_codec.go; notifiers in any process follow it
+// (RanksFollower) and push from it. In one process the same
 // path runs through the embedded server.
 const (
 	RanksStream  = "RANKS"
@@ -85,11 +85,12 @@ func (f *RanksFeed) Write(ctx context.Context, batch *Batch) error {
 	var acks []jetstream.PubAckFuture
 	for i := range batch.Boards {
 		subj := ranksSubject + strconv.Itoa(GroupOf(batch.Boards[i].ID, f.groups))
-		for _, msg := range feedMessages(&batch.Boards[i]) {
-			data, err := json.Marshal(msg)
-			if err != nil {
-				return fmt.Errorf("aggregator: feed: encode %s: %w", msg.ID, err)
-			}
+		msgs := feedMessages(&batch.Boards[i])
+		for j := range msgs {
+			// A buffer of its own per message: PublishAsync may still hold
+			// it (a reconnect buffer) after it returns.
+			m := &msgs[j]
+			data := appendFeedMsg(make([]byte, 0, 64+48*(len(m.Top)+len(m.Ranks))+64*len(m.Changed)), m)
 			a, err := f.js.PublishAsync(subj, data)
 			if err != nil {
 				return fmt.Errorf("aggregator: feed: publish: %w", err)
@@ -183,8 +184,8 @@ func (f *RanksFollower) Run(ctx context.Context, fn func([]BoardDelta)) error {
 			}
 			return fmt.Errorf("aggregator: follow ranks: %w", err)
 		}
-		var d BoardDelta
-		if err := json.Unmarshal(msg.Data(), &d); err != nil {
+		d, err := decodeFeedMsg(msg.Data())
+		if err != nil {
 			f.log.Warn("bad ranks message", "subject", msg.Subject(), "err", err)
 			continue
 		}
