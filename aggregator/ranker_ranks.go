@@ -18,8 +18,8 @@ func (b *rboard) rankOf(user string) (Rank, bool) {
 	st := b.st[user]
 	rk := Rank{Pos: pos, User: user, Score: st.Score, LastPoints: st.LastPoints}
 	if pos > 1 {
-		if _, key, ok := b.tree.At(pos - 1); ok {
-			gap := contest.Gap(b.lb.ScoreFromKey(key[0]), st.Score)
+		if w, ok := b.tree.FirstWordAt(pos - 1); ok {
+			gap := contest.Gap(b.lb.ScoreFromKey(w), st.Score)
 			rk.GapToNext = &gap
 		}
 	}

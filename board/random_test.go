@@ -48,6 +48,14 @@ func compareWithModel(t *testing.T, tr *Tree, m *refModel, rng *rand.Rand) {
 		if u, k, ok := tr.At(i + 1); !ok || !sameEntry(k, u, e.key, e.user) {
 			t.Fatalf("At(%d) = %q %v %v, want %q %v", i+1, u, k, ok, e.user, e.key)
 		}
+		if w, ok := tr.FirstWordAt(i + 1); !ok || w != e.key[0] {
+			t.Fatalf("FirstWordAt(%d) = %d %v, want %d", i+1, w, ok, e.key[0])
+		}
+	}
+	for _, pos := range []int{0, -1, len(want) + 1} {
+		if w, ok := tr.FirstWordAt(pos); ok {
+			t.Fatalf("FirstWordAt(%d) = %d, true on a board of %d", pos, w, len(want))
+		}
 	}
 	got := collect(tr)
 	if len(got) != len(want) {

@@ -213,6 +213,17 @@ func (t *Tree) At(pos int) (user string, key []int64, ok bool) {
 	return string(t.userOf(metaRef(l.meta(i, t.s)))), slices.Clone(l.key(i, t.s)), true
 }
 
+// FirstWordAt returns the first word of the key at 1-based position pos
+// (a board's score word) without copying the key or the user: what a rank's
+// gap to the position above needs, for every watched user on every tick.
+func (t *Tree) FirstWordAt(pos int) (int64, bool) {
+	if pos < 1 || pos > t.n {
+		return 0, false
+	}
+	id, i := t.locate(pos - 1)
+	return t.leaf(id).key(i, t.s)[0], true
+}
+
 // Range calls fn for positions from..from+n-1 (1-based) in order, stopping
 // early if fn returns false. key passed to fn may be reused after fn returns.
 // Positions outside 1..Len are skipped. fn must not modify the tree.
