@@ -38,6 +38,11 @@ type RankerOptions struct {
 	// on every tick for every owned board: it must not block, and should
 	// return the same slice while the list is unchanged.
 	Watched func(id contest.BoardID) []string
+	// WatchedEvery, when positive, spaces the reports of a watched user
+	// whose own standing did not change (others overtook them): at most one
+	// per WatchedEvery; a later tick reports what changed meanwhile, also on
+	// a board that went quiet (ranker_watch_every.go). Zero: every tick.
+	WatchedEvery time.Duration
 	// TopK is the size of BoardDelta.Top (default 10).
 	TopK int
 	// Groups, when set, shard the output by board group (ranker_groups.go):
@@ -88,6 +93,7 @@ type Ranker struct {
 	lastMsg   atomic.Int64    // SCORES stream time (Unix ns) of the last message applied
 	cuts      map[int]cutMark // partition → last cut marker applied (under mu; cut.go)
 	now       time.Time       // stream time: latest SCORES timestamp applied (under mu)
+	tickAt    time.Time       // wall clock of the tick being collected (under mu)
 	// groupEp: group → lease epoch of its last full write; sinkFail: per
 	// sink, the boards to write in full after a failed write (ranker
 	// goroutine; ranker_tick.go).
@@ -116,9 +122,12 @@ type rboard struct {
 	// watched is the Watched list of the board's last report
 	// (ranker_watch.go).
 	watched []string
-	// told: the rank last reported of each watched user, parallel to
-	// watched (ranker_ranks.go).
-	told []toldRank
+	// told: the rank last reported of each watched user and when, parallel
+	// to watched (ranker_ranks.go).
+	told []toldEntry
+	// recheck: when a watched user not looked at by a tick (WatchedEvery)
+	// is due to be looked at again (zero: none waits).
+	recheck time.Time
 }
 
 type dirtyEntry struct {

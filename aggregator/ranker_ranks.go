@@ -52,20 +52,39 @@ func (r *Ranker) fillRanks(b *rboard, bd *BoardDelta) {
 	if bd.Full {
 		clear(b.told)
 	}
+	r.reportWatched(b, bd)
+}
+
+// reportWatched adds to bd.Ranks the watched users of b whose rank differs
+// from what was last reported for them (those already in bd.Ranks, whose
+// own standing changed, are reported whatever was told). With WatchedEvery,
+// a user reported less than WatchedEvery ago is not looked at: b.recheck
+// says when the first of them is due. Caller holds mu.
+func (r *Ranker) reportWatched(b *rboard, bd *BoardDelta) {
+	now, every := r.tickAt, r.opts.WatchedEvery
+	b.recheck = time.Time{}
 	for j, u := range b.watched {
 		rk, changed := bd.Ranks[u]
 		if !changed {
+			if every > 0 && b.told[j].rank.pos != 0 {
+				if due := b.told[j].at.Add(every); now.Before(due) {
+					if b.recheck.IsZero() || due.Before(b.recheck) {
+						b.recheck = due
+					}
+					continue
+				}
+			}
 			var on bool
 			if rk, on = b.rankOf(u); !on {
-				b.told[j] = toldRank{}
+				b.told[j] = toldEntry{}
 				continue
 			}
 		}
 		t := toldOf(rk)
-		if b.told[j] == t && !changed {
+		if b.told[j].rank == t && !changed {
 			continue
 		}
-		b.told[j] = t
+		b.told[j] = toldEntry{rank: t, at: now}
 		bd.Ranks[u] = rk
 	}
 }
@@ -78,6 +97,12 @@ type toldRank struct {
 	score  int64
 	gap    int64
 	hasGap bool
+}
+
+// toldEntry is a watched user's last report and its tick's time.
+type toldEntry struct {
+	rank toldRank
+	at   time.Time
 }
 
 func toldOf(rk Rank) toldRank {
@@ -98,7 +123,7 @@ func (b *rboard) setWatched(w []string) {
 		b.watched = w
 		return
 	}
-	told := make([]toldRank, len(w))
+	told := make([]toldEntry, len(w))
 	if len(b.told) == len(b.watched) && len(b.told) > 0 {
 		at := make(map[string]int, len(b.watched))
 		for i, u := range b.watched {

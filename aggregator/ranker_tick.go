@@ -69,6 +69,7 @@ func (r *Ranker) gainedGroups() map[int]uint64 {
 // collect takes the dirty sets of every board. Under r.mu.
 func (r *Ranker) collect(gained map[int]uint64) *Batch {
 	batch := &Batch{At: time.Now().UTC()}
+	r.tickAt = batch.At
 	for _, b := range r.boards {
 		_, full := gained[b.group]
 		full = full || b.replace
@@ -79,6 +80,8 @@ func (r *Ranker) collect(gained map[int]uint64) *Batch {
 		}
 		if !full && len(b.dirty) == 0 {
 			if bd, ok := r.newlyWatched(b); ok {
+				batch.Boards = append(batch.Boards, bd)
+			} else if bd, ok := r.recheckWatched(b); ok {
 				batch.Boards = append(batch.Boards, bd)
 			}
 			continue

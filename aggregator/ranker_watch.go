@@ -45,7 +45,7 @@ func (r *Ranker) newlyWatched(b *rboard) (bd BoardDelta, ok bool) {
 				ranks = map[string]Rank{}
 			}
 			ranks[u] = rk
-			b.told[j] = toldOf(rk)
+			b.told[j] = toldEntry{rank: toldOf(rk), at: r.tickAt}
 		}
 	}
 	if ranks == nil {

@@ -54,6 +54,11 @@ const (
 	DefaultInterestEvery = 2 * time.Second
 	DefaultIdleBoard     = time.Hour
 	DefaultMaxWatched    = 100_000
+	// WatchedEvery is the ranker's spacing of the reports of a watched
+	// user that others overtook (aggregator.RankerOptions.WatchedEvery): a
+	// quarter of DefaultOvertaken, so an overtaken update sent once a
+	// second carries a rank at most this much older than the board.
+	WatchedEvery = DefaultOvertaken / 4
 	// watchRebuild: how often a changed watched set is rebuilt (an
 	// unchanged one costs a lock and a flag test).
 	watchRebuild = 10 * time.Millisecond

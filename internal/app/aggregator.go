@@ -53,6 +53,7 @@ func (a *App) buildAggregator(ctx context.Context) error {
 		TopK: notifier.DeltaTopK, Groups: a.Groups, FinishedWindows: opts.FinishedWindows}
 	if a.Live != nil && a.Live.Notifier != nil {
 		ro.Watched = a.Live.Notifier.Watched
+		ro.WatchedEvery = notifier.WatchedEvery
 	}
 	if a.Ranker, err = aggregator.NewRanker(ro, a.base); err != nil {
 		return fmt.Errorf("app: ranker: %w", err)
