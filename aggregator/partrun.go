@@ -172,11 +172,11 @@ func (l Lane) messages(ctx context.Context) (jetstream.MessagesContext, error) {
 }
 
 func (l Lane) delivery(msg jetstream.Msg) (Delivery, bool) {
-	meta, err := msg.Metadata()
-	if err != nil {
+	seq, ts, ok := ackSeqTime(msg.Reply())
+	if !ok {
 		return Delivery{}, false
 	}
-	d := Delivery{Msg: msg, Seq: meta.Sequence.Stream, Time: meta.Timestamp}
+	d := Delivery{Msg: msg, Seq: seq, Time: time.Unix(0, ts)}
 	d.Partition, d.Provider, d.User, d.SubjectOK = streams.ParseEventSubject(msg.Subject())
 	if l.Partition != AllPartitions {
 		d.Partition = l.Partition

@@ -32,7 +32,7 @@ const (
 var testNow = time.Date(2025, 10, 25, 18, 30, 0, 0, time.UTC)
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	ns  *server.Server
 	nc  *nats.Conn
 	js  jetstream.JetStream
@@ -58,7 +58,7 @@ func eventsStream(mod func(*jetstream.StreamConfig)) jetstream.StreamConfig {
 
 // newEnv starts a server, creates EVENTS (unless cfg is nil) and serves the
 // webhook on an httptest server.
-func newEnv(t *testing.T, cfg *jetstream.StreamConfig) *env {
+func newEnv(t testing.TB, cfg *jetstream.StreamConfig) *env {
 	t.Helper()
 	ns, nc, js := testkit.JetStream(t)
 	if cfg != nil {
