@@ -155,7 +155,7 @@ func (w *worker) holdForCut(ctx context.Context) bool {
 		w.cutSeen = req
 		w.syncRules(ctx) // the marker tells the versions the standings reflect
 		w.flushNow(ctx)
-		if len(w.pending) == 0 && w.publishCutMark(req) {
+		if w.pending.len() == 0 && w.publishCutMark(req) {
 			w.cutHeld, w.cutUntil = req, time.Now().Add(cutHold)
 		}
 	}

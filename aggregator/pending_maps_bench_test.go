@@ -7,6 +7,13 @@ import (
 	"github.com/rankstream/rankstream/contest"
 )
 
+// scoreKey is a board and user, the key of the pending map flushNow used
+// before pendingScores (pending_scores.go).
+type scoreKey struct {
+	board contest.BoardID
+	user  string
+}
+
 // BenchmarkPendingAfterCatchUp: the cost of ranging over the pending
 // standings of a live flush with one standing pending, after a catch-up left
 // n in the map and flushed them ("kept": the emptied map as it was before

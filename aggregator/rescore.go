@@ -211,11 +211,10 @@ func (w *worker) swapWindows(p int, id string, open map[int64]contest.Window, fr
 		uw.Standings(func(div string, st contest.Standing) {
 			b := contest.BoardID{Contest: id, Window: k.window, Division: div}
 			delete(gone, sk{b, k.user})
-			w.pending[scoreKey{contest.BoardID{Contest: id, Window: k.window, Division: div}, k.user}] = ScoreMsg{Standing: st, SrcSeq: ps.last}
+			w.pending.put(b, k.user, ScoreMsg{Standing: st, SrcSeq: ps.last})
 		})
 	})
 	for g := range gone {
-		w.pending[scoreKey{g.board, g.user}] =
-			ScoreMsg{Removed: true, SrcSeq: ps.last}
+		w.pending.put(g.board, g.user, ScoreMsg{Removed: true, SrcSeq: ps.last})
 	}
 }

@@ -117,7 +117,7 @@ func (w *worker) checkpoint(ctx context.Context) {
 		w.enqueueAll()
 	}
 	w.flush(ctx)
-	if len(w.pending) > 0 || w.mout.pending() > 0 {
+	if w.pending.len() > 0 || w.mout.pending() > 0 {
 		w.s.m.Checkpoints.WithLabelValues("skipped").Inc()
 		return // a publish was refused: SCORES would be behind this round
 	}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,8 +19,8 @@ type worker struct {
 	id      int
 	in      chan inMsg
 	eng     *Engine
-	pending map[scoreKey]ScoreMsg // by (board, user): the subject is made when published
-	mout    missionOut            // mission progress and rewards (scorer_missions.go)
+	pending pendingScores // by (board, user): the subject is made when published (pending_scores.go)
+	mout    missionOut    // mission progress and rewards (scorer_missions.go)
 	live    bool
 	pace    flushPacer // when pending standings are published (flush_pacer.go)
 	accrued map[ContestResult]prometheus.Counter
@@ -50,7 +51,7 @@ func newWorker(s *Scorer, id int) *worker {
 	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook,
 		OnMissionFreed: s.rel.freed})
 	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
-		pending: map[scoreKey]ScoreMsg{}, ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
+		pending: newPendingScores(), ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
 }
 
 func (w *worker) part(p int) *partState { return w.eng.part(p) }
@@ -87,12 +88,12 @@ func (w *worker) run(ctx context.Context) {
 				w.settleLetters(ctx)
 				w.syncRules(ctx)
 				w.flush(ctx)
-				im.barrier <- len(w.pending) == 0
+				im.barrier <- w.pending.len() == 0
 				continue
 			}
 			w.handle(ctx, &im)
 			w.pace.handled()
-			if len(w.pending) >= maxPending {
+			if w.live && w.pending.len() >= maxPending {
 				w.flush(ctx)
 			}
 			if w.s.ckpts != nil {
@@ -141,7 +142,7 @@ func (w *worker) enqueueAll() {
 	// SrcSeq: the partition's position, so that a ranker holding a later
 	// holder's standing drops this republish as stale (ranker_apply.go).
 	w.eng.StandingsAsOf(func(id contest.BoardID, user string, st contest.Standing, asOf uint64) {
-		w.pending[scoreKey{id, user}] = ScoreMsg{Standing: st, SrcSeq: asOf}
+		w.pending.put(id, user, ScoreMsg{Standing: st, SrcSeq: asOf})
 	})
 	w.enqueueMissions()
 }
@@ -166,42 +167,66 @@ func (w *worker) flushNow(ctx context.Context) {
 		return // stopped (shared mode: maybe no longer the partition's holder): publish nothing more
 	}
 	w.flushMissions(ctx)
-	if len(w.pending) == 0 || !w.live {
+	if w.pending.len() == 0 || !w.live {
 		return // nothing is published before catch-up
 	}
 	scored := w.s.m.EventLatency.WithLabelValues(LatencyScored) // once per flush, not per standing
-	held := len(w.pending)
-	defer func() { w.pending = regrown(w.pending, held) }() // pending_maps.go
-	// One allocation of messages and one of payloads per flush, not two per
-	// standing: the client keeps each message until its ack (flush_slab.go).
+	held := w.pending.len()
+	users := w.pending.take()
+	// One allocation of messages, one of subjects and one of payloads per
+	// flush, not three per standing: the client keeps each message until
+	// its ack (flush_slab.go).
 	var slab scoreSlab
-	slab.make(len(w.pending))
-	for key, sm := range w.pending {
-		subj := w.s.scoreSubject(key.board, key.user)
-		msg := slab.next(subj, &sm)
-		f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
-		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-			// Back-pressure: let the acks catch up, then retry once.
-			select {
-			case <-w.s.opts.JS.PublishAsyncComplete():
-			case <-ctx.Done():
-				return
+	slab.make(held)
+	for ui, u := range users {
+		for i := range u.boards {
+			msg := slab.next(w.s.opts.BoardGroups, u.boards[i], u.user, &u.msgs[i])
+			if !w.publishStanding(ctx, msg, &u.msgs[i], scored) {
+				if ctx.Err() != nil { // stopped while held back: the rest stays pending, unpublished
+					w.putBack(u, i)
+					for _, rest := range users[ui+1:] {
+						w.putBack(rest, 0)
+					}
+					return
+				}
+				w.pending.put(u.boards[i], u.user, u.msgs[i]) // refused: pending again
 			}
-			f, err = w.s.opts.JS.PublishMsgAsync(msg, noRetry)
 		}
-		if err != nil {
-			w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()
-			w.s.log.Error("publish standing", "subject", subj, "err", err)
-			continue
+	}
+}
+
+// publishStanding publishes one standing; false when it was not published
+// (refused, or ctx ended while waiting out back-pressure).
+func (w *worker) publishStanding(ctx context.Context, msg *nats.Msg, sm *ScoreMsg, scored prometheus.Observer) bool {
+	f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
+	if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		// Back-pressure: let the acks catch up, then retry once.
+		select {
+		case <-w.s.opts.JS.PublishAsyncComplete():
+		case <-ctx.Done():
+			return false
 		}
-		w.s.m.ScoresOut.Inc()
-		if !sm.EventTime.IsZero() {
-			scored.Observe(time.Since(sm.EventTime).Seconds())
-		}
-		if w.s.ckpts != nil {
-			w.inflight = append(w.inflight, f)
-		}
-		delete(w.pending, key)
+		f, err = w.s.opts.JS.PublishMsgAsync(msg, noRetry)
+	}
+	if err != nil {
+		w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()
+		w.s.log.Error("publish standing", "subject", msg.Subject, "err", err)
+		return false
+	}
+	w.s.m.ScoresOut.Inc()
+	if !sm.EventTime.IsZero() {
+		scored.Observe(time.Since(sm.EventTime).Seconds())
+	}
+	if w.s.ckpts != nil {
+		w.inflight = append(w.inflight, f)
+	}
+	return true
+}
+
+// putBack makes u's standings from the i-th on pending again (not published).
+func (w *worker) putBack(u *pendingUser, from int) {
+	for i := from; i < len(u.boards); i++ {
+		w.pending.put(u.boards[i], u.user, u.msgs[i])
 	}
 }
 
@@ -243,15 +268,9 @@ func (w *worker) handle(ctx context.Context, im *inMsg) {
 	// Before catch-up the changes only accumulate (one entry per subject):
 	// they are published once, when the worker goes live.
 	for _, ch := range d.Changes {
-		w.pending[scoreKey{ch.Board, ch.User}] =
-			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.Seq, EventTime: im.Time}
+		w.pending.put(ch.Board, ch.User,
+			ScoreMsg{Standing: ch.Standing, Removed: ch.Removed, SrcSeq: im.Seq, EventTime: im.Time})
 	}
-}
-
-// scoreKey is a pending standing's board and user.
-type scoreKey struct {
-	board contest.BoardID
-	user  string
 }
 
 func (s *Scorer) advance(seq uint64) {

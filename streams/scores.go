@@ -35,22 +35,25 @@ const (
 // the board in group group of groups; the division value is encoded as one
 // token (internal/subjtok: any value, '.', ' ', '*' included).
 func ScoreSubject(groups, group int, contestID string, window int64, division, user string) string {
-	division = subjtok.Encode(division)
-	var b strings.Builder
-	b.Grow(32 + len(contestID) + len(division) + len(user))
-	b.WriteString("scores.")
-	b.WriteString(strconv.Itoa(groups))
-	b.WriteByte('.')
-	b.WriteString(strconv.Itoa(group))
-	b.WriteByte('.')
-	b.WriteString(contestID)
-	b.WriteByte('.')
-	b.WriteString(strconv.FormatInt(window, 10))
-	b.WriteByte('.')
-	b.WriteString(division)
-	b.WriteByte('.')
-	b.WriteString(user)
-	return b.String()
+	return string(AppendScoreSubject(make([]byte, 0, 32+len(contestID)+len(division)+len(user)),
+		groups, group, contestID, window, division, user))
+}
+
+// AppendScoreSubject appends ScoreSubject's subject to dst (a publisher
+// building many subjects into one buffer allocates none of them).
+func AppendScoreSubject(dst []byte, groups, group int, contestID string, window int64, division, user string) []byte {
+	dst = append(dst, "scores."...)
+	dst = strconv.AppendInt(dst, int64(groups), 10)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, int64(group), 10)
+	dst = append(dst, '.')
+	dst = append(dst, contestID...)
+	dst = append(dst, '.')
+	dst = strconv.AppendInt(dst, window, 10)
+	dst = append(dst, '.')
+	dst = append(dst, subjtok.Encode(division)...)
+	dst = append(dst, '.')
+	return append(dst, user...)
 }
 
 // LegacyScoreSubject is the pre-group subject of a standing (what SCORES
