@@ -82,6 +82,8 @@ type Engine struct {
 	// Decision.Changes' and Decision.Late's storage, reused
 	chBuf   []ScoreChange
 	lateBuf []LateHit
+	// seenHint is the size a partition's seen set is made at (ExpectEvents).
+	seenHint int
 }
 
 // partState is the scoring state of one user partition.
@@ -98,6 +100,7 @@ type partState struct {
 	lateMark    uint64              // … in DLQ_LATE
 	last        uint64              // highest EVENTS seq of this partition applied (or covered by a restored checkpoint)
 	changes     []contest.Change    // scratch of score: the changes of one Add
+	hint        headHint            // the user looked up last (engine_head.go)
 
 	// prune bookkeeping
 	due  map[string]*dueQueue // by contest: the windows a prune must visit (prune_due.go)
@@ -140,7 +143,7 @@ const manyAt = 8
 
 // window returns the state of k, or nil.
 func (ps *partState) window(k uwKey) *contest.WindowState {
-	head := ps.users.get(k.user)
+	head := ps.head(k.user)
 	var prev *userWin
 	n, depth := head, 0
 	for ; n != nil && depth < manyAt; prev, n, depth = n, n.next, depth+1 {
@@ -149,7 +152,7 @@ func (ps *partState) window(k uwKey) *contest.WindowState {
 		}
 		if depth >= frontDepth {
 			prev.next, n.next = n.next, head
-			ps.users.set(n)
+			ps.setHead(n)
 		}
 		ps.settle(&n.st)
 		return &n.st
@@ -166,14 +169,14 @@ func (ps *partState) window(k uwKey) *contest.WindowState {
 
 // addWindow adds st as the state of k (not yet held) and returns it.
 func (ps *partState) addWindow(k uwKey, st contest.WindowState) *contest.WindowState {
-	next := ps.users.get(k.user)
+	next := ps.head(k.user)
 	if next != nil {
 		k.user = next.user
 	} else {
 		k.user = ps.ids.intern(k.user) // not the event's own
 	}
 	n := &userWin{window: k.window, next: next, user: k.user, st: st}
-	ps.users.set(n)
+	ps.setHead(n)
 	ps.windows++
 	length := 0
 	for m := n; m != nil && length <= manyAt+1; m = m.next {
@@ -232,11 +235,11 @@ func (ps *partState) sweep(keep func(k uwKey, st *contest.WindowState) bool) {
 		case head == nil:
 			gone = append(gone, user)
 		case moved:
-			ps.users.set(head) // in place: the user is held
+			ps.setHead(head) // in place: the user is held
 		}
 	})
 	for _, user := range gone {
-		ps.users.del(user)
+		ps.delUser(user)
 	}
 }
 
@@ -252,6 +255,9 @@ func (e *Engine) part(p int) *partState {
 	ps := e.parts[p]
 	if ps == nil {
 		ps = newPartState(p)
+		if e.seenHint > 0 {
+			ps.seen = make(map[string]struct{}, e.seenHint)
+		}
 		e.parts[p] = ps
 	}
 	return ps

@@ -49,7 +49,7 @@ func (e *Engine) freeFinished(ps *partState, now time.Time) {
 // dropWindow drops the window k when held, with its abuse flags.
 func (ps *partState) dropWindow(k uwKey) {
 	var prev *userWin
-	for n := ps.users.get(k.user); n != nil; prev, n = n, n.next {
+	for n := ps.head(k.user); n != nil; prev, n = n, n.next {
 		if n.window != k.window || n.st.Contest().ID != k.contest {
 			continue
 		}
@@ -57,9 +57,9 @@ func (ps *partState) dropWindow(k uwKey) {
 		case prev != nil:
 			prev.next = n.next
 		case n.next == nil:
-			ps.users.del(k.user)
+			ps.delUser(k.user)
 		default:
-			ps.users.set(n.next)
+			ps.setHead(n.next)
 		}
 		ps.windows--
 		if ps.many != nil {

@@ -417,6 +417,9 @@ func rawKind(raw jsontext.Value) (kind string, ok bool) {
 // nonNegInt reads an optional JSON integer ≥ 0 that fits int64. Fractions and
 // exponents (1.5, 1e3), strings ("10") and other JSON types are invalid.
 func nonNegInt(raw jsontext.Value, field string) (int64, bool, error) {
+	if n, ok := plainDigits(raw); ok {
+		return n, true, nil // what the checks below make of it
+	}
 	kind, ok := rawKind(raw)
 	if !ok {
 		return 0, false, nil
@@ -446,8 +449,28 @@ func amount(raw jsontext.Value, field string) (int64, bool, error) {
 	return n, ok, err
 }
 
+// plainDigits reads raw when it is 1 to 15 decimal digits and nothing
+// else: a number that nonNegInt and nonNegFloat accept as it is, whose value
+// is the same as an int64 and (below 2^53, exactly) as a float64.
+func plainDigits(raw []byte) (int64, bool) {
+	if len(raw) == 0 || len(raw) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
 // nonNegFloat reads an optional finite JSON number ≥ 0.
 func nonNegFloat(raw jsontext.Value, field string) (float64, bool, error) {
+	if n, ok := plainDigits(raw); ok {
+		return float64(n), true, nil // ParseFloat's value: an integer below 2^53
+	}
 	kind, ok := rawKind(raw)
 	if !ok {
 		return 0, false, nil

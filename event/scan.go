@@ -1,6 +1,11 @@
 package event
 
-import "github.com/go-json-experiment/json/jsontext"
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // scanWire is the allocation-light fast path of Parse: a scanner for the
 // plain subset of JSON that providers send (ASCII, no escapes in the fields
@@ -222,22 +227,62 @@ func (s *scanner) object(field func(key []byte) bool) bool {
 }
 
 // rawString reads a string of printable ASCII without escapes and returns
-// its content (a view of the input).
+// its content (a view of the input). It looks at 8 bytes at a time
+// (specialBytes) and stops at the first byte that ends the string or makes
+// it unreadable here, as a byte-by-byte scan would (rawStringBytes, the
+// reference its test compares with).
 func (s *scanner) rawString() ([]byte, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
 		return nil, false
 	}
 	start := s.i + 1
-	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			s.i = j + 1
-			return s.b[start:j], true
-		case c == '\\' || c < 0x20 || c >= 0x7f:
-			return nil, false
+	j := start
+	for ; j+8 <= len(s.b); j += 8 {
+		if m := specialBytes(binary.LittleEndian.Uint64(s.b[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) / 8
+			return s.stringEnd(start, j)
+		}
+	}
+	for ; j < len(s.b); j++ {
+		if c := s.b[j]; c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
+			return s.stringEnd(start, j)
 		}
 	}
 	return nil, false
+}
+
+// stringEnd ends the string that started at start at its first special
+// byte j: a closing quote, or anything else (an escape, a control or
+// non-ASCII byte) that the scanner leaves to the decoder.
+func (s *scanner) stringEnd(start, j int) ([]byte, bool) {
+	if s.b[j] != '"' {
+		return nil, false
+	}
+	s.i = j + 1
+	return s.b[start:j], true
+}
+
+// Masks of specialBytes: every byte 0x01, 0x7f or 0x80.
+const (
+	bytes01 = 0x0101010101010101
+	bytes7f = 0x7f7f7f7f7f7f7f7f
+	bytes80 = 0x8080808080808080
+)
+
+// specialBytes has the high bit of each byte of x (8 input bytes, the
+// first in the low byte) set that is '"', '\\', below 0x20 or 0x7f and
+// above, and no other bit: exact per byte, as no sum carries into the next
+// byte.
+func specialBytes(x uint64) uint64 {
+	low := x & bytes7f
+	high := (x | (low + bytes01)) & bytes80 // ≥ 0x7f
+	ctl := ^((low + 0x6060606060606060) | x) & bytes80
+	return high | ctl | zeroBytes(x^('"'*bytes01)) | zeroBytes(x^('\\'*bytes01))
+}
+
+// zeroBytes has the high bit of each zero byte of v set, and no other bit.
+func zeroBytes(v uint64) uint64 {
+	return ^(((v & bytes7f) + bytes7f) | v) & bytes80
 }
 
 // ownStr reads a string into its own allocation (a view of the input with

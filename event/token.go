@@ -18,14 +18,34 @@ func validChars(s string, minLen, maxLen int, idChars bool) bool {
 	if len(s) < minLen || len(s) > maxLen {
 		return false
 	}
+	mask := classToken
+	if idChars {
+		mask |= classIDExtra
+	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
-		case idChars && (c == '.' || c == ':'):
-		default:
+		if charClass[s[i]]&mask == 0 {
 			return false
 		}
 	}
 	return true
 }
+
+// Classes of a byte in charClass.
+const (
+	classToken   uint8 = 1 << iota // [A-Za-z0-9_-]
+	classIDExtra                   // '.' and ':', also allowed in an event_id
+)
+
+// charClass is the class of every byte: one load a byte instead of the
+// five range tests (never written after it is built).
+var charClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+			t[c] = classToken
+		case c == '.' || c == ':':
+			t[c] = classIDExtra
+		}
+	}
+	return t
+}()

@@ -123,21 +123,25 @@ type laneSink struct {
 
 func (ls *laneSink) Deliver(ctx context.Context, d *aggregator.Delivery) bool {
 	f := ls.f
-	se := aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time}
+	// Straight into the batch: Keep gets a pointer into it, so that the
+	// event is never a heap object of its own (a local whose address is
+	// passed to Keep would be, on every message).
+	w := d.Partition % len(f.chans)
+	ls.pending[w] = append(ls.pending[w], aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time})
 	f.mu.Lock()
 	f.res.Events++
 	f.res.LastSeq = max(f.res.LastSeq, d.Seq)
-	keep := f.opts.Keep == nil || f.opts.Keep(&se)
+	if f.opts.Keep != nil && !f.opts.Keep(&ls.pending[w][len(ls.pending[w])-1]) {
+		n := len(ls.pending[w]) - 1
+		ls.pending[w][n] = aggregator.StoredEvent{} // drop the message's data
+		ls.pending[w] = ls.pending[w][:n]
+	}
 	if f.opts.Progress != nil && (d.Seq%4096 == 0 || d.Seq == f.last) {
 		f.opts.Progress(f.res.LastSeq, f.first, f.last)
 	}
 	f.mu.Unlock()
-	if keep {
-		w := d.Partition % len(f.chans)
-		ls.pending[w] = append(ls.pending[w], se)
-		if len(ls.pending[w]) >= batchSize && !ls.flush(w) {
-			return false
-		}
+	if len(ls.pending[w]) >= batchSize && !ls.flush(w) {
+		return false
 	}
 	return true
 }

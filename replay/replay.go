@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -94,6 +95,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for i := range engines {
 		engines[i] = aggregator.NewEngine(opts.Rules, opts.MaxFutureSkew)
 		engines[i].StateOnly(true) // only the state is read (collect): no per-event outputs
+		if n := expectPerPartition(info, last); n > 0 {
+			engines[i].ExpectEvents(n, info.State.LastTime.Sub(info.State.FirstTime))
+		}
 	}
 	if last > 0 && info.State.Msgs > 0 && last >= info.State.FirstSeq {
 		if err := read(ctx, opts, engines, info, last, res); err != nil {
@@ -104,6 +108,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.Missions = collectMissions(opts, engines)
 	res.Elapsed = time.Since(t0)
 	return res, nil
+}
+
+// expectPerPartition is about how many events of the stream up to last each
+// partition holds (0: unknown).
+func expectPerPartition(info *jetstream.StreamInfo, last uint64) int {
+	parts, err := strconv.Atoi(info.Config.Metadata["rankstream_partitions"])
+	if err != nil || parts <= 0 || last < info.State.FirstSeq {
+		return 0
+	}
+	return int(min(info.State.Msgs, last-info.State.FirstSeq+1) / uint64(parts))
 }
 
 // collect orders every kept board as the ranker does.
