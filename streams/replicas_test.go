@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -120,5 +121,42 @@ func TestRetryTransientBoundsEachAttempt(t *testing.T) {
 	}
 	if attempts < 2 {
 		t.Fatalf("%d attempts in %s: one unanswered request used up the caller's deadline", attempts, 2*attemptWithin+time.Second)
+	}
+}
+
+// ensureOne bounds each create request as retryTransient does: a JetStream
+// API that never answers (here a silent subscriber of $JS.API on a server
+// without JetStream) gets a second request after attemptWithin instead of
+// holding the first one for the caller's whole deadline.
+func TestEnsureOneBoundsEachRequest(t *testing.T) {
+	ns := testkit.NATS(t, func(o *server.Options) { o.JetStream = false })
+	nc, js := testkit.Connect(t, ns.ClientURL())
+	var mu sync.Mutex
+	creates := 0
+	sub, err := nc.Subscribe("$JS.API.STREAM.>", func(m *nats.Msg) {
+		if strings.HasPrefix(m.Subject, "$JS.API.STREAM.CREATE.") || strings.HasPrefix(m.Subject, "$JS.API.STREAM.UPDATE.") {
+			mu.Lock()
+			creates++
+			mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*attemptWithin+2*time.Second)
+	defer cancel()
+	s := &Streams{NC: nc, JS: js, log: slog.Default()}
+	err = s.ensureOne(ctx, jetstream.StreamConfig{Name: "SILENT", Subjects: []string{"silent.>"}})
+	if err == nil {
+		t.Fatal("ensureOne succeeded against an API that never answers")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if creates < 2 {
+		t.Fatalf("%d create or update requests before the caller's deadline (%v): one unanswered request used it up", creates, err)
 	}
 }

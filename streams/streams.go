@@ -275,12 +275,20 @@ const ensureReadyWithin = 30 * time.Second
 
 // ensureOne creates or updates one stream, then waits until it answers
 // (on a cluster: until its leader is elected). Errors that a forming cluster
-// gives are retried for ensureReadyWithin; others are returned at once.
+// gives are retried for ensureReadyWithin, each request bounded by
+// attemptWithin; others are returned at once.
 func (s *Streams) ensureOne(ctx context.Context, cfg jetstream.StreamConfig) error {
 	deadline := time.Now().Add(ensureReadyWithin)
-	cfg.Replicas = keepReplicas(ctx, s.JS, cfg.Name, cfg.Replicas, s.log)
+	rctx, rcancel := context.WithTimeout(ctx, attemptWithin)
+	cfg.Replicas = keepReplicas(rctx, s.JS, cfg.Name, cfg.Replicas, s.log)
+	rcancel()
 	for {
-		st, err := s.JS.CreateOrUpdateStream(ctx, cfg)
+		// Each request has attemptWithin of its own: with the caller's ctx
+		// a request that a loaded or electing cluster never answers would
+		// wait for the whole of the caller's deadline (minutes in a test).
+		actx, cancel := context.WithTimeout(ctx, attemptWithin)
+		st, err := s.JS.CreateOrUpdateStream(actx, cfg)
+		cancel()
 		if err == nil {
 			ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			info, ierr := st.Info(ictx)
