@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/testkit"
 )
 
@@ -15,23 +14,7 @@ import (
 // now. Their own change is reported at once whatever the spacing.
 func TestRankerSpacesOvertakenWatchedReports(t *testing.T) {
 	const every = 3 * time.Second
-	js := scoresOnly(t)
-	ctx := t.Context()
-	c, id, _ := upgradeContest(t)
-	sink := &recordSink{}
-	r, err := NewRanker(RankerOptions{JS: js, Rules: contest.NewRegistry([]*contest.Contest{c}), Sinks: []Sink{sink},
-		Tick: 20 * time.Millisecond, WatchedEvery: every, Watched: func(contest.BoardID) []string { return []string{"w"} }}, testkit.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	runRanker(t, ctx, r)
-	pub := func(user string, score int64) {
-		t.Helper()
-		sm := ScoreMsg{Standing: contest.Standing{Score: score, Rounds: 1}}
-		if _, err := js.Publish(ctx, scoreSubject(1, id, user), sm.encode(nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sink, pub := watchedRanker(t, every)
 	// first waits for the first delta after the first n that reports user
 	// and returns it.
 	first := func(n int, user string) map[string]Rank {

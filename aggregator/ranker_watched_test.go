@@ -60,23 +60,7 @@ func (s *recordSink) setFail(f bool) (n int) {
 // itself: notifier/deferred_test.go); after a failed write it is reported
 // again.
 func TestRankerReportsWatchedRankOnChange(t *testing.T) {
-	js := scoresOnly(t)
-	ctx := t.Context()
-	c, id, _ := upgradeContest(t)
-	sink := &recordSink{}
-	r, err := NewRanker(RankerOptions{JS: js, Rules: contest.NewRegistry([]*contest.Contest{c}), Sinks: []Sink{sink},
-		Tick: 20 * time.Millisecond, Watched: func(contest.BoardID) []string { return []string{"w"} }}, testkit.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	runRanker(t, ctx, r)
-	pub := func(user string, score int64) {
-		t.Helper()
-		sm := ScoreMsg{Standing: contest.Standing{Score: score, Rounds: 1}}
-		if _, err := js.Publish(ctx, scoreSubject(1, id, user), sm.encode(nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sink, pub := watchedRanker(t, 0)
 	// seen waits for a delta after the first n in which changed is reported
 	// and returns w's rank in it (ok false: not reported).
 	seen := func(n int, changed string) (Rank, bool) {
@@ -132,4 +116,28 @@ func runRanker(t *testing.T, ctx context.Context, r *Ranker) {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(rctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+}
+
+// watchedRanker runs a ranker (20 ms ticks, overtaken watched users spaced
+// by every) over one contest whose only watched user is "w", and returns its
+// sink and a publisher of that contest's standings.
+func watchedRanker(t *testing.T, every time.Duration) (*recordSink, func(user string, score int64)) {
+	t.Helper()
+	js := scoresOnly(t)
+	ctx := t.Context()
+	c, id, _ := upgradeContest(t)
+	sink := &recordSink{}
+	r, err := NewRanker(RankerOptions{JS: js, Rules: contest.NewRegistry([]*contest.Contest{c}), Sinks: []Sink{sink},
+		Tick: 20 * time.Millisecond, WatchedEvery: every, Watched: func(contest.BoardID) []string { return []string{"w"} }}, testkit.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runRanker(t, ctx, r)
+	return sink, func(user string, score int64) {
+		t.Helper()
+		sm := ScoreMsg{Standing: contest.Standing{Score: score, Rounds: 1}}
+		if _, err := js.Publish(ctx, scoreSubject(1, id, user), sm.encode(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -198,27 +197,12 @@ func (w *worker) flushNow(ctx context.Context) {
 // publishStanding publishes one standing; false when it was not published
 // (refused, or ctx ended while waiting out back-pressure).
 func (w *worker) publishStanding(ctx context.Context, msg *nats.Msg, sm *ScoreMsg, scored prometheus.Observer) bool {
-	f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
-	if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-		// Back-pressure: let the acks catch up, then retry once.
-		select {
-		case <-w.s.opts.JS.PublishAsyncComplete():
-		case <-ctx.Done():
-			return false
-		}
-		f, err = w.s.opts.JS.PublishMsgAsync(msg, noRetry)
-	}
-	if err != nil {
-		w.s.m.PublishErrors.WithLabelValues(streams.Scores).Inc()
-		w.s.log.Error("publish standing", "subject", msg.Subject, "err", err)
+	if !w.publishAsync(ctx, msg, streams.Scores) { // scorer_missions.go
 		return false
 	}
 	w.s.m.ScoresOut.Inc()
 	if !sm.EventTime.IsZero() {
 		scored.Observe(time.Since(sm.EventTime).Seconds())
-	}
-	if w.s.ckpts != nil {
-		w.inflight = append(w.inflight, f)
 	}
 	return true
 }
