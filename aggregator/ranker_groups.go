@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -33,13 +32,7 @@ func GroupOf(id contest.BoardID, n int) int {
 	if n < 2 {
 		return 0
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(id.Contest))
-	_, _ = h.Write([]byte{0})
-	_, _ = h.Write(strconv.AppendInt(nil, id.Window, 10))
-	_, _ = h.Write([]byte{0})
-	_, _ = h.Write([]byte(id.Division))
-	return int(h.Sum32() % uint32(n))
+	return int(boardHash(id) % uint32(n))
 }
 
 // GroupLeaseName is the lease name of group g among n.
