@@ -247,8 +247,13 @@ func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+	acked := make(chan error, 1)
+	go func() { acked <- sc.PublishesAcked(rctx) }()
 	select { // every standing of the catch-up stored, not only handed to the client
-	case <-rb.st.JS.PublishAsyncComplete():
+	case err := <-acked:
+		if err != nil {
+			rb.b.Fatal(err)
+		}
 	case err := <-done:
 		rb.b.Fatalf("scorer stopped before its standings were acknowledged: %v", err)
 	}

@@ -1,0 +1,167 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/internal/testkit"
+)
+
+// ackStreams makes, on a real server, a stream that stores everything
+// ("ok.>"), one that is full and refuses every new message ("full.>":
+// at most one message, discard new), and a subject taken by a plain
+// subscriber that never answers ("mute.>"); "none.>" is taken by nobody
+// (no-responders status).
+func ackStreams(t *testing.T) (string, *nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	ns, nc, js := testkit.JetStream(t)
+	ctx := context.Background()
+	for _, cfg := range []jetstream.StreamConfig{
+		{Name: "OK", Subjects: []string{"ok.>"}, Storage: jetstream.MemoryStorage},
+		{Name: "FULL", Subjects: []string{"full.>"}, Storage: jetstream.MemoryStorage, MaxMsgs: 1, Discard: jetstream.DiscardNew},
+	} {
+		if _, err := js.CreateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := js.Publish(ctx, "full.0", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.Subscribe("mute.>", func(*nats.Msg) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	return ns.ClientURL(), nc, js
+}
+
+// TestPubAcksLikeFutures publishes random flushes, each message to a
+// stream that stores it, one that refuses it or a subject no stream takes,
+// once as a round of pubAcks and once with jetstream.PublishMsgAsync (the
+// old path), and compares: a round fails exactly when some future failed.
+func TestPubAcksLikeFutures(t *testing.T) {
+	_, nc, js := ackStreams(t)
+	ctx := context.Background()
+	a := newPubAcks(nc)
+	defer a.close()
+	rng := rand.New(rand.NewPCG(14, 3))
+	kinds := []string{"ok", "ok", "ok", "ok", "ok", "ok", "full", "none"}
+	for trial := 0; trial < 60; trial++ {
+		keep := trial%2 == 0
+		r, err := a.open(keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 1 + rng.IntN(40)
+		bad := rng.IntN(3) == 0
+		var futures []jetstream.PubAckFuture
+		for i := 0; i < n; i++ {
+			kind := "ok"
+			if bad {
+				kind = kinds[rng.IntN(len(kinds))]
+			}
+			subj := fmt.Sprintf("%s.t%d.%d", kind, trial, i)
+			if err := a.publish(r, &nats.Msg{Subject: subj, Data: []byte("s")}); err != nil {
+				t.Fatal(err)
+			}
+			f, err := js.PublishMsgAsync(&nats.Msg{Subject: subj, Data: []byte("s")}, noRetry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			futures = append(futures, f)
+		}
+		a.seal(r)
+		var oldErr error
+		for _, f := range futures {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				oldErr = errors.Join(oldErr, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("future unresolved")
+			}
+		}
+		newErr := a.wait(ctx, []*ackRound{r}, 10*time.Second)
+		if (oldErr != nil) != (newErr != nil) {
+			t.Fatalf("trial %d (%d messages): futures %v, round %v", trial, n, oldErr, newErr)
+		}
+		if keep {
+			a.release([]*ackRound{r})
+		}
+	}
+	if err := a.waitIdle(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	left := len(a.rounds)
+	a.mu.Unlock()
+	if left != 0 || a.outstanding.Load() != 0 {
+		t.Fatalf("%d rounds, %d answers outstanding after every round was waited for", left, a.outstanding.Load())
+	}
+}
+
+// TestPubAcksMissingAnswer: a message nobody answers fails its round once
+// the wait times out, and it stays outstanding until the round is released.
+func TestPubAcksMissingAnswer(t *testing.T) {
+	_, nc, _ := ackStreams(t)
+	ctx := context.Background()
+	a := newPubAcks(nc)
+	defer a.close()
+	r, err := a.open(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, subj := range []string{"ok.a", "mute.a", "ok.b"} {
+		if err := a.publish(r, &nats.Msg{Subject: subj, Data: []byte("s")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.seal(r)
+	if err := a.wait(ctx, []*ackRound{r}, 300*time.Millisecond); err == nil {
+		t.Fatal("a round with an unanswered message was complete")
+	}
+	if err := a.waitIdle(ctx, 100*time.Millisecond); err == nil {
+		t.Fatal("idle with an answer outstanding")
+	}
+	a.release([]*ackRound{r})
+	if err := a.waitIdle(ctx, time.Second); err != nil {
+		t.Fatalf("released round still outstanding: %v", err)
+	}
+}
+
+// TestPubAcksConnectionLost: the connection's status change (here: closed
+// for good; a reconnect is the same listener) fails the rounds in flight,
+// whose answers are lost, as jetstream fails its futures.
+func TestPubAcksConnectionLost(t *testing.T) {
+	url, _, _ := ackStreams(t)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a := newPubAcks(nc)
+	defer a.close()
+	r, err := a.open(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.publish(r, &nats.Msg{Subject: "mute.x", Data: []byte("s")}); err != nil {
+		t.Fatal(err)
+	}
+	a.seal(r)
+	nc.Close()
+	if err := a.wait(ctx, []*ackRound{r}, 5*time.Second); !errors.Is(err, nats.ErrDisconnected) {
+		t.Fatalf("round after the connection closed: %v, want ErrDisconnected", err)
+	}
+	a.release([]*ackRound{r})
+	if n := a.outstanding.Load(); n != 0 {
+		t.Fatalf("%d outstanding after release", n)
+	}
+}
