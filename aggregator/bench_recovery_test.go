@@ -101,9 +101,9 @@ func BenchmarkCrashRecovery(b *testing.B) {
 	note := func(name string, rep int, run func() time.Duration) {
 		resetPeakRSS()
 		stop := startVariantProfile(b, name, rep)
-		cpu0 := processCPU()
+		cpu0 := aggregator.ProcessCPU()
 		d := run()
-		cpu := processCPU() - cpu0
+		cpu := aggregator.ProcessCPU() - cpu0
 		stop()
 		times[name] = append(times[name], d)
 		cpus[name] = append(cpus[name], cpu)
@@ -135,15 +135,6 @@ func BenchmarkCrashRecovery(b *testing.B) {
 			v.name, d.Round(time.Millisecond), since/d.Seconds(), plain.Seconds()/d.Seconds(), times[v.name],
 			float64(cpu.Microseconds())/since, plainCPU.Seconds()/cpu.Seconds(), cpus[v.name])
 	}
-}
-
-// processCPU is the process's user + system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // startVariantProfile writes a CPU profile of the first repetition of a
