@@ -101,9 +101,9 @@ func BenchmarkCrashRecovery(b *testing.B) {
 	note := func(name string, rep int, run func() time.Duration) {
 		resetPeakRSS()
 		stop := startVariantProfile(b, name, rep)
-		cpu0 := processCPU()
+		cpu0 := aggregator.ProcessCPU()
 		d := run()
-		cpu := processCPU() - cpu0
+		cpu := aggregator.ProcessCPU() - cpu0
 		stop()
 		times[name] = append(times[name], d)
 		cpus[name] = append(cpus[name], cpu)
@@ -135,15 +135,6 @@ func BenchmarkCrashRecovery(b *testing.B) {
 			v.name, d.Round(time.Millisecond), since/d.Seconds(), plain.Seconds()/d.Seconds(), times[v.name],
 			float64(cpu.Microseconds())/since, plainCPU.Seconds()/cpu.Seconds(), cpus[v.name])
 	}
-}
-
-// processCPU is the process's user + system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // startVariantProfile writes a CPU profile of the first repetition of a
@@ -247,8 +238,13 @@ func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
+	acked := make(chan error, 1)
+	go func() { acked <- sc.PublishesAcked(rctx) }()
 	select { // every standing of the catch-up stored, not only handed to the client
-	case <-rb.st.JS.PublishAsyncComplete():
+	case err := <-acked:
+		if err != nil {
+			rb.b.Fatal(err)
+		}
 	case err := <-done:
 		rb.b.Fatalf("scorer stopped before its standings were acknowledged: %v", err)
 	}

@@ -93,7 +93,9 @@ func BenchmarkScorerMissions(b *testing.B) {
 		for !(sc.CaughtUp() && sc.Processed() >= last) {
 			time.Sleep(2 * time.Millisecond)
 		}
-		<-st.JS.PublishAsyncComplete() // the scorer's context is st.JS: its publishes are acknowledged
+		if err := sc.PublishesAcked(ctx); err != nil { // every publish of the scorer acknowledged
+			b.Fatal(err)
+		}
 		took := time.Since(start)
 		cancel()
 		<-done

@@ -100,6 +100,7 @@ type Scorer struct {
 	stopOnce  sync.Once
 	stop      context.CancelFunc
 	ckpts     jetstream.ObjectStore // nil: checkpoints off
+	acks      *pubAcks              // answers to the workers' publishes
 	shared    *sharedState          // nil unless opts.Instance is set
 }
 
@@ -138,7 +139,7 @@ func NewScorer(opts ScorerOptions, logger *slog.Logger) (*Scorer, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Scorer{opts: opts, log: logger.With("component", "scorer"), m: opts.Metrics}
+	s := &Scorer{opts: opts, log: logger.With("component", "scorer"), m: opts.Metrics, acks: newPubAcks(opts.JS.Conn())}
 	s.rel = newMissionRelease(opts.JS, s.log, opts.Metrics.Missions)
 	if opts.Instance != "" {
 		s.shared = &sharedState{runs: map[int]*partRun{}}
@@ -195,13 +196,25 @@ func (s *Scorer) Barrier(ctx context.Context) (seq uint64, exact bool, release f
 			return 0, false, nil, fmt.Errorf("aggregator: barrier: %w", ctx.Err())
 		}
 	}
-	select {
-	case <-s.opts.JS.PublishAsyncComplete():
-	case <-ctx.Done():
+	if err := s.publishesAcked(ctx); err != nil {
 		release()
-		return 0, false, nil, fmt.Errorf("aggregator: barrier: acks: %w", ctx.Err())
+		return 0, false, nil, fmt.Errorf("aggregator: barrier: %w", err)
 	}
 	return s.processed.Load(), exact, release, nil
+}
+
+// publishesAcked waits until every publish of the workers so far, and of
+// the JetStream context, has its answer.
+func (s *Scorer) publishesAcked(ctx context.Context) error {
+	if err := s.acks.waitIdle(ctx, 0); err != nil {
+		return err
+	}
+	select {
+	case <-s.opts.JS.PublishAsyncComplete():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("aggregator: waiting for async publish acks: %w", ctx.Err())
+	}
 }
 
 // Processed is the highest EVENTS sequence fully processed (shared mode:
@@ -232,6 +245,7 @@ func (s *Scorer) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	s.stop = cancel
 	defer cancel()
+	defer s.acks.close() // after the workers have stopped (deferred below)
 	s.startedAt = time.Now()
 	go s.rel.run(ctx)
 	go s.runCatchupGC(ctx)

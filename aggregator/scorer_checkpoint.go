@@ -16,9 +16,9 @@ import (
 
 // Checkpoints (docs/exactly-once.md). Each worker periodically takes a round:
 // it flushes its pending standings, serialises every partition it owns whose
-// covered sequence moved, and hands the bytes with the PubAckFutures of every
-// SCORES publish since the previous round to its writer goroutine. The
-// writer waits for those acks (so SCORES is never behind a checkpoint) and
+// covered sequence moved, and hands the bytes with the flush rounds of every
+// SCORES publish since the previous round (pubacks.go) to its writer
+// goroutine. The writer waits for those acks (so SCORES is never behind a checkpoint) and
 // only then puts the partitions into the object store. Scoring goes on
 // meanwhile; a round is skipped while the previous one is still in flight.
 
@@ -26,7 +26,7 @@ import (
 const ackTimeout = 10 * time.Second
 
 type ckptJob struct {
-	acks  []jetstream.PubAckFuture
+	acks  []*ackRound
 	parts []ckptPart
 	taken time.Time
 }
@@ -123,7 +123,7 @@ func (w *worker) checkpoint(ctx context.Context) {
 	}
 	w.eng.PruneAll() // idle partitions too, so the checkpoint shrinks with the state
 	w.gauges.report(w.s.m, w.eng)
-	job := ckptJob{acks: w.inflight, taken: time.Now()}
+	job := ckptJob{acks: w.rounds, taken: time.Now()}
 	for _, p := range w.owned {
 		covered := max(w.lastSeq, w.part(p).last)
 		if covered <= w.ckptSeq[p] {
@@ -142,7 +142,7 @@ func (w *worker) checkpoint(ctx context.Context) {
 	// whose ack was lost with a server (the future never resolves) is found
 	// and republished even when no event follows it.
 	w.ckptJobs <- job // never blocks: checked above, and only this goroutine sends
-	w.inflight = nil
+	w.rounds = nil
 	for _, cp := range job.parts {
 		w.ckptSeq[cp.p] = cp.covered
 	}
@@ -156,25 +156,18 @@ func (w *worker) writeCheckpoints(ctx context.Context) {
 			w.ckptRedo.Store(true)
 		}
 	}
+	w.s.acks.release(w.rounds) // the worker has stopped: rounds no round took
 }
 
 func (w *worker) writeJob(ctx context.Context, job ckptJob) bool {
-	// An ack lost with a dying server never resolves its future: give up
-	// after ackTimeout and treat the round as failed (standings republished).
-	timeout := time.NewTimer(ackTimeout)
-	defer timeout.Stop()
-	for _, f := range job.acks {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			w.s.log.Warn("standing not acknowledged; checkpoint round dropped, standings republished", "subject", f.Msg().Subject, "err", err)
-			return false
-		case <-timeout.C:
-			w.s.log.Warn("standing acks missing; checkpoint round dropped, standings republished", "timeout", ackTimeout)
-			return false
-		case <-ctx.Done():
-			return false
+	// An ack lost with a dying server never comes: give up after ackTimeout
+	// and treat the round as failed (standings republished).
+	defer w.s.acks.release(job.acks)
+	if err := w.s.acks.wait(ctx, job.acks, ackTimeout); err != nil {
+		if ctx.Err() == nil {
+			w.s.log.Warn("standings not acknowledged; checkpoint round dropped, standings republished", "err", err)
 		}
+		return false
 	}
 	hook := w.s.opts.CheckpointHook
 	for _, cp := range job.parts {

@@ -3,11 +3,9 @@ package aggregator
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/contest"
@@ -174,28 +172,4 @@ func (w *worker) progressMsg(p int, user string) *nats.Msg {
 	o.buf = append(o.buf, ']')
 	msg.Data = append([]byte(nil), o.buf...)
 	return msg
-}
-
-// publishAsync publishes msg without client retries (see noRetry), waiting
-// once for the acks to catch up under back-pressure; its ack joins the next
-// checkpoint round.
-func (w *worker) publishAsync(ctx context.Context, msg *nats.Msg, target string) bool {
-	f, err := w.s.opts.JS.PublishMsgAsync(msg, noRetry)
-	if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-		select {
-		case <-w.s.opts.JS.PublishAsyncComplete():
-		case <-ctx.Done():
-			return false
-		}
-		f, err = w.s.opts.JS.PublishMsgAsync(msg, noRetry)
-	}
-	if err != nil {
-		w.s.m.PublishErrors.WithLabelValues(target).Inc()
-		w.s.log.Error("publish", "stream", target, "subject", msg.Subject, "err", err)
-		return false
-	}
-	if w.s.ckpts != nil {
-		w.inflight = append(w.inflight, f)
-	}
-	return true
 }

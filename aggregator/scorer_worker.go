@@ -27,10 +27,11 @@ type worker struct {
 	heldSeq uint64   // progress held back until they are stored (0: none)
 
 	// Checkpointing (see scorer_checkpoint.go).
-	inflight   []jetstream.PubAckFuture // SCORES publishes since the last checkpoint round
-	sinceCkpt  int                      // events handled since the last round
-	lastSeq    uint64                   // highest EVENTS seq handled (all its partitions are applied up to it)
-	ckptSeq    map[int]uint64           // partition → covered seq of the last round taken
+	round      *ackRound      // the publishes of the flush under way (pubacks.go; nil: none yet)
+	rounds     []*ackRound    // flush rounds since the last checkpoint round
+	sinceCkpt  int            // events handled since the last round
+	lastSeq    uint64         // highest EVENTS seq handled (all its partitions are applied up to it)
+	ckptSeq    map[int]uint64 // partition → covered seq of the last round taken
 	ckptJobs   chan ckptJob
 	ckptRedo   atomic.Bool   // a round failed: republish every standing, checkpoint every partition
 	owned      []int         // partitions fed to this worker
@@ -150,7 +151,8 @@ func (w *worker) enqueueAll() {
 // responders" (as during a stream leader election on a cluster): a retried
 // standing could land after a newer one of the same subject and, with one
 // message kept per subject, win. A failed publish fails its checkpoint
-// round instead, and the worker republishes its current standings.
+// round instead, and the worker republishes its current standings. (The
+// flush's publishes are core NATS messages, never retried: pubacks.go.)
 var noRetry = jetstream.WithRetryAttempts(0)
 
 // flush publishes the pending standings, unless a cut holds them (cut.go).
@@ -162,6 +164,7 @@ func (w *worker) flush(ctx context.Context) {
 }
 
 func (w *worker) flushNow(ctx context.Context) {
+	defer w.sealRound()
 	if ctx.Err() != nil {
 		return // stopped (shared mode: maybe no longer the partition's holder): publish nothing more
 	}
@@ -197,7 +200,7 @@ func (w *worker) flushNow(ctx context.Context) {
 // publishStanding publishes one standing; false when it was not published
 // (refused, or ctx ended while waiting out back-pressure).
 func (w *worker) publishStanding(ctx context.Context, msg *nats.Msg, sm *ScoreMsg, scored prometheus.Observer) bool {
-	if !w.publishAsync(ctx, msg, streams.Scores) { // scorer_missions.go
+	if !w.publishAsync(ctx, msg, streams.Scores) { // scorer_publish.go
 		return false
 	}
 	w.s.m.ScoresOut.Inc()

@@ -1,14 +1,12 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rankstream/rankstream/streams"
 )
 
 // publish stores msgs in JetStream: room check, publish, then wait for
@@ -21,9 +19,9 @@ import (
 // the acks are counted from a channel subscription on that inbox. This is
 // what jetstream.PublishMsgAsync does, without its per-message cost: a
 // future with two channels and a map entry under the JetStream context's
-// lock (shared with the scorer's SCORES publishes), a reply subject per
-// message, and a JSON decode of every PubAck (pubAckResult reads a plain one
-// without decoding it). Order and identity of the acks do not matter: the
+// lock, a reply subject per message, and a JSON decode of every PubAck
+// (streams.PubAckResult reads a plain one without decoding it; the
+// scorer's publishes count their acks the same way, aggregator/pubacks.go). Order and identity of the acks do not matter: the
 // answer only counts them, and any failure makes it a 503.
 func (h *HTTP) publish(ctx context.Context, msgs []*nats.Msg) (accepted, dups int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, h.publishTimeout)
@@ -54,7 +52,7 @@ func (h *HTTP) publish(ctx context.Context, msgs []*nats.Msg) (accepted, dups in
 	for range msgs {
 		select {
 		case ack := <-acks:
-			dup, err := pubAckResult(ack)
+			dup, err := streams.PubAckResult(ack)
 			if err != nil {
 				h.gate.invalidate()
 				return 0, 0, fmt.Errorf("%w: publish: %w", ErrUnavailable, err)
@@ -70,52 +68,4 @@ func (h *HTTP) publish(ctx context.Context, msgs []*nats.Msg) (accepted, dups in
 		}
 	}
 	return accepted, dups, nil
-}
-
-// errInvalidAck is an answer to a publish that is no PubAck.
-var errInvalidAck = errors.New("ingest: invalid publish ack")
-
-// Parts of a PubAck: a plain one is {"stream":"<name>","seq":<n>} (a
-// domain may follow); a duplicate adds "duplicate": true, a refusal is
-// {"error":{…}} (nats-server's stream.go and JSPubAckResponse).
-var (
-	ackStart     = []byte(`{"stream":`)
-	ackSeq       = []byte(`"seq":`)
-	ackError     = []byte(`"error"`)
-	ackDuplicate = []byte(`duplicate`)
-)
-
-// pubAckResult reads the stream's answer to one publish: whether the
-// message was a duplicate, or why it was not stored. An answer that
-// contains neither "error" nor "duplicate" anywhere (not even in the stream
-// or domain name) and has the shape of a PubAck is a plain PubAck, read
-// without a JSON decode; every other answer is decoded in full.
-func pubAckResult(m *nats.Msg) (duplicate bool, err error) {
-	d := m.Data
-	if len(d) == 0 && m.Header != nil {
-		// A status message: 503 when no stream listens on the subject.
-		if st := m.Header.Get("Status"); st == "503" {
-			return false, fmt.Errorf("%w: %w", errInvalidAck, nats.ErrNoResponders)
-		} else if st != "" {
-			return false, fmt.Errorf("%w: status %s %s", errInvalidAck, st, m.Header.Get("Description"))
-		}
-	}
-	if bytes.HasPrefix(d, ackStart) && bytes.Contains(d, ackSeq) &&
-		!bytes.Contains(d, ackError) && !bytes.Contains(d, ackDuplicate) {
-		return false, nil
-	}
-	var resp struct {
-		jetstream.PubAck
-		Error *jetstream.APIError `json:"error,omitempty"`
-	}
-	if err := json.Unmarshal(d, &resp); err != nil {
-		return false, fmt.Errorf("%w: %w", errInvalidAck, err)
-	}
-	if resp.Error != nil {
-		return false, resp.Error
-	}
-	if resp.Stream == "" {
-		return false, fmt.Errorf("%w: %q", errInvalidAck, d)
-	}
-	return resp.Duplicate, nil
 }

@@ -1,4 +1,4 @@
-package ingest
+package streams
 
 import (
 	"context"
@@ -13,17 +13,16 @@ import (
 )
 
 // TestPubAckResultServerAnswers publishes with core NATS to a real stream,
-// as publish does, and reads every kind of answer the server gives: a
-// plain PubAck (fast path), a duplicate, a refusal (wrong expected stream,
+// as the HTTP door and the scorer do, and reads every kind of answer the
+// server gives: a plain PubAck (fast path), a duplicate, a refusal (wrong expected stream,
 // stream full) and the no-responders status of a subject no stream takes.
 // Each is checked against the JetStream client's own reading of the same
 // kind of publish.
 func TestPubAckResultServerAnswers(t *testing.T) {
 	_, nc, js := testkit.JetStream(t)
 	ctx := context.Background()
-	if _, err := js.CreateStream(ctx, eventsStream(func(c *jetstream.StreamConfig) {
-		c.MaxMsgs, c.Discard = 2, jetstream.DiscardNew
-	})); err != nil {
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"events.*.*"},
+		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute, MaxMsgs: 2, Discard: jetstream.DiscardNew}); err != nil {
 		t.Fatal(err)
 	}
 	ask := func(subj, id, stream string) *nats.Msg {
@@ -37,7 +36,7 @@ func TestPubAckResultServerAnswers(t *testing.T) {
 			m.Header.Set(jetstream.ExpectedStreamHeader, stream)
 		}
 		m.Reply = nc.NewInbox()
-		answers := make(chan *nats.Msg, 1) // as publish reads them
+		answers := make(chan *nats.Msg, 1)
 		sub, err := nc.ChanSubscribe(m.Reply, answers)
 		if err != nil {
 			t.Fatal(err)
@@ -59,8 +58,8 @@ func TestPubAckResultServerAnswers(t *testing.T) {
 		dup                    bool
 		wantErr                bool
 	}{
-		{name: "plain", subj: "events.acme.u1", id: "a", stream: DefaultStreamName},
-		{name: "duplicate", subj: "events.acme.u1", id: "a", stream: DefaultStreamName, dup: true},
+		{name: "plain", subj: "events.acme.u1", id: "a", stream: "EVENTS"},
+		{name: "duplicate", subj: "events.acme.u1", id: "a", stream: "EVENTS", dup: true},
 		{name: "plain without id", subj: "events.acme.u2"},
 		{name: "wrong expected stream", subj: "events.acme.u3", id: "b", stream: "OTHER", wantErr: true},
 		{name: "stream full", subj: "events.acme.u4", id: "c", wantErr: true},
@@ -68,14 +67,14 @@ func TestPubAckResultServerAnswers(t *testing.T) {
 	}
 	for _, c := range cases {
 		r := ask(c.subj, c.id, c.stream)
-		dup, err := pubAckResult(r)
+		dup, err := PubAckResult(r)
 		if (err != nil) != c.wantErr || dup != c.dup {
 			t.Errorf("%s: answer %q %v: duplicate %v, error %v; want duplicate %v, error %v",
 				c.name, r.Data, r.Header, dup, err, c.dup, c.wantErr)
 		}
 	}
 	// The no-responders answer keeps its cause.
-	if _, err := pubAckResult(ask("nostream.y", "", "")); !errors.Is(err, nats.ErrNoResponders) {
+	if _, err := PubAckResult(ask("nostream.y", "", "")); !errors.Is(err, nats.ErrNoResponders) {
 		t.Errorf("no stream: %v, want ErrNoResponders", err)
 	}
 }
@@ -104,7 +103,7 @@ func TestPubAckResultShapes(t *testing.T) {
 		{data: ``, wantErr: true},
 	}
 	for _, c := range cases {
-		dup, err := pubAckResult(&nats.Msg{Data: []byte(c.data)})
+		dup, err := PubAckResult(&nats.Msg{Data: []byte(c.data)})
 		if (err != nil) != c.wantErr || dup != c.dup {
 			t.Errorf("%q: duplicate %v, error %v; want duplicate %v, error %v", c.data, dup, err, c.dup, c.wantErr)
 		}
