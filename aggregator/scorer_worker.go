@@ -37,6 +37,7 @@ type worker struct {
 	gauges     stateGauges   // worker goroutine: state size
 	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
 	liveA      atomic.Bool   // live, readable from other goroutines
+	handedA    atomic.Bool   // live, and the catch-up's standings handed to the client (noteHanded)
 	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
 	restoredA  atomic.Bool   // shared mode: the partition started from a checkpoint
 	rs         ruleSync      // contests the state was built with (rescore.go)
@@ -155,6 +156,7 @@ var noRetry = jetstream.WithRetryAttempts(0)
 
 // flush publishes the pending standings, unless a cut holds them (cut.go).
 func (w *worker) flush(ctx context.Context) {
+	defer w.noteHanded()
 	if w.holdForCut(ctx) {
 		return
 	}
