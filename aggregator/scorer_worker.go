@@ -38,6 +38,7 @@ type worker struct {
 	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
 	liveA      atomic.Bool   // live, readable from other goroutines
 	handedA    atomic.Bool   // live, and the catch-up's standings handed to the client (noteHanded)
+	catchup    atomic.Value  // catchupCount when it went live
 	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
 	restoredA  atomic.Bool   // shared mode: the partition started from a checkpoint
 	rs         ruleSync      // contests the state was built with (rescore.go)
@@ -121,6 +122,7 @@ func (w *worker) goLive(ctx context.Context) {
 	w.settleLetters(ctx) // caught up: every letter of the catch-up is stored
 	w.live = true
 	w.liveA.Store(true)
+	w.catchup.Store(catchupCount{changes: w.pending.puts, standings: w.pending.len()})
 	// Every standing changed since each partition's start point is pending
 	// (one entry per subject, removals included). A partition replayed from
 	// the start has all its standings there; one restored from a checkpoint
