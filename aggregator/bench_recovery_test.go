@@ -251,7 +251,9 @@ func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool
 	took := time.Since(start)
 	var published dto.Metric
 	if err := opts.Metrics.ScoresOut.Write(&published); err == nil && !untilCheckpoint {
-		fmt.Fprintf(os.Stderr, "crash recovery: %.0f standings published going live\n", published.GetCounter().GetValue())
+		changes, standings := sc.CatchupCounts() // single mode only
+		fmt.Fprintf(os.Stderr, "crash recovery: %.0f standings published going live (single mode: %d changes put pending, %d distinct (board, user))\n",
+			published.GetCounter().GetValue(), changes, standings)
 	}
 	if untilCheckpoint {
 		time.Sleep(3 * opts.CheckpointInterval) // let a round be written

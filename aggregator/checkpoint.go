@@ -112,20 +112,8 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 	covered := r.Uvarint()
 	ps.invalidMark, ps.lateMark = r.Uvarint(), r.Uvarint()
 	ps.last = covered
-	nb := r.Uvarint()
-	ps.seenByTS = make(map[int64][]string, min(nb, uint64(len(r.B))))
-	for i := uint64(0); i < nb && r.Err == nil; i++ {
-		bucket, n := r.Varint(), r.Uvarint()
-		if n > uint64(len(r.B)) {
-			return 0, fmt.Errorf("%w: seen bucket of %d ids", ErrBadCheckpoint, n)
-		}
-		ids := make([]string, 0, n)
-		for j := uint64(0); j < n && r.Err == nil; j++ {
-			id := r.Str()
-			ps.seen[id] = struct{}{}
-			ids = append(ids, id)
-		}
-		ps.seenByTS[bucket] = ids
+	if err := e.restoreSeen(ps, &r); err != nil {
+		return 0, err
 	}
 	nUsers := r.Uvarint()
 	for i := uint64(0); i < nUsers && r.Err == nil; i++ {
@@ -162,4 +150,32 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 	}
 	e.parts[p] = ps
 	return covered, nil
+}
+
+// restoreSeen reads a partition's seen ids. The set is made at once at its
+// size, or at the size ExpectEvents expects it to reach when that is larger
+// (a catch-up adds the events since the checkpoint), not grown by rehashing.
+func (e *Engine) restoreSeen(ps *partState, r *varint.Reader) error {
+	nb := r.Uvarint()
+	ps.seenByTS = make(map[int64][]string, min(nb, uint64(len(r.B))))
+	total := 0
+	for i := uint64(0); i < nb && r.Err == nil; i++ {
+		bucket, n := r.Varint(), r.Uvarint()
+		if n > uint64(len(r.B)) {
+			return fmt.Errorf("%w: seen bucket of %d ids", ErrBadCheckpoint, n)
+		}
+		ids := make([]string, 0, n)
+		for j := uint64(0); j < n && r.Err == nil; j++ {
+			ids = append(ids, r.Str())
+		}
+		ps.seenByTS[bucket] = ids
+		total += len(ids)
+	}
+	ps.seen = make(map[string]struct{}, max(total, e.seenHint))
+	for _, ids := range ps.seenByTS {
+		for _, id := range ids {
+			ps.seen[id] = struct{}{}
+		}
+	}
+	return nil
 }

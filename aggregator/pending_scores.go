@@ -23,6 +23,7 @@ type pendingScores struct {
 	byUser map[string]*pendingUser
 	users  []*pendingUser
 	n      int          // standings held
+	puts   int          // changes put, ever (a catch-up's: how much it coalesced)
 	last   *pendingUser // of the last put
 }
 
@@ -39,6 +40,7 @@ func (p *pendingScores) len() int { return p.n }
 
 // put makes m the pending standing of user on board b.
 func (p *pendingScores) put(b contest.BoardID, user string, m ScoreMsg) {
+	p.puts++
 	u := p.last
 	if u == nil || u.user != user {
 		u = p.byUser[user]
@@ -76,3 +78,7 @@ func (p *pendingScores) take() []*pendingUser {
 	p.users, p.n, p.last = nil, 0, nil
 	return users
 }
+
+// catchupCount is what a worker's catch-up left pending when it went live:
+// every change put, and the standings (distinct (board, user)) they came to.
+type catchupCount struct{ changes, standings int }

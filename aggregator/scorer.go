@@ -264,6 +264,7 @@ func (s *Scorer) Run(ctx context.Context) error {
 		w := s.workers[p%len(s.workers)]
 		w.owned = append(w.owned, p)
 	}
+	s.expectCatchup(ctx, s.engines()...) // catchup_expect.go
 	startSeq, err := s.loadCheckpoints(ctx)
 	if err != nil {
 		return err

@@ -38,6 +38,8 @@ type worker struct {
 	gauges     stateGauges   // worker goroutine: state size
 	ckptGauges stateGauges   // writer goroutine: checkpoint bytes
 	liveA      atomic.Bool   // live, readable from other goroutines
+	handedA    atomic.Bool   // live, and the catch-up's standings handed to the client (noteHanded)
+	catchup    atomic.Value  // catchupCount when it went live
 	doneA      atomic.Uint64 // shared mode: EVENTS seq up to which the partition is applied
 	restoredA  atomic.Bool   // shared mode: the partition started from a checkpoint
 	rs         ruleSync      // contests the state was built with (rescore.go)
@@ -121,6 +123,7 @@ func (w *worker) goLive(ctx context.Context) {
 	w.settleLetters(ctx) // caught up: every letter of the catch-up is stored
 	w.live = true
 	w.liveA.Store(true)
+	w.catchup.Store(catchupCount{changes: w.pending.puts, standings: w.pending.len()})
 	// Every standing changed since each partition's start point is pending
 	// (one entry per subject, removals included). A partition replayed from
 	// the start has all its standings there; one restored from a checkpoint
@@ -157,6 +160,7 @@ var noRetry = jetstream.WithRetryAttempts(0)
 
 // flush publishes the pending standings, unless a cut holds them (cut.go).
 func (w *worker) flush(ctx context.Context) {
+	defer w.noteHanded()
 	if w.holdForCut(ctx) {
 		return
 	}

@@ -72,11 +72,22 @@ func (s *Scorer) sharedCaughtUp() bool {
 	s.shared.mu.Lock()
 	defer s.shared.mu.Unlock()
 	for _, r := range s.shared.runs {
-		if !r.w.liveA.Load() {
+		if !r.w.handedA.Load() {
 			return false
 		}
 	}
 	return true
+}
+
+// noteHanded records, after a flush, that the worker is live and nothing is
+// pending: every standing its catch-up changed has been handed to the
+// client (a shared partition is caught up only then, as a single-mode
+// scorer is once its going-live flush returned). A going-live flush held by
+// a cut, or with refused publishes put back, leaves it to a later flush.
+func (w *worker) noteHanded() {
+	if w.live && w.pending.len() == 0 && !w.handedA.Load() {
+		w.handedA.Store(true)
+	}
 }
 
 // sharedUpToDate: this process's partitions have caught up, and every

@@ -147,6 +147,7 @@ func (s *Scorer) connClosed() bool { return s.opts.JS.Conn().IsClosed() }
 // its own lane (an ordered consumer filtered on p) until ctx ends.
 func (s *Scorer) runPart(ctx context.Context, w *worker, p int) error {
 	started := time.Now()
+	s.expectCatchup(ctx, w.eng)
 	covered, err := s.restorePart(ctx, w, p)
 	if err != nil {
 		return err
