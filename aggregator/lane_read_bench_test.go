@@ -78,9 +78,9 @@ func BenchmarkOrderedRead(b *testing.B) {
 	}
 	for rep := 0; rep < 3; rep++ {
 		for _, name := range []string{"iter", "consume"} {
-			cpu0, t0 := processCPU(), time.Now()
+			cpu0, t0 := aggregator.ProcessCPU(), time.Now()
 			reads[name]()
-			cpu, d := processCPU()-cpu0, time.Since(t0)
+			cpu, d := aggregator.ProcessCPU()-cpu0, time.Since(t0)
 			fmt.Fprintf(os.Stderr, "ordered read %s: %d events, %s, cpu %.2f µs/event\n", name, last, d.Round(time.Millisecond),
 				float64(cpu.Nanoseconds())/1e3/float64(last))
 		}
