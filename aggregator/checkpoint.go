@@ -79,8 +79,8 @@ func (e *Engine) marshalPartition(b []byte, p int, covered uint64, fp [32]byte) 
 	b = binary.AppendUvarint(b, uint64(len(ps.seenByTS)))
 	for bucket, ids := range ps.seenByTS {
 		b = binary.AppendVarint(b, bucket)
-		b = binary.AppendUvarint(b, uint64(len(ids)))
-		for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(len(ids.ids)))
+		for _, id := range ids.ids {
 			b = varint.AppendStr(b, id)
 		}
 	}
@@ -113,7 +113,7 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 	ps.invalidMark, ps.lateMark = r.Uvarint(), r.Uvarint()
 	ps.last = covered
 	nb := r.Uvarint()
-	ps.seenByTS = make(map[int64][]string, min(nb, uint64(len(r.B))))
+	ps.seenByTS = make(map[int64]*seenIDs, min(nb, uint64(len(r.B))))
 	for i := uint64(0); i < nb && r.Err == nil; i++ {
 		bucket, n := r.Varint(), r.Uvarint()
 		if n > uint64(len(r.B)) {
@@ -125,7 +125,7 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 			ps.seen[id] = struct{}{}
 			ids = append(ids, id)
 		}
-		ps.seenByTS[bucket] = ids
+		ps.seenByTS[bucket] = &seenIDs{ids: ids}
 	}
 	nUsers := r.Uvarint()
 	for i := uint64(0); i < nUsers && r.Err == nil; i++ {

@@ -90,7 +90,9 @@ type Engine struct {
 type partState struct {
 	id          int
 	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
-	seenByTS    map[int64][]string  // the same keys by ts bucket, for pruning (prune.go)
+	seenByTS    map[int64]*seenIDs  // the same keys by ts bucket, for pruning (prune.go)
+	seenCur     *seenIDs            // the bucket of seenByTS added to last (engine_seen.go)
+	seenCurAt   int64               // … and its bucket
 	pruned      time.Time           // stream time of the last prune
 	users       userTable           // by user id: the user's windows (userWin, engine_users.go)
 	ids         userIDs             // the memory of the user ids held (engine_users.go)
@@ -305,7 +307,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	ps.last = max(ps.last, se.Seq) // the scorer's worker sets it too, before it applies
 	e.maybePrune(ps, se.Time)
 	key := event.DedupKey(prov, user, ev.EventID)
-	if _, dup := ps.seen[key]; dup {
+	if !ps.firstSeen(key, ev.TS.UnixNano()) { // engine_seen.go
 		d.Duplicate = true
 		if !e.quiet {
 			e.duplicateAccruals(&d, &ev)
@@ -315,7 +317,6 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		}
 		return d
 	}
-	ps.markSeen(key, ev.TS.UnixNano())
 	// Equal, and shared with the key the partition keeps anyway: what the
 	// windows, missions and flags keep of the event id costs no allocation.
 	ev.EventID = key[len(key)-len(ev.EventID):]
@@ -399,9 +400,9 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		if uw == nil {
 			uw = ps.addWindow(k, contest.MakeWindowState(c))
 		}
-		changes := ps.addCandidate(uw, cand) // prune_due.go
+		changes, counted, p := ps.addCandidate(uw, cand) // prune_due.go
 		result, pts := contest.ReasonRateLimited, int64(0)
-		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
+		if counted {
 			result, pts = contest.ReasonCounted, p
 			e.flagCounted(d, ps, c, k, ev)
 		}
