@@ -273,6 +273,13 @@ func newPartState(p int) *partState {
 // stream order.
 func (e *Engine) Apply(se StoredEvent) Decision {
 	p, prov, user, ok := streams.ParseEventSubject(se.Subject)
+	return e.ApplyParsed(se, p, prov, user, ok)
+}
+
+// ApplyParsed is Apply for a reader that parsed se.Subject already (a
+// whole-stream Lane's Delivery): p, prov, user and ok must be what
+// streams.ParseEventSubject(se.Subject) returns.
+func (e *Engine) ApplyParsed(se StoredEvent, p int, prov, user string, ok bool) Decision {
 	d := Decision{Partition: p, Accruals: e.accrualBuf(), Changes: e.chBuf[:0], Late: e.lateBuf[:0], quiet: e.quiet}
 	if !ok {
 		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch, Msg: "subject is not events.<provider>.<user_id>"})
