@@ -102,3 +102,31 @@ func TestCollectAgreesWithTree(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCollect orders the boards of BenchmarkReplayVsRead's 300k events
+// (two engines, 20k users, four boards) with the board trees as collect did
+// (tree) and with collect (sort): the serial tail of a replay's wall time.
+func BenchmarkCollect(b *testing.B) {
+	now := time.Now().UTC()
+	rules := contest.NewRegistry(apptest.BenchContests(b, now))
+	engines := []*aggregator.Engine{aggregator.NewEngine(rules, 0), aggregator.NewEngine(rules, 0)}
+	for i := 0; i < 300_000; i++ {
+		user := fmt.Sprintf("u_%d", i%20000)
+		p := i % 20000 % 64
+		ts := now.Add(-time.Hour).Add(time.Duration(i) * 10 * time.Millisecond)
+		engines[p%2].Apply(aggregator.StoredEvent{Subject: fmt.Sprintf("events.%d.acme.%s", p, user),
+			Data: apptest.Event(fmt.Sprintf("e%d", i), user, "acme", ts, int64(10+i%90), int64(i%17*7), []string{"DE", "SE", "FI"}[i%3]),
+			Seq:  uint64(i + 1), Time: now})
+	}
+	opts := Options{Rules: rules}
+	b.Run("tree", func(b *testing.B) {
+		for b.Loop() {
+			collectTree(opts, engines)
+		}
+	})
+	b.Run("sort", func(b *testing.B) {
+		for b.Loop() {
+			collect(opts, engines)
+		}
+	})
+}
