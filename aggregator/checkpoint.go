@@ -79,8 +79,8 @@ func (e *Engine) marshalPartition(b []byte, p int, covered uint64, fp [32]byte) 
 	b = binary.AppendUvarint(b, uint64(len(ps.seenByTS)))
 	for bucket, ids := range ps.seenByTS {
 		b = binary.AppendVarint(b, bucket)
-		b = binary.AppendUvarint(b, uint64(len(ids)))
-		for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(len(ids.ids)))
+		for _, id := range ids.ids {
 			b = varint.AppendStr(b, id)
 		}
 	}
@@ -157,7 +157,7 @@ func (e *Engine) RestorePartition(p int, data []byte) (uint64, error) {
 // (a catch-up adds the events since the checkpoint), not grown by rehashing.
 func (e *Engine) restoreSeen(ps *partState, r *varint.Reader) error {
 	nb := r.Uvarint()
-	ps.seenByTS = make(map[int64][]string, min(nb, uint64(len(r.B))))
+	ps.seenByTS = make(map[int64]*seenIDs, min(nb, uint64(len(r.B))))
 	total := 0
 	for i := uint64(0); i < nb && r.Err == nil; i++ {
 		bucket, n := r.Varint(), r.Uvarint()
@@ -168,12 +168,12 @@ func (e *Engine) restoreSeen(ps *partState, r *varint.Reader) error {
 		for j := uint64(0); j < n && r.Err == nil; j++ {
 			ids = append(ids, r.Str())
 		}
-		ps.seenByTS[bucket] = ids
+		ps.seenByTS[bucket] = &seenIDs{ids: ids}
 		total += len(ids)
 	}
 	ps.seen = make(map[string]struct{}, max(total, e.seenHint))
 	for _, ids := range ps.seenByTS {
-		for _, id := range ids {
+		for _, id := range ids.ids {
 			ps.seen[id] = struct{}{}
 		}
 	}

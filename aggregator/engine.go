@@ -90,7 +90,9 @@ type Engine struct {
 type partState struct {
 	id          int
 	seen        map[string]struct{} // event.DedupKey of every event whose first arrival was valid
-	seenByTS    map[int64][]string  // the same keys by ts bucket, for pruning (prune.go)
+	seenByTS    map[int64]*seenIDs  // the same keys by ts bucket, for pruning (prune.go)
+	seenCur     *seenIDs            // the bucket of seenByTS added to last (engine_seen.go)
+	seenCurAt   int64               // … and its bucket
 	pruned      time.Time           // stream time of the last prune
 	users       userTable           // by user id: the user's windows (userWin, engine_users.go)
 	ids         userIDs             // the memory of the user ids held (engine_users.go)
@@ -271,6 +273,13 @@ func newPartState(p int) *partState {
 // stream order.
 func (e *Engine) Apply(se StoredEvent) Decision {
 	p, prov, user, ok := streams.ParseEventSubject(se.Subject)
+	return e.ApplyParsed(se, p, prov, user, ok)
+}
+
+// ApplyParsed is Apply for a reader that parsed se.Subject already (a
+// whole-stream Lane's Delivery): p, prov, user and ok must be what
+// streams.ParseEventSubject(se.Subject) returns.
+func (e *Engine) ApplyParsed(se StoredEvent, p int, prov, user string, ok bool) Decision {
 	d := Decision{Partition: p, Accruals: e.accrualBuf(), Changes: e.chBuf[:0], Late: e.lateBuf[:0], quiet: e.quiet}
 	if !ok {
 		return invalid(d, &event.Invalid{Reason: event.ReasonSubjectMismatch, Msg: "subject is not events.<provider>.<user_id>"})
@@ -305,7 +314,7 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 	ps.last = max(ps.last, se.Seq) // the scorer's worker sets it too, before it applies
 	e.maybePrune(ps, se.Time)
 	key := event.DedupKey(prov, user, ev.EventID)
-	if _, dup := ps.seen[key]; dup {
+	if !ps.firstSeen(key, ev.TS.UnixNano()) { // engine_seen.go
 		d.Duplicate = true
 		if !e.quiet {
 			e.duplicateAccruals(&d, &ev)
@@ -315,7 +324,6 @@ func (e *Engine) Apply(se StoredEvent) Decision {
 		}
 		return d
 	}
-	ps.markSeen(key, ev.TS.UnixNano())
 	// Equal, and shared with the key the partition keeps anyway: what the
 	// windows, missions and flags keep of the event id costs no allocation.
 	ev.EventID = key[len(key)-len(ev.EventID):]
@@ -399,9 +407,9 @@ func (e *Engine) score(d *Decision, se StoredEvent, ps *partState, c *contest.Co
 		if uw == nil {
 			uw = ps.addWindow(k, contest.MakeWindowState(c))
 		}
-		changes := ps.addCandidate(uw, cand) // prune_due.go
+		changes, counted, p := ps.addCandidate(uw, cand) // prune_due.go
 		result, pts := contest.ReasonRateLimited, int64(0)
-		if counted, p, _ := uw.Outcome(cand.TS, cand.EventID); counted {
+		if counted {
 			result, pts = contest.ReasonCounted, p
 			e.flagCounted(d, ps, c, k, ev)
 		}

@@ -55,16 +55,6 @@ func (e *Engine) SetPruning(p PruneOptions) {
 	e.prune = p
 }
 
-// markSeen records id with its event time ts (unix nanos).
-func (ps *partState) markSeen(id string, ts int64) {
-	ps.seen[id] = struct{}{}
-	b := floorDivI(ts, seenBucket)
-	if ps.seenByTS == nil {
-		ps.seenByTS = map[int64][]string{}
-	}
-	ps.seenByTS[b] = append(ps.seenByTS[b], id)
-}
-
 // maybePrune prunes ps when stream time moved on by the prune interval.
 func (e *Engine) maybePrune(ps *partState, now time.Time) {
 	if now.After(e.now) {
@@ -146,11 +136,14 @@ func (ps *partState) dropSeen(horizon int64) {
 		if b >= horizon {
 			continue
 		}
-		for _, id := range ids {
+		for _, id := range ids.ids {
 			delete(ps.seen, id)
 		}
-		dropped += len(ids)
+		dropped += len(ids.ids)
 		delete(ps.seenByTS, b)
+		if ids == ps.seenCur {
+			ps.seenCur = nil
+		}
 	}
 	if dropped > len(ps.seen) {
 		seen := make(map[string]struct{}, len(ps.seen))

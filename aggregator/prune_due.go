@@ -66,24 +66,25 @@ func (ps *partState) settle(st *contest.WindowState) {
 	}
 }
 
-// addCandidate adds cand to st and queues st when its oldest candidate to
-// fold is now earlier than it was (or it had none).
-func (ps *partState) addCandidate(st *contest.WindowState, cand contest.Candidate) []contest.Change {
+// addCandidate adds cand to st, queues st when its oldest candidate to
+// fold is now earlier than it was (or it had none), and returns the
+// changes and what cand is worth now (contest.UserWindow.AddCounted).
+func (ps *partState) addCandidate(st *contest.WindowState, cand contest.Candidate) ([]contest.Change, bool, int64) {
 	fresh := st.Mark() == markFresh // the next prune visits it anyway
 	var before int64
 	var had bool
 	if !fresh {
 		before, had = st.NextFold()
 	}
-	ps.changes = st.AddTo(ps.changes[:0], cand)
-	changes := ps.changes
+	changes, counted, points := st.AddCounted(ps.changes[:0], cand)
+	ps.changes = changes
 	if fresh {
-		return changes
+		return changes, counted, points
 	}
 	if after, ok := st.NextFold(); ok && (!had || after < before) {
 		ps.queue(st.Contest().ID).push(st, after)
 	}
-	return changes
+	return changes, counted, points
 }
 
 // push queues st under the second of ts (never before the last prune's).

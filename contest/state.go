@@ -124,20 +124,44 @@ func (u *UserWindow) Add(c Candidate) []Change { return u.AddTo(nil, c) }
 // AddTo is Add appending the changes to dst (no allocation when dst has
 // room).
 func (u *UserWindow) AddTo(dst []Change, c Candidate) []Change {
+	dst, _ = u.addAt(dst, c)
+	return dst
+}
+
+// addAt is AddTo that also returns the index c was inserted at.
+func (u *UserWindow) addAt(dst []Change, c Candidate) ([]Change, int) {
 	n := len(u.events)
 	if n == 0 || candLess(&u.events[n-1], &c) {
 		u.events = append(u.events, c)
-		return u.appendLast(dst)
+		return u.appendLast(dst), n
 	}
 	i := sort.Search(n, func(i int) bool { return candLess(&c, &u.events[i]) })
 	u.events = append(u.events, Candidate{})
 	copy(u.events[i+1:], u.events[i:])
 	u.events[i] = c
-	return u.recompute(dst, i)
+	return u.recompute(dst, i), i
+}
+
+// AddCounted is AddTo followed by Outcome(c.TS, c.EventID), without
+// Outcome's search: the candidate just inserted is at a known index.
+// When an equal candidate (same ts and event id) was held before, Outcome
+// finds that one, so then it searches as Outcome does.
+func (u *UserWindow) AddCounted(dst []Change, c Candidate) (changes []Change, counted bool, points int64) {
+	dst, i := u.addAt(dst, c)
+	if i > 0 && u.events[i-1].TS == c.TS && u.events[i-1].EventID == c.EventID {
+		counted, points, _ = u.Outcome(c.TS, c.EventID)
+		return dst, counted, points
+	}
+	return dst, u.events[i].counted, u.events[i].final
 }
 
 // AddTo is UserWindow.AddTo.
 func (s *WindowState) AddTo(dst []Change, c Candidate) []Change { return s.live().AddTo(dst, c) }
+
+// AddCounted is UserWindow.AddCounted.
+func (s *WindowState) AddCounted(dst []Change, c Candidate) ([]Change, bool, int64) {
+	return s.live().AddCounted(dst, c)
+}
 
 // appendLast scores the newest (in event time) candidate incrementally.
 func (u *UserWindow) appendLast(dst []Change) []Change {

@@ -55,30 +55,8 @@ func BenchmarkReplayVsRead(b *testing.B) {
 	ctx := context.Background()
 	// As rankstream replay does for its whole process (see cmd/rankstream).
 	defer debug.SetGCPercent(debug.SetGCPercent(replay.GCPercent))
-	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir(), Partitions: 64, DedupWindow: time.Second}, apptest.Logger())
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, cs, last := benchStream(b, n)
 	defer st.Close()
-	now := time.Now().UTC()
-	cs := apptest.BenchContests(b, now)
-	for i := 0; i < n; i++ {
-		user := fmt.Sprintf("u_%d", i%20000)
-		id := fmt.Sprintf("e%d", i)
-		m := nats.NewMsg("events.acme." + user)
-		m.Data = apptest.Event(id, user, "acme", now.Add(-time.Hour).Add(time.Duration(i)*time.Millisecond*10), int64(10+i%90), int64(i%17*7), []string{"DE", "SE", "FI"}[i%3])
-		m.Header.Set("Nats-Msg-Id", id)
-		if _, err := st.JS.PublishMsgAsync(m); err != nil {
-			b.Fatal(err)
-		}
-		if i%2000 == 1999 { // below the client's 4000 pending async publishes
-			<-st.JS.PublishAsyncComplete()
-		}
-	}
-	<-st.JS.PublishAsyncComplete()
-	s, _ := st.JS.Stream(ctx, streams.Events)
-	info, _ := s.Info(ctx)
-	last := info.State.LastSeq
 
 	var readT, replayT, partT, readCPU, replayCPU []time.Duration
 	b.ResetTimer()
@@ -117,6 +95,63 @@ func BenchmarkReplayVsRead(b *testing.B) {
 		n, rt, float64(n)/rt.Seconds(), pt, float64(n)/pt.Seconds(), rt.Seconds()/pt.Seconds(), ppt, pt.Seconds()/ppt.Seconds())
 	fmt.Printf("process CPU per event (server and client, medians): plain read %.0f ns, replay %.0f ns, ratio %.2f\n",
 		float64(rc.Nanoseconds())/n, float64(pc.Nanoseconds())/n, rc.Seconds()/pc.Seconds())
+}
+
+// BenchmarkReplayRun is the one-lane replay of BenchmarkReplayVsRead alone
+// (its stream published once, then b.N replays), for profiles of the
+// replay's own CPU: replay_cpu_ns/event is the process CPU per event.
+func BenchmarkReplayRun(b *testing.B) {
+	const n = 300_000
+	ctx := context.Background()
+	defer debug.SetGCPercent(debug.SetGCPercent(replay.GCPercent))
+	st, cs, _ := benchStream(b, n)
+	defer st.Close()
+	b.ResetTimer()
+	c0 := processCPU(b)
+	for i := 0; i < b.N; i++ {
+		res, err := replay.Run(ctx, replay.Options{JS: st.JS, Rules: contest.NewRegistry(cs)})
+		if err != nil || res.Events != n || len(res.Boards) != 4 {
+			b.Fatalf("replay: %v %v", res, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU(b)-c0).Nanoseconds())/float64(n*b.N), "replay_cpu_ns/event")
+}
+
+// benchStream publishes the benchmarks' n events (64 partitions, 20k users,
+// two contests, one with divisions) to a new embedded server and returns
+// it, the contests and the last sequence.
+func benchStream(b *testing.B, n int) (*streams.Streams, []*contest.Contest, uint64) {
+	ctx := context.Background()
+	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir(), Partitions: 64, DedupWindow: time.Second}, apptest.Logger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	cs := apptest.BenchContests(b, now)
+	for i := 0; i < n; i++ {
+		user := fmt.Sprintf("u_%d", i%20000)
+		id := fmt.Sprintf("e%d", i)
+		m := nats.NewMsg("events.acme." + user)
+		m.Data = apptest.Event(id, user, "acme", now.Add(-time.Hour).Add(time.Duration(i)*time.Millisecond*10), int64(10+i%90), int64(i%17*7), []string{"DE", "SE", "FI"}[i%3])
+		m.Header.Set("Nats-Msg-Id", id)
+		if _, err := st.JS.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+		if i%2000 == 1999 { // below the client's 4000 pending async publishes
+			<-st.JS.PublishAsyncComplete()
+		}
+	}
+	<-st.JS.PublishAsyncComplete()
+	s, err := st.JS.Stream(ctx, streams.Events)
+	if err != nil {
+		b.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, cs, info.State.LastSeq
 }
 
 // processCPU is the CPU time (user + system) the process used so far: the

@@ -35,7 +35,7 @@ func read(ctx context.Context, opts Options, engines []*aggregator.Engine, info 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[i] = l.Run(ctx, f.sink()); errs[i] != nil {
+			if errs[i] = l.Run(ctx, f.sink(l.Partition == aggregator.AllPartitions)); errs[i] != nil {
 				cancel()
 			}
 		}()
@@ -59,8 +59,8 @@ type feed struct {
 	ctx         context.Context
 	opts        Options
 	first, last uint64
-	chans       []chan []aggregator.StoredEvent
-	free        chan []aggregator.StoredEvent // batches applied, for the sinks to fill again
+	chans       []chan []fedEvent
+	free        chan []fedEvent // batches applied, for the sinks to fill again
 	wg          sync.WaitGroup
 	mu          sync.Mutex // res, Keep, Progress
 	res         *Result
@@ -68,16 +68,16 @@ type feed struct {
 }
 
 func newFeed(ctx context.Context, opts Options, engines []*aggregator.Engine, first, last uint64, res *Result) *feed {
-	f := &feed{ctx: ctx, opts: opts, first: first, last: last, res: res, chans: make([]chan []aggregator.StoredEvent, len(engines)),
-		free: make(chan []aggregator.StoredEvent, 64*len(engines))}
+	f := &feed{ctx: ctx, opts: opts, first: first, last: last, res: res, chans: make([]chan []fedEvent, len(engines)),
+		free: make(chan []fedEvent, 64*len(engines))}
 	for i, e := range engines {
-		f.chans[i] = make(chan []aggregator.StoredEvent, 64)
+		f.chans[i] = make(chan []fedEvent, 64)
 		f.wg.Add(1)
-		go func(in <-chan []aggregator.StoredEvent) {
+		go func(in <-chan []fedEvent) {
 			defer f.wg.Done()
 			for batch := range in {
 				for j := range batch {
-					e.Apply(batch[j])
+					batch[j].apply(e)
 				}
 				clear(batch) // drop the messages' data
 				select {
@@ -90,9 +90,29 @@ func newFeed(ctx context.Context, opts Options, engines []*aggregator.Engine, fi
 	return f
 }
 
-// sink returns a new lane's sink (before the lanes run).
-func (f *feed) sink() *laneSink {
-	ls := &laneSink{f: f, pending: make([][]aggregator.StoredEvent, len(f.chans))}
+// fedEvent is a message in a batch, with what its lane parsed of the
+// subject (parsed: a whole-stream lane's, whose Delivery holds exactly
+// streams.ParseEventSubject's result; Engine.ApplyParsed then skips
+// parsing it again).
+type fedEvent struct {
+	se             aggregator.StoredEvent
+	provider, user string
+	partition      int
+	parsed, ok     bool
+}
+
+func (fe *fedEvent) apply(e *aggregator.Engine) {
+	if fe.parsed {
+		e.ApplyParsed(fe.se, fe.partition, fe.provider, fe.user, fe.ok)
+		return
+	}
+	e.Apply(fe.se)
+}
+
+// sink returns a new lane's sink (before the lanes run); wholeStream: the
+// lane reads every partition (its deliveries' partitions are the subjects').
+func (f *feed) sink(wholeStream bool) *laneSink {
+	ls := &laneSink{f: f, wholeStream: wholeStream, pending: make([][]fedEvent, len(f.chans))}
 	f.sinks = append(f.sinks, ls)
 	return ls
 }
@@ -117,8 +137,9 @@ func (f *feed) close() error {
 // laneSink is one lane's aggregator.LaneSink: it batches each message to
 // the engine of its partition.
 type laneSink struct {
-	f       *feed
-	pending [][]aggregator.StoredEvent
+	f           *feed
+	wholeStream bool
+	pending     [][]fedEvent
 }
 
 func (ls *laneSink) Deliver(ctx context.Context, d *aggregator.Delivery) bool {
@@ -127,13 +148,14 @@ func (ls *laneSink) Deliver(ctx context.Context, d *aggregator.Delivery) bool {
 	// event is never a heap object of its own (a local whose address is
 	// passed to Keep would be, on every message).
 	w := d.Partition % len(f.chans)
-	ls.pending[w] = append(ls.pending[w], aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time})
+	ls.pending[w] = append(ls.pending[w], fedEvent{se: aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time},
+		provider: d.Provider, user: d.User, partition: d.Partition, parsed: ls.wholeStream, ok: d.SubjectOK})
 	f.mu.Lock()
 	f.res.Events++
 	f.res.LastSeq = max(f.res.LastSeq, d.Seq)
-	if f.opts.Keep != nil && !f.opts.Keep(&ls.pending[w][len(ls.pending[w])-1]) {
+	if f.opts.Keep != nil && !f.opts.Keep(&ls.pending[w][len(ls.pending[w])-1].se) {
 		n := len(ls.pending[w]) - 1
-		ls.pending[w][n] = aggregator.StoredEvent{} // drop the message's data
+		ls.pending[w][n] = fedEvent{} // drop the message's data
 		ls.pending[w] = ls.pending[w][:n]
 	}
 	if f.opts.Progress != nil && (d.Seq%4096 == 0 || d.Seq == f.last) {
@@ -157,7 +179,7 @@ func (ls *laneSink) flush(i int) bool {
 		select {
 		case ls.pending[i] = <-ls.f.free:
 		default:
-			ls.pending[i] = make([]aggregator.StoredEvent, 0, batchSize)
+			ls.pending[i] = make([]fedEvent, 0, batchSize)
 		}
 		return true
 	case <-ls.f.ctx.Done():

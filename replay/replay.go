@@ -17,7 +17,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rankstream/rankstream/aggregator"
-	"github.com/rankstream/rankstream/board"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -118,47 +117,4 @@ func expectPerPartition(info *jetstream.StreamInfo, last uint64) int {
 		return 0
 	}
 	return int(min(info.State.Msgs, last-info.State.FirstSeq+1) / uint64(parts))
-}
-
-// collect orders every kept board as the ranker does.
-func collect(opts Options, engines []*aggregator.Engine) map[contest.BoardID][]aggregator.Row {
-	type bstate struct {
-		lb   contest.Leaderboard
-		tree *board.Tree
-		st   map[string]contest.Standing
-	}
-	boards := map[contest.BoardID]*bstate{}
-	var key []int64
-	for _, e := range engines {
-		e.Standings(func(id contest.BoardID, user string, st contest.Standing) {
-			if opts.Contest != "" && id.Contest != opts.Contest {
-				return
-			}
-			if opts.HasWindow && id.Window != opts.Window {
-				return
-			}
-			b := boards[id]
-			if b == nil {
-				c := opts.Rules.Get(id.Contest)
-				if c == nil {
-					return
-				}
-				b = &bstate{lb: c.Leaderboard, tree: board.New(c.Leaderboard.KeyWords()), st: map[string]contest.Standing{}}
-				boards[id] = b
-			}
-			key = b.lb.SortKey(st, key)
-			b.tree.Upsert(user, key)
-			b.st[user] = st
-		})
-	}
-	out := make(map[contest.BoardID][]aggregator.Row, len(boards))
-	for id, b := range boards {
-		rows := make([]aggregator.Row, 0, b.tree.Len())
-		b.tree.Each(func(pos int, user string, _ []int64) bool {
-			rows = append(rows, aggregator.Row{Pos: pos, User: user, Standing: b.st[user]})
-			return true
-		})
-		out[id] = rows
-	}
-	return out
 }
