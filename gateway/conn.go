@@ -191,6 +191,7 @@ func (c *conn) flushReady() {
 	case err != nil:
 		_ = c.ws.CloseNow()
 	case !done:
+		c.g.m.SlowWrites.Inc()
 		c.slow <- struct{}{} // sched stays set: write finishes the batch
 	default:
 		c.countSent(c.batch)
