@@ -51,29 +51,10 @@ func TestWritePoolDeliversAsConnectionWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rdb, prefix := testkit.Redis(t, "gwpool")
 	tk, _ := auth.NewTokens(auth.TokenOptions{Secret: []byte("s")})
 	c := livetest.Contest(t, time.Now())
 	const users = 12
-	var urls []string
-	var gws []*gateway.Gateway
-	for _, noPool := range []bool{false, true} {
-		o := gateway.Options{Tokens: tk, Reader: readmodel.NewReader(rdb, prefix),
-			Contests: func() []*contest.Contest { return []*contest.Contest{c} }, NC: st.NC}
-		if noPool {
-			gateway.NoPool(&o)
-		}
-		g, err := gateway.New(o, testkit.Logger(), prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		gws = append(gws, g)
-		go g.Run(ctx)
-		srv := httptest.NewServer(g)
-		defer srv.Close()
-		defer g.Stop()
-		urls = append(urls, "ws"+strings.TrimPrefix(srv.URL, "http")+"/?token=")
-	}
+	gws, urls := poolAndPlainGateways(ctx, t, st, tk, c)
 	type client struct {
 		ws   *websocket.Conn
 		user string
@@ -99,7 +80,6 @@ func TestWritePoolDeliversAsConnectionWriters(t *testing.T) {
 	// answer the subscribe after registering it; a marker confirms it).
 	waitRouted(ctx, t, st, c.ID, clients[0][0].ws, clients[1][0].ws)
 
-	rng := rand.New(rand.NewPCG(7, 14))
 	last := map[string]int{} // key of a subject -> last seq
 	var notices [users]int
 	const msgs = 1500
@@ -114,36 +94,7 @@ func TestWritePoolDeliversAsConnectionWriters(t *testing.T) {
 			}()
 		}
 	}
-	for i := 1; i <= msgs; i++ {
-		pad := strings.Repeat("x", rng.IntN(2000))
-		if rng.IntN(50) == 0 {
-			pad = strings.Repeat("y", 200<<10)
-		}
-		var subj string
-		m := seqMsg{Seq: i, Pad: pad}
-		switch k := rng.IntN(10); {
-		case k < 4:
-			m.Type, subj = "top", streams.LiveTopSubject(c.ID)
-			last["top"] = i
-		case k < 9:
-			u := rng.IntN(users)
-			m.Type, m.User, subj = "rank", fmt.Sprintf("p%d", u), streams.LiveUserSubject(c.ID, fmt.Sprintf("p%d", u))
-			last["rank/"+m.User] = i
-		default:
-			u := rng.IntN(users)
-			m.Type, m.User, subj = "notice", fmt.Sprintf("p%d", u), streams.LiveNoticeSubject(c.ID, fmt.Sprintf("p%d", u))
-			notices[u]++
-			m.Seq = notices[u]
-		}
-		data, _ := json.Marshal(m)
-		if err := st.NC.Publish(subj, data); err != nil {
-			t.Fatal(err)
-		}
-		if i%50 == 0 { // the gateways keep up (no slow consumer on NATS)
-			_ = st.NC.Flush()
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
+	publishRandom(t, st, c.ID, msgs, users, last, notices[:])
 	end := seqMsg{Type: "top", Seq: msgs + 1, Pad: "end"}
 	data, _ := json.Marshal(end)
 	_ = st.NC.Publish(streams.LiveTopSubject(c.ID), data)
@@ -164,6 +115,68 @@ func TestWritePoolDeliversAsConnectionWriters(t *testing.T) {
 		}
 	}
 	t.Logf("pool: %v batches finished by a connection's goroutine", value(gws[0].Metrics().SlowWrites))
+}
+
+// poolAndPlainGateways starts two gateways on st: with the write pool and
+// without (NoPool); it returns them and their WebSocket URLs (token last).
+func poolAndPlainGateways(ctx context.Context, t *testing.T, st *streams.Streams, tk *auth.Tokens, c *contest.Contest) (gws []*gateway.Gateway, urls []string) {
+	t.Helper()
+	rdb, prefix := testkit.Redis(t, "gwpool")
+	for _, noPool := range []bool{false, true} {
+		o := gateway.Options{Tokens: tk, Reader: readmodel.NewReader(rdb, prefix),
+			Contests: func() []*contest.Contest { return []*contest.Contest{c} }, NC: st.NC}
+		if noPool {
+			gateway.NoPool(&o)
+		}
+		g, err := gateway.New(o, testkit.Logger(), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		gws = append(gws, g)
+		go g.Run(ctx)
+		srv := httptest.NewServer(g)
+		t.Cleanup(srv.Close)
+		t.Cleanup(g.Stop)
+		urls = append(urls, "ws"+strings.TrimPrefix(srv.URL, "http")+"/?token=")
+	}
+	return gws, urls
+}
+
+// publishRandom publishes msgs random top, rank and notice messages of
+// users p0…; last gets each key's last seq, notices each user's count.
+func publishRandom(t *testing.T, st *streams.Streams, contestID string, msgs, users int, last map[string]int, notices []int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 14))
+	for i := 1; i <= msgs; i++ {
+		pad := strings.Repeat("x", rng.IntN(2000))
+		if rng.IntN(50) == 0 {
+			pad = strings.Repeat("y", 200<<10)
+		}
+		var subj string
+		m := seqMsg{Seq: i, Pad: pad}
+		switch k := rng.IntN(10); {
+		case k < 4:
+			m.Type, subj = "top", streams.LiveTopSubject(contestID)
+			last["top"] = i
+		case k < 9:
+			u := rng.IntN(users)
+			m.Type, m.User, subj = "rank", fmt.Sprintf("p%d", u), streams.LiveUserSubject(contestID, fmt.Sprintf("p%d", u))
+			last["rank/"+m.User] = i
+		default:
+			u := rng.IntN(users)
+			m.Type, m.User, subj = "notice", fmt.Sprintf("p%d", u), streams.LiveNoticeSubject(contestID, fmt.Sprintf("p%d", u))
+			notices[u]++
+			m.Seq = notices[u]
+		}
+		data, _ := json.Marshal(m)
+		if err := st.NC.Publish(subj, data); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 { // the gateways keep up (no slow consumer on NATS)
+			_ = st.NC.Flush()
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 }
 
 // waitRouted publishes markers on the top subject until every given
