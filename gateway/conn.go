@@ -24,10 +24,22 @@ type conn struct {
 	writing atomic.Int64
 	// cork batches a round of writes into one syscall; nil: one per frame.
 	cork *corkConn
+	// With the write pool (pool.go): sched is set while c waits for a worker
+	// or is being written (by a worker or, for what the socket did not take
+	// at once, by write), batch is that write's messages, and slow hands
+	// the rest of a batch to write.
+	sched atomic.Bool
+	batch [][]byte
+	slow  chan struct{}
 }
 
-func newConn(g *Gateway, ws *websocket.Conn, user string) *conn {
-	return &conn{g: g, ws: ws, user: user, q: newQueue(g.opts.QueueSize), contests: map[string]bool{}}
+func newConn(g *Gateway, ws *websocket.Conn, user string, cork *corkConn) *conn {
+	c := &conn{g: g, ws: ws, user: user, q: newQueue(g.opts.QueueSize), contests: map[string]bool{}, cork: cork}
+	if cork != nil && g.pool != nil {
+		c.slow = make(chan struct{}, 1)
+		c.q.onReady = func() { g.pool.schedule(c) }
+	}
+	return c
 }
 
 // request is a client message.
@@ -112,6 +124,15 @@ func (c *conn) write(ctx context.Context) {
 			if err != nil {
 				return
 			}
+		case <-c.slow:
+			c.writing.Store(time.Now().UnixNano())
+			err := c.cork.uncork()
+			c.writing.Store(0)
+			if err != nil {
+				return
+			}
+			c.countSent(c.batch)
+			c.release()
 		case <-c.q.ready:
 			buf = c.q.take(buf[:0])
 			// No context deadline per write (each would cost a timer): the
@@ -145,10 +166,55 @@ func (c *conn) writeBatch(buf [][]byte) error {
 			return err
 		}
 	}
+	c.countSent(buf)
+	return nil
+}
+
+// flushReady is a pool worker's turn at c: it writes the queued messages
+// without blocking, or hands what the socket did not take to write.
+func (c *conn) flushReady() {
+	c.batch = c.q.take(c.batch[:0])
+	if len(c.batch) == 0 {
+		c.release()
+		return
+	}
+	c.cork.corkHold()
+	for _, data := range c.batch {
+		if err := c.ws.Write(context.Background(), websocket.MessageText, data); err != nil {
+			_ = c.ws.CloseNow() // as a failed write in write: the connection ends
+			_ = c.cork.uncork() // fails at once on the closed socket
+			return
+		}
+	}
+	done, err := c.cork.tryUncork()
+	switch {
+	case err != nil:
+		_ = c.ws.CloseNow()
+	case !done:
+		c.g.m.SlowWrites.Inc()
+		c.slow <- struct{}{} // sched stays set: write finishes the batch
+	default:
+		c.countSent(c.batch)
+		c.release()
+	}
+}
+
+// release ends a pool write of c; c is scheduled again when messages came
+// meanwhile.
+func (c *conn) release() {
+	for i := range c.batch {
+		c.batch[i] = nil
+	}
+	c.sched.Store(false)
+	if c.q.pending() {
+		c.g.pool.schedule(c)
+	}
+}
+
+func (c *conn) countSent(buf [][]byte) {
 	for _, data := range buf {
 		c.g.sent[msgType(data)].Inc()
 	}
-	return nil
 }
 
 // msgType is the "type" of a message for the metrics. Every message the

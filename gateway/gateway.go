@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +74,10 @@ type Options struct {
 	ReadTimeout time.Duration
 	// OriginPatterns authorises cross-origin pages (websocket.AcceptOptions).
 	OriginPatterns []string
+
+	// noPool: each connection's goroutine writes its messages (the path
+	// before the write pool; tests compare the two).
+	noPool bool
 }
 
 // Gateway is the WebSocket endpoint. It is safe for concurrent use.
@@ -81,6 +86,10 @@ type Gateway struct {
 	log  *slog.Logger
 	m    *Metrics
 	hub  *hub
+	// pool writes the connections' messages (nil: each connection's own
+	// goroutine does); its workers start with the first connection.
+	pool      *writePool
+	poolStart sync.Once
 
 	sent map[string]prometheus.Counter // Sent by type, resolved once
 
@@ -135,8 +144,12 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Gateway
 		sent[t] = m.Sent.WithLabelValues(t)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Gateway{opts: opts, log: logger.With("component", "gateway"), m: m, hub: newHub(), sent: sent,
-		conns: map[*conn]struct{}{}, ctx: ctx, cancel: cancel}, nil
+	g := &Gateway{opts: opts, log: logger.With("component", "gateway"), m: m, hub: newHub(), sent: sent,
+		conns: map[*conn]struct{}{}, ctx: ctx, cancel: cancel}
+	if !opts.noPool {
+		g.pool = newWritePool()
+	}
+	return g, nil
 }
 
 // Metrics returns the gateway's metrics.
@@ -235,8 +248,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.m.Refused.WithLabelValues("upgrade").Inc()
 		return // Accept answered the request
 	}
-	c := newConn(g, ws, claims.UserID)
-	c.cork = cw.cork // batched writes (cork.go)
+	c := newConn(g, ws, claims.UserID, cw.cork) // batched writes (cork.go)
+	if g.pool != nil {
+		g.poolStart.Do(func() { g.pool.start(g.ctx, runtime.GOMAXPROCS(0)) })
+	}
 	g.mu.Lock()
 	if g.stopped {
 		g.mu.Unlock()

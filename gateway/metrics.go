@@ -26,6 +26,9 @@ type Metrics struct {
 	SnapshotErrors prometheus.Counter
 	// WriteErrors counts connections closed because a write failed or timed out.
 	WriteErrors prometheus.Counter
+	// SlowWrites counts batches the socket did not take at once, finished by
+	// the connection's own goroutine (write pool).
+	SlowWrites prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them on reg (nil: not
@@ -60,6 +63,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "rankstream_gateway_write_errors_total",
 			Help: "Connections closed on a failed or timed-out write.",
 		}),
+		SlowWrites: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rankstream_gateway_slow_writes_total",
+			Help: "Batches of messages a client's socket did not take at once.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
@@ -84,6 +91,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		return nil, err
 	}
 	if m.WriteErrors, err = register(reg, m.WriteErrors); err != nil {
+		return nil, err
+	}
+	if m.SlowWrites, err = register(reg, m.SlowWrites); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -16,7 +16,10 @@ type queue struct {
 	max   int
 	items []queued
 	live  []string      // keys that received a live message
-	ready chan struct{} // signalled when items become non-empty
+	ready chan struct{} // signalled when items become non-empty (onReady nil)
+	// onReady, when set, is called instead (outside the lock) when items
+	// become non-empty: the write pool's schedule.
+	onReady func()
 }
 
 // queued is a waiting message.
@@ -42,6 +45,16 @@ const (
 // put queues data under key. live is false for the snapshot read at
 // subscribe time, which never overrides a live message of the same key.
 func (q *queue) put(key string, data []byte, live bool) putResult {
+	r := q.putLocked(key, data, live)
+	if r == putQueued && q.onReady != nil {
+		q.onReady()
+	}
+	return r
+}
+
+// putLocked is put under the lock; with onReady set, a putQueued may have
+// made the queue non-empty (onReady is cheap when it was not).
+func (q *queue) putLocked(key string, data []byte, live bool) putResult {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if live {
@@ -61,7 +74,7 @@ func (q *queue) put(key string, data []byte, live bool) putResult {
 		return putDropped
 	}
 	q.items = append(q.items, queued{key: key, data: data})
-	if len(q.items) == 1 {
+	if len(q.items) == 1 && q.onReady == nil {
 		select {
 		case q.ready <- struct{}{}:
 		default:
@@ -89,6 +102,13 @@ func (q *queue) take(buf [][]byte) [][]byte {
 	}
 	q.items = q.items[:0]
 	return buf
+}
+
+// pending reports whether messages wait.
+func (q *queue) pending() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) > 0
 }
 
 // forget drops the live marks of keys (an unsubscribe), so a

@@ -68,6 +68,11 @@ func TestClientThatStopsReadingIsClosed(t *testing.T) {
 		}
 		return nil
 	})
+	// The write pool handed the batch the socket did not take to the
+	// connection's goroutine, under the watchdog.
+	if value(g.Metrics().SlowWrites) == 0 {
+		t.Error("no slow write counted")
+	}
 }
 
 func value(c prometheus.Metric) float64 {
