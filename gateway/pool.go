@@ -44,6 +44,13 @@ func (p *writePool) schedule(c *conn) {
 		return
 	}
 	p.mu.Lock()
+	if p.head > 0 && p.head >= len(p.ready)/2 {
+		// Under a queue that never empties the taken prefix would grow the
+		// array for ever: move the waiting ones to the front instead.
+		n := copy(p.ready, p.ready[p.head:])
+		clear(p.ready[n:])
+		p.ready, p.head = p.ready[:n], 0
+	}
 	p.ready = append(p.ready, c)
 	p.mu.Unlock()
 	select {
