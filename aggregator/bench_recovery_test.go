@@ -188,17 +188,7 @@ func medianDuration(ds []time.Duration) time.Duration {
 }
 
 func (rb *recoveryBench) publish(count int) {
-	js := rb.st.JS
-	for i := 0; i < count; i++ {
-		e := rb.g.event()
-		if _, err := js.PublishAsync("events."+e.provider+"."+e.user, e.body, jetstream.WithMsgID(e.id)); err != nil {
-			rb.b.Fatal(err)
-		}
-		if i%2000 == 1999 {
-			<-js.PublishAsyncComplete()
-		}
-	}
-	<-js.PublishAsyncComplete()
+	publishGen(rb.b, rb.st.JS, rb.g, count)
 }
 
 func (rb *recoveryBench) lastSeq() uint64 {

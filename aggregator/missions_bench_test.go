@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rankstream/rankstream/aggregator"
@@ -61,16 +60,7 @@ func BenchmarkScorerMissions(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	for i := 0; i < n; i++ {
-		e := g.event()
-		if _, err := st.JS.PublishAsync("events."+e.provider+"."+e.user, e.body, jetstream.WithMsgID(e.id)); err != nil {
-			b.Fatal(err)
-		}
-		if i%2000 == 1999 {
-			<-st.JS.PublishAsyncComplete()
-		}
-	}
-	<-st.JS.PublishAsyncComplete()
+	publishGen(b, st.JS, g, n)
 	s, _ := st.JS.Stream(ctx, streams.Events)
 	info, _ := s.Info(ctx)
 	last := info.State.LastSeq

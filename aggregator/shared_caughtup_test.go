@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rankstream/rankstream/aggregator"
@@ -40,16 +39,7 @@ func TestSharedCaughtUpAfterStandings(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		g.users = append(g.users, fmt.Sprintf("u_%d", i))
 	}
-	for i := 0; i < 15_000; i++ {
-		e := g.event()
-		if _, err := st.JS.PublishAsync("events."+e.provider+"."+e.user, e.body, jetstream.WithMsgID(e.id)); err != nil {
-			t.Fatal(err)
-		}
-		if i%2000 == 1999 {
-			<-st.JS.PublishAsyncComplete()
-		}
-	}
-	<-st.JS.PublishAsyncComplete()
+	publishGen(t, st.JS, g, 15_000)
 	want := standingsAtCaughtUp(ctx, t, aggregator.ScorerOptions{JS: st.JS, Rules: rules, Partitions: parts,
 		CheckpointInterval: -1})
 	if want < 5_000 {

@@ -26,11 +26,7 @@ import (
 func TestClientThatStopsReadingIsClosed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: t.TempDir(), Partitions: 2}, testkit.Logger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStreams(ctx, t)
 	rdb, prefix := testkit.Redis(t, "gateway")
 	tk, _ := auth.NewTokens(auth.TokenOptions{Secret: []byte("s")})
 	c := livetest.Contest(t, time.Now())

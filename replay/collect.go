@@ -57,6 +57,11 @@ func collect(opts Options, engines []*aggregator.Engine) map[contest.BoardID][]a
 	return out
 }
 
+// keepsBoard reports whether the replay keeps board id (Contest, Window).
+func (o Options) keepsBoard(id contest.BoardID) bool {
+	return (o.Contest == "" || id.Contest == o.Contest) && (!o.HasWindow || id.Window == o.Window)
+}
+
 // boardRows is one board's standings in the order gathered: user i's
 // standing sts[i], its sort key keys[i*w:(i+1)*w].
 type boardRows struct {
@@ -72,10 +77,7 @@ func gather(opts Options, e *aggregator.Engine) map[contest.BoardID]*boardRows {
 	boards := map[contest.BoardID]*boardRows{}
 	var key []int64
 	e.Standings(func(id contest.BoardID, user string, st contest.Standing) {
-		if opts.Contest != "" && id.Contest != opts.Contest {
-			return
-		}
-		if opts.HasWindow && id.Window != opts.Window {
+		if !opts.keepsBoard(id) {
 			return
 		}
 		b := boards[id]

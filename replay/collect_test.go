@@ -25,10 +25,7 @@ func collectTree(opts Options, engines []*aggregator.Engine) map[contest.BoardID
 	var key []int64
 	for _, e := range engines {
 		e.Standings(func(id contest.BoardID, user string, st contest.Standing) {
-			if opts.Contest != "" && id.Contest != opts.Contest {
-				return
-			}
-			if opts.HasWindow && id.Window != opts.Window {
+			if !opts.keepsBoard(id) {
 				return
 			}
 			b := boards[id]
