@@ -11,9 +11,10 @@ import (
 	"github.com/rankstream/rankstream/aggregator"
 )
 
-// read feeds the stream [first, last] to the engines through the live
-// scorer's reader (aggregator.Lane): one lane over the whole stream, or
-// with Options.PerPartition one lane per partition, all at once.
+// read feeds the stream [first, last] to the engines: one pull consumer
+// over the whole stream (pullRead; with Options.laneRead through the live
+// scorer's reader, aggregator.Lane, as before), or with Options.PerPartition
+// one lane per partition, all at once.
 func read(ctx context.Context, opts Options, engines []*aggregator.Engine, info *jetstream.StreamInfo, last uint64, res *Result) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -32,13 +33,17 @@ func read(ctx context.Context, opts Options, engines []*aggregator.Engine, info 
 	errs := make([]error, len(lanes))
 	var wg sync.WaitGroup
 	for i, l := range lanes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if errs[i] = l.Run(ctx, f.sink(l.Partition == aggregator.AllPartitions)); errs[i] != nil {
+		sink := f.sink(l.Partition == aggregator.AllPartitions)
+		wg.Go(func() {
+			if l.Partition == aggregator.AllPartitions && !opts.laneRead {
+				errs[i] = pullRead(ctx, opts.JS, l.From, l.UpTo, sink)
+			} else {
+				errs[i] = l.Run(ctx, sink)
+			}
+			if errs[i] != nil {
 				cancel()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	err := f.close()
@@ -142,13 +147,18 @@ type laneSink struct {
 	pending     [][]fedEvent
 }
 
-func (ls *laneSink) Deliver(ctx context.Context, d *aggregator.Delivery) bool {
+func (ls *laneSink) Deliver(_ context.Context, d *aggregator.Delivery) bool {
+	return ls.deliver(d.Msg.Subject(), d.Msg.Data(), d)
+}
+
+// deliver is Deliver of a message with this subject and data (d.Msg unused).
+func (ls *laneSink) deliver(subject string, data []byte, d *aggregator.Delivery) bool {
 	f := ls.f
 	// Straight into the batch: Keep gets a pointer into it, so that the
 	// event is never a heap object of its own (a local whose address is
 	// passed to Keep would be, on every message).
 	w := d.Partition % len(f.chans)
-	ls.pending[w] = append(ls.pending[w], fedEvent{se: aggregator.StoredEvent{Subject: d.Msg.Subject(), Data: d.Msg.Data(), Seq: d.Seq, Time: d.Time},
+	ls.pending[w] = append(ls.pending[w], fedEvent{se: aggregator.StoredEvent{Subject: subject, Data: data, Seq: d.Seq, Time: d.Time},
 		provider: d.Provider, user: d.User, partition: d.Partition, parsed: ls.wholeStream, ok: d.SubjectOK})
 	f.mu.Lock()
 	f.res.Events++

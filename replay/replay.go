@@ -45,6 +45,9 @@ type Options struct {
 	// instead of one over the whole stream; Keep and Progress are then
 	// called from several goroutines (one at a time).
 	PerPartition bool
+	// laneRead reads the whole stream through aggregator.Lane (the reader
+	// before pullRead; the tests compare the two).
+	laneRead bool
 }
 
 // Result is what a replay computed.
