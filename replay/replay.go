@@ -1,9 +1,9 @@
 // Package replay recomputes standings from the EVENTS stream with the same
-// Engine the live scorer uses: it reads the stream through the scorer's own
-// reader (aggregator.Lane: one ordered consumer, every partition in stream
-// order), applies each message, and orders each
-// board exactly as the ranker does (board tree over contest sort keys). It
-// publishes nothing and writes nothing.
+// Engine the live scorer uses: it reads the stream in stream order (one pull
+// consumer over every partition, pull.go; with PerPartition the scorer's
+// own reader, aggregator.Lane, once per partition), applies each message,
+// and orders each board exactly as the ranker does (contest sort keys, then
+// user id). It publishes nothing and writes nothing.
 package replay
 
 import (
