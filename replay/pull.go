@@ -162,12 +162,7 @@ func (p *puller) status(m *nats.Msg) error {
 	switch code {
 	case "100": // idle heartbeat
 		return nil
-	case "408", "409":
-		if code == "409" && !strings.Contains(strings.ToLower(m.Header.Get("Description")), "exceeded max") {
-			// 409s other than a request's limits end the read (consumer deleted, leadership changed, …).
-			return fmt.Errorf("replay: events read: %s %s", code, m.Header.Get("Description"))
-		}
-		// A request ended short: what it did not deliver is no longer asked for.
+	case "408": // a request expired: what it did not deliver is no longer asked for
 		n, err := strconv.Atoi(m.Header.Get("Nats-Pending-Messages"))
 		if err != nil {
 			return fmt.Errorf("replay: events read: %s %s without a pending count", code, m.Header.Get("Description"))
@@ -175,6 +170,7 @@ func (p *puller) status(m *nats.Msg) error {
 		p.credit -= n
 		return nil
 	}
+	// 409 (consumer deleted, leadership changed, a request refused), 404, …
 	return fmt.Errorf("replay: events read: status %q %s", code, m.Header.Get("Description"))
 }
 
