@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,7 +65,7 @@ func BenchmarkReplayVsRead(b *testing.B) {
 	const n = 300_000
 	ctx := context.Background()
 	// As rankstream replay does for its whole process (see cmd/rankstream).
-	defer debug.SetGCPercent(debug.SetGCPercent(replay.GCPercent))
+	defer replay.TuneGC()()
 	st, cs, last := benchStream(b, n)
 	defer st.Close()
 	reps := 5
@@ -131,7 +130,7 @@ func BenchmarkReplayVsRead(b *testing.B) {
 func BenchmarkReplayRun(b *testing.B) {
 	const n = 300_000
 	ctx := context.Background()
-	defer debug.SetGCPercent(debug.SetGCPercent(replay.GCPercent))
+	defer replay.TuneGC()()
 	st, cs, _ := benchStream(b, n)
 	defer st.Close()
 	b.ResetTimer()

@@ -66,11 +66,6 @@ type Result struct {
 
 const batchSize = 256
 
-// GCPercent is the GOGC that the replay and simulate commands run with: a
-// replay allocates much short-lived garbage (decoded events) and holds
-// little, so a lazier collector buys throughput for some memory.
-const GCPercent = 400
-
 // Run replays the stream up to opts.UpTo.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.JS == nil || opts.Rules == nil {

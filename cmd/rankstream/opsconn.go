@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -59,7 +58,7 @@ func openOps(cfgPath, what string, stderr io.Writer) (*config.Config, *slog.Logg
 		return nil, nil, nil
 	}
 	log := newLogger(stderr, "warn")
-	debug.SetGCPercent(replay.GCPercent)
+	replay.TuneGC() // for the process's life
 	conn, err := connectNATS(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, what+":", err)
