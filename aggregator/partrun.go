@@ -131,11 +131,11 @@ func (l Lane) lastAtStart(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("aggregator: %s: events stream: %w", l, err)
 	}
 	if l.Partition == AllPartitions {
-		info, err := st.Info(ctx)
+		last, err := streams.LastEventSeq(ctx, st) // not LastSeq: it may be a deleted message's
 		if err != nil {
-			return 0, fmt.Errorf("aggregator: %s: stream info: %w", l, err)
+			return 0, fmt.Errorf("aggregator: %s: %w", l, err)
 		}
-		return info.State.LastSeq, nil
+		return last, nil
 	}
 	m, err := st.GetLastMsgForSubject(ctx, streams.PartitionFilter(l.Partition))
 	switch {

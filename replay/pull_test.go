@@ -75,6 +75,16 @@ func TestPullReadAgreesWithLane(t *testing.T) {
 	}
 	comparePullLane(ctx, t, st.JS, rules, 0)
 	comparePullLane(ctx, t, st.JS, rules, pullBatch)
+	// The stream's last message deleted: its last sequence stays, and no
+	// message at or after it will come.
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteMsg(ctx, info.State.LastSeq); err != nil {
+		t.Fatal(err)
+	}
+	comparePullLane(ctx, t, st.JS, rules, 0)
 }
 
 // readEvent is what a reader delivered of one message.

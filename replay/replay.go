@@ -84,6 +84,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("replay: stream info: %w", err)
 	}
 	last := info.State.LastSeq
+	if last > 0 { // the last message held: LastSeq's may be deleted
+		if last, err = streams.LastEventSeq(ctx, st); err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+	}
 	if opts.UpTo > 0 && opts.UpTo < last {
 		last = opts.UpTo
 	}
