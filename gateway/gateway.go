@@ -163,8 +163,18 @@ func (g *Gateway) Mount(mux *http.ServeMux) { mux.Handle("GET /v1/ws", g) }
 func (g *Gateway) Run(ctx context.Context) error {
 	defer g.Stop()
 	// A notice's key is unique (hub.route): not marked live, so the marks
-	// stay bounded by the subjects.
-	put := func(c *conn, key string, data []byte) { g.put(c, key, data, !strings.Contains(key, "#")) }
+	// stay bounded by the subjects. A rank or a notice is for one player:
+	// urgent (the write pool serves it before the tops' fan-out).
+	put := func(c *conn, key string, data []byte, personal bool) {
+		var f putFlags
+		if !strings.Contains(key, "#") {
+			f |= putLive
+		}
+		if personal {
+			f |= putUrgent
+		}
+		g.put(c, key, data, f)
+	}
 	var subs []*nats.Subscription
 	for _, subj := range []string{streams.LiveTopAll, streams.LiveUserAll, streams.LiveNoticeAll} {
 		sub, err := g.opts.NC.Subscribe(subj, func(m *nats.Msg) { g.hub.route(m, put) })
@@ -221,8 +231,8 @@ func (g *Gateway) Stop() {
 }
 
 // put queues a message on c and counts what happened.
-func (g *Gateway) put(c *conn, key string, data []byte, live bool) {
-	switch c.q.put(key, data, live) {
+func (g *Gateway) put(c *conn, key string, data []byte, f putFlags) {
+	switch c.q.put(key, data, f) {
 	case putReplaced:
 		g.m.Replaced.Inc()
 	case putDropped:
