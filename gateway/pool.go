@@ -115,6 +115,12 @@ func (p *writePool) schedule(c *conn, urgent bool) {
 // pop takes the next connection to write, urgent ones first; nil when none
 // waits. c is off that list when pop returns (a put may list it again).
 func (p *writePool) pop() *conn {
+	c, _ := p.popList()
+	return c
+}
+
+// popList is pop, also saying whether c came from the urgent list.
+func (p *writePool) popList() (*conn, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	list := listUrgent
@@ -123,7 +129,7 @@ func (p *writePool) pop() *conn {
 	}
 	c := p.lists[list].pop()
 	if c == nil {
-		return nil
+		return nil, false
 	}
 	if list == listUrgent {
 		p.urgentRun++
@@ -132,7 +138,7 @@ func (p *writePool) pop() *conn {
 		p.urgentRun = 0
 	}
 	c.listed[list].Store(false)
-	return c
+	return c, list == listUrgent
 }
 
 func (p *writePool) run(ctx context.Context) {
@@ -142,9 +148,11 @@ func (p *writePool) run(ctx context.Context) {
 			return
 		case <-p.wake:
 		}
-		// Another worker may help with what is left.
-		for n := 1; ; n++ {
-			c := p.pop()
+		// Another worker may help with what is left. Only the fan-out
+		// writes count towards a yield: an urgent connection is written
+		// without going to the back of the run queue first.
+		for n, fan := 1, 0; ; n++ {
+			c, urgent := p.popList()
 			if c == nil {
 				break
 			}
@@ -155,8 +163,11 @@ func (p *writePool) run(ctx context.Context) {
 				}
 			}
 			c.flushReady()
-			if n%poolYieldEvery == 0 {
-				runtime.Gosched()
+			if !urgent {
+				fan++
+				if fan%poolYieldEvery == 0 {
+					runtime.Gosched()
+				}
 			}
 		}
 	}
