@@ -7,8 +7,9 @@
 // own lb.<contest>.user.<user_id>, byte for byte as published on NATS.
 //
 // Each connection has its own bounded queue holding only the latest message
-// per subject and its own writer goroutine, so a slow client loses
-// intermediate states and never slows the others.
+// per subject, written by the write pool (pool.go; a slow client's rest by
+// its own goroutine), so a slow client loses intermediate states and never
+// slows the others.
 package gateway
 
 import (
