@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,20 +25,22 @@ type conn struct {
 	writing atomic.Int64
 	// cork batches a round of writes into one syscall; nil: one per frame.
 	cork *corkConn
-	// With the write pool (pool.go): sched is set while c waits for a worker
-	// or is being written (by a worker or, for what the socket did not take
-	// at once, by write), batch is that write's messages, and slow hands
-	// the rest of a batch to write.
-	sched atomic.Bool
-	batch [][]byte
-	slow  chan struct{}
+	// With the write pool (pool.go): listed[l] is set while c is on the
+	// pool's ready list l; wmu is held while c is being written (by a
+	// worker or, for what the socket did not take at once, by write, which
+	// then unlocks it); batch is that write's messages, and slow hands the
+	// rest of a batch to write.
+	listed [2]atomic.Bool
+	wmu    sync.Mutex
+	batch  [][]byte
+	slow   chan struct{}
 }
 
 func newConn(g *Gateway, ws *websocket.Conn, user string, cork *corkConn) *conn {
 	c := &conn{g: g, ws: ws, user: user, q: newQueue(g.opts.QueueSize), contests: map[string]bool{}, cork: cork}
 	if cork != nil && g.pool != nil {
 		c.slow = make(chan struct{}, 1)
-		c.q.onReady = func() { g.pool.schedule(c) }
+		c.q.onReady = func(urgent bool) { g.pool.schedule(c, urgent) }
 	}
 	return c
 }
@@ -171,8 +174,14 @@ func (c *conn) writeBatch(buf [][]byte) error {
 }
 
 // flushReady is a pool worker's turn at c: it writes the queued messages
-// without blocking, or hands what the socket did not take to write.
+// without blocking, or hands what the socket did not take to write. When
+// another worker (or write) is writing c, it leaves c to that one, which
+// looks at the queue again when it is done (release).
 func (c *conn) flushReady() {
+	if !c.wmu.TryLock() {
+		c.g.pool.busy.Add(1)
+		return
+	}
 	c.batch = c.q.take(c.batch[:0])
 	if len(c.batch) == 0 {
 		c.release()
@@ -192,22 +201,22 @@ func (c *conn) flushReady() {
 		_ = c.ws.CloseNow()
 	case !done:
 		c.g.m.SlowWrites.Inc()
-		c.slow <- struct{}{} // sched stays set: write finishes the batch
+		c.slow <- struct{}{} // wmu stays locked: write finishes the batch
 	default:
 		c.countSent(c.batch)
 		c.release()
 	}
 }
 
-// release ends a pool write of c; c is scheduled again when messages came
-// meanwhile.
+// release ends a pool write of c (unlocks wmu); c is scheduled again when
+// messages came meanwhile (a worker may have found c locked and left it).
 func (c *conn) release() {
 	for i := range c.batch {
 		c.batch[i] = nil
 	}
-	c.sched.Store(false)
-	if c.q.pending() {
-		c.g.pool.schedule(c)
+	c.wmu.Unlock()
+	if pending, urgent := c.q.pending(); pending {
+		c.g.pool.schedule(c, urgent)
 	}
 }
 
@@ -230,7 +239,7 @@ func msgType(data []byte) string {
 
 func (c *conn) sendError(contestID, msg string) {
 	data, _ := json.Marshal(errorMsg{Type: "error", Error: msg, Contest: contestID})
-	c.g.put(c, "error", data, true)
+	c.g.put(c, "error", data, putLive|putUrgent)
 }
 
 func (c *conn) unsubscribe(contestID string) {

@@ -21,7 +21,7 @@ func BenchmarkFanoutTop(b *testing.B) {
 		h.subscribe(c, "c1")
 		conns[i] = c
 	}
-	put := func(c *conn, key string, data []byte) { c.q.put(key, data, true) }
+	put := func(c *conn, key string, data []byte, _ bool) { c.q.put(key, data, putLive) }
 	top := &nats.Msg{Subject: streams.LiveTopSubject("c1"), Data: []byte(`{"type":"top"}`)}
 	var buf [][]byte
 	b.ReportAllocs()

@@ -7,8 +7,9 @@
 // own lb.<contest>.user.<user_id>, byte for byte as published on NATS.
 //
 // Each connection has its own bounded queue holding only the latest message
-// per subject and its own writer goroutine, so a slow client loses
-// intermediate states and never slows the others.
+// per subject, written by the write pool (pool.go; a slow client's rest by
+// its own goroutine), so a slow client loses intermediate states and never
+// slows the others.
 package gateway
 
 import (
@@ -163,8 +164,18 @@ func (g *Gateway) Mount(mux *http.ServeMux) { mux.Handle("GET /v1/ws", g) }
 func (g *Gateway) Run(ctx context.Context) error {
 	defer g.Stop()
 	// A notice's key is unique (hub.route): not marked live, so the marks
-	// stay bounded by the subjects.
-	put := func(c *conn, key string, data []byte) { g.put(c, key, data, !strings.Contains(key, "#")) }
+	// stay bounded by the subjects. A rank or a notice is for one player:
+	// urgent (the write pool serves it before the tops' fan-out).
+	put := func(c *conn, key string, data []byte, personal bool) {
+		var f putFlags
+		if !strings.Contains(key, "#") {
+			f |= putLive
+		}
+		if personal {
+			f |= putUrgent
+		}
+		g.put(c, key, data, f)
+	}
 	var subs []*nats.Subscription
 	for _, subj := range []string{streams.LiveTopAll, streams.LiveUserAll, streams.LiveNoticeAll} {
 		sub, err := g.opts.NC.Subscribe(subj, func(m *nats.Msg) { g.hub.route(m, put) })
@@ -221,8 +232,8 @@ func (g *Gateway) Stop() {
 }
 
 // put queues a message on c and counts what happened.
-func (g *Gateway) put(c *conn, key string, data []byte, live bool) {
-	switch c.q.put(key, data, live) {
+func (g *Gateway) put(c *conn, key string, data []byte, f putFlags) {
+	switch c.q.put(key, data, f) {
 	case putReplaced:
 		g.m.Replaced.Inc()
 	case putDropped:

@@ -82,7 +82,9 @@ func (h *hub) subscribed(c *conn) []string {
 }
 
 // route queues a NATS live message on the connections that may see it.
-func (h *hub) route(m *nats.Msg, put func(c *conn, key string, data []byte)) {
+// put's personal is false for a top (one message to every subscriber of
+// the contest), true for a player's own rank or notice.
+func (h *hub) route(m *nats.Msg, put func(c *conn, key string, data []byte, personal bool)) {
 	key := m.Subject
 	contestID, user, ok := streams.ParseLiveSubject(m.Subject)
 	if !ok {
@@ -96,13 +98,13 @@ func (h *hub) route(m *nats.Msg, put func(c *conn, key string, data []byte)) {
 	defer h.mu.RUnlock()
 	if user == "" {
 		for c := range h.byContest[contestID] {
-			put(c, m.Subject, m.Data)
+			put(c, m.Subject, m.Data, false)
 		}
 		return
 	}
 	for c := range h.byUser[user] {
 		if c.contests[contestID] {
-			put(c, key, m.Data)
+			put(c, key, m.Data, true)
 		}
 	}
 }

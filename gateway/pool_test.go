@@ -42,7 +42,9 @@ type received map[string][]int
 // slow path of a full socket is TestClientThatStopsReadingIsClosed's and
 // TestTryUncorkLeavesTheRestForUncork's). On both, every client gets each key's
 // messages in order (coalesced: a subsequence), the last one of each key,
-// every notice exactly once in order, and only its own rank messages.
+// every notice exactly once in order, and only its own rank messages. In
+// the pool a connection with a rank or notice waiting is on both ready
+// lists (urgent and fan-out), taken by whichever worker comes first.
 func TestWritePoolDeliversAsConnectionWriters(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -110,7 +112,12 @@ func TestWritePoolDeliversAsConnectionWriters(t *testing.T) {
 				last["top"], last["rank/"+cl.user], notices[ui])
 		}
 	}
-	t.Logf("pool: %v batches finished by a connection's goroutine", value(gws[0].Metrics().SlowWrites))
+	urgent, busy := gateway.PoolCounts(gws[0])
+	if urgent == 0 {
+		t.Error("pool: no connection taken from the urgent list")
+	}
+	t.Logf("pool: %v batches finished by a connection's goroutine; %d connections taken from the urgent list, %d turns at a connection being written",
+		value(gws[0].Metrics().SlowWrites), urgent, busy)
 }
 
 // poolAndPlainGateways starts two gateways on st: with the write pool and

@@ -17,9 +17,11 @@ type queue struct {
 	items []queued
 	live  []string      // keys that received a live message
 	ready chan struct{} // signalled when items become non-empty (onReady nil)
-	// onReady, when set, is called instead (outside the lock) when items
-	// become non-empty: the write pool's schedule.
-	onReady func()
+	// urgent: an item waiting was put with putUrgent (cleared by take).
+	urgent bool
+	// onReady, when set, is called instead (outside the lock) when an item
+	// is queued, with whether it was put urgent: the write pool's schedule.
+	onReady func(urgent bool)
 }
 
 // queued is a waiting message.
@@ -32,6 +34,19 @@ func newQueue(max int) *queue {
 	return &queue{max: max, ready: make(chan struct{}, 1)}
 }
 
+// putFlags say how a message is put.
+type putFlags uint8
+
+const (
+	// putLive: a live message (else the snapshot read at subscribe time,
+	// which never overrides a live message of the same key).
+	putLive putFlags = 1 << iota
+	// putUrgent: a message for this connection alone (the player's own
+	// rank, a notice, the subscribe answer): the write pool serves the
+	// connection before those that only wait for a top fan-out.
+	putUrgent
+)
+
 // result of a put.
 type putResult int
 
@@ -42,22 +57,23 @@ const (
 	putStale   // a snapshot older than a live message already seen
 )
 
-// put queues data under key. live is false for the snapshot read at
-// subscribe time, which never overrides a live message of the same key.
-func (q *queue) put(key string, data []byte, live bool) putResult {
-	r := q.putLocked(key, data, live)
+// put queues data under key.
+func (q *queue) put(key string, data []byte, f putFlags) putResult {
+	r := q.putLocked(key, data, f)
 	if r == putQueued && q.onReady != nil {
-		q.onReady()
+		q.onReady(f&putUrgent != 0)
 	}
 	return r
 }
 
 // putLocked is put under the lock; with onReady set, a putQueued may have
-// made the queue non-empty (onReady is cheap when it was not).
-func (q *queue) putLocked(key string, data []byte, live bool) putResult {
+// made the queue non-empty or urgent (onReady is cheap when it was not).
+// A replaced item keeps its place, and the connection was scheduled when
+// it was queued.
+func (q *queue) putLocked(key string, data []byte, f putFlags) putResult {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if live {
+	if f&putLive != 0 {
 		if !q.isLive(key) {
 			q.live = append(q.live, key)
 		}
@@ -74,6 +90,7 @@ func (q *queue) putLocked(key string, data []byte, live bool) putResult {
 		return putDropped
 	}
 	q.items = append(q.items, queued{key: key, data: data})
+	q.urgent = q.urgent || f&putUrgent != 0
 	if len(q.items) == 1 && q.onReady == nil {
 		select {
 		case q.ready <- struct{}{}:
@@ -101,14 +118,16 @@ func (q *queue) take(buf [][]byte) [][]byte {
 		q.items[i] = queued{}
 	}
 	q.items = q.items[:0]
+	q.urgent = false
 	return buf
 }
 
-// pending reports whether messages wait.
-func (q *queue) pending() bool {
+// pending reports whether messages wait, and whether one of them was put
+// urgent.
+func (q *queue) pending() (pending, urgent bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items) > 0
+	return len(q.items) > 0, q.urgent
 }
 
 // forget drops the live marks of keys (an unsubscribe), so a

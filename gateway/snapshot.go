@@ -51,7 +51,7 @@ func (c *conn) subscribe(ctx context.Context, contestID string) {
 	}{{topKey(contestID), top}, {rankKey(contestID, c.user), rank}} {
 		data, err := json.Marshal(m.msg)
 		if err == nil {
-			c.g.put(c, m.key, data, false)
+			c.g.put(c, m.key, data, putUrgent) // the answer: not live, for this player alone
 		}
 	}
 }
