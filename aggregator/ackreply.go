@@ -13,9 +13,25 @@ import "strings"
 // or, from newer servers, with <domain>.<account hash> after $JS.ACK and
 // one or more tokens after <pending> (at least 11 tokens in all).
 func ackSeqTime(reply string) (seq uint64, ts int64, ok bool) {
+	f, ok := ackMeta(reply)
+	return f.seq, f.ts, ok
+}
+
+// ackFields are the fields of an ack reply subject that the lanes and the
+// ranker's SCORES reader use.
+type ackFields struct {
+	seq, consSeq, pending uint64
+	ts                    int64
+}
+
+// ackMeta reads the stream and consumer sequences, the stream timestamp
+// (Unix ns) and the pending count from a delivered message's reply subject
+// (forms as for ackSeqTime), the MsgMetadata fields the ranker's reader
+// needs, without building one per message.
+func ackMeta(reply string) (ackFields, bool) {
 	rest, found := strings.CutPrefix(reply, "$JS.ACK.")
 	if !found {
-		return 0, 0, false
+		return ackFields{}, false
 	}
 	n := strings.Count(reply, ".") + 1
 	skip := 0 // tokens of rest before <stream>
@@ -24,10 +40,10 @@ func ackSeqTime(reply string) (seq uint64, ts int64, ok bool) {
 	case n >= 11:
 		skip = 2
 	default:
-		return 0, 0, false
+		return ackFields{}, false
 	}
-	// rest: [<domain>.<hash>.]<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.…
-	var tok [6]string // stream, consumer, delivered, sseq, cseq, tm
+	// rest: [<domain>.<hash>.]<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<tm>.<pending>[.…]
+	var tok [7]string // stream, consumer, delivered, sseq, cseq, tm, pending
 	for i := 0; i < skip; i++ {
 		_, rest, _ = strings.Cut(rest, ".")
 	}
@@ -37,9 +53,11 @@ func ackSeqTime(reply string) (seq uint64, ts int64, ok bool) {
 	seq, ok1 := ackNum(tok[3])
 	t, ok2 := ackNum(tok[5])
 	if !ok1 || !ok2 {
-		return 0, 0, false
+		return ackFields{}, false
 	}
-	return seq, int64(t), true
+	cseq, _ := ackNum(tok[4])
+	pending, _ := ackNum(tok[6])
+	return ackFields{seq: seq, consSeq: cseq, pending: pending, ts: int64(t)}, true
 }
 
 // ackNum parses a decimal token of an ack subject.

@@ -49,6 +49,12 @@ func TestAckSeqTimeMatchesMetadata(t *testing.T) {
 			t.Fatalf("%s: ackSeqTime %d %d %v, Metadata %d %d, want seq %d", msg.Reply(), seq, ts, ok,
 				meta.Sequence.Stream, meta.Timestamp.UnixNano(), want)
 		}
+		// the ranker's reader: every field it takes from Metadata
+		f, ok := ackMeta(msg.Reply())
+		if !ok || f.seq != meta.Sequence.Stream || f.consSeq != meta.Sequence.Consumer ||
+			f.pending != meta.NumPending || f.ts != meta.Timestamp.UnixNano() {
+			t.Fatalf("%s: ackMeta %+v %v, Metadata %+v", msg.Reply(), f, ok, meta)
+		}
 	}
 }
 
@@ -74,6 +80,12 @@ func TestAckSeqTimeForms(t *testing.T) {
 		seq, ts, ok := ackSeqTime(c.reply)
 		if ok != c.wantOK || seq != c.seq || ts != c.ts {
 			t.Errorf("%q: %d %d %v, want %d %d %v", c.reply, seq, ts, ok, c.seq, c.ts, c.wantOK)
+		}
+		f, ok := ackMeta(c.reply)
+		if want := (ackFields{seq: 42, consSeq: 40, pending: 3, ts: 1700000000123456789}); c.wantOK && (!ok || f != want) {
+			t.Errorf("%q: ackMeta %+v %v, want %+v", c.reply, f, ok, want)
+		} else if !c.wantOK && ok {
+			t.Errorf("%q: ackMeta ok, want refused", c.reply)
 		}
 	}
 }

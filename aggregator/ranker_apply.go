@@ -11,17 +11,19 @@ import (
 )
 
 // applyRead applies a message of the current reader (an older one's are
-// delivered again by it). Under r.mu.
+// delivered again by it); its sequences, time and pending count are read
+// from the reply subject (ackMeta), not from a MsgMetadata built per
+// message. Under r.mu.
 func (r *Ranker) applyRead(m readMsg, rd *scoresReader) {
 	if m.gen != rd.gen {
 		return
 	}
-	meta, err := m.msg.Metadata()
-	if err != nil {
+	f, ok := ackMeta(m.msg.Reply())
+	if !ok {
 		return
 	}
-	rd.delivered(m, meta)
-	r.apply(m.msg, meta.Sequence.Stream, meta.Timestamp)
+	rd.delivered(m, f)
+	r.apply(m.msg, f.seq, time.Unix(0, f.ts))
 }
 
 // apply applies one SCORES message of stream sequence seq, unless its

@@ -91,12 +91,12 @@ func (rd *scoresReader) pump(ctx context.Context, it jetstream.MessagesContext, 
 }
 
 // delivered records the progress of the current consumer after msg.
-func (rd *scoresReader) delivered(rm readMsg, meta *jetstream.MsgMetadata) {
-	if rm.gen != rd.gen || meta == nil {
+func (rd *scoresReader) delivered(rm readMsg, f ackFields) {
+	if rm.gen != rd.gen {
 		return
 	}
-	rd.pos, rd.consSeq = max(rd.pos, meta.Sequence.Stream), meta.Sequence.Consumer
-	if meta.NumPending == 0 {
+	rd.pos, rd.consSeq = max(rd.pos, f.seq), f.consSeq
+	if f.pending == 0 {
 		rd.caught = true
 	}
 }
