@@ -206,3 +206,30 @@ func (c *coalescer) sweep(now time.Time) {
 		}
 	}
 }
+
+// heard records that subject carried a message at now, sent by another
+// notifier (the lease holder a standby follows): a takeover keeps the
+// subject's rate from it.
+func (c *coalescer) heard(subject string, isTop bool, now time.Time) {
+	s := c.slots[subject]
+	if s == nil {
+		s = &slot{subject: subject, isTop: isTop, idx: -1}
+		c.slots[subject] = s
+	}
+	if now.After(s.last) {
+		s.last = now
+	}
+}
+
+// drain hands every waiting update to fn and empties the queue.
+func (c *coalescer) drain(fn func(s *slot, u update)) {
+	for _, s := range c.slots {
+		for _, u := range s.pending {
+			fn(s, u)
+		}
+		s.pending = nil
+		s.idx = -1
+	}
+	c.queue = c.queue[:0]
+	c.tops = c.tops[:0]
+}

@@ -33,8 +33,14 @@ type Metrics struct {
 	// Active is 1 while this notifier publishes, 0 while it is a standby
 	// (Options.Active).
 	Active prometheus.Gauge
-	// Standby counts messages a standby recorded instead of publishing.
+	// Standby counts the states a standby kept because no live message
+	// carried them yet (standby.go).
 	Standby prometheus.Counter
+	// Heard counts the live messages a standby heard (the holder's).
+	Heard prometheus.Counter
+	// TakeoverUpdates counts the updates queued on becoming active: what
+	// the previous holder had not sent.
+	TakeoverUpdates prometheus.Counter
 	// WatchMetrics: interest polls and the shared watch bucket.
 	WatchMetrics
 }
@@ -140,7 +146,15 @@ func (m *Metrics) initStandby(reg prometheus.Registerer) error {
 	})
 	m.Standby = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "rankstream_notifier_standby_total",
-		Help: "Live messages a standby notifier recorded as sent without publishing (the lease holder sends them).",
+		Help: "Rank and top states a standby notifier kept because no live message carried them yet (sent if it takes the lease over).",
+	})
+	m.Heard = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "rankstream_notifier_standby_heard_total",
+		Help: "Live rank and top messages a standby notifier heard on NATS (what the lease holder sent).",
+	})
+	m.TakeoverUpdates = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "rankstream_notifier_takeover_updates_total",
+		Help: "Updates a notifier queued on becoming active: states the previous lease holder had not sent.",
 	})
 	if reg == nil {
 		return nil
@@ -149,6 +163,12 @@ func (m *Metrics) initStandby(reg prometheus.Registerer) error {
 	if m.Active, err = register(reg, m.Active); err != nil {
 		return err
 	}
-	m.Standby, err = register(reg, m.Standby)
+	if m.Standby, err = register(reg, m.Standby); err != nil {
+		return err
+	}
+	if m.Heard, err = register(reg, m.Heard); err != nil {
+		return err
+	}
+	m.TakeoverUpdates, err = register(reg, m.TakeoverUpdates)
 	return err
 }

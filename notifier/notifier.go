@@ -30,6 +30,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -107,11 +108,16 @@ type Options struct {
 	Notices NoticeOptions
 	// Active, when set, says whether this notifier publishes now (the
 	// holder of the "notifier" lease when processes share the work). While
-	// it returns false the notifier is a standby: it follows every tick and
-	// records what it would have sent, without publishing, so that on a
-	// takeover it pushes only what changed since, with the right moved.
-	// Nil: always active.
+	// it returns false the notifier is a standby: it publishes nothing,
+	// follows the live subjects through Subscriber to learn what the holder
+	// really sent, and keeps from every tick the states no message carried
+	// yet; on a takeover it sends those (standby.go), so an update the old
+	// holder never sent, or one of the lease's move, is not lost, and
+	// nothing the subscribers have is sent again. Nil: always active.
 	Active func() bool
+	// Subscriber is what a standby follows the live subjects with (default:
+	// Publisher, when it is one, as a *nats.Conn is); required with Active.
+	Subscriber Subscriber
 }
 
 // Notifier turns board deltas into live messages. OnTick and Watched are the
@@ -130,9 +136,16 @@ type Notifier struct {
 	inbox [][]aggregator.BoardDelta
 	wake  chan struct{}
 
+	heard []heard // live messages a standby saw, under inMu
+
 	// Owned by the Run goroutine.
 	boards map[contest.BoardID]*boardState
 	co     *coalescer
+	// live: the role last seen (syncRole); follows: a standby's
+	// subscriptions of the live subjects, tried last at followTried.
+	live        bool
+	follows     []*nats.Subscription
+	followTried time.Time
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -147,6 +160,10 @@ type boardState struct {
 	total int
 	users map[string]pushed
 	seen  time.Time
+	// want and wantTop (a standby's): the latest state of a subject that
+	// differs from the last message it carried (standby.go); nil when none.
+	want    map[string]wanted
+	wantTop []TopRow
 }
 
 // pushed is the state a user's subject last carried for a board.
@@ -183,6 +200,12 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Subscriber == nil {
+		opts.Subscriber, _ = opts.Publisher.(Subscriber)
+	}
+	if opts.Active != nil && opts.Subscriber == nil {
+		return nil, fmt.Errorf("%w: Active needs a Subscriber (a *nats.Conn Publisher is one)", ErrOptions)
+	}
 	fillWatchDefaults(&opts)
 	if logger == nil {
 		logger = slog.Default()
@@ -198,7 +221,7 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	}
 	n := &Notifier{opts: opts, log: log, m: m, watch: newWatchSet(), notices: nt,
 		wake: make(chan struct{}, 1), boards: map[contest.BoardID]*boardState{},
-		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{})}
+		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{}), live: true}
 	n.initWatch()
 	return n, nil
 }
@@ -252,6 +275,8 @@ func (n *Notifier) Run(ctx context.Context) error {
 	defer sweep.Stop()
 	stopWatch := n.startWatch(ctx)
 	defer stopWatch()
+	defer n.unfollow()
+	n.syncRole()
 	for {
 		select {
 		case <-ctx.Done():
@@ -262,7 +287,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			n.process()
 		case <-timer.C:
 		case <-rebuild.C:
-			n.active() // the gauge follows the lease between pushes too
+			n.syncRole() // the lease is followed between pushes too
 			if s := n.watch.rebuild(); s != nil {
 				n.m.Watched.Set(float64(s.n))
 				n.m.WatchedDropped.Set(float64(s.dropped))
@@ -270,6 +295,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-sweep.C:
 			n.sweep()
 		}
+		n.syncRole()
 		n.flush()
 		n.resetTimer(timer)
 	}

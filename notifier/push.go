@@ -17,14 +17,20 @@ func (n *Notifier) process() {
 	batches := n.inbox
 	n.inbox = nil
 	n.inMu.Unlock()
-	if n.active() {
+	n.syncRole()
+	n.applyHeard()
+	if n.live {
 		n.notices.offer(batches)
 	}
 	t0 := time.Now()
 	now := n.opts.Now()
 	for _, deltas := range batches {
 		for i := range deltas {
-			n.offerBoard(&deltas[i], now)
+			if n.live {
+				n.offerBoard(&deltas[i], now)
+			} else {
+				n.followBoard(&deltas[i], now)
+			}
 		}
 	}
 	n.m.Boards.Set(float64(len(n.boards)))
@@ -152,7 +158,7 @@ func (n *Notifier) watched(board contest.BoardID, user string) bool {
 
 // observePush records the event → pushed latency of a published update.
 func (n *Notifier) observePush(u update) {
-	if !u.since.IsZero() && n.active() {
+	if !u.since.IsZero() {
 		n.m.EventToPush.Observe(time.Since(u.since).Seconds())
 	}
 }
@@ -169,13 +175,9 @@ func (n *Notifier) active() bool {
 }
 
 // publish sends the message msg builds on subject and reports whether the
-// subject now carries it. A standby (Options.Active false) publishes
-// nothing and reports true: it records what the active notifier sends.
+// subject now carries it. Only an active notifier has updates to send (a
+// standby keeps them in boardState.want).
 func (n *Notifier) publish(subject, typ string, msg func() any) bool {
-	if !n.active() {
-		n.m.Standby.Inc()
-		return true
-	}
 	data, err := json.Marshal(msg())
 	if err == nil {
 		err = n.opts.Publisher.Publish(subject, data)
