@@ -207,10 +207,10 @@ func (c *coalescer) sweep(now time.Time) {
 	}
 }
 
-// heard records that subject carried a message at now, sent by another
-// notifier (the lease holder a standby follows): a takeover keeps the
-// subject's rate from it.
-func (c *coalescer) heard(subject string, isTop bool, now time.Time) {
+// mark records that subject carried a message at now outside the slot: sent
+// by another notifier (the lease holder a standby follows: a takeover keeps
+// the subject's rate from it), or published again after a reconnect.
+func (c *coalescer) mark(subject string, isTop bool, now time.Time) {
 	s := c.slots[subject]
 	if s == nil {
 		s = &slot{subject: subject, isTop: isTop, idx: -1}

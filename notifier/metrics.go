@@ -36,6 +36,9 @@ type Metrics struct {
 	// Standby counts the states a standby kept because no live message
 	// carried them yet (standby.go).
 	Standby prometheus.Counter
+	// Resent counts the messages published again after a reconnect
+	// (confirm.go).
+	Resent prometheus.Counter
 	// Heard counts the live messages a standby heard (the holder's).
 	Heard prometheus.Counter
 	// TakeoverUpdates counts the updates queued on becoming active: what
@@ -148,6 +151,10 @@ func (m *Metrics) initStandby(reg prometheus.Registerer) error {
 		Name: "rankstream_notifier_standby_total",
 		Help: "Rank and top states a standby notifier kept because no live message carried them yet (sent if it takes the lease over).",
 	})
+	m.Resent = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "rankstream_notifier_resent_total",
+		Help: "Live messages published again after a NATS reconnect: no round trip had confirmed them before it.",
+	})
 	m.Heard = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "rankstream_notifier_standby_heard_total",
 		Help: "Live rank and top messages a standby notifier heard on NATS (what the lease holder sent).",
@@ -164,6 +171,9 @@ func (m *Metrics) initStandby(reg prometheus.Registerer) error {
 		return err
 	}
 	if m.Standby, err = register(reg, m.Standby); err != nil {
+		return err
+	}
+	if m.Resent, err = register(reg, m.Resent); err != nil {
 		return err
 	}
 	if m.Heard, err = register(reg, m.Heard); err != nil {

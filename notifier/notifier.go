@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -118,6 +119,12 @@ type Options struct {
 	// Subscriber is what a standby follows the live subjects with (default:
 	// Publisher, when it is one, as a *nats.Conn is); required with Active.
 	Subscriber Subscriber
+	// Confirmer, when set (default: Publisher, when it is one), confirms by
+	// a round trip every ConfirmEvery (default 1s) that the published
+	// messages reached the server; after a reconnect what the old
+	// connection may have swallowed is published again (confirm.go).
+	Confirmer    Confirmer
+	ConfirmEvery time.Duration
 }
 
 // Notifier turns board deltas into live messages. OnTick and Watched are the
@@ -146,6 +153,13 @@ type Notifier struct {
 	live        bool
 	follows     []*nats.Subscription
 	followTried time.Time
+	// unconf: the last message per subject no round trip confirmed yet
+	// (confirm.go), its size in unconfN for the confirm goroutine;
+	// reconnects: the connection's reconnects at the last confirmed round.
+	unconf     map[unconfirmedKey]unconfirmed
+	unconfN    atomic.Int64
+	confirms   chan confirmRound
+	reconnects uint64
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -179,7 +193,7 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 		return nil, fmt.Errorf("%w: Publisher is required", ErrOptions)
 	}
 	if opts.Interval < 0 || opts.OvertakenInterval < 0 || opts.TopN < 0 || opts.InterestEvery < 0 || opts.IdleBoard < 0 ||
-		opts.WatchTTL < 0 || opts.MaxWatchWrites < 0 || opts.MaxWatched < 0 {
+		opts.WatchTTL < 0 || opts.MaxWatchWrites < 0 || opts.MaxWatched < 0 || opts.ConfirmEvery < 0 {
 		return nil, fmt.Errorf("%w: negative duration or size", ErrOptions)
 	}
 	if opts.Interval == 0 {
@@ -203,6 +217,12 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	if opts.Subscriber == nil {
 		opts.Subscriber, _ = opts.Publisher.(Subscriber)
 	}
+	if opts.Confirmer == nil {
+		opts.Confirmer, _ = opts.Publisher.(Confirmer)
+	}
+	if opts.ConfirmEvery == 0 {
+		opts.ConfirmEvery = DefaultConfirmEvery
+	}
 	if opts.Active != nil && opts.Subscriber == nil {
 		return nil, fmt.Errorf("%w: Active needs a Subscriber (a *nats.Conn Publisher is one)", ErrOptions)
 	}
@@ -221,7 +241,8 @@ func New(opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Notifie
 	}
 	n := &Notifier{opts: opts, log: log, m: m, watch: newWatchSet(), notices: nt,
 		wake: make(chan struct{}, 1), boards: map[contest.BoardID]*boardState{},
-		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{}), live: true}
+		co: newCoalescer(opts.Interval, opts.OvertakenInterval), stop: make(chan struct{}), live: true,
+		unconf: map[unconfirmedKey]unconfirmed{}, confirms: make(chan confirmRound)}
 	n.initWatch()
 	return n, nil
 }
@@ -277,6 +298,10 @@ func (n *Notifier) Run(ctx context.Context) error {
 	defer stopWatch()
 	defer n.unfollow()
 	n.syncRole()
+	if n.opts.Confirmer != nil {
+		n.reconnects = n.opts.Confirmer.Stats().Reconnects
+		go n.confirmLoop(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -286,6 +311,8 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-n.wake:
 			n.process()
 		case <-timer.C:
+		case r := <-n.confirms:
+			n.confirmed(r)
 		case <-rebuild.C:
 			n.syncRole() // the lease is followed between pushes too
 			if s := n.watch.rebuild(); s != nil {

@@ -109,7 +109,7 @@ func (n *Notifier) send(s *slot, u update) bool {
 		if equalTop(b.top, u.top) {
 			return false
 		}
-		if n.publish(s.subject, TypeTop, func() any { return topMsg(u.board, u.total, u.top) }) {
+		if n.publish(s.subject, u.board, TypeTop, func() any { return topMsg(u.board, u.total, u.top) }) {
 			b.top = u.top
 			n.observePush(u)
 		} else {
@@ -136,7 +136,7 @@ func (n *Notifier) send(s *slot, u update) bool {
 			Division: u.board.Division, User: r.User, Pos: &pos, Score: r.Score, GapToNext: r.GapToNext,
 			Moved: moved, Points: r.LastPoints, Total: total}
 	}
-	if n.publish(s.subject, TypeRank, msg) {
+	if n.publish(s.subject, u.board, TypeRank, msg) {
 		b.users[r.User] = pushed{pos: r.Pos, score: r.Score}
 		n.observePush(u)
 		if u.watchedOnly {
@@ -177,7 +177,7 @@ func (n *Notifier) active() bool {
 // publish sends the message msg builds on subject and reports whether the
 // subject now carries it. Only an active notifier has updates to send (a
 // standby keeps them in boardState.want).
-func (n *Notifier) publish(subject, typ string, msg func() any) bool {
+func (n *Notifier) publish(subject string, board contest.BoardID, typ string, msg func() any) bool {
 	data, err := json.Marshal(msg())
 	if err == nil {
 		err = n.opts.Publisher.Publish(subject, data)
@@ -188,6 +188,7 @@ func (n *Notifier) publish(subject, typ string, msg func() any) bool {
 		return false
 	}
 	n.m.Published.WithLabelValues(typ).Inc()
+	n.remember(subject, board, typ == TypeTop, data)
 	return true
 }
 

@@ -179,14 +179,14 @@ func (n *Notifier) hear(h *heard, now time.Time) {
 		if equalTop(b.wantTop, h.top) {
 			b.wantTop = nil
 		}
-		n.co.heard(streams.LiveTopSubject(h.board.Contest), true, now)
+		n.co.mark(streams.LiveTopSubject(h.board.Contest), true, now)
 		return
 	}
 	b.users[h.user] = pushed{pos: h.pos, score: h.score}
 	if w, ok := b.want[h.user]; ok && w.rank.Pos == h.pos && w.rank.Score == h.score {
 		delete(b.want, h.user)
 	}
-	n.co.heard(streams.LiveUserSubject(h.board.Contest, h.user), false, now)
+	n.co.mark(streams.LiveUserSubject(h.board.Contest, h.user), false, now)
 }
 
 // followBoard is offerBoard of a standby: it keeps the delta's states that
@@ -241,6 +241,9 @@ func (n *Notifier) takeOver(now time.Time) {
 		}
 		b.want = nil
 	}
+	if n.opts.Confirmer != nil {
+		n.reconnects = n.opts.Confirmer.Stats().Reconnects
+	}
 	n.m.TakeoverUpdates.Add(float64(queued))
 	n.log.Info("notifier active: queued what the subjects do not carry yet", "updates", queued)
 }
@@ -260,5 +263,6 @@ func (n *Notifier) standDown() {
 		b.want[u.rank.User] = wanted{rank: u.rank, own: !u.watchedOnly}
 	})
 	n.m.Pending.Set(0)
+	n.forgetUnconfirmed()
 	n.log.Info("notifier standby: following the lease holder")
 }
