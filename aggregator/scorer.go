@@ -238,7 +238,6 @@ type inMsg struct {
 	Delivery
 	caughtUp bool        // marker: no message, the stream has been read up to start
 	barrier  chan<- bool // marker: flush, then report whether nothing is left pending
-	batch    []inMsg     // catch-up: these events, in order (catchup_batch.go)
 }
 
 // Run blocks until ctx ends or the stream cannot be read.
@@ -273,13 +272,12 @@ func (s *Scorer) Run(ctx context.Context) error {
 	if err := s.loadDLQMarks(ctx); err != nil {
 		return err
 	}
-	d := &dispatcher{s: s, b: s.batcher()}
 	stopWorkers := s.startWorkers(ctx)
 	defer stopWorkers()
 	go s.lagLoop(ctx, stream)
 	s.log.Info("scorer reading EVENTS", "from_seq", startSeq)
 	lane := Lane{JS: s.opts.JS, Partition: AllPartitions, From: startSeq, Batch: 2048}
-	return lane.Run(ctx, d)
+	return lane.Run(ctx, dispatcher{s})
 }
 
 // startWorkers starts every worker and its checkpoint writer; the returned
@@ -310,23 +308,15 @@ func (s *Scorer) startWorkers(ctx context.Context) func() {
 }
 
 // dispatcher is the single-mode lane's sink: each message goes to the
-// worker of its partition (partition 0's for a subject that does not parse),
-// in batches while catching up (catchup_batch.go).
-type dispatcher struct {
-	s *Scorer
-	b *batcher
-}
+// worker of its partition (partition 0's for a subject that does not parse).
+type dispatcher struct{ s *Scorer }
 
-func (d *dispatcher) Deliver(ctx context.Context, dl *Delivery) bool {
+func (d dispatcher) Deliver(ctx context.Context, dl *Delivery) bool {
 	s := d.s
 	s.m.EventsIn.Inc()
 	wi := 0
 	if dl.SubjectOK {
 		wi = dl.Partition % len(s.workers)
-	}
-	if !d.b.done {
-		full, ok := d.b.add(ctx, wi, dl)
-		return ok && (full == nil || s.sendBatch(ctx, wi, full))
 	}
 	s.gate.RLock() // held off while a Barrier holds the scorer
 	defer s.gate.RUnlock()
@@ -339,8 +329,7 @@ func (d *dispatcher) Deliver(ctx context.Context, dl *Delivery) bool {
 }
 
 // CaughtUp tells every worker that the stream has been read up to start.
-func (d *dispatcher) CaughtUp() {
-	d.flushBatches()
+func (d dispatcher) CaughtUp() {
 	for _, w := range d.s.workers {
 		w.in <- inMsg{caughtUp: true}
 	}

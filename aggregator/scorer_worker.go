@@ -17,7 +17,6 @@ type worker struct {
 	s       *Scorer
 	id      int
 	in      chan inMsg
-	batches *batcher // single mode: where spent catch-up batches go back
 	eng     *Engine
 	pending pendingScores // by (board, user): the subject is made when published (pending_scores.go)
 	mout    missionOut    // mission progress and rewards (scorer_missions.go)
@@ -53,12 +52,9 @@ func newWorker(s *Scorer, id int) *worker {
 	eng := NewEngine(s.opts.Rules, s.opts.MaxFutureSkew)
 	eng.SetPruning(PruneOptions{FinishedWindows: s.opts.FinishedWindows, FoldMargin: s.opts.FoldMargin, OnFold: s.opts.FoldHook,
 		OnMissionFreed: s.rel.freed})
-	return &worker{s: s, id: id, in: make(chan inMsg, workerQueue), eng: eng,
+	return &worker{s: s, id: id, in: make(chan inMsg, 4096), eng: eng,
 		pending: newPendingScores(), ckptSeq: map[int]uint64{}, ckptJobs: make(chan ckptJob, 1), rs: newRuleSync(s.opts.Rules)}
 }
-
-// workerQueue is how many events a worker's queue holds.
-const workerQueue = 4096
 
 func (w *worker) part(p int) *partState { return w.eng.part(p) }
 
@@ -86,10 +82,6 @@ func (w *worker) run(ctx context.Context) {
 				}
 				return
 			}
-			if im.batch != nil {
-				w.handleBatch(ctx, im.batch)
-				continue
-			}
 			if im.caughtUp {
 				w.goLive(ctx)
 				continue
@@ -101,7 +93,17 @@ func (w *worker) run(ctx context.Context) {
 				im.barrier <- w.pending.len() == 0
 				continue
 			}
-			w.event(ctx, &im)
+			w.handle(ctx, &im)
+			w.pace.handled()
+			if w.live && w.pending.len() >= maxPending {
+				w.flush(ctx)
+			}
+			if w.s.ckpts != nil {
+				w.sinceCkpt++
+				if w.sinceCkpt >= w.s.opts.CheckpointEvery {
+					w.checkpoint(ctx)
+				}
+			}
 		case now := <-t.C:
 			w.settleLetters(ctx)
 			w.syncRules(ctx)
@@ -111,21 +113,6 @@ func (w *worker) run(ctx context.Context) {
 				w.pace.flushed(now)
 			}
 		case <-ckptC:
-			w.checkpoint(ctx)
-		}
-	}
-}
-
-// event handles one event, then flushes or checkpoints when due.
-func (w *worker) event(ctx context.Context, im *inMsg) {
-	w.handle(ctx, im)
-	w.pace.handled()
-	if w.live && w.pending.len() >= maxPending {
-		w.flush(ctx)
-	}
-	if w.s.ckpts != nil {
-		w.sinceCkpt++
-		if w.sinceCkpt >= w.s.opts.CheckpointEvery {
 			w.checkpoint(ctx)
 		}
 	}
