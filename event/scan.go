@@ -170,15 +170,17 @@ func (s *scanner) deviceField(key []byte, f *flatEvent) bool {
 	return s.skip(0)
 }
 
-// ws skips JSON whitespace.
+// ws skips JSON whitespace. Every whitespace byte is at most ' ', so one
+// comparison ends the common case (no whitespace: the next byte is a
+// quote, a brace, a digit, …); the four-way test is left to the bytes
+// below it.
 func (s *scanner) ws() {
 	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
+		c := s.b[s.i]
+		if c > ' ' || c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return
 		}
+		s.i++
 	}
 }
 
