@@ -75,3 +75,14 @@ func ackNum(s string) (uint64, bool) {
 	}
 	return n, true
 }
+
+// AckSeqs is ackMeta for readers outside the package (replay's pull read):
+// the stream and consumer sequences and the stream timestamp (Unix ns) of
+// a delivered message's reply subject; not ok unless all three parse.
+func AckSeqs(reply string) (seq, consSeq uint64, ts int64, ok bool) {
+	f, ok := ackMeta(reply)
+	if !ok || f.consSeq == 0 {
+		return 0, 0, 0, false
+	}
+	return f.seq, f.consSeq, f.ts, true
+}

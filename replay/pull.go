@@ -136,7 +136,7 @@ func (p *puller) handle(ctx context.Context, m *nats.Msg) (bool, error) {
 	if m.Reply == "" { // a status: heartbeat, or a request that ended
 		return false, p.status(m)
 	}
-	seq, cseq, ts, ok := ackTokens(m.Reply)
+	seq, cseq, ts, ok := aggregator.AckSeqs(m.Reply)
 	if !ok {
 		return false, fmt.Errorf("replay: events read: unexpected reply subject %q", m.Reply)
 	}
@@ -172,53 +172,4 @@ func (p *puller) status(m *nats.Msg) error {
 	}
 	// 409 (consumer deleted, leadership changed, a request refused), 404, …
 	return fmt.Errorf("replay: events read: status %q %s", code, m.Header.Get("Description"))
-}
-
-// ackTokens parses the stream sequence, consumer sequence and timestamp of
-// a JetStream ack subject, $JS.ACK.[<domain>.<hash>.]<stream>.<consumer>.
-// <delivered>.<sseq>.<cseq>.<ts>.<pending>[.<token>]: the tokens
-// aggregator's ackSeqTime reads and the consumer sequence besides.
-func ackTokens(reply string) (seq, cseq uint64, ts int64, ok bool) {
-	rest, found := strings.CutPrefix(reply, "$JS.ACK.")
-	if !found {
-		return 0, 0, 0, false
-	}
-	n := strings.Count(reply, ".") + 1
-	skip := 0
-	switch {
-	case n == 9:
-	case n >= 11:
-		skip = 2
-	default:
-		return 0, 0, 0, false
-	}
-	for range skip + 3 { // [domain, hash,] stream, consumer, delivered
-		_, rest, _ = strings.Cut(rest, ".")
-	}
-	var tok [3]string // sseq, cseq, ts
-	for i := range tok {
-		tok[i], rest, _ = strings.Cut(rest, ".")
-	}
-	seq, ok1 := decimal(tok[0])
-	cseq, ok2 := decimal(tok[1])
-	t, ok3 := decimal(tok[2])
-	if !ok1 || !ok2 || !ok3 {
-		return 0, 0, 0, false
-	}
-	return seq, cseq, int64(t), true
-}
-
-func decimal(s string) (uint64, bool) {
-	if s == "" || len(s) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
 }
