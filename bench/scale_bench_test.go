@@ -33,15 +33,24 @@ func BenchmarkScorerProcesses(b *testing.B) {
 	defer cancel()
 	for i := 0; i < b.N; i++ {
 		for _, k := range []int{1, 2, 4} {
-			rate := scorersRate(ctx, b, msgs, k)
+			r := scorersRate(ctx, b, msgs, k)
+			rate := float64(len(msgs)) / r.took.Seconds()
+			cpu := float64(r.cpu.Microseconds()) / float64(len(msgs))
 			b.ReportMetric(rate, fmt.Sprintf("scorers%d_ev/s", k))
-			fmt.Printf("%d scorers: %.0f ev/s (%s)\n", k, rate, time.Now().UTC().Format("15:04:05"))
+			b.ReportMetric(cpu, fmt.Sprintf("scorers%d_cpu_us/ev", k))
+			fmt.Printf("%d scorers: %.0f ev/s, cpu %.1f µs/event (%.2f cores busy), all partitions owned after %s (%s)\n",
+				k, rate, cpu, r.cpu.Seconds()/r.took.Seconds(), r.owned.Round(time.Millisecond), time.Now().UTC().Format("15:04:05"))
 		}
 	}
 }
 
+// scorersRun is one scorersRate measurement: the wall time until every
+// partition was caught up, the process CPU spent meanwhile (the embedded
+// server's included), and when every partition was first owned.
+type scorersRun struct{ took, cpu, owned time.Duration }
+
 // scorersRate publishes msgs to a fresh server and times k shared-mode scorers.
-func scorersRate(ctx context.Context, b *testing.B, msgs []msg, k int) float64 {
+func scorersRate(ctx context.Context, b *testing.B, msgs []msg, k int) scorersRun {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir(), Partitions: 64}, quiet)
 	if err != nil {
@@ -65,7 +74,7 @@ func scorersRate(ctx context.Context, b *testing.B, msgs []msg, k int) float64 {
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, k)
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for j := range scs {
 		nc, err := nats.Connect(st.URL())
 		if err != nil {
@@ -80,30 +89,44 @@ func scorersRate(ctx context.Context, b *testing.B, msgs []msg, k int) float64 {
 		}
 		go func(s *aggregator.Scorer) { done <- s.Run(rctx) }(scs[j])
 	}
+	var r scorersRun
 	for !allCaughtUp(scs) {
 		if ctx.Err() != nil {
 			b.Fatal("scorers did not catch up")
 		}
+		if r.owned == 0 && ownedCount(scs) == 64 {
+			r.owned = time.Since(start)
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	took := time.Since(start)
+	r.took, r.cpu = time.Since(start), cpuTime()-cpu0
+	if r.owned == 0 {
+		r.owned = r.took
+	}
 	stop()
 	for range scs {
 		if err := <-done; err != nil {
 			b.Fatal(err)
 		}
 	}
-	return float64(len(msgs)) / took.Seconds()
+	return r
 }
 
 // allCaughtUp: every partition owned, every scorer caught up on its own.
 func allCaughtUp(scs []*aggregator.Scorer) bool {
-	owned := 0
 	for _, s := range scs {
 		if !s.CaughtUp() {
 			return false
 		}
+	}
+	return ownedCount(scs) == 64
+}
+
+// ownedCount is the number of partitions the scorers hold together.
+func ownedCount(scs []*aggregator.Scorer) int {
+	owned := 0
+	for _, s := range scs {
 		owned += len(s.Owned())
 	}
-	return owned == 64
+	return owned
 }
