@@ -241,6 +241,7 @@ func runPush(ctx context.Context, b *testing.B, a *app.App, subs, rate, secs, nP
 	unwatch()
 	unfeed()
 	reportProbeStages(b, probes)
+	reportScoresPerEvent(ctx, b, a.Streams.JS)
 	r := pushReport{users: len(users), lg: st, msgs: msgs, elapsed: elapsed, since: time.Since(t0),
 		probeErrs: pr.errs.Load(), lat: lat, probes: probes}
 	r.report(b, cp.cmd.ProcessState)

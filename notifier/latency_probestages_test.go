@@ -176,3 +176,24 @@ func reportProbeStages(b *testing.B, probes []*probe) {
 	b.ReportMetric(pct(feedToNATS, 0.99), "feed_to_nats_p99_ms")
 	b.Logf("top probes split at the NATS publish: %d samples (%d also on SCORES, %d on the feed)", len(toNATS), len(toScores), len(scoresToFeed))
 }
+
+// reportScoresPerEvent reports the SCORES messages published per EVENTS
+// message over the run (the flush pacer's coalescing: each SCORES message
+// costs JetStream a store and a delivery).
+func reportScoresPerEvent(ctx context.Context, b *testing.B, js jetstream.JetStream) {
+	var last [2]uint64
+	for i, name := range []string{streams.Events, streams.Scores} {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			b.Logf("stream %s: %v", name, err)
+			return
+		}
+		info, err := s.Info(ctx)
+		if err != nil {
+			b.Logf("stream %s: %v", name, err)
+			return
+		}
+		last[i] = info.State.LastSeq
+	}
+	b.ReportMetric(float64(last[1])/float64(max(last[0], 1)), "scores_per_event")
+}
