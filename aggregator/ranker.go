@@ -99,6 +99,8 @@ type Ranker struct {
 	// goroutine; ranker_tick.go).
 	groupEp  map[int]uint64
 	sinkFail []map[contest.BoardID]bool
+	// wr is the sink write in flight (ranker_write.go; ranker goroutine).
+	wr tickWrite
 }
 
 type rboard struct {
@@ -233,6 +235,7 @@ func (r *Ranker) Run(ctx context.Context) error {
 	defer lagT.Stop()
 	sched := newTickSched(r.opts.MinTick, r.opts.Tick)
 	defer sched.stop()
+	defer r.awaitWrite(sched)
 	for live := false; ; {
 		if rd.caught {
 			r.caughtUp(rd)
@@ -256,6 +259,8 @@ func (r *Ranker) Run(ctx context.Context) error {
 			if live {
 				r.timedTick(ctx, sched)
 			}
+		case errs := <-r.writeDone():
+			r.written(sched, errs)
 		case <-tick.C:
 			if live {
 				r.regroup(ctx, rd)
@@ -264,7 +269,8 @@ func (r *Ranker) Run(ctx context.Context) error {
 				}
 			}
 		case <-lagT.C:
-			if live {
+			if live && r.opts.FinishedWindows > 0 {
+				r.awaitWrite(sched) // a sink's Release must not race its Write
 				r.releaseFinished(ctx, stream)
 			}
 			rd.checkLag(ctx, stream)

@@ -16,7 +16,9 @@ import "time"
 // its input fell behind by seconds (BENCHMARKS.md, "Live push: both rows of
 // issue 14"); now it always keeps at least half its time for them. The
 // fixed Tick still runs for what is not a change (a board group gained, a
-// regroup), spaced the same way (due).
+// regroup), spaced the same way (due). The Run loop writes a tick's sinks
+// off its goroutine (ranker_write.go): there a tick's cost is its collect,
+// and the next tick is spaced from the end of the write.
 const (
 	defaultMinTick = 10 * time.Millisecond
 	tickCostFactor = 3
@@ -64,6 +66,13 @@ func (s *tickSched) due(now time.Time) bool {
 func (s *tickSched) wait(now time.Time) time.Duration {
 	gap := min(max(s.min, tickCostFactor*s.cost), max(s.max, s.cost))
 	return max(s.last.Add(gap).Sub(now), 0)
+}
+
+// rearm restarts the wait of a tick owed or armed from now (after a write
+// that ended later than the timer was armed for).
+func (s *tickSched) rearm(now time.Time) {
+	s.timer.Reset(s.wait(now))
+	s.armed = true
 }
 
 // fired: the armed tick is running.

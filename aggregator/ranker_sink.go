@@ -24,7 +24,9 @@ import (
 //   - Calls and ordering. Write is called by the ranker alone, one batch
 //     at a time per sink (the sinks of a tick are written concurrently), in
 //     tick order: for one board a later batch always
-//     holds newer standings than an earlier one. Boards inside a batch come
+//     holds newer standings than an earlier one. It may run on a goroutine
+//     of its own while the ranker applies standings (ranker_write.go): a
+//     batch without a Full board holds no reference into the boards. Boards inside a batch come
 //     in no particular order and each appears at most once.
 //   - Context. ctx is the ranker's run context. When it ends, Write returns
 //     promptly with an error wrapping ctx.Err(); what was not written then

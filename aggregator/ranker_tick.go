@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -15,9 +14,17 @@ import (
 // gained, boards re-keyed for a new contest version and, per sink, the
 // boards of its last failed write. Changes of boards another process owns
 // are forgotten: their holder writes them. It reports whether every sink
-// took its batch. Ranker goroutine only.
+// took its batch. The Run loop writes off its goroutine instead when it can
+// (timedTick, ranker_write.go). Ranker goroutine only.
 func (r *Ranker) tick(ctx context.Context) bool {
 	t0 := time.Now()
+	batch, per := r.prepareTick()
+	return r.settle(t0, batch, per, r.writeSinks(ctx, per))
+}
+
+// prepareTick collects the tick's batch and what each sink gets of it
+// (with the boards of its last failed write in full). Ranker goroutine.
+func (r *Ranker) prepareTick() (*Batch, []*Batch) {
 	gained := r.gainedGroups()
 	r.mu.Lock()
 	batch := r.collect(gained)
@@ -26,7 +33,28 @@ func (r *Ranker) tick(ctx context.Context) bool {
 		r.groupEp[k] = ep
 		r.log.Info("board group gained: its boards are written in full", "group", k, "groups", r.groupCount())
 	}
-	ok := r.writeSinks(ctx, batch)
+	per := make([]*Batch, len(r.opts.Sinks))
+	for i, s := range r.opts.Sinks {
+		per[i] = r.withFailed(i, forSink(s, batch))
+	}
+	return batch, per
+}
+
+// settle records the sinks' answers to a tick started at t0 (errs parallel
+// to per): a failed sink gets the batch's boards in full next time. It
+// reports whether every sink took its batch. Ranker goroutine.
+func (r *Ranker) settle(t0 time.Time, batch *Batch, per []*Batch, errs []error) bool {
+	ok := true
+	for i, err := range errs {
+		if err != nil {
+			ok = false
+			for _, d := range per[i].Boards {
+				r.sinkFail[i][d.ID] = true
+			}
+		} else if len(per[i].Boards) > 0 {
+			clear(r.sinkFail[i])
+		}
+	}
 	if len(batch.Boards) > 0 {
 		r.m.TickSeconds.Observe(time.Since(t0).Seconds())
 	}
@@ -36,13 +64,6 @@ func (r *Ranker) tick(ctx context.Context) bool {
 		}
 	}
 	return ok
-}
-
-// timedTick runs a tick and records its cost in sched.
-func (r *Ranker) timedTick(ctx context.Context, sched *tickSched) {
-	t0 := time.Now()
-	r.tick(ctx)
-	sched.ticked(t0, time.Now())
 }
 
 // gainedGroups are the groups held now whose boards were not written in
@@ -141,33 +162,34 @@ func (r *Ranker) fullDelta(b *rboard) BoardDelta {
 	return bd
 }
 
-// writeSinks writes batch to every sink at once, so that the live feed does
-// not wait for the read model's write; each sink still takes one batch at a
-// time, in tick order (the Sink contract).
-func (r *Ranker) writeSinks(ctx context.Context, batch *Batch) bool {
+// writeSinks writes each sink its batch (per, parallel to the sinks) at
+// once, so that the live feed does not wait for the read model's write;
+// each sink still takes one batch at a time, in tick order (the Sink
+// contract). It touches no ranker state but the metrics and the log, so it
+// may run off the ranker goroutine (ranker_write.go).
+func (r *Ranker) writeSinks(ctx context.Context, per []*Batch) []error {
 	sinks := r.opts.Sinks
+	errs := make([]error, len(sinks))
 	if len(sinks) == 1 {
-		return r.writeSink(ctx, 0, sinks[0], batch)
+		errs[0] = r.writeSink(ctx, sinks[0], per[0])
+		return errs
 	}
-	oks := make([]bool, len(sinks))
 	var wg sync.WaitGroup
 	for i, s := range sinks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			oks[i] = r.writeSink(ctx, i, s, batch)
+			errs[i] = r.writeSink(ctx, s, per[i])
 		}()
 	}
 	wg.Wait()
-	return !slices.Contains(oks, false)
+	return errs
 }
 
-// writeSink writes batch to sink i, with the boards of its last failed
-// write in full; a failure marks the batch's boards for a full write.
-func (r *Ranker) writeSink(ctx context.Context, i int, s Sink, batch *Batch) bool {
-	b := r.withFailed(i, forSink(s, batch))
+// writeSink writes b to sink s and counts it.
+func (r *Ranker) writeSink(ctx context.Context, s Sink, b *Batch) error {
 	if len(b.Boards) == 0 {
-		return true
+		return nil
 	}
 	t0 := time.Now()
 	err := s.Write(ctx, b)
@@ -180,14 +202,10 @@ func (r *Ranker) writeSink(ctx context.Context, i int, s Sink, batch *Batch) boo
 		if ctx.Err() == nil {
 			r.log.Error("sink write failed; its boards are written in full next tick", "sink", s.Name(), "boards", len(b.Boards), "err", err)
 		}
-		for _, d := range b.Boards {
-			r.sinkFail[i][d.ID] = true
-		}
-		return false
+		return err
 	}
 	r.m.Sinks.Writes.WithLabelValues(s.Name()).Inc()
-	clear(r.sinkFail[i])
-	return true
+	return nil
 }
 
 // withFailed is batch with every board sink i failed to take in full (the

@@ -111,6 +111,8 @@ type probe struct {
 	acked      map[int64]time.Time // score -> ack time
 	seen       map[int64]bool
 	pubAt      map[int64]time.Time // score -> on NATS (top probes)
+	scoredAt   map[int64]time.Time // score -> its standing on SCORES (top probes)
+	fedAt      map[int64]time.Time // score -> its rank on the RANKS feed (top probes)
 	readAt     map[int64]time.Time // score -> read by the client
 }
 
@@ -187,9 +189,9 @@ func benchUsers(subs, nProbes int) (users []string, probes []*probe) {
 		// Top probes: 10^12·(i+1) apart, +1 per event: never reordered, never
 		// overtaken by loadgen users.
 		probes = append(probes, &probe{user: fmt.Sprintf("ptop_%d", i), base: 1_000_000_000_000 * int64(i+1), step: 1,
-			acked: map[int64]time.Time{}, seen: map[int64]bool{}, pubAt: map[int64]time.Time{}, readAt: map[int64]time.Time{}})
+			acked: map[int64]time.Time{}, seen: map[int64]bool{}, pubAt: map[int64]time.Time{}, readAt: map[int64]time.Time{}, scoredAt: map[int64]time.Time{}, fedAt: map[int64]time.Time{}})
 		probes = append(probes, &probe{user: fmt.Sprintf("pcrowd_%d", i), step: 5000,
-			acked: map[int64]time.Time{}, seen: map[int64]bool{}, pubAt: map[int64]time.Time{}, readAt: map[int64]time.Time{}})
+			acked: map[int64]time.Time{}, seen: map[int64]bool{}, pubAt: map[int64]time.Time{}, readAt: map[int64]time.Time{}, scoredAt: map[int64]time.Time{}, fedAt: map[int64]time.Time{}})
 	}
 	for _, p := range probes {
 		users = append(users, p.user)
@@ -211,6 +213,7 @@ func runPush(ctx context.Context, b *testing.B, a *app.App, subs, rate, secs, nP
 	cp.waitReady(b)
 	b.Logf("%d %s subscribers (client %s) connected in %s", len(users), transport(), benchClient(), time.Since(t0))
 	unwatch := watchPublished(b, a.Streams.NC, probes)
+	unfeed := watchFed(ctx, b, a.Streams.JS, probes)
 	lat := &latencies{}
 	total := make(chan int64, 1)
 	go cp.collect(byUser, lat, total)
@@ -236,7 +239,9 @@ func runPush(ctx context.Context, b *testing.B, a *app.App, subs, rate, secs, nP
 	}
 	_ = cp.cmd.Wait()
 	unwatch()
+	unfeed()
 	reportProbeStages(b, probes)
+	reportScoresPerEvent(ctx, b, a.Streams.JS)
 	r := pushReport{users: len(users), lg: st, msgs: msgs, elapsed: elapsed, since: time.Since(t0),
 		probeErrs: pr.errs.Load(), lat: lat, probes: probes}
 	r.report(b, cp.cmd.ProcessState)
