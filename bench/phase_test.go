@@ -24,14 +24,16 @@ func cpuTime() time.Duration {
 }
 
 // gcTime is the CPU time the runtime estimates its collector has used
-// (marking, assists, sweeping, pauses), process-wide.
+// (marking, assists, sweeping, pauses), process-wide, less its marking on
+// idle Ps: that is spare time, and wall time of a worker the OS did not run
+// counts in it too (on a loaded machine it says more than getrusage).
 func gcTime() time.Duration {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/gc/mark/idle:cpu-seconds"}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64 {
+	if s[0].Value.Kind() != metrics.KindFloat64 || s[1].Value.Kind() != metrics.KindFloat64 {
 		return 0
 	}
-	return time.Duration(s[0].Value.Float64() * 1e9)
+	return time.Duration((s[0].Value.Float64() - s[1].Value.Float64()) * 1e9)
 }
 
 // rss is the process's resident set (bytes; 0: unknown).
