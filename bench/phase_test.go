@@ -25,8 +25,10 @@ func cpuTime() time.Duration {
 
 // gcTime is the CPU time the runtime estimates its collector has used
 // (marking, assists, sweeping, pauses), process-wide, less its marking on
-// idle Ps: that is spare time, and wall time of a worker the OS did not run
-// counts in it too (on a loaded machine it says more than getrusage).
+// idle Ps (spare time). The runtime times its workers by the wall clock: on
+// a machine with more runnable threads than cores it overstates (a worker
+// the OS did not run still counts), so read it quiet, or take a CPU
+// profile's gcBgMarkWorker instead.
 func gcTime() time.Duration {
 	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/gc/mark/idle:cpu-seconds"}}
 	metrics.Read(s)
