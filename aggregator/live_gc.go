@@ -32,7 +32,8 @@ const liveLimitShare = 0.5
 const liveGCTick = time.Second
 
 // OperatorGOGC reports whether the operator set the GC target (the GOGC
-// environment variable): then no code of ours changes it.
+// environment variable): then the live and the replay settings leave it
+// alone (a catch-up still raises a lower one while it lasts).
 func OperatorGOGC() bool { return os.Getenv("GOGC") != "" }
 
 // TuneLiveGC sets the process's GC target for a running pipeline until ctx
