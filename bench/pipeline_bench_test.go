@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/loadgen"
@@ -107,8 +108,20 @@ func rawRate(ctx context.Context, b *testing.B, msgs []msg) float64 {
 	return float64(len(msgs)) / d.Seconds()
 }
 
-func startApp(ctx context.Context, b testing.TB) (*app.App, *redis.Client, string) {
+// pipeline is a running app of the benchmark with its Redis read model.
+type pipeline struct {
+	a         *app.App
+	rdb       *redis.Client
+	prefix    string
+	restoreGC func()
+}
+
+// startApp starts the doors, scorers, ranker and read model, with the GC
+// target `rankstream run` sets (aggregator.TuneLiveGC: the product's
+// setting, not the benchmark's) until cleanup.
+func startApp(ctx context.Context, b testing.TB) *pipeline {
 	prefix := fmt.Sprintf("rsbench:%d:", time.Now().UnixNano())
+	restoreGC := aggregator.TuneLiveGC(ctx)
 	a, err := app.New(ctx, app.Options{
 		HTTPAddr: "127.0.0.1:0", Streams: streams.Options{Port: -1, StoreDir: b.TempDir()},
 		RedisURL: "redis://127.0.0.1:6379/11", RedisPrefix: prefix, Contests: benchContests(b),
@@ -117,6 +130,7 @@ func startApp(ctx context.Context, b testing.TB) (*app.App, *redis.Client, strin
 		Only: []string{app.StageIngest, app.StageAggregator, app.StageAPI},
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
+		restoreGC()
 		b.Fatal(err)
 	}
 	a.Start(ctx)
@@ -124,17 +138,20 @@ func startApp(ctx context.Context, b testing.TB) (*app.App, *redis.Client, strin
 	for !func() bool { ok, _ := a.Ready(); return ok }() {
 		time.Sleep(10 * time.Millisecond)
 	}
-	return a, rdb, prefix
+	return &pipeline{a: a, rdb: rdb, prefix: prefix, restoreGC: restoreGC}
 }
 
-func cleanup(a *app.App, rdb *redis.Client, prefix string) {
-	a.Stop()
+// cleanup stops the app, deletes its Redis keys and gives the GC target
+// back (the baselines run with the default).
+func (p *pipeline) cleanup() {
+	p.a.Stop()
 	ctx := context.Background()
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	iter := p.rdb.Scan(ctx, 0, p.prefix+"*", 1000).Iterator()
 	for iter.Next(ctx) {
-		rdb.Del(ctx, iter.Val())
+		p.rdb.Del(ctx, iter.Val())
 	}
-	rdb.Close()
+	p.rdb.Close()
+	p.restoreGC()
 }
 
 // BenchmarkPipeline reports events/s ingested, scored and ranked through each
@@ -151,7 +168,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		var raw, zset, natsRate, httpRate float64
-		var rawCPU, zsetCPU, natsCPU, httpCPU time.Duration
+		var rawCPU, zsetCPU, natsCPU, httpCPU phaseCost
 		if only["raw"] {
 			rawCPU = phase(ctx, "raw", n, func(ctx context.Context) { raw = rawRate(ctx, b, msgs) })
 		}
@@ -162,7 +179,10 @@ func BenchmarkPipeline(b *testing.B) {
 			natsCPU = phase(ctx, "nats", n, func(ctx context.Context) { natsRate = natsDoor(ctx, b, msgs, want) })
 		}
 		if only["http"] {
-			httpCPU = phase(ctx, "http", n, func(ctx context.Context) { httpRate = httpDoor(ctx, b, n, want) })
+			// The requests are made and signed before the phase, as the
+			// other phases' events are (a provider's cost, not the door's).
+			batches := signBatches(msgs, httpBatchSize, time.Now())
+			httpCPU = phase(ctx, "http", n, func(ctx context.Context) { httpRate = httpDoor(ctx, b, batches, n, want) })
 		}
 
 		report := func(ok bool, v float64, unit string) {
@@ -178,11 +198,16 @@ func BenchmarkPipeline(b *testing.B) {
 		report(only["zset"], zset, "zset_consumer_ev/s")
 		report(only["nats"] && only["zset"], natsRate/zset, "nats_vs_zset")
 		// Process CPU per event of each phase (µs; the sorted-set baseline's
-		// Redis work runs in redis-server and is not counted).
-		report(only["raw"], float64(rawCPU.Nanoseconds())/1e3, "raw_cpu_us/ev")
-		report(only["zset"], float64(zsetCPU.Nanoseconds())/1e3, "zset_cpu_us/ev")
-		report(only["nats"], float64(natsCPU.Nanoseconds())/1e3, "nats_cpu_us/ev")
-		report(only["http"], float64(httpCPU.Nanoseconds())/1e3, "http_cpu_us/ev")
+		// Redis work runs in redis-server and is not counted), the GC's share
+		// of it, and the peak resident set.
+		for _, c := range []struct {
+			name string
+			cost phaseCost
+		}{{"raw", rawCPU}, {"zset", zsetCPU}, {"nats", natsCPU}, {"http", httpCPU}} {
+			report(only[c.name], float64(c.cost.cpu.Nanoseconds())/1e3, c.name+"_cpu_us/ev")
+			report(only[c.name], float64(c.cost.gc.Nanoseconds())/1e3, c.name+"_gc_us/ev")
+			report(only[c.name], float64(c.cost.peakRSS)/(1<<20), c.name+"_rss_MB")
+		}
 	}
 }
 
@@ -209,15 +234,16 @@ func benchPhases(env string) map[string]bool {
 // the read model holds every user's final score (want).
 func natsDoor(ctx context.Context, b *testing.B, msgs []msg, want map[string]int64) float64 {
 	n := len(msgs)
-	a, rdb, prefix := startApp(ctx, b)
-	defer cleanup(a, rdb, prefix)
+	p := startApp(ctx, b)
+	defer p.cleanup()
+	a := p.a
 	nc, err := nats.Connect(a.Streams.URL(), nats.UserInfo("acme", benchSecret))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4000))
-	v := &visibleWaiter{a: a, rd: readmodel.NewReader(rdb, prefix), want: want, events: uint64(n)}
+	v := &visibleWaiter{a: a, rd: readmodel.NewReader(p.rdb, p.prefix), want: want, events: uint64(n)}
 	start := time.Now()
 	pub := publishAll(ctx, b, js, msgs)
 	scored, visible, err := v.wait(ctx, start)
@@ -231,27 +257,6 @@ func natsDoor(ctx context.Context, b *testing.B, msgs []msg, want map[string]int
 	return rate
 }
 
-// httpDoor sends n loadgen events (the same as msgs: same seed) through
-// the HTTP door of a fresh pipeline (signed batches of 500) and returns
-// events/s until the read model holds every user's final score (want).
-func httpDoor(ctx context.Context, b *testing.B, n int, want map[string]int64) float64 {
-	a, rdb, prefix := startApp(ctx, b)
-	defer cleanup(a, rdb, prefix)
-	v := &visibleWaiter{a: a, rd: readmodel.NewReader(rdb, prefix), want: want, events: uint64(n)}
-	start := time.Now()
-	st, err := loadgen.Run(ctx, loadgen.Options{HTTPURL: "http://" + a.Addr(), Secrets: map[string]string{"acme": benchSecret},
-		Count: n, Users: 20000, Providers: []string{"acme"}, Seed: 7, DuplicateRate: -1, BatchSize: 500}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil || st.Acked+st.Duplicates != int64(n) {
-		// Every event must be stored for the final board to be want.
-		b.Fatalf("http load: %v %+v", err, st)
-	}
-	_, visible, err := v.wait(ctx, start)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return float64(n) / visible.Seconds()
-}
-
 // BenchmarkStaleness: at a steady rate of background traffic, a probe event is
 // published and the API is polled until the probe user is visible.
 func BenchmarkStaleness(b *testing.B) {
@@ -260,7 +265,8 @@ func BenchmarkStaleness(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	for i := 0; i < b.N; i++ {
-		a, rdb, prefix := startApp(ctx, b)
+		p := startApp(ctx, b)
+		a := p.a
 		lctx, lcancel := context.WithCancel(ctx)
 		go loadgen.Run(lctx, loadgen.Options{JS: a.Streams.JS, Rate: float64(rate), Users: 20000, Providers: []string{"acme"}, Seed: 9}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		time.Sleep(2 * time.Second)
@@ -298,7 +304,7 @@ func BenchmarkStaleness(b *testing.B) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		lcancel()
-		cleanup(a, rdb, prefix)
+		p.cleanup()
 		sort.Slice(lat, func(x, y int) bool { return lat[x] < lat[y] })
 		b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50_ms")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99_ms")

@@ -44,8 +44,9 @@ func TestVisibleWaiter(t *testing.T) {
 	defer cancel()
 	msgs := genMsgs(3000)
 	want := finalScores(t, msgs)
-	a, rdb, prefix := startApp(ctx, t)
-	defer cleanup(a, rdb, prefix)
+	p := startApp(ctx, t)
+	defer p.cleanup()
+	a, rdb, prefix := p.a, p.rdb, p.prefix
 	nc, err := nats.Connect(a.Streams.URL(), nats.UserInfo("acme", benchSecret))
 	if err != nil {
 		t.Fatal(err)

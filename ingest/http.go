@@ -207,6 +207,10 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 	}
 
 	res := Result{Rejected: make([]Rejection, 0)}
+	// The request's messages and their Nats-Msg-Id values in one allocation
+	// each (never grown: at most one per event), not two per event.
+	slab := make([]nats.Msg, 0, len(raws))
+	keys := make([]string, len(raws))
 	msgs := make([]*nats.Msg, 0, len(raws))
 	seen := make(map[string]struct{}, len(raws))
 	localDup := 0
@@ -218,18 +222,19 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 			continue
 		}
 		key := event.DedupKey(provider, ev.UserID, ev.EventID)
-		m := &nats.Msg{
+		keys[i] = key
+		m := nats.Msg{
 			Subject: event.Subject(provider, ev.UserID),
 			Data:    raw,
 			Header: nats.Header{
-				jetstream.MsgIDHeader:          []string{key},
-				jetstream.ExpectedStreamHeader: h.streamHdr[:1:1], // cap 1: an append by anyone copies
+				jetstream.MsgIDHeader:          keys[i : i+1 : i+1], // cap 1, as the stream's: an append by anyone copies
+				jetstream.ExpectedStreamHeader: h.streamHdr[:1:1],
 			},
 		}
 		if maxSize < 0 {
 			maxSize = h.maxMsgSize(r.Context())
 		}
-		if size := msgSize(m); maxSize > 0 && size > uint64(maxSize) {
+		if size := msgSize(&m); maxSize > 0 && size > uint64(maxSize) {
 			// It would fail on every retry: invalid rather than a 503.
 			res.Rejected = append(res.Rejected, rejection(i, ev.EventID, &event.Invalid{Reason: event.ReasonInvalidField,
 				Msg: fmt.Sprintf("event of %d bytes exceeds the largest message the stream takes (%d)", len(raw), maxSize)}))
@@ -242,7 +247,8 @@ func (h *HTTP) serve(w http.ResponseWriter, r *http.Request) int {
 			continue
 		}
 		seen[key] = struct{}{}
-		msgs = append(msgs, m)
+		slab = append(slab, m)
+		msgs = append(msgs, &slab[len(slab)-1])
 	}
 
 	if len(msgs) > 0 {

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"os"
 	"runtime/debug"
 
 	"github.com/rankstream/rankstream/aggregator"
@@ -25,7 +24,7 @@ const gcLimitShare = 0.5
 // process already has, e.g. GOMEMLIMIT, is kept). An operator's GOGC is
 // left alone. It returns what restores the previous setting.
 func TuneGC() (restore func()) {
-	if os.Getenv("GOGC") != "" {
+	if aggregator.OperatorGOGC() {
 		return func() {}
 	}
 	prevPct := debug.SetGCPercent(GCPercent)

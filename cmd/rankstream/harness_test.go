@@ -73,6 +73,7 @@ type procEnv struct {
 	bin      string
 	contests string
 	procs    []*proc
+	env      []string // added to the environment of the processes started next
 }
 
 // newProcEnv builds the binary (with -race when race) and writes the
@@ -112,6 +113,9 @@ func (e *procEnv) start(name, cfg, only string) *proc {
 		args = append(args, "--only", only)
 	}
 	p.cmd = exec.CommandContext(e.ctx, e.bin, args...)
+	if e.env != nil {
+		p.cmd.Env = append(os.Environ(), e.env...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		e.t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/config"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/streams"
@@ -26,6 +27,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(stderr, cfg.Log.Level)
+	// The live process's GC target (GOGC 400 under a soft memory limit; an
+	// operator's GOGC or GOMEMLIMIT wins), for the process's life.
+	defer aggregator.TuneLiveGC(ctx)()
 	opts := appOptions(cfg)
 	if *only != "" {
 		opts.Only = strings.Split(*only, ",")
