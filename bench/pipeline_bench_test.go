@@ -98,6 +98,7 @@ func publishAll(ctx context.Context, b testing.TB, js jetstream.JetStream, msgs 
 // rawRate publishes msgs to a bare EVENTS stream (same config, nothing
 // consuming it): the baseline.
 func rawRate(ctx context.Context, b *testing.B, msgs []msg) float64 {
+	defer aggregator.TuneLiveGC(ctx)() // the doors' GC target: a ratio compares the same process settings
 	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
@@ -142,7 +143,7 @@ func startApp(ctx context.Context, b testing.TB) *pipeline {
 }
 
 // cleanup stops the app, deletes its Redis keys and gives the GC target
-// back (the baselines run with the default).
+// back (each baseline sets the same target for its own phase).
 func (p *pipeline) cleanup() {
 	p.a.Stop()
 	ctx := context.Background()

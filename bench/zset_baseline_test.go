@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/event"
 	"github.com/rankstream/rankstream/streams"
 )
@@ -30,6 +31,7 @@ const zsetBatch = 1000
 // rankstream does. The rate is events / (first publish → last pipeline
 // answered), measured like the NATS door.
 func zsetRate(ctx context.Context, b *testing.B, msgs []msg) float64 {
+	defer aggregator.TuneLiveGC(ctx)() // the same GC target as the doors' phases
 	st, err := streams.Open(ctx, streams.Options{Port: -1, StoreDir: b.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
