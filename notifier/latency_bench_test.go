@@ -50,6 +50,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/rankstream/rankstream/aggregator"
 	"github.com/rankstream/rankstream/contest"
 	"github.com/rankstream/rankstream/internal/app"
 	"github.com/rankstream/rankstream/loadgen"
@@ -152,6 +153,8 @@ func BenchmarkPushLatency(b *testing.B) {
 		b.Logf("open-file limit %d: %d subscribers", lim, subs)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The GC target `rankstream run` sets (the product's setting).
+	defer aggregator.TuneLiveGC(context.Background())()
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		prefix := fmt.Sprintf("rsbenchpush:%d:", time.Now().UnixNano())
