@@ -213,11 +213,11 @@ func (s *scanner) object(t *keyTable, f *flatEvent, depth int) bool {
 		if !ok {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
+		if s.i < len(s.b) && s.b[s.i] == ':' {
+			s.i++
+		} else if !s.eatAfterWS(':') {
 			return false
 		}
-		s.i++
 		s.ws()
 		if n >= 0 {
 			if !s.once(1<<n) || !s.value(n, f) {
@@ -226,7 +226,9 @@ func (s *scanner) object(t *keyTable, f *flatEvent, depth int) bool {
 		} else if !s.skip(depth) {
 			return false
 		}
-		s.ws()
+		if s.i < len(s.b) && s.b[s.i] <= ' ' {
+			s.ws()
+		}
 		if s.i >= len(s.b) {
 			return false
 		}
@@ -241,6 +243,18 @@ func (s *scanner) object(t *keyTable, f *flatEvent, depth int) bool {
 			return false
 		}
 	}
+}
+
+// eatAfterWS consumes c after whitespace: false, with s past the
+// whitespace, when the next byte is another. The member loop of object
+// tests the byte at s.i itself first (the common case: no whitespace).
+func (s *scanner) eatAfterWS(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
 }
 
 // rawString reads a string of printable ASCII without escapes and returns
