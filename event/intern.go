@@ -43,7 +43,7 @@ func intern(b []byte) (string, bool) {
 		return string(b), tokenChars(b)
 	}
 	w0 := word(b)
-	slot := internSlot(b, w0)
+	slot := internSlot(internHash(b, w0))
 	if e := slot.Load(); e != nil && e.w0 == w0 && len(e.s) == len(b) && (len(b) <= 8 || e.s[8:] == string(b[8:])) {
 		return e.s, e.chars
 	}
@@ -52,14 +52,27 @@ func intern(b []byte) (string, bool) {
 	return e.s, e.chars
 }
 
-// internSlot is the slot of b, whose first word is w0: a hash of its
-// words and its length.
-func internSlot(b []byte, w0 uint64) *atomic.Pointer[internEntry] {
+// internSlot is the slot of a token whose internHash is h.
+func internSlot(h uint64) *atomic.Pointer[internEntry] {
+	return &tokens.slots[(h*0x9e3779b97f4a7c15)>>(64-internBits)]
+}
+
+// internHash is a hash of b's words and its length, whose first word is w0
+// (no more for a token of up to 8 bytes).
+func internHash(b []byte, w0 uint64) uint64 {
 	h := w0 ^ uint64(len(b))<<56
+	if len(b) > 8 {
+		return hashRest(b, h)
+	}
+	return h
+}
+
+// hashRest folds the words of b after the first into h.
+func hashRest(b []byte, h uint64) uint64 {
 	for i := 8; i < len(b); i += 8 {
 		h = bits.RotateLeft64(h*0x9e3779b97f4a7c15, 29) ^ word(b[i:])
 	}
-	return &tokens.slots[(h*0x9e3779b97f4a7c15)>>(64-internBits)]
+	return h
 }
 
 // internBits is log2(internSlots).

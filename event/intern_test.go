@@ -46,7 +46,7 @@ func TestInternAgrees(t *testing.T) {
 func TestInternTellsCollisionsApart(t *testing.T) {
 	for _, pair := range [][2]string{{"DE", "DE\x00"}, {"DE\x00", "DE"}, {"abcdefgh", "abcdefghX"}, {"abcdefghX", "abcdefghY"}, {"\x00", "\x00\x00"}} {
 		b, other := []byte(pair[0]), pair[1]
-		internSlot(b, word(b)).Store(&internEntry{s: other, w0: word([]byte(other)), chars: true})
+		internSlot(internHash(b, word(b))).Store(&internEntry{s: other, w0: word([]byte(other)), chars: true})
 		if got, chars := intern(b); got != pair[0] || chars != ValidToken(pair[0], 0, len(b)) {
 			t.Fatalf("intern(%q) = %q, %v with %q in its slot", b, got, chars, other)
 		}
