@@ -96,6 +96,7 @@ type partState struct {
 	pruned      time.Time           // stream time of the last prune
 	users       userTable           // by user id: the user's windows (userWin, engine_users.go)
 	ids         userIDs             // the memory of the user ids held (engine_users.go)
+	keys        userIDs             // the memory of the seen keys (engine_users.go): a duplicate's stays too (the map may hold it)
 	windows     int                 // user windows held
 	many        map[uwKey]*userWin  // every node of a user with more than manyAt windows (nil: none)
 	invalidMark uint64              // EVENTS seqs ≤ this are already in DLQ_INVALID
@@ -313,7 +314,7 @@ func (e *Engine) ApplyParsed(se StoredEvent, p int, prov, user string, ok bool) 
 	ps := e.part(p)
 	ps.last = max(ps.last, se.Seq) // the scorer's worker sets it too, before it applies
 	e.maybePrune(ps, se.Time)
-	key := event.DedupKey(prov, user, ev.EventID)
+	key := ps.keys.dedupKey(prov, user, ev.EventID)
 	if !ps.firstSeen(key, ev.TS.UnixNano()) { // engine_seen.go
 		d.Duplicate = true
 		if !e.quiet {

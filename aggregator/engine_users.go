@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"strings"
 	"unsafe"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 // The users of a partition: by user id, the first node of the user's list
@@ -123,20 +125,31 @@ func (t *userTable) each(fn func(head *userWin)) {
 	}
 }
 
-// userIDs holds a partition's user ids packed into shared chunks. A chunk
-// is freed by the GC once no id in it is held, so a chunk kept by one of
-// its ids is the most that is lost: at most idChunk bytes per user held,
-// and in practice the ids of the users that stay.
+// userIDs holds a partition's user ids (and, in a second one, its seen
+// dedup keys) packed into shared chunks. A chunk is freed by the GC once
+// no string in it is held, so a chunk kept by one of its strings is the
+// most that is lost: at most idChunk bytes per string held, and in
+// practice the strings that stay (the ids of the users that stay; the keys
+// of one stretch of the stream, which the prune of their ts buckets drops
+// together).
 type userIDs struct {
-	buf []byte // the current chunk; ids are appended until it is full
+	buf []byte // the current chunk; strings are appended until it is full
 }
 
-// idChunk is the size of a chunk of ids; an id longer than idOwnAt gets a
-// copy of its own.
+// idChunk is the size of a chunk; an id longer than idOwnAt, or a key
+// longer than keyOwnAt, gets a copy of its own.
 const (
-	idChunk = 1024
-	idOwnAt = 64
+	idChunk  = 1024
+	idOwnAt  = 64
+	keyOwnAt = 256
 )
+
+// room makes room for n more bytes in the current chunk.
+func (a *userIDs) room(n int) {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, idChunk)
+	}
+}
 
 // intern returns a copy of id that shares its memory with other ids of
 // the partition.
@@ -144,10 +157,21 @@ func (a *userIDs) intern(id string) string {
 	if len(id) == 0 || len(id) > idOwnAt {
 		return strings.Clone(id)
 	}
-	if cap(a.buf)-len(a.buf) < len(id) {
-		a.buf = make([]byte, 0, idChunk)
-	}
+	a.room(len(id))
 	at := len(a.buf)
 	a.buf = append(a.buf, id...)
 	return unsafe.String(&a.buf[at], len(id)) // never written again
+}
+
+// dedupKey returns event.DedupKey(prov, user, id) in memory shared with
+// the partition's other keys: no allocation of its own per event.
+func (a *userIDs) dedupKey(prov, user, id string) string {
+	n := event.DedupKeyLen(prov, user, id)
+	if n > keyOwnAt {
+		return event.DedupKey(prov, user, id)
+	}
+	a.room(n)
+	at := len(a.buf)
+	a.buf = event.AppendDedupKey(a.buf, prov, user, id)
+	return unsafe.String(&a.buf[at], n) // never written again
 }

@@ -3,7 +3,10 @@ package aggregator
 import (
 	"math/rand"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/rankstream/rankstream/event"
 )
 
 // The user table holds what a map holds through random sets, replaced
@@ -63,5 +66,33 @@ func checkUserTable(t *testing.T, seed int64, op int, tab *userTable, ref map[st
 	}
 	if len(tab.slots) > 0 && (tab.n*4 > len(tab.slots)*3) {
 		t.Fatalf("seed %d op %d: %d users in %d slots", seed, op, tab.n, len(tab.slots))
+	}
+}
+
+// dedupKey gives event.DedupKey's string, and every key handed out reads
+// back the same after many more (no chunk is written twice), short, long
+// (past keyOwnAt: a copy of its own) and across chunk ends.
+func TestDedupKeyPacked(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	var keys userIDs
+	type held struct{ got, want string }
+	var all []held
+	for i := 0; i < 20000; i++ {
+		id := strconv.Itoa(i) + strings.Repeat("e", r.Intn(40))
+		if i%500 == 0 {
+			id = strings.Repeat("x", keyOwnAt) // the key is past keyOwnAt
+		}
+		prov, user := "p"+strconv.Itoa(r.Intn(5)), "u_"+strconv.Itoa(r.Intn(3000))
+		got := keys.dedupKey(prov, user, id)
+		want := event.DedupKey(prov, user, id)
+		if got != want {
+			t.Fatalf("dedupKey(%q, %q, %q) = %q, want %q", prov, user, id, got, want)
+		}
+		all = append(all, held{got, want})
+	}
+	for i, h := range all {
+		if h.got != h.want {
+			t.Fatalf("key %d reads %q, want %q", i, h.got, h.want)
+		}
 	}
 }

@@ -28,8 +28,9 @@ func decodeWire(raw []byte, w *wireEvent) error {
 }
 
 // plainKeys reports whether every object key in raw consists of bytes other
-// than 'A'-'Z', '\\' and bytes ≥ 0x80. It is false for input it cannot scan
-// (unterminated strings, unbalanced brackets, nesting deeper than 64).
+// than 'A'-'Z', '\\' and bytes ≥ 0x80, and raw holds no null. It is false
+// for input it cannot scan (unterminated strings, unbalanced brackets,
+// nesting deeper than 64).
 func plainKeys(raw []byte) bool {
 	var objects uint64 // bit d: the container at depth d is an object
 	depth := 0
@@ -75,6 +76,10 @@ func plainKeys(raw []byte) bool {
 			expectKey = false
 		case ',':
 			expectKey = depth > 0 && objects&(1<<depth) != 0
+		case 'n': // null (outside a string nothing else holds an n): goccy
+			// leaves a value given before it as it was, the exact decoder
+			// makes it zero ("market":"DE","market":null)
+			return false
 		}
 	}
 	return true

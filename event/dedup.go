@@ -14,3 +14,18 @@ package event
 func DedupKey(provider, user, eventID string) string {
 	return provider + ":" + user + ":" + eventID
 }
+
+// DedupKeyLen is len(DedupKey(provider, user, eventID)).
+func DedupKeyLen(provider, user, eventID string) int {
+	return len(provider) + 1 + len(user) + 1 + len(eventID)
+}
+
+// AppendDedupKey appends DedupKey(provider, user, eventID) to dst, for a
+// caller that keeps keys in memory of its own (the scorer packs them).
+func AppendDedupKey(dst []byte, provider, user, eventID string) []byte {
+	dst = append(dst, provider...)
+	dst = append(dst, ':')
+	dst = append(dst, user...)
+	dst = append(dst, ':')
+	return append(dst, eventID...)
+}

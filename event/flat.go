@@ -9,6 +9,7 @@ import "github.com/go-json-experiment/json/jsontext"
 // field-insensitive, would move that struct to the heap). validate reads it.
 type flatEvent struct {
 	has                                     uint32 // present: fEventID, fTS, fType, fUserID, fFunds, fGameID, fGameProvider, fBetCurrency
+	chars                                   uint32 // tokens known to be all of [A-Za-z0-9_-] (their f… bits; the scanner's, from the intern table)
 	eventID, ts, typ, userID, funds         string
 	market, brand                           string
 	gameID, gameProvider, gameType          string
@@ -22,6 +23,10 @@ type flatEvent struct {
 const presentBits = fEventID | fTS | fType | fUserID | fFunds | fGameID | fGameProvider | fBetCurrency
 
 func (f *flatEvent) present(bit uint32) bool { return f.has&bit != 0 }
+
+// known reports whether the token of bit is known to be all of
+// [A-Za-z0-9_-], so that only its length is left to check.
+func (f *flatEvent) known(bit uint32) bool { return f.chars&bit != 0 }
 
 // flatten copies w into f.
 func (w *wireEvent) flatten(f *flatEvent) {

@@ -240,23 +240,33 @@ func (f *flatEvent) validate(ev *Event) error {
 	return f.validateDevice(ev)
 }
 
-// token checks a required token field: present, 1..max of [A-Za-z0-9_-].
-func token(v string, ok bool, field string, max int) (string, error) {
+// token checks a required token field: present, 1..max of [A-Za-z0-9_-];
+// known: its bytes are known to be of that charset (flatEvent.known).
+func token(v string, ok, known bool, field string, max int) (string, error) {
 	if !ok {
 		return "", missing(field)
 	}
-	if !ValidToken(v, 1, max) {
+	if !validToken(v, known, 1, max) {
 		return "", invalid(field, "must be 1..%d characters of [A-Za-z0-9_-]", max)
 	}
 	return v, nil
 }
 
 // optionalToken checks an optional token field: at most max of [A-Za-z0-9_-].
-func optionalToken(v, field string, max int) (string, error) {
-	if !ValidToken(v, 0, max) {
+func optionalToken(v string, known bool, field string, max int) (string, error) {
+	if !validToken(v, known, 0, max) {
 		return "", invalid(field, "must be at most %d characters of [A-Za-z0-9_-]", max)
 	}
 	return v, nil
+}
+
+// validToken is ValidToken(v, minLen, maxLen), which only needs the
+// length when v's bytes are known to be of the charset.
+func validToken(v string, known bool, minLen, maxLen int) bool {
+	if known {
+		return len(v) >= minLen && len(v) <= maxLen
+	}
+	return ValidToken(v, minLen, maxLen)
 }
 
 // validateWho checks event_id, ts, type and user_id.
@@ -288,26 +298,26 @@ func (f *flatEvent) validateWho(ev *Event) error {
 		return invalid("type", "must be one of bet, win, spin, round_end, got %q", f.typ)
 	}
 
-	ev.UserID, err = token(f.userID, f.present(fUserID), "user_id", MaxUserIDLen)
+	ev.UserID, err = token(f.userID, f.present(fUserID), false, "user_id", MaxUserIDLen)
 	return err
 }
 
 // validateGame checks market, brand and the game.
 func (f *flatEvent) validateGame(ev *Event) error {
 	var err error
-	if ev.Market, err = optionalToken(f.market, "market", MaxMarketLen); err != nil {
+	if ev.Market, err = optionalToken(f.market, f.known(fMarket), "market", MaxMarketLen); err != nil {
 		return err
 	}
-	if ev.Brand, err = optionalToken(f.brand, "brand", MaxMarketLen); err != nil {
+	if ev.Brand, err = optionalToken(f.brand, f.known(fBrand), "brand", MaxMarketLen); err != nil {
 		return err
 	}
-	if ev.GameID, err = token(f.gameID, f.present(fGameID), "game.id", MaxGameRefLen); err != nil {
+	if ev.GameID, err = token(f.gameID, f.present(fGameID), f.known(fGameID), "game.id", MaxGameRefLen); err != nil {
 		return err
 	}
-	if ev.GameProvider, err = token(f.gameProvider, f.present(fGameProvider), "game.provider", MaxGameRefLen); err != nil {
+	if ev.GameProvider, err = token(f.gameProvider, f.present(fGameProvider), f.known(fGameProvider), "game.provider", MaxGameRefLen); err != nil {
 		return err
 	}
-	ev.GameType, err = optionalToken(f.gameType, "game.type", MaxShortLen)
+	ev.GameType, err = optionalToken(f.gameType, f.known(fGameType), "game.type", MaxShortLen)
 	return err
 }
 
@@ -372,10 +382,10 @@ func (f *flatEvent) validateRound(ev *Event) error {
 }
 
 func (f *flatEvent) validateDevice(ev *Event) error {
-	if _, err := optionalToken(f.devPlatform, "device.platform", MaxShortLen); err != nil {
+	if _, err := optionalToken(f.devPlatform, f.known(fDevPlatform), "device.platform", MaxShortLen); err != nil {
 		return err
 	}
-	if _, err := optionalToken(f.devASN, "device.asn", MaxShortLen); err != nil {
+	if _, err := optionalToken(f.devASN, f.known(fDevASN), "device.asn", MaxShortLen); err != nil {
 		return err
 	}
 	if len(f.devID) > MaxDeviceID {

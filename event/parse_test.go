@@ -143,6 +143,8 @@ func invalidShapeCases() []invalidCase {
 		{"market number", `"type":"spin",`, `"type":"spin","market":49,`, ReasonInvalidField, "market"},
 		{"game not object", `"game":{"id":"g1","provider":"acme"}`, `"game":"g1"`, ReasonInvalidField, "game"},
 		{"game.id bad", `"id":"g1"`, `"id":"g*"`, ReasonInvalidField, "game.id"},
+		{"empty game.id", `"id":"g1"`, `"id":""`, ReasonInvalidField, "game.id"},
+		{"empty game.provider", `"provider":"acme"`, `"provider":""`, ReasonInvalidField, "game.provider"},
 		{"game.provider too long", `"provider":"acme"`, `"provider":"` + long(65) + `"`, ReasonInvalidField, "game.provider"},
 		{"game.type number", `"provider":"acme"`, `"provider":"acme","type":3`, ReasonInvalidField, "game.type"},
 	}

@@ -25,11 +25,12 @@ import (
 // With view, event_id and user_id are views of raw instead (ParseView).
 func scanWire(raw []byte, f *flatEvent, view bool) bool {
 	s := scanner{b: raw, view: view}
-	if !s.object(func(key []byte) bool { return s.topField(key, f) }) {
+	if !s.object(topKeys, f, 0) {
 		return false
 	}
 	s.ws()
 	f.has = s.seen & presentBits // a known name read is a string read
+	f.chars = s.chars
 	return s.i == len(s.b)
 }
 
@@ -40,37 +41,70 @@ type scanner struct {
 	b    []byte
 	i    int
 	seen uint32 // known names already read (duplicate check)
-	view bool   // ownStr reads views (ParseView)
+	// chars: the tokens read whose bytes are all of [A-Za-z0-9_-] (their
+	// f… bits; flatEvent.chars)
+	chars uint32
+	view  bool // ownStr reads views (ParseView)
 }
 
-// Bits of scanner.seen, one per known name.
+// Field numbers of the known names (keyTable), and their bits in
+// scanner.seen.
 const (
-	fEventID = 1 << iota
-	fTS
-	fType
-	fUserID
-	fMarket
-	fBrand
-	fGame
-	fBet
-	fWin
-	fRound
-	fFunds
-	fDevice
-	fTraceID
-	fGameID
-	fGameProvider
-	fGameType
-	fBetAmount
-	fBetCurrency
-	fWinAmount
-	fWinMultiplier
-	fRoundID
-	fRoundStatus
-	fRoundDuration
-	fDevPlatform
-	fDevASN
-	fDevID
+	iEventID = iota
+	iTS
+	iType
+	iUserID
+	iMarket
+	iBrand
+	iGame
+	iBet
+	iWin
+	iRound
+	iFunds
+	iDevice
+	iTraceID
+	iGameID
+	iGameProvider
+	iGameType
+	iBetAmount
+	iBetCurrency
+	iWinAmount
+	iWinMultiplier
+	iRoundID
+	iRoundStatus
+	iRoundDuration
+	iDevPlatform
+	iDevASN
+	iDevID
+)
+
+const (
+	fEventID       = 1 << iEventID
+	fTS            = 1 << iTS
+	fType          = 1 << iType
+	fUserID        = 1 << iUserID
+	fMarket        = 1 << iMarket
+	fBrand         = 1 << iBrand
+	fGame          = 1 << iGame
+	fBet           = 1 << iBet
+	fWin           = 1 << iWin
+	fRound         = 1 << iRound
+	fFunds         = 1 << iFunds
+	fDevice        = 1 << iDevice
+	fTraceID       = 1 << iTraceID
+	fGameID        = 1 << iGameID
+	fGameProvider  = 1 << iGameProvider
+	fGameType      = 1 << iGameType
+	fBetAmount     = 1 << iBetAmount
+	fBetCurrency   = 1 << iBetCurrency
+	fWinAmount     = 1 << iWinAmount
+	fWinMultiplier = 1 << iWinMultiplier
+	fRoundID       = 1 << iRoundID
+	fRoundStatus   = 1 << iRoundStatus
+	fRoundDuration = 1 << iRoundDuration
+	fDevPlatform   = 1 << iDevPlatform
+	fDevASN        = 1 << iDevASN
+	fDevID         = 1 << iDevID
 )
 
 // once marks bit as seen; false when it was already.
@@ -82,92 +116,64 @@ func (s *scanner) once(bit uint32) bool {
 	return true
 }
 
-func (s *scanner) topField(key []byte, f *flatEvent) bool {
-	switch string(key) {
-	case "event_id":
-		return s.once(fEventID) && s.ownStr(&f.eventID)
-	case "ts":
-		return s.once(fTS) && s.viewStr(&f.ts)
-	case "type":
-		return s.once(fType) && s.enumStr(&f.typ, TypeRoundEnd, TypeBet, TypeWin, TypeSpin)
-	case "user_id":
-		return s.once(fUserID) && s.ownStr(&f.userID)
-	case "market":
-		return s.once(fMarket) && s.tokenStr(&f.market)
-	case "brand":
-		return s.once(fBrand) && s.tokenStr(&f.brand)
-	case "funds":
-		return s.once(fFunds) && s.enumStr(&f.funds, FundsCash, FundsBonus)
-	case "trace_id":
-		return s.once(fTraceID) && s.plainStr(&f.traceID)
-	case "game":
-		return s.once(fGame) && s.object(func(k []byte) bool { return s.gameField(k, f) })
-	case "bet":
-		return s.once(fBet) && s.object(func(k []byte) bool { return s.betField(k, f) })
-	case "win":
-		return s.once(fWin) && s.object(func(k []byte) bool { return s.winField(k, f) })
-	case "round":
-		return s.once(fRound) && s.object(func(k []byte) bool { return s.roundField(k, f) })
-	case "device":
-		return s.once(fDevice) && s.object(func(k []byte) bool { return s.deviceField(k, f) })
+// value reads the value of the known name of field number n (s at the
+// value).
+func (s *scanner) value(n int, f *flatEvent) bool {
+	switch n {
+	case iEventID:
+		return s.ownStr(&f.eventID)
+	case iTS:
+		return s.viewStr(&f.ts)
+	case iType:
+		return s.enumStr(&f.typ, TypeRoundEnd, TypeBet, TypeWin, TypeSpin)
+	case iUserID:
+		return s.ownStr(&f.userID)
+	case iMarket:
+		return s.tokenStr(&f.market, fMarket)
+	case iBrand:
+		return s.tokenStr(&f.brand, fBrand)
+	case iFunds:
+		return s.enumStr(&f.funds, FundsCash, FundsBonus)
+	case iTraceID:
+		return s.plainStr(&f.traceID)
+	case iGame:
+		return s.object(gameKeys, f, 0)
+	case iBet:
+		return s.object(betKeys, f, 0)
+	case iWin:
+		return s.object(winKeys, f, 0)
+	case iRound:
+		return s.object(roundKeys, f, 0)
+	case iDevice:
+		return s.object(deviceKeys, f, 0)
+	case iGameID:
+		return s.tokenStr(&f.gameID, fGameID)
+	case iGameProvider:
+		return s.tokenStr(&f.gameProvider, fGameProvider)
+	case iGameType:
+		return s.tokenStr(&f.gameType, fGameType)
+	case iBetAmount:
+		return s.number(&f.betAmount)
+	case iBetCurrency:
+		return s.tokenStr(&f.currency, fBetCurrency)
+	case iWinAmount:
+		return s.number(&f.winAmount)
+	case iWinMultiplier:
+		return s.number(&f.winMult)
+	case iRoundID:
+		return s.plainStr(&f.roundID)
+	case iRoundStatus:
+		return s.plainStr(&f.roundStatus)
+	case iRoundDuration:
+		return s.number(&f.roundDur)
+	case iDevPlatform:
+		return s.tokenStr(&f.devPlatform, fDevPlatform)
+	case iDevASN:
+		return s.tokenStr(&f.devASN, fDevASN)
+	case iDevID:
+		return s.plainStr(&f.devID)
 	}
-	return s.skip(0)
-}
-
-func (s *scanner) gameField(key []byte, f *flatEvent) bool {
-	switch string(key) {
-	case "id":
-		return s.once(fGameID) && s.tokenStr(&f.gameID)
-	case "provider":
-		return s.once(fGameProvider) && s.tokenStr(&f.gameProvider)
-	case "type":
-		return s.once(fGameType) && s.tokenStr(&f.gameType)
-	}
-	return s.skip(0)
-}
-
-func (s *scanner) betField(key []byte, f *flatEvent) bool {
-	switch string(key) {
-	case "amount_minor":
-		return s.once(fBetAmount) && s.number(&f.betAmount)
-	case "currency":
-		return s.once(fBetCurrency) && s.tokenStr(&f.currency)
-	}
-	return s.skip(0)
-}
-
-func (s *scanner) winField(key []byte, f *flatEvent) bool {
-	switch string(key) {
-	case "amount_minor":
-		return s.once(fWinAmount) && s.number(&f.winAmount)
-	case "multiplier":
-		return s.once(fWinMultiplier) && s.number(&f.winMult)
-	}
-	return s.skip(0)
-}
-
-func (s *scanner) roundField(key []byte, f *flatEvent) bool {
-	switch string(key) {
-	case "id":
-		return s.once(fRoundID) && s.plainStr(&f.roundID)
-	case "status":
-		return s.once(fRoundStatus) && s.plainStr(&f.roundStatus)
-	case "duration_ms":
-		return s.once(fRoundDuration) && s.number(&f.roundDur)
-	}
-	return s.skip(0)
-}
-
-func (s *scanner) deviceField(key []byte, f *flatEvent) bool {
-	switch string(key) {
-	case "platform":
-		return s.once(fDevPlatform) && s.tokenStr(&f.devPlatform)
-	case "asn":
-		return s.once(fDevASN) && s.tokenStr(&f.devASN)
-	case "id":
-		return s.once(fDevID) && s.plainStr(&f.devID)
-	}
-	return s.skip(0)
+	return false
 }
 
 // ws skips JSON whitespace. Every whitespace byte is at most ' ', so one
@@ -184,9 +190,9 @@ func (s *scanner) ws() {
 	}
 }
 
-// object reads {"key": value, …}, calling field with s positioned at each
-// value (after the colon and whitespace); field must consume the value.
-func (s *scanner) object(field func(key []byte) bool) bool {
+// object reads {"name": value, …}: the value of each name of t into f,
+// every other value skipped at depth (t nil: every value is skipped).
+func (s *scanner) object(t *keyTable, f *flatEvent, depth int) bool {
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return false
@@ -198,20 +204,31 @@ func (s *scanner) object(field func(key []byte) bool) bool {
 		return true
 	}
 	for {
-		key, ok := s.rawString()
+		n, ok := -1, false
+		if t != nil {
+			n, ok = s.key(t)
+		} else {
+			_, ok = s.rawString()
+		}
 		if !ok {
 			return false
 		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return false
-		}
-		s.i++
-		s.ws()
-		if !field(key) {
+		if s.i < len(s.b) && s.b[s.i] == ':' {
+			s.i++
+		} else if !s.eatAfterWS(':') {
 			return false
 		}
 		s.ws()
+		if n >= 0 {
+			if !s.once(1<<n) || !s.value(n, f) {
+				return false
+			}
+		} else if !s.skip(depth) {
+			return false
+		}
+		if s.i < len(s.b) && s.b[s.i] <= ' ' {
+			s.ws()
+		}
 		if s.i >= len(s.b) {
 			return false
 		}
@@ -228,40 +245,53 @@ func (s *scanner) object(field func(key []byte) bool) bool {
 	}
 }
 
+// eatAfterWS consumes c after whitespace: false, with s past the
+// whitespace, when the next byte is another. The member loop of object
+// tests the byte at s.i itself first (the common case: no whitespace).
+func (s *scanner) eatAfterWS(c byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
 // rawString reads a string of printable ASCII without escapes and returns
 // its content (a view of the input). It looks at 8 bytes at a time
 // (specialBytes) and stops at the first byte that ends the string or makes
 // it unreadable here, as a byte-by-byte scan would (rawStringBytes, the
 // reference its test compares with).
 func (s *scanner) rawString() ([]byte, bool) {
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
+	b := s.b[s.i:]
+	if len(b) == 0 || b[0] != '"' {
 		return nil, false
 	}
-	start := s.i + 1
-	j := start
-	for ; j+8 <= len(s.b); j += 8 {
-		if m := specialBytes(binary.LittleEndian.Uint64(s.b[j:])); m != 0 {
-			j += bits.TrailingZeros64(m) / 8
-			return s.stringEnd(start, j)
+	b = b[1:]
+	j := 0
+	for ; j+8 <= len(b); j += 8 {
+		if m := specialBytes(binary.LittleEndian.Uint64(b[j : j+8])); m != 0 {
+			return s.stringEnd(b, j+bits.TrailingZeros64(m)/8)
 		}
 	}
-	for ; j < len(s.b); j++ {
-		if c := s.b[j]; c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
-			return s.stringEnd(start, j)
+	for ; j < len(b); j++ {
+		if c := b[j]; c == '"' || c == '\\' || c < 0x20 || c >= 0x7f {
+			return s.stringEnd(b, j)
 		}
 	}
 	return nil, false
 }
 
-// stringEnd ends the string that started at start at its first special
-// byte j: a closing quote, or anything else (an escape, a control or
-// non-ASCII byte) that the scanner leaves to the decoder.
-func (s *scanner) stringEnd(start, j int) ([]byte, bool) {
-	if s.b[j] != '"' {
+// stringEnd ends the string whose content starts b (s.i at its opening
+// quote) at its first special byte b[j]: a closing quote, or anything else
+// (an escape, a control or non-ASCII byte) that the scanner leaves to the
+// decoder.
+func (s *scanner) stringEnd(b []byte, j int) ([]byte, bool) {
+	if b[j] != '"' {
 		return nil, false
 	}
-	s.i = j + 1
-	return s.b[start:j], true
+	s.i += j + 2
+	return b[:j], true
 }
 
 // Masks of specialBytes: every byte 0x01, 0x7f or 0x80.
@@ -328,11 +358,17 @@ func (s *scanner) enumStr(dst *string, allowed ...string) bool {
 	return true
 }
 
-// tokenStr reads a short token (market, brand, types, device tokens), interned.
-func (s *scanner) tokenStr(dst *string) bool {
+// tokenStr reads a short token (market, brand, types, device tokens),
+// interned; bit (its field's) goes into s.chars when every byte is of
+// [A-Za-z0-9_-].
+func (s *scanner) tokenStr(dst *string, bit uint32) bool {
 	v, ok := s.rawString()
 	if ok {
-		*dst = intern(v)
+		var chars bool
+		*dst, chars = intern(v)
+		if chars {
+			s.chars |= bit
+		}
 	}
 	return ok
 }

@@ -12,7 +12,7 @@ func (s *scanner) skip(depth int) bool {
 	case c == '"':
 		return s.skipString()
 	case c == '{':
-		return s.object(func([]byte) bool { return s.skip(depth + 1) })
+		return s.object(nil, nil, depth+1)
 	case c == '[':
 		return s.skipArray(depth)
 	case c == '-' || (c >= '0' && c <= '9'):

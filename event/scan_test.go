@@ -25,6 +25,15 @@ var scanSeeds = []string{
 	strings.Replace(minimalJSON, `"amount_minor":100`, `"amount_minor":-0`, 1),
 	strings.Replace(minimalJSON, `"round_end"`, `"Round_end"`, 1),
 	minimalJSON + " x",
+	// names near the input's end (fewer than 16 bytes after them: matched
+	// by keyNearEnd, not in place), known and unknown
+	strings.TrimSuffix(minimalJSON, "}") + `,"funds":"bonus"}`,
+	strings.TrimSuffix(minimalJSON, "}") + `,"device":{"id":"d1"}}`,
+	strings.TrimSuffix(minimalJSON, "}") + `,"round":{"status":"ok"}}`,
+	strings.TrimSuffix(minimalJSON, "}") + `,"funds":"bonus","z":0}`,
+	strings.Replace(strings.TrimSuffix(minimalJSON, "}"), `"event_id":"e1",`, ``, 1) + `,"z":"v"}`,
+	strings.Replace(strings.TrimSuffix(minimalJSON, "}"), `"event_id":"e1",`, ``, 1) + `,"event_id":"e9"}`,
+	strings.Replace(minimalJSON, `"currency":"EUR"}`, `"currency":"EUR","zz":"v"}`, 1),
 	"{}",
 	`{"event_id":"e1"`,
 }
@@ -82,8 +91,27 @@ func checkScanAgrees(t *testing.T, raw []byte) bool {
 	}
 	var dw flatEvent
 	w.flatten(&dw)
+	checkKnownChars(t, raw, &sw)
+	sw.chars = 0 // the scanner's alone: the decoders' path checks every byte
 	if !reflect.DeepEqual(sw, dw) {
 		t.Fatalf("scanner and decoders differ on %q:\n scan %+v\n dec  %+v", raw, sw, dw)
 	}
 	return true
+}
+
+// checkKnownChars: every token the scanner says is all of [A-Za-z0-9_-]
+// (flatEvent.chars) is.
+func checkKnownChars(t *testing.T, raw []byte, f *flatEvent) {
+	t.Helper()
+	for bit, v := range map[uint32]string{
+		fMarket: f.market, fBrand: f.brand, fGameID: f.gameID, fGameProvider: f.gameProvider,
+		fGameType: f.gameType, fBetCurrency: f.currency, fDevPlatform: f.devPlatform, fDevASN: f.devASN,
+	} {
+		if f.known(bit) && !ValidToken(v, 0, len(v)) {
+			t.Fatalf("scanner on %q: token %q (bit %#x) known to be of the charset, it is not", raw, v, bit)
+		}
+	}
+	if f.chars&^(fMarket|fBrand|fGameID|fGameProvider|fGameType|fBetCurrency|fDevPlatform|fDevASN) != 0 {
+		t.Fatalf("scanner on %q: chars %#x holds a bit of no token", raw, f.chars)
+	}
 }

@@ -122,3 +122,28 @@ func TestParseUnbalancedBrackets(t *testing.T) {
 		}
 	}
 }
+
+// Found by FuzzParseAgreesWithStdlib: goccy leaves a value given before a
+// null of the same name as it was, the exact decoder makes it zero, so an
+// input with null took goccy's answer when its keys were plain and the
+// exact decoder's otherwise. Every null now takes the exact decoder: the
+// answer no longer depends on the case of another key.
+func TestParseNullAfterValueAsExact(t *testing.T) {
+	for _, c := range []struct{ from, to, field string }{
+		{`"type":"spin"`, `"market":"DE","market":null,"type":"spin"`, "market"},
+		{`"bet"`, `"game":null,"bet"`, "game.id"},
+	} {
+		for _, extra := range []string{``, `"X":1,`} { // plain keys, and not
+			in := strings.Replace(strings.Replace(minimalJSON, c.from, c.to, 1), `{`, `{`+extra, 1)
+			ev, err := Parse([]byte(in))
+			var inv *Invalid
+			switch {
+			case c.field == "market" && (err != nil || ev.Market != ""):
+				t.Errorf("%s: got %+v, %v; want market empty", in, ev, err)
+			case c.field == "game.id" && (!errors.As(err, &inv) || inv.Reason != ReasonMissingField || inv.Field != c.field):
+				t.Errorf("%s: got %v; want missing_field %s", in, err, c.field)
+			}
+			checkDecodersAgree(t, []byte(in))
+		}
+	}
+}
