@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"strings"
+	"time"
 
 	"github.com/rankstream/rankstream/contest"
 )
@@ -16,9 +17,10 @@ import (
 // to a million entries far out of cache. The changes of one event are all
 // of its user, so here the user is looked up once per run of changes of
 // one user (the last one is remembered), in a map of users (far fewer than
-// pairs); the user's boards are a short slice, searched from the newest
-// (an event's windows are mostly the latest). A flush walks exactly what is
-// pending, user by user in the order they were first put.
+// pairs); the user's boards are a short slice, searched from the end, where
+// a put moves the board it changes (an event's boards are mostly those of
+// the user's last events). A flush walks exactly what is pending, user by
+// user in the order they were first put (a user's boards in no set order).
 type pendingScores struct {
 	byUser map[string]*pendingUser
 	users  []*pendingUser
@@ -54,9 +56,17 @@ func (p *pendingScores) put(b contest.BoardID, user string, m ScoreMsg) {
 		}
 		p.last = u
 	}
-	for i := len(u.boards) - 1; i >= 0; i-- {
+	last := len(u.boards) - 1
+	for i := last; i >= 0; i-- {
 		if ub := &u.boards[i]; ub.Window == b.Window && ub.Contest == b.Contest && ub.Division == b.Division {
-			u.msgs[i] = m
+			// Moved to the end: the boards a user's events change (the
+			// current windows) stay at the end, where the search starts,
+			// and the finished ones drift to the front.
+			if i != last {
+				u.boards[i], u.boards[last] = u.boards[last], *ub
+				u.msgs[i] = u.msgs[last]
+			}
+			u.msgs[last] = m
 			return
 		}
 	}
@@ -80,5 +90,9 @@ func (p *pendingScores) take() []*pendingUser {
 }
 
 // catchupCount is what a worker's catch-up left pending when it went live:
-// every change put, and the standings (distinct (board, user)) they came to.
-type catchupCount struct{ changes, standings int }
+// every change put, and the standings (distinct (board, user)) they came to;
+// at: when it started going live (its catch-up's events all applied).
+type catchupCount struct {
+	changes, standings int
+	at                 time.Time
+}
