@@ -17,10 +17,9 @@ import (
 // to a million entries far out of cache. The changes of one event are all
 // of its user, so here the user is looked up once per run of changes of
 // one user (the last one is remembered), in a map of users (far fewer than
-// pairs); the user's boards are a short slice, searched from the end, where
-// a put moves the board it changes (an event's boards are mostly those of
-// the user's last events). A flush walks exactly what is pending, user by
-// user in the order they were first put (a user's boards in no set order).
+// pairs); the user's boards are a short slice, searched from the newest
+// (an event's windows are mostly the latest). A flush walks exactly what is
+// pending, user by user in the order they were first put.
 type pendingScores struct {
 	byUser map[string]*pendingUser
 	users  []*pendingUser
@@ -56,17 +55,9 @@ func (p *pendingScores) put(b contest.BoardID, user string, m ScoreMsg) {
 		}
 		p.last = u
 	}
-	last := len(u.boards) - 1
-	for i := last; i >= 0; i-- {
+	for i := len(u.boards) - 1; i >= 0; i-- {
 		if ub := &u.boards[i]; ub.Window == b.Window && ub.Contest == b.Contest && ub.Division == b.Division {
-			// Moved to the end: the boards a user's events change (the
-			// current windows) stay at the end, where the search starts,
-			// and the finished ones drift to the front.
-			if i != last {
-				u.boards[i], u.boards[last] = u.boards[last], *ub
-				u.msgs[i] = u.msgs[last]
-			}
-			u.msgs[last] = m
+			u.msgs[i] = m
 			return
 		}
 	}
