@@ -35,18 +35,10 @@ import (
 //
 // Back-pressure: with maxPubAcks answers outstanding (the JetStream
 // context's default of async publishes in flight), a publish first waits
-// until no more than resumePubAcks are (publishAsync): a window, so that
-// the stream always has publishes to store while the publisher waits. (It
-// waited for every answer before: going live after a catch-up, with
-// hundreds of thousands of standings, stopped and went again each 4,000,
-// the stream idle between the last answer and the next burst.)
+// until every answer is in (publishAsync).
 
 // maxPubAcks is the number of outstanding answers at which a publish waits.
 const maxPubAcks = 4000
-
-// resumePubAcks is the number of outstanding answers below which a publish
-// waiting on back-pressure goes on.
-const resumePubAcks = maxPubAcks / 2
 
 // errAcksClosed fails the rounds still waiting when the scorer stops.
 var errAcksClosed = errors.New("aggregator: scorer stopped before its publishes were acknowledged")
@@ -66,7 +58,6 @@ type pubAcks struct {
 	mu     sync.Mutex
 	rounds map[uint64]*ackRound
 	idle   chan struct{} // closed when outstanding is 0 (nil: nobody waits)
-	low    chan struct{} // closed when outstanding is ≤ resumePubAcks (nil: nobody waits)
 }
 
 // ackRound is the publishes of one flush of one worker.
@@ -173,12 +164,7 @@ func (a *pubAcks) answer(m *nats.Msg) {
 
 // settleLocked takes n answers off the outstanding ones.
 func (a *pubAcks) settleLocked(n int) {
-	left := a.outstanding.Add(-int64(n))
-	if left <= resumePubAcks && a.low != nil {
-		close(a.low)
-		a.low = nil
-	}
-	if left == 0 && a.idle != nil {
+	if a.outstanding.Add(-int64(n)) == 0 && a.idle != nil {
 		close(a.idle)
 		a.idle = nil
 	}
@@ -244,32 +230,15 @@ func (a *pubAcks) wait(ctx context.Context, rounds []*ackRound, timeout time.Dur
 // waitIdle waits until no answer is outstanding (timeout ≤ 0: until ctx
 // ends).
 func (a *pubAcks) waitIdle(ctx context.Context, timeout time.Duration) error {
-	return a.waitDown(ctx, 0, timeout)
-}
-
-// waitRoom waits, under back-pressure, until at most resumePubAcks answers
-// are outstanding (timeout ≤ 0: until ctx ends).
-func (a *pubAcks) waitRoom(ctx context.Context, timeout time.Duration) error {
-	return a.waitDown(ctx, resumePubAcks, timeout)
-}
-
-// waitDown waits until at most level (0 or resumePubAcks) answers are
-// outstanding. The answers are settled under mu, so a drop to level after
-// the check below closes the channel taken here.
-func (a *pubAcks) waitDown(ctx context.Context, level int64, timeout time.Duration) error {
 	a.mu.Lock()
-	if a.outstanding.Load() <= level {
+	if a.outstanding.Load() == 0 {
 		a.mu.Unlock()
 		return nil
 	}
-	ch := &a.idle
-	if level > 0 {
-		ch = &a.low
+	if a.idle == nil {
+		a.idle = make(chan struct{})
 	}
-	if *ch == nil {
-		*ch = make(chan struct{})
-	}
-	down := *ch
+	idle := a.idle
 	a.mu.Unlock()
 	var expire <-chan time.Time
 	if timeout > 0 {
@@ -278,7 +247,7 @@ func (a *pubAcks) waitDown(ctx context.Context, level int64, timeout time.Durati
 		expire = t.C
 	}
 	select {
-	case <-down:
+	case <-idle:
 		return nil
 	case <-expire:
 		return fmt.Errorf("aggregator: %d publish acks outstanding after %v", a.outstanding.Load(), timeout)

@@ -7,15 +7,14 @@ import (
 )
 
 // publishAsync publishes msg in the worker's current round (pubacks.go),
-// waiting first, under back-pressure (maxPubAcks outstanding), until no
-// more than resumePubAcks answers are outstanding;
+// waiting first, under back-pressure, until the answers outstanding are in;
 // the round's answers join the next checkpoint round. False: not published
 // (refused, or ctx ended while waiting).
 func (w *worker) publishAsync(ctx context.Context, msg *nats.Msg, target string) bool {
 	a := w.s.acks
 	err := w.openRound()
 	if err == nil && a.outstanding.Load() >= maxPubAcks {
-		err = a.waitRoom(ctx, ackTimeout)
+		err = a.waitIdle(ctx, ackTimeout)
 		if ctx.Err() != nil {
 			return false
 		}
