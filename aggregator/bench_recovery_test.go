@@ -239,11 +239,15 @@ func (rb *recoveryBench) run(opts aggregator.ScorerOptions, untilCheckpoint bool
 		rb.b.Fatalf("scorer stopped before its standings were acknowledged: %v", err)
 	}
 	took := time.Since(start)
+	applied := took // single mode: until the last worker started going live
+	if at := sc.CatchupAppliedAt(); !at.IsZero() {
+		applied = at.Sub(start)
+	}
 	var published dto.Metric
 	if err := opts.Metrics.ScoresOut.Write(&published); err == nil && !untilCheckpoint {
 		changes, standings := sc.CatchupCounts() // single mode only
-		fmt.Fprintf(os.Stderr, "crash recovery: %.0f standings published going live (single mode: %d changes put pending, %d distinct (board, user))\n",
-			published.GetCounter().GetValue(), changes, standings)
+		fmt.Fprintf(os.Stderr, "crash recovery: %.0f standings published going live (single mode: %d changes put pending, %d distinct (board, user)); events applied after %s, going live %s\n",
+			published.GetCounter().GetValue(), changes, standings, applied.Round(time.Millisecond), (took - applied).Round(time.Millisecond))
 	}
 	if untilCheckpoint {
 		time.Sleep(3 * opts.CheckpointInterval) // let a round be written

@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"strings"
+	"time"
 
 	"github.com/rankstream/rankstream/contest"
 )
@@ -80,5 +81,9 @@ func (p *pendingScores) take() []*pendingUser {
 }
 
 // catchupCount is what a worker's catch-up left pending when it went live:
-// every change put, and the standings (distinct (board, user)) they came to.
-type catchupCount struct{ changes, standings int }
+// every change put, and the standings (distinct (board, user)) they came to;
+// at: when it started going live (its catch-up's events all applied).
+type catchupCount struct {
+	changes, standings int
+	at                 time.Time
+}

@@ -3,6 +3,7 @@ package aggregator
 import (
 	"fmt"
 	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,10 +79,15 @@ func flatten(users []*pendingUser) []pendingKV {
 // over the run (windows per contest: 5, or 60 as for 1-minute windows over
 // an hour); the user string a new one each event (as the engine hands it).
 // "map" is the map keyed by (board, user) flushNow used before pendingScores.
+// windows=property is the CrashRecovery benchmark's own pattern
+// (propertyContests[:4]): three contests with one long window (one of them
+// with a market division per user), one with six-hour windows over the
+// events' 96 hours (a random one per event), each changed by about half of
+// the events: ≈ 19 boards per user, 2.1 changes per event.
 // go test ./aggregator -run '^$' -bench PendingPut -cpu 1 -count 5
 func BenchmarkPendingPut(b *testing.B) {
 	const events, users = 1_000_000, 20_000
-	for _, windows := range []int{5, 60} {
+	for _, windows := range []int{5, 60, 0} {
 		r := rand.New(rand.NewSource(1))
 		type change struct {
 			board contest.BoardID
@@ -90,14 +96,31 @@ func BenchmarkPendingPut(b *testing.B) {
 		contests := []string{"t_sprint", "t_best", "t_max", "t_wager"}
 		var seq []change
 		for i := 0; i < events; i++ {
-			user := fmt.Sprintf("u_%d", r.Intn(users))
+			u := r.Intn(users)
+			user := fmt.Sprintf("u_%d", u)
+			if windows == 0 {
+				const long = 1_700_000_000
+				for c, div := range []string{"", "", []string{"DE", "UA", "PL"}[u%3]} {
+					if r.Intn(2) == 0 {
+						seq = append(seq, change{contest.BoardID{Contest: contests[c], Window: long, Division: div}, user})
+					}
+				}
+				if r.Intn(8) < 5 {
+					seq = append(seq, change{contest.BoardID{Contest: contests[3], Window: long + 6*3600*int64(r.Intn(16))}, user})
+				}
+				continue
+			}
 			w := int64(1_700_000_000 + 60*(i*windows/events))
 			for c := 0; c < 1+r.Intn(4); c++ {
 				seq = append(seq, change{contest.BoardID{Contest: contests[c], Window: w}, user})
 			}
 		}
+		name := strconv.Itoa(windows)
+		if windows == 0 {
+			name = "property"
+		}
 		msg := ScoreMsg{Standing: contest.Standing{Score: 1}, SrcSeq: 1}
-		b.Run(fmt.Sprintf("map/windows=%d", windows), func(b *testing.B) {
+		b.Run("map/windows="+name, func(b *testing.B) {
 			for b.Loop() {
 				m := map[scoreKey]ScoreMsg{}
 				for _, c := range seq {
@@ -106,7 +129,7 @@ func BenchmarkPendingPut(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(seq)), "ns/change")
 		})
-		b.Run(fmt.Sprintf("pendingScores/windows=%d", windows), func(b *testing.B) {
+		b.Run("pendingScores/windows="+name, func(b *testing.B) {
 			for b.Loop() {
 				p := newPendingScores()
 				for _, c := range seq {

@@ -123,7 +123,7 @@ func (w *worker) goLive(ctx context.Context) {
 	w.settleLetters(ctx) // caught up: every letter of the catch-up is stored
 	w.live = true
 	w.liveA.Store(true)
-	w.catchup.Store(catchupCount{changes: w.pending.puts, standings: w.pending.len()})
+	w.catchup.Store(catchupCount{changes: w.pending.puts, standings: w.pending.len(), at: time.Now()})
 	// Every standing changed since each partition's start point is pending
 	// (one entry per subject, removals included). A partition replayed from
 	// the start has all its standings there; one restored from a checkpoint
