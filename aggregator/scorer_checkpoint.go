@@ -9,8 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/rankstream/rankstream/streams"
 )
 
@@ -74,7 +72,7 @@ func (s *Scorer) loadCheckpoints(ctx context.Context) (uint64, error) {
 // restorePart loads partition p's checkpoint into w's engine and returns
 // the sequence it covers (0: none usable, the partition starts empty).
 func (s *Scorer) restorePart(ctx context.Context, w *worker, p int) (uint64, error) {
-	data, err := s.ckpts.GetBytes(ctx, streams.CheckpointObject(p))
+	data, err := readCheckpoint(ctx, s.ckpts, streams.CheckpointObject(p), s.log)
 	switch {
 	case err == nil:
 		covered, err := w.eng.RestorePartition(p, data)
@@ -86,7 +84,7 @@ func (s *Scorer) restorePart(ctx context.Context, w *worker, p int) (uint64, err
 		return covered, nil
 	case ctx.Err() != nil:
 		return 0, fmt.Errorf("aggregator: checkpoint of partition %d: %w", p, ctx.Err())
-	case !errors.Is(err, jetstream.ErrObjectNotFound):
+	case !errors.Is(err, errNoCheckpoint):
 		s.log.Warn("checkpoint unreadable; partition replays from the start", "partition", p, "err", err)
 	}
 	return 0, nil
