@@ -41,29 +41,40 @@ func (s *Scorer) loadDLQMarks(ctx context.Context) error {
 	return nil
 }
 
+// loadPartDLQMarks retries what a forming or electing cluster answers
+// (no responders, timeouts, 503s) within streams.RetryTransient's window:
+// a DLQ stream created a moment ago may not have a leader yet.
 func (s *Scorer) loadPartDLQMarks(ctx context.Context, ps *partState, p int) error {
-	{
-		for _, x := range []struct {
-			stream, subj string
-			dst          *uint64
-		}{
-			{streams.DLQInvalid, streams.DLQInvalidSubject(p), &ps.invalidMark},
-			{streams.DLQLate, streams.DLQLateSubject(p), &ps.lateMark},
-		} {
+	for _, x := range []struct {
+		stream, subj string
+		dst          *uint64
+	}{
+		{streams.DLQInvalid, streams.DLQInvalidSubject(p), &ps.invalidMark},
+		{streams.DLQLate, streams.DLQLateSubject(p), &ps.lateMark},
+	} {
+		var m *jetstream.RawStreamMsg
+		err := streams.RetryTransient(ctx, func(ctx context.Context) error {
 			st, err := s.opts.JS.Stream(ctx, x.stream)
 			if err != nil {
 				return fmt.Errorf("aggregator: scorer: %s: %w", x.stream, err)
 			}
-			m, err := st.GetLastMsgForSubject(ctx, x.subj)
+			m, err = st.GetLastMsgForSubject(ctx, x.subj)
+			if errors.Is(err, jetstream.ErrMsgNotFound) {
+				m, err = nil, nil
+			}
 			if err != nil {
-				if errors.Is(err, jetstream.ErrMsgNotFound) {
-					continue
-				}
 				return fmt.Errorf("aggregator: scorer: last of %s: %w", x.subj, err)
 			}
-			if v, err := strconv.ParseUint(m.Header.Get(streams.HeaderSeq), 10, 64); err == nil && v > *x.dst {
-				*x.dst = v
-			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			continue
+		}
+		if v, err := strconv.ParseUint(m.Header.Get(streams.HeaderSeq), 10, 64); err == nil && v > *x.dst {
+			*x.dst = v
 		}
 	}
 	return nil
